@@ -1,0 +1,223 @@
+//! The inference circuit: one model, one trace, one statement.
+//!
+//! Public inputs are allocated from `Statement::public_inputs` (the one statement encoding) and
+//! each is tied to the computation: the commitment to the weights (a constant in fixed mode,
+//! a Poseidon recomputation in private mode), the input digest to the range-checked input, the
+//! output to the last tensor, and the job binding by an `x · 1 = x` constraint so that the proof
+//! binds it (an unused public input is not bound by Groth16).
+//!
+//! The structure depends on the model alone, never on the trace: setup synthesizes the circuit
+//! over the trace of an all-zero input, proving over the real trace, and both give the same
+//! matrices.
+
+use ark_ff::One;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
+};
+use zkw_model::bounds::{Bounds, analyze};
+use zkw_model::exec::run;
+use zkw_model::{Model, Op, Trace, WeightMode};
+use zkw_verifier::digest::{DOMAIN_INPUT, DOMAIN_OUTPUT, input_digest};
+use zkw_verifier::statement::{
+    INPUT_DIGEST, MODEL_COMMITMENT, OUTPUT_START, Statement, output_is_digested,
+};
+
+use crate::Fr;
+use crate::commitment::{commit_private, salt};
+use crate::dense::{alloc_private, dense_fixed, dense_private};
+use crate::digest::tensor_digest;
+use crate::error::CircuitError;
+use crate::lin::{Lin, Val, enforce, enforce_equal, instance, witness};
+use crate::range::signed;
+use crate::relu::relu;
+use crate::requantize::requantize;
+
+/// The circuit of one inference.
+#[derive(Debug, Clone)]
+pub struct InferenceCircuit<'a> {
+    model: &'a Model,
+    bounds: Bounds,
+    trace: Trace,
+    statement: Statement,
+}
+
+impl<'a> InferenceCircuit<'a> {
+    /// The circuit proving `trace` for a job. `commitment` is the model's public input 0
+    /// ([`crate::model_commitment`]).
+    pub fn new(
+        model: &'a Model,
+        commitment: Fr,
+        trace: Trace,
+        job_binding: Fr,
+    ) -> Result<Self, CircuitError> {
+        let bounds = analyze(model)?;
+        let infos = model.tensor_infos()?;
+        if trace.input.len() != model.input.len() || trace.steps.len() != model.ops.len() {
+            return Err(CircuitError::TraceShape(format!(
+                "{} inputs and {} steps, the model has {} inputs and {} ops",
+                trace.input.len(),
+                trace.steps.len(),
+                model.input.len(),
+                model.ops.len()
+            )));
+        }
+        for (i, (step, info)) in trace.steps.iter().zip(&infos).enumerate() {
+            if step.len() != info.len() {
+                return Err(CircuitError::TraceShape(format!(
+                    "step {i} has {} values, op #{i} outputs {}",
+                    step.len(),
+                    info.len()
+                )));
+            }
+        }
+        let output_bits = infos.last().map_or(model.input.bits, |i| i.bits);
+        let statement = Statement {
+            model_commitment: commitment,
+            input_digest: input_digest(&trace.input, model.input.bits),
+            output: trace.output().to_vec(),
+            output_bits,
+            job_binding,
+        };
+        Ok(InferenceCircuit {
+            model,
+            bounds,
+            trace,
+            statement,
+        })
+    }
+
+    /// The circuit over an all-zero input, for setup and constraint counting (the structure is
+    /// the same for every input).
+    pub fn for_setup(model: &'a Model, commitment: Fr) -> Result<Self, CircuitError> {
+        let trace = run(model, &vec![0; model.input.len()])?;
+        Self::new(model, commitment, trace, Fr::from(0u64))
+    }
+
+    /// The statement this circuit proves.
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// The trace the witness comes from.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Synthesizes the circuit in setup mode and returns the constraint system (matrices
+    /// recorded, linear combinations inlined).
+    pub fn synthesize_for_matrices(self) -> Result<ConstraintSystem<Fr>, CircuitError> {
+        let cs = ark_relations::gr1cs::ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        self.generate_constraints(cs.clone())?;
+        cs.finalize();
+        cs.into_inner()
+            .ok_or(CircuitError::Synthesis(SynthesisError::MissingCS))
+    }
+}
+
+impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
+    fn generate_constraints(
+        self,
+        cs: ark_relations::gr1cs::ConstraintSystemRef<Fr>,
+    ) -> Result<(), SynthesisError> {
+        let InferenceCircuit {
+            model,
+            bounds,
+            trace,
+            statement,
+        } = self;
+        let publics = statement
+            .public_inputs()
+            .into_iter()
+            .map(|v| instance(&cs, v))
+            .collect::<Result<Vec<Lin>, _>>()?;
+
+        // Public input 0: the model commitment.
+        let private_layers = match model.weight_mode {
+            WeightMode::Fixed => {
+                let pinned = Lin::constant(statement.model_commitment);
+                enforce_equal(&cs, &publics[MODEL_COMMITMENT], &pinned)?;
+                Vec::new()
+            }
+            WeightMode::Private => {
+                let layers = model
+                    .dense_layers()
+                    .map(|d| alloc_private(&cs, d))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let salt = salt(model).map_err(|_| SynthesisError::AssignmentMissing)?;
+                let salt = witness(&cs, salt)?;
+                let c = commit_private(&cs, model, &salt, &layers)?;
+                enforce_equal(&cs, &c, &publics[MODEL_COMMITMENT])?;
+                layers
+            }
+        };
+
+        // Public input 1: the digest of the range-checked input.
+        let bits = model.input.bits;
+        let xs = trace
+            .input
+            .iter()
+            .map(|&v| signed(&cs, v, bits))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&Lin> = xs.iter().map(|r| &r.value).collect();
+        let digest = tensor_digest(&cs, DOMAIN_INPUT, &refs, bits)?;
+        enforce_equal(&cs, &digest, &publics[INPUT_DIGEST])?;
+
+        // The op chain.
+        let mut cur: Vec<Val> = xs
+            .into_iter()
+            .map(|r| Val {
+                non_negative: Some(r.non_negative().clone()),
+                lin: r.value,
+            })
+            .collect();
+        let mut layers = private_layers.iter();
+        for (i, op) in model.ops.iter().enumerate() {
+            let (x, y) = (trace.op_input(i), &trace.steps[i]);
+            let in_bounds = bounds.op_input(i);
+            cur = match op {
+                Op::Dense(d) => match model.weight_mode {
+                    WeightMode::Fixed => dense_fixed(d, &cur),
+                    WeightMode::Private => {
+                        let p = layers.next().ok_or(SynthesisError::Unsatisfiable)?;
+                        dense_private(&cs, d, p, &cur)?
+                    }
+                },
+                Op::Requantize(r) => cur
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| requantize(&cs, r, &v.lin, x[j], in_bounds, y[j]))
+                    .collect::<Result<_, _>>()?,
+                Op::Relu => cur
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| relu(&cs, v, x[j], y[j], in_bounds))
+                    .collect::<Result<_, _>>()?,
+                Op::Reshape { .. } => cur,
+            };
+        }
+
+        // Public inputs 2..: the output, value by value or through its digest.
+        if output_is_digested(cur.len()) {
+            let refs: Vec<&Lin> = cur.iter().map(|v| &v.lin).collect();
+            let d = tensor_digest(&cs, DOMAIN_OUTPUT, &refs, statement.output_bits)?;
+            enforce_equal(&cs, &d, &publics[OUTPUT_START])?;
+        } else {
+            for (k, v) in cur.iter().enumerate() {
+                enforce_equal(&cs, &v.lin, &publics[OUTPUT_START + k])?;
+            }
+        }
+
+        // Last public input: the job binding, bound by `jb · 1 = jb`.
+        let jb = &publics[statement.job_binding_index()];
+        enforce(&cs, jb, &Lin::constant(Fr::one()), jb)?;
+        Ok(())
+    }
+}
+
+/// Number of constraints of a model's circuit.
+pub fn constraint_count(model: &Model, commitment: Fr) -> Result<usize, CircuitError> {
+    let cs = InferenceCircuit::for_setup(model, commitment)?.synthesize_for_matrices()?;
+    Ok(cs.num_constraints())
+}

@@ -1,0 +1,71 @@
+//! The model commitment (public input 0), native and in-circuit.
+//!
+//! Fixed weights: the model id reduced into the field, pinned as a circuit constant — the
+//! verifying key then identifies the model. Private weights: Poseidon over the salt and every
+//! layer's packed weights and biases, as `zkw_verifier::digest::weight_commitment` defines it;
+//! the circuit recomputes it from the same range-checked witnesses the layers multiply with,
+//! which is what makes the proof a proof of knowledge of the committed weights.
+
+use ark_relations::gr1cs::SynthesisError;
+use zkw_model::{Model, ModelId, WeightMode};
+use zkw_verifier::digest::{DOMAIN_WEIGHTS, header, salt_element, weight_commitment};
+use zkw_verifier::statement::fixed_model_commitment;
+
+use crate::Fr;
+use crate::dense::PrivateDense;
+use crate::digest::{pack, poseidon};
+use crate::error::CircuitError;
+use crate::lin::{Cs, Lin};
+
+/// The model's salt as a field element (private mode).
+pub fn salt(model: &Model) -> Result<Fr, CircuitError> {
+    let hex_salt = model
+        .salt
+        .as_deref()
+        .ok_or_else(|| CircuitError::Salt("a private-weights model needs a salt".into()))?;
+    let bytes = hex::decode(hex_salt).map_err(|e| CircuitError::Salt(e.to_string()))?;
+    let arr: [u8; 31] = bytes
+        .try_into()
+        .map_err(|_| CircuitError::Salt("expected 31 bytes".into()))?;
+    Ok(salt_element(&arr))
+}
+
+/// Public input 0 for this model.
+pub fn model_commitment(model: &Model, id: &ModelId) -> Result<Fr, CircuitError> {
+    match model.weight_mode {
+        WeightMode::Fixed => Ok(fixed_model_commitment(&id.0)),
+        WeightMode::Private => {
+            let groups: Vec<(&[i64], u32)> = model
+                .dense_layers()
+                .flat_map(|d| [(&d.weights[..], d.weight_bits), (&d.bias[..], d.bias_bits)])
+                .collect();
+            Ok(weight_commitment(salt(model)?, &groups))
+        }
+    }
+}
+
+/// The private-weights commitment over allocated layers.
+pub fn commit_private(
+    cs: &Cs,
+    model: &Model,
+    salt: &Lin,
+    layers: &[PrivateDense],
+) -> Result<Lin, SynthesisError> {
+    let mut elements = vec![
+        Lin::constant(Fr::from(DOMAIN_WEIGHTS)),
+        salt.clone(),
+        Lin::constant(Fr::from(2 * layers.len() as u64)),
+    ];
+    for (d, p) in model.dense_layers().zip(layers) {
+        for (vals, bits) in [(&p.weights, d.weight_bits), (&p.bias, d.bias_bits)] {
+            elements.extend(
+                header(DOMAIN_WEIGHTS, vals.len(), bits)
+                    .into_iter()
+                    .map(Lin::constant),
+            );
+            let refs: Vec<&Lin> = vals.iter().map(|r| &r.value).collect();
+            elements.extend(pack(&refs, bits));
+        }
+    }
+    poseidon(cs, &elements)
+}

@@ -1,0 +1,74 @@
+//! Range checks by bit decomposition.
+//!
+//! A signed value `v` of width `w` is represented by the `w` boolean witnesses of the
+//! offset-binary `u = v + 2^(w-1)`; `v` itself is then the linear combination
+//! `Σ b_k 2^k - 2^(w-1)`, so the check costs `w` constraints and the value none. The top bit is
+//! 1 exactly when `v ≥ 0`, which ReLU and saturation reuse.
+
+use ark_relations::gr1cs::SynthesisError;
+
+use crate::Fr;
+use crate::lin::{Cs, Lin, boolean, fr};
+
+/// A range-checked signed value.
+#[derive(Debug, Clone)]
+pub struct Ranged {
+    /// The value as a linear combination of its bits.
+    pub value: Lin,
+    /// Offset-binary bits, least significant first.
+    pub bits: Vec<Lin>,
+}
+
+impl Ranged {
+    /// The bit that is 1 exactly when the value is non-negative.
+    pub fn non_negative(&self) -> &Lin {
+        self.bits.last().expect("width ≥ 1")
+    }
+}
+
+/// Unsigned: `value ∈ [0, 2^width)` as `width` boolean witnesses; returns the bits.
+pub fn unsigned_bits(cs: &Cs, value: u64, width: u32) -> Result<Vec<Lin>, SynthesisError> {
+    (0..width)
+        .map(|k| boolean(cs, (value >> k) & 1 == 1))
+        .collect()
+}
+
+/// `Σ b_k 2^k`.
+pub fn from_bits(bits: &[Lin]) -> Lin {
+    let mut pow = Fr::from(1u64);
+    let mut out = Lin::default();
+    for b in bits {
+        out = out.add(&b.scale(pow));
+        pow = pow + pow;
+    }
+    out
+}
+
+/// Signed: `value ∈ [-2^(width-1), 2^(width-1))`.
+pub fn signed(cs: &Cs, value: i64, width: u32) -> Result<Ranged, SynthesisError> {
+    let offset = 1i64 << (width - 1);
+    // An out-of-range witness (a wrong trace) keeps only its low bits: the value this
+    // decomposition stands for then differs from the trace, and the system is unsatisfied.
+    let u = value + offset;
+    let bits = unsigned_bits(cs, u as u64 & ((1u64 << width) - 1), width)?;
+    let value = from_bits(&bits).add_const(-fr(offset));
+    Ok(Ranged { value, bits })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_relations::gr1cs::ConstraintSystem;
+
+    #[test]
+    fn signed_round_trips_and_sign_bit() {
+        for v in [-128i64, -1, 0, 1, 127] {
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let r = signed(&cs, v, 8).unwrap();
+            assert_eq!(r.value.value, fr(v));
+            assert_eq!(r.non_negative().value, Fr::from((v >= 0) as u64));
+            assert!(cs.is_satisfied().unwrap());
+            assert_eq!(cs.num_constraints(), 8);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Typed errors of model import, validation and execution.
+//!
+//! Each variant names the problem precisely enough for a user to fix their model or input
+//! without reading our code: the op type and node name of an unsupported ONNX node, the
+//! operation and bound that could overflow, the expected and received input length.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while importing, loading, validating or running a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The ONNX graph uses an operator zkworker has no reference, kernel and gadget for.
+    #[error("unsupported ONNX op `{op_type}` (node `{node}`)")]
+    UnsupportedOp {
+        /// ONNX operator type, e.g. `Conv`.
+        op_type: String,
+        /// The node's name in the graph (or its output name when unnamed).
+        node: String,
+    },
+    /// The ONNX file could not be read or is not a model we can interpret.
+    #[error("cannot import ONNX model: {0}")]
+    Onnx(String),
+    /// The model's structure is inconsistent (shapes, bit widths, op order).
+    #[error("invalid model: {0}")]
+    Invalid(String),
+    /// Static bounds analysis found a value that could leave its safe range.
+    #[error(
+        "model could overflow: op #{op_index} ({op}) can reach {bound}, beyond the limit {limit} ({why})"
+    )]
+    Overflow {
+        /// Index of the op in the model's op list.
+        op_index: usize,
+        /// Short description of the op.
+        op: String,
+        /// The worst-case magnitude found.
+        bound: i128,
+        /// The largest magnitude allowed.
+        limit: i128,
+        /// Which limit: the GPU's `i32` or a circuit's field.
+        why: &'static str,
+    },
+    /// An input has the wrong number of elements.
+    #[error("input has {got} values, the model expects {expected} (shape {shape:?})")]
+    InputLength {
+        /// Number of elements the model expects.
+        expected: usize,
+        /// Number of elements received.
+        got: usize,
+        /// The model's input shape.
+        shape: Vec<usize>,
+    },
+    /// An input value is NaN or infinite.
+    #[error("input value #{index} is not a finite number ({value})")]
+    NonFiniteInput {
+        /// Position in the flattened input.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A quantized input value lies outside the model's input bit width.
+    #[error("quantized input value #{index} = {value} is outside the {bits}-bit range")]
+    InputOutOfRange {
+        /// Position in the flattened input.
+        index: usize,
+        /// The offending value.
+        value: i64,
+        /// The model's input bit width.
+        bits: u32,
+    },
+    /// An input or calibration file is malformed.
+    #[error("bad input file {path}: {reason}")]
+    BadInputFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A model file is corrupt, truncated, of another format or of an unknown version.
+    #[error("bad model file {path}: {reason}")]
+    BadModelFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl ModelError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ModelError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Input files and the float ↔ integer edge.
+//!
+//! Inputs use EZKL's format, `{"input_data": [[x0, x1, ...]]}` (one flattened float array per
+//! graph input), so the same files drive EZKL and zkworker. Quantization happens here, at the
+//! edge, and nowhere in anything proved: `q = clamp(round(x · 2^frac_bits))` — a value beyond
+//! the calibrated range saturates, like any int8 pipeline.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::ModelError;
+use crate::ir::{TensorInfo, signed_range};
+
+#[derive(Deserialize)]
+struct InputFile {
+    input_data: Vec<Vec<serde_json::Value>>,
+}
+
+/// Parses an EZKL-style input document; returns one flattened array per graph input.
+pub fn parse_input_json(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, ModelError> {
+    let bad = |reason: String| ModelError::BadInputFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file: InputFile = serde_json::from_str(text)
+        .map_err(|e| bad(format!("expected {{\"input_data\": [[numbers...]]}} ({e})")))?;
+    if file.input_data.is_empty() {
+        return Err(bad("`input_data` is empty".into()));
+    }
+    file.input_data
+        .iter()
+        .map(|arr| {
+            arr.iter()
+                .enumerate()
+                .map(|(index, v)| match v {
+                    serde_json::Value::Number(n) => n
+                        .as_f64()
+                        .ok_or_else(|| bad(format!("value #{index} is not a number"))),
+                    // JSON has no NaN/Infinity; some writers emit them as strings.
+                    serde_json::Value::String(s) => match s.parse::<f64>() {
+                        Ok(value) if !value.is_finite() => {
+                            Err(ModelError::NonFiniteInput { index, value })
+                        }
+                        _ => Err(bad(format!("value #{index} is a string, not a number"))),
+                    },
+                    other => Err(bad(format!("value #{index} is not a number: {other}"))),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Reads an EZKL-style input file and returns its first (only) input, flattened.
+pub fn read_input_file(path: &Path) -> Result<Vec<f64>, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+    let mut inputs = parse_input_json(&text, path)?;
+    if inputs.len() != 1 {
+        return Err(ModelError::BadInputFile {
+            path: path.to_path_buf(),
+            reason: format!(
+                "has {} inputs; models with one graph input are supported",
+                inputs.len()
+            ),
+        });
+    }
+    Ok(inputs.remove(0))
+}
+
+/// Quantizes a float input to the model's input format, checking length and finiteness.
+pub fn quantize_input(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, ModelError> {
+    if x.len() != info.len() {
+        return Err(ModelError::InputLength {
+            expected: info.len(),
+            got: x.len(),
+            shape: info.shape.clone(),
+        });
+    }
+    let (lo, hi) = signed_range(info.bits);
+    let scale = (info.frac_bits as f64).exp2();
+    x.iter()
+        .enumerate()
+        .map(|(index, &value)| {
+            if !value.is_finite() {
+                return Err(ModelError::NonFiniteInput { index, value });
+            }
+            Ok(((value * scale).round().clamp(lo as f64, hi as f64)) as i64)
+        })
+        .collect()
+}
+
+/// The real value an integer stands for at `frac_bits`.
+pub fn dequantize(v: i64, frac_bits: i32) -> f64 {
+    v as f64 * (-(frac_bits as f64)).exp2()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> TensorInfo {
+        TensorInfo {
+            shape: vec![1, 3],
+            frac_bits: 4,
+            bits: 8,
+        }
+    }
+
+    #[test]
+    fn quantizes_rounds_and_saturates() {
+        let q = quantize_input(&info(), &[0.5, -0.03125, 100.0]).unwrap();
+        assert_eq!(q, vec![8, -1, 127]);
+        assert_eq!(dequantize(8, 4), 0.5);
+    }
+
+    #[test]
+    fn wrong_length_names_both_lengths() {
+        let err = quantize_input(&info(), &[1.0]).unwrap_err().to_string();
+        assert!(
+            err.contains("input has 1 values, the model expects 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn non_finite_is_rejected() {
+        let err = quantize_input(&info(), &[1.0, f64::NAN, 0.0]).unwrap_err();
+        assert!(
+            matches!(err, ModelError::NonFiniteInput { index: 1, .. }),
+            "{err}"
+        );
+        let err = parse_input_json(
+            r#"{"input_data": [[1.0, "Infinity"]]}"#,
+            Path::new("i.json"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ModelError::NonFiniteInput { index: 1, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_files_say_what_is_expected() {
+        let err = parse_input_json(r#"{"data": []}"#, Path::new("i.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("input_data"), "{err}");
+    }
+}

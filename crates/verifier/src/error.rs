@@ -1,0 +1,72 @@
+//! Why a receipt was rejected.
+
+/// A specific reason for every rejection, so a settlement service can act on it (and keep the
+/// receipt as evidence) instead of seeing a bare `false`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerificationError {
+    /// The receipt, key or record could not be parsed, or is inconsistent with itself.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// Which artifact.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The receipt's format version is not one this verifier reads.
+    #[error("receipt version {found} is not supported (this verifier reads version {supported})")]
+    UnsupportedVersion {
+        /// Version in the receipt.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// The receipt claims another model than the one it is checked against.
+    #[error("model mismatch: expected model {expected}, the receipt is for {received}")]
+    ModelMismatch {
+        /// The registry's model id.
+        expected: String,
+        /// The receipt's model id.
+        received: String,
+    },
+    /// The verifying key is not the registered one, or the receipt names another key.
+    #[error("verifying key mismatch: expected key {expected}, got {received}")]
+    KeyMismatch {
+        /// The registry's vk id.
+        expected: String,
+        /// The key id found.
+        received: String,
+    },
+    /// The receipt is for another job (id or client nonce) than expected.
+    #[error("job mismatch: expected {expected}, the receipt is for {received}")]
+    JobMismatch {
+        /// Expected job id / nonce.
+        expected: String,
+        /// The receipt's.
+        received: String,
+    },
+    /// The receipt was produced by another worker than expected.
+    #[error("worker mismatch: expected worker {expected}, the receipt names {received}")]
+    WorkerMismatch {
+        /// Expected worker id.
+        expected: String,
+        /// The receipt's.
+        received: String,
+    },
+    /// The receipt's input digest is not the digest of the client's input.
+    #[error(
+        "input mismatch: the receipt's input digest {received} is not the input's digest {expected}"
+    )]
+    InputMismatch {
+        /// Digest of the client's input.
+        expected: String,
+        /// The receipt's.
+        received: String,
+    },
+    /// The receipt's output is inconsistent with the model's output format.
+    #[error("output mismatch: {0}")]
+    OutputMismatch(String),
+    /// The Groth16 proof does not verify for this statement.
+    #[error("the proof does not verify for this statement (model, input, output and job)")]
+    BadProof,
+}

@@ -1,0 +1,59 @@
+//! The verifying key as a verifier holds it: parsed, prepared and named by its digest.
+
+use ark_bn254::Bn254;
+use ark_groth16::{PreparedVerifyingKey, VerifyingKey, prepare_verifying_key};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+
+use crate::error::VerificationError;
+
+/// A verifying key ready to check proofs, with its id (blake3 of its compressed bytes).
+#[derive(Clone)]
+pub struct VerifierKey {
+    /// The key.
+    pub vk: VerifyingKey<Bn254>,
+    /// Its pairing-prepared form.
+    pub pvk: PreparedVerifyingKey<Bn254>,
+    /// Lower-case hex blake3 of [`VerifierKey::to_bytes`].
+    pub id: String,
+}
+
+impl VerifierKey {
+    /// Wraps a key.
+    pub fn new(vk: VerifyingKey<Bn254>) -> Self {
+        let id = vk_id(&vk);
+        VerifierKey {
+            pvk: prepare_verifying_key(&vk),
+            vk,
+            id,
+        }
+    }
+
+    /// Parses compressed key bytes, validating every curve point (keys are small).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerificationError> {
+        let vk = VerifyingKey::<Bn254>::deserialize_compressed(bytes).map_err(|e| {
+            VerificationError::Malformed {
+                what: "verifying key",
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self::new(vk))
+    }
+
+    /// The key's canonical bytes (compressed).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        vk_bytes(&self.vk)
+    }
+}
+
+/// Canonical compressed bytes of a verifying key.
+pub fn vk_bytes(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
+    let mut out = Vec::new();
+    vk.serialize_compressed(&mut out)
+        .expect("writing to a Vec cannot fail");
+    out
+}
+
+/// A verifying key's id.
+pub fn vk_id(vk: &VerifyingKey<Bn254>) -> String {
+    blake3::hash(&vk_bytes(vk)).to_hex().to_string()
+}

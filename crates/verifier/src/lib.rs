@@ -1,0 +1,34 @@
+//! `zkw-verifier`: check a zkworker receipt before settling it.
+//!
+//! This crate is deliberately light — arkworks, blake3 and serde, never wgpu, tokio or tonic — so
+//! a settlement service can embed it. It owns the pieces that both sides of a proof must agree
+//! on, so they exist exactly once:
+//!
+//! - [`statement`]: *(model commitment, input digest, output, job binding) → public inputs*, the
+//!   one statement encoding; the circuit allocates its public inputs from this same function.
+//! - [`digest`]: the packing of quantized integers into field elements and the Poseidon digests
+//!   (input digest, weight commitment, output digest), native side.
+//! - [`receipt`] and [`record`]: the receipt a worker returns and the registry record a model
+//!   owner publishes.
+//! - [`verify()`]: `Result<Verified, VerificationError>` with a specific reason for every
+//!   rejection, never a bare `false`.
+#![deny(missing_docs)]
+
+pub mod digest;
+pub mod error;
+pub mod field;
+pub mod key;
+pub mod receipt;
+pub mod record;
+pub mod statement;
+pub mod verify;
+
+pub use error::VerificationError;
+pub use key::VerifierKey;
+pub use receipt::{Receipt, ReceiptOutput};
+pub use record::{ModelRecord, TensorFormat};
+pub use statement::{Statement, job_binding};
+pub use verify::{Expected, Verified, verify};
+
+/// The field every statement lives in: BN254's scalar field.
+pub type Fr = ark_bn254::Fr;

@@ -1,0 +1,111 @@
+//! The receipt a worker returns: the job, the claim (model, input digest, output) and the proof.
+//!
+//! Versioned JSON, so it can be read by people and by any language; the proof is the 128-byte
+//! compressed Groth16 proof (A ∈ G1, B ∈ G2, C ∈ G1), hex-encoded.
+
+use ark_bn254::Bn254;
+use ark_groth16::Proof;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::error::VerificationError;
+
+/// Current receipt version.
+pub const RECEIPT_VERSION: u32 = 1;
+
+/// Size of a compressed BN254 Groth16 proof.
+pub const PROOF_BYTES: usize = 128;
+
+/// The output as proved and as shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptOutput {
+    /// Shape, batch excluded.
+    pub shape: Vec<usize>,
+    /// The quantized values (what the proof binds).
+    pub quantized: Vec<i64>,
+    /// Values stand for `v · 2^-frac_bits`.
+    pub frac_bits: i32,
+    /// `quantized[i] · 2^-frac_bits`, for display.
+    pub values: Vec<f64>,
+}
+
+/// A proof of one inference job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Receipt format version.
+    pub version: u32,
+    /// The job's id.
+    pub job_id: String,
+    /// The worker that ran and proved it.
+    pub worker_id: String,
+    /// The client's nonce.
+    pub client_nonce: String,
+    /// blake3 of the model file (hex).
+    pub model_id: String,
+    /// blake3 of the verifying key (hex).
+    pub vk_id: String,
+    /// Poseidon digest of the quantized input (hex field element).
+    pub input_digest: String,
+    /// The output.
+    pub output: ReceiptOutput,
+    /// Compressed Groth16 proof, hex.
+    pub proof: String,
+}
+
+impl Receipt {
+    /// Parses a receipt, naming what is wrong with a malformed one.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, VerificationError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| VerificationError::Malformed {
+                what: "receipt",
+                reason: if e.is_eof() {
+                    format!("truncated ({e})")
+                } else {
+                    e.to_string()
+                },
+            })?;
+        let version = value.get("version").and_then(|v| v.as_u64());
+        if let Some(v) = version
+            && v != RECEIPT_VERSION as u64
+        {
+            return Err(VerificationError::UnsupportedVersion {
+                found: v as u32,
+                supported: RECEIPT_VERSION,
+            });
+        }
+        serde_json::from_value(value).map_err(|e| VerificationError::Malformed {
+            what: "receipt",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a receipt always serializes")
+    }
+
+    /// Decodes the proof, validating its points.
+    pub fn decode_proof(&self) -> Result<Proof<Bn254>, VerificationError> {
+        let bad = |reason: String| VerificationError::Malformed {
+            what: "proof",
+            reason,
+        };
+        let bytes = hex::decode(&self.proof).map_err(|e| bad(format!("not hex: {e}")))?;
+        if bytes.len() != PROOF_BYTES {
+            return Err(bad(format!(
+                "{} bytes, expected {PROOF_BYTES}",
+                bytes.len()
+            )));
+        }
+        Proof::<Bn254>::deserialize_compressed(bytes.as_slice()).map_err(|e| bad(e.to_string()))
+    }
+}
+
+/// Hex of a proof's compressed bytes.
+pub fn encode_proof(proof: &Proof<Bn254>) -> String {
+    let mut out = Vec::with_capacity(PROOF_BYTES);
+    proof
+        .serialize_compressed(&mut out)
+        .expect("writing to a Vec cannot fail");
+    hex::encode(out)
+}

@@ -1,0 +1,135 @@
+//! The statement a proof is about, and its one encoding as Groth16 public inputs.
+//!
+//! *Output `y` is what model `M` computes on input `x`, for job `J`, by worker `W`* becomes, in
+//! this order:
+//!
+//! | index | public input |
+//! |---|---|
+//! | 0 | model commitment (private weights: Poseidon commitment; fixed: the model id in the field) |
+//! | 1 | input digest (Poseidon over the packed quantized input) |
+//! | 2 .. 2+k | the quantized output values, or one output digest when there are more than [`MAX_PUBLIC_OUTPUTS`] |
+//! | last | job binding: blake3(job id, worker id, client nonce) reduced into the field |
+//!
+//! The circuit allocates its instance variables from [`Statement::public_inputs`], so prover
+//! and verifier cannot disagree on the layout.
+
+use crate::Fr;
+use crate::digest::{DOMAIN_OUTPUT, tensor_digest};
+use crate::field::{fr_from_digest, fr_from_i64};
+
+/// Outputs up to this many values are public inputs themselves; larger ones are digested.
+pub const MAX_PUBLIC_OUTPUTS: usize = 64;
+
+/// Index of the model commitment among the public inputs.
+pub const MODEL_COMMITMENT: usize = 0;
+/// Index of the input digest among the public inputs.
+pub const INPUT_DIGEST: usize = 1;
+/// Index of the first output public input.
+pub const OUTPUT_START: usize = 2;
+
+/// Everything a proof binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Public input 0.
+    pub model_commitment: Fr,
+    /// Public input 1.
+    pub input_digest: Fr,
+    /// The quantized output.
+    pub output: Vec<i64>,
+    /// Signed width of every output value (used when the output is digested).
+    pub output_bits: u32,
+    /// The last public input.
+    pub job_binding: Fr,
+}
+
+/// Whether an output of `len` values is bound through a digest rather than value by value.
+pub fn output_is_digested(len: usize) -> bool {
+    len > MAX_PUBLIC_OUTPUTS
+}
+
+/// Number of public inputs (without the constant 1) for an output of `len` values.
+pub fn public_input_count(output_len: usize) -> usize {
+    OUTPUT_START
+        + if output_is_digested(output_len) {
+            1
+        } else {
+            output_len
+        }
+        + 1
+}
+
+impl Statement {
+    /// The public inputs, in the order the circuit allocates them.
+    pub fn public_inputs(&self) -> Vec<Fr> {
+        let mut v = Vec::with_capacity(public_input_count(self.output.len()));
+        v.push(self.model_commitment);
+        v.push(self.input_digest);
+        if output_is_digested(self.output.len()) {
+            v.push(tensor_digest(DOMAIN_OUTPUT, &self.output, self.output_bits));
+        } else {
+            v.extend(self.output.iter().map(|&y| fr_from_i64(y)));
+        }
+        v.push(self.job_binding);
+        v
+    }
+
+    /// Index of the job binding among the public inputs.
+    pub fn job_binding_index(&self) -> usize {
+        public_input_count(self.output.len()) - 1
+    }
+}
+
+/// The job binding: ties a proof to one job of one client, served by one worker.
+pub fn job_binding(job_id: &str, worker_id: &str, client_nonce: &str) -> Fr {
+    let mut h = blake3::Hasher::new_derive_key("zkworker 2026-11 job binding v1");
+    for part in [job_id, worker_id, client_nonce] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    fr_from_digest(h.finalize().as_bytes())
+}
+
+/// A fixed-weights model's commitment: its id reduced into the field (the circuit fixes it).
+pub fn fixed_model_commitment(model_id: &[u8; 32]) -> Fr {
+    fr_from_digest(model_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_stable() {
+        let s = Statement {
+            model_commitment: Fr::from(7u64),
+            input_digest: Fr::from(8u64),
+            output: vec![-1, 2],
+            output_bits: 8,
+            job_binding: Fr::from(9u64),
+        };
+        let p = s.public_inputs();
+        assert_eq!(p.len(), 5);
+        assert_eq!(p[MODEL_COMMITMENT], Fr::from(7u64));
+        assert_eq!(p[INPUT_DIGEST], Fr::from(8u64));
+        assert_eq!(p[OUTPUT_START], -Fr::from(1u64));
+        assert_eq!(p[s.job_binding_index()], Fr::from(9u64));
+    }
+
+    #[test]
+    fn large_outputs_are_digested() {
+        let s = Statement {
+            model_commitment: Fr::from(0u64),
+            input_digest: Fr::from(0u64),
+            output: vec![1; 100],
+            output_bits: 8,
+            job_binding: Fr::from(0u64),
+        };
+        assert_eq!(s.public_inputs().len(), 4);
+    }
+
+    #[test]
+    fn job_binding_separates_fields() {
+        assert_ne!(job_binding("ab", "c", ""), job_binding("a", "bc", ""));
+        assert_ne!(job_binding("j", "w1", "n"), job_binding("j", "w2", "n"));
+    }
+}
