@@ -1,0 +1,181 @@
+//! Key files: content-addressed, digest-checked, fast to load.
+//!
+//! A keys directory holds one model's keys, named by the verifying key's id
+//! (blake3 of its compressed bytes):
+//!
+//! ```text
+//! record.json     the registry record (model id, commitment, vk id, formats)
+//! <vk_id>.vk      verifying key, compressed and validated on load (it is small)
+//! <vk_id>.pk      proving key, uncompressed
+//! <vk_id>.r1cs    constraint matrices
+//! ```
+//!
+//! Curve-point validation of a large proving key takes tens of seconds, so `.pk` and `.r1cs`
+//! carry a blake3 digest of their payload: points are validated once, at setup, when the key is
+//! made; later loads check the digest (catching corruption and truncation) and skip validation.
+//! These are the worker's own files; a digest mismatch is refused, never "repaired".
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use zkw_verifier::{ModelRecord, VerifierKey};
+
+use crate::error::ProverError;
+
+/// Magic of a proving-key file.
+pub const PK_MAGIC: &[u8; 8] = b"ZKWPK\0v1";
+/// Magic of a matrices file.
+pub const R1CS_MAGIC: &[u8; 8] = b"ZKWR1\0v1";
+
+/// A keys directory.
+#[derive(Debug, Clone)]
+pub struct KeyDir {
+    /// Its path.
+    pub dir: PathBuf,
+}
+
+impl KeyDir {
+    /// Wraps a path.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        KeyDir { dir: dir.into() }
+    }
+
+    /// `record.json`.
+    pub fn record_path(&self) -> PathBuf {
+        self.dir.join("record.json")
+    }
+
+    /// `<vk_id>.vk`.
+    pub fn vk_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.vk"))
+    }
+
+    /// `<vk_id>.pk`.
+    pub fn pk_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.pk"))
+    }
+
+    /// `<vk_id>.r1cs`.
+    pub fn r1cs_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.r1cs"))
+    }
+
+    /// Reads the registry record.
+    pub fn read_record(&self) -> Result<ModelRecord, ProverError> {
+        let path = self.record_path();
+        let bytes = std::fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        ModelRecord::from_json(&bytes).map_err(|e| ProverError::BadKeyFile {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Reads the verifying key the record names, checking its id.
+    pub fn read_vk(&self, record: &ModelRecord) -> Result<VerifierKey, ProverError> {
+        let path = self.vk_path(&record.vk_id);
+        let bytes = std::fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let key = VerifierKey::from_bytes(&bytes).map_err(|e| ProverError::BadKeyFile {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        if key.id != record.vk_id {
+            return Err(ProverError::BadKeyFile {
+                path,
+                reason: format!(
+                    "its digest is {}, the record names {}",
+                    key.id, record.vk_id
+                ),
+            });
+        }
+        Ok(key)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
+/// half-written key under the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(|e| ProverError::io(&tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| ProverError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ProverError::io(path, e))
+}
+
+/// Writes `magic ‖ blake3(payload) ‖ payload` where payload is `value` uncompressed.
+pub fn write_digested<T: CanonicalSerialize>(
+    path: &Path,
+    magic: &[u8; 8],
+    value: &T,
+) -> Result<u64, ProverError> {
+    let mut payload = Vec::with_capacity(value.uncompressed_size() + 40);
+    value
+        .serialize_uncompressed(&mut payload)
+        .expect("writing to a Vec cannot fail");
+    let mut bytes = Vec::with_capacity(payload.len() + 40);
+    bytes.extend_from_slice(magic);
+    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
+    bytes.extend_from_slice(&payload);
+    write_atomic(path, &bytes)?;
+    Ok(bytes.len() as u64)
+}
+
+/// Reads a file written by [`write_digested`]: checks magic and digest, then deserializes
+/// without curve-point validation (the points were validated when the file was made).
+pub fn read_digested<T: CanonicalDeserialize>(
+    path: &Path,
+    magic: &[u8; 8],
+    what: &str,
+) -> Result<T, ProverError> {
+    let bytes = std::fs::read(path).map_err(|e| ProverError::io(path, e))?;
+    let bad = |reason: String| ProverError::BadKeyFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if bytes.len() < 40 {
+        return Err(bad(format!("truncated ({} bytes)", bytes.len())));
+    }
+    if &bytes[..8] != magic {
+        return Err(bad(format!("not a zkworker {what} file")));
+    }
+    let payload = &bytes[40..];
+    if blake3::hash(payload).as_bytes() != &bytes[8..40] {
+        return Err(bad(
+            "digest mismatch: the file is truncated, corrupt or altered".into(),
+        ));
+    }
+    T::deserialize_uncompressed_unchecked(payload).map_err(|e| bad(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digested_files_reject_corruption_truncation_and_foreign_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.pk");
+        write_digested(&p, PK_MAGIC, &vec![1u64, 2, 3]).unwrap();
+        let back: Vec<u64> = read_digested(&p, PK_MAGIC, "proving key").unwrap();
+        assert_eq!(back, vec![1, 2, 3]);
+
+        let mut bytes = std::fs::read(&p).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&p, &bytes).unwrap();
+        let err = read_digested::<Vec<u64>>(&p, PK_MAGIC, "proving key").unwrap_err();
+        assert!(err.to_string().contains("digest mismatch"), "{err}");
+
+        std::fs::write(&p, &bytes[..20]).unwrap();
+        let err = read_digested::<Vec<u64>>(&p, PK_MAGIC, "proving key").unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+
+        std::fs::write(&p, vec![7u8; 64]).unwrap();
+        let err = read_digested::<Vec<u64>>(&p, PK_MAGIC, "proving key").unwrap_err();
+        assert!(
+            err.to_string().contains("not a zkworker proving key"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! Proving: per job, only the assignment and the proof.
+//!
+//! A [`Prover`] holds one model's proving key and constraint matrices, loaded once. For each
+//! job it runs (or is given) the trace, synthesizes the circuit with `construct_matrices: false`
+//! — which records nothing but the assignment — checks the assignment against the cached
+//! matrices, and proves with `create_proof_with_reduction_and_matrices`. Every proof is verified
+//! before it leaves, so a worker never hands out a receipt that fails.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ark_bn254::Bn254;
+use ark_ff::UniformRand;
+use ark_groth16::{Groth16, ProvingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+};
+use ark_std::rand::rngs::OsRng;
+use zkw_circuits::{Fr, InferenceCircuit, model_commitment};
+use zkw_model::{Model, ModelId, Trace};
+use zkw_verifier::statement::job_binding;
+use zkw_verifier::{Expected, ModelRecord, Receipt, Statement, VerifierKey, verify};
+
+use crate::error::ProverError;
+use crate::keys::{KeyDir, PK_MAGIC, R1CS_MAGIC, read_digested};
+use crate::matrices::R1csMatrices;
+use crate::receipt::build_receipt;
+
+/// Who asked for the proof, and who makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The job's id.
+    pub job_id: String,
+    /// The worker's id.
+    pub worker_id: String,
+    /// The client's nonce.
+    pub client_nonce: String,
+}
+
+/// A proved job.
+#[derive(Debug, Clone)]
+pub struct Proved {
+    /// The receipt for the client.
+    pub receipt: Receipt,
+    /// What the proof binds.
+    pub statement: Statement,
+    /// The trace it was made from.
+    pub trace: Trace,
+    /// Time of each phase.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// One model's prover: keys and matrices in memory.
+pub struct Prover {
+    model: Model,
+    record: ModelRecord,
+    key: VerifierKey,
+    pk: ProvingKey<Bn254>,
+    r1cs: R1csMatrices,
+    commitment: Fr,
+}
+
+impl Prover {
+    /// Loads the keys of `model` from a keys directory.
+    pub fn load(model: Model, id: &ModelId, dir: &Path) -> Result<Self, ProverError> {
+        let keys = KeyDir::new(dir);
+        let record = keys.read_record()?;
+        if record.model_id != id.to_hex() {
+            return Err(ProverError::WrongModel {
+                dir: dir.to_path_buf(),
+                keys_model: record.model_id,
+                model: id.to_hex(),
+            });
+        }
+        let key = keys.read_vk(&record)?;
+        let pk: ProvingKey<Bn254> =
+            read_digested(&keys.pk_path(&record.vk_id), PK_MAGIC, "proving key")?;
+        let r1cs: R1csMatrices =
+            read_digested(&keys.r1cs_path(&record.vk_id), R1CS_MAGIC, "matrices")?;
+        if pk.vk != key.vk {
+            return Err(ProverError::BadKeyFile {
+                path: keys.pk_path(&record.vk_id),
+                reason: "the proving key does not belong to the verifying key".into(),
+            });
+        }
+        let commitment = model_commitment(&model, id)?;
+        Ok(Prover {
+            model,
+            record,
+            key,
+            pk,
+            r1cs,
+            commitment,
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The registry record of the keys.
+    pub fn record(&self) -> &ModelRecord {
+        &self.record
+    }
+
+    /// The verifying key.
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.key
+    }
+
+    /// The cached constraint matrices.
+    pub fn matrices(&self) -> &R1csMatrices {
+        &self.r1cs
+    }
+
+    /// Runs the reference executor on a quantized input and proves the result.
+    pub fn prove(&self, input: &[i64], job: &Job) -> Result<Proved, ProverError> {
+        let trace = zkw_model::run(&self.model, input)?;
+        self.prove_trace(trace, job)
+    }
+
+    /// The circuit of a trace for a job.
+    pub fn circuit(&self, trace: Trace, job: &Job) -> Result<InferenceCircuit<'_>, ProverError> {
+        let jb = job_binding(&job.job_id, &job.worker_id, &job.client_nonce);
+        Ok(InferenceCircuit::new(
+            &self.model,
+            self.commitment,
+            trace,
+            jb,
+        )?)
+    }
+
+    /// The full assignment (instance with its leading 1, then witness) of a circuit.
+    pub fn assignment(&self, circuit: InferenceCircuit<'_>) -> Result<Vec<Fr>, ProverError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
+        circuit.generate_constraints(cs.clone())?;
+        let mut z = cs.instance_assignment()?;
+        z.extend(cs.witness_assignment()?);
+        if z.len() != self.r1cs.num_variables() {
+            return Err(ProverError::BadKeyFile {
+                path: KeyDir::new(".").r1cs_path(&self.record.vk_id),
+                reason: format!(
+                    "the matrices have {} variables, the circuit {}",
+                    self.r1cs.num_variables(),
+                    z.len()
+                ),
+            });
+        }
+        Ok(z)
+    }
+
+    /// Proves a trace produced by any executor (checked against the circuit, not trusted).
+    pub fn prove_trace(&self, trace: Trace, job: &Job) -> Result<Proved, ProverError> {
+        let mut timings = Vec::new();
+        let t = Instant::now();
+        let circuit = self.circuit(trace.clone(), job)?;
+        let statement = circuit.statement().clone();
+        let z = self.assignment(circuit)?;
+        timings.push(("witness", t.elapsed()));
+
+        let t = Instant::now();
+        self.r1cs.check(&z).map_err(ProverError::Unsatisfied)?;
+        timings.push(("check", t.elapsed()));
+
+        let t = Instant::now();
+        let (r, s) = (Fr::rand(&mut OsRng), Fr::rand(&mut OsRng));
+        let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            &self.pk,
+            r,
+            s,
+            &self.r1cs.abc,
+            self.r1cs.num_instance_variables,
+            self.r1cs.num_constraints,
+            &z,
+        )?;
+        timings.push(("prove", t.elapsed()));
+
+        let t = Instant::now();
+        let receipt = build_receipt(&self.record, job, &statement, &proof);
+        verify(&receipt, &self.key, &Expected::model(&self.record))?;
+        timings.push(("self-verify", t.elapsed()));
+        Ok(Proved {
+            receipt,
+            statement,
+            trace,
+            timings,
+        })
+    }
+}

@@ -1,0 +1,120 @@
+//! Circuit-specific Groth16 setup for one model.
+//!
+//! Trust assumption: the toxic waste (α, β, γ, δ, τ) is drawn from the operating system's
+//! randomness inside this process and dropped when setup returns; whoever runs setup must be
+//! trusted not to have kept it. A multi-party phase-2 ceremony is a later goal.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ark_bn254::Bn254;
+use ark_groth16::Groth16;
+use ark_std::rand::rngs::OsRng;
+use zkw_circuits::{InferenceCircuit, model_commitment};
+use zkw_model::{Model, ModelId};
+use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::key::vk_bytes;
+use zkw_verifier::record::RECORD_VERSION;
+use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey};
+
+use crate::error::ProverError;
+use crate::keys::{KeyDir, PK_MAGIC, R1CS_MAGIC, write_atomic, write_digested};
+use crate::matrices::R1csMatrices;
+
+/// What setup made.
+#[derive(Debug, Clone)]
+pub struct SetupReport {
+    /// The registry record (also written as `record.json`).
+    pub record: ModelRecord,
+    /// Witness variables.
+    pub witness_variables: usize,
+    /// Public inputs (the constant 1 excluded).
+    pub public_inputs: usize,
+    /// Bytes of the verifying key file.
+    pub vk_bytes: u64,
+    /// Bytes of the proving key file.
+    pub pk_bytes: u64,
+    /// Bytes of the matrices file.
+    pub r1cs_bytes: u64,
+    /// Time of each phase.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// The registry record of a model whose key has id `vk_id`.
+pub fn make_record(
+    model: &Model,
+    id: &ModelId,
+    vk_id: String,
+    constraints: usize,
+) -> Result<ModelRecord, ProverError> {
+    let out = model.output_info()?;
+    Ok(ModelRecord {
+        version: RECORD_VERSION,
+        model_id: id.to_hex(),
+        name: model.name.clone(),
+        weight_mode: model.weight_mode.as_str().to_string(),
+        model_commitment: fr_to_hex(&model_commitment(model, id)?),
+        vk_id,
+        input: TensorFormat {
+            shape: model.input.shape.clone(),
+            frac_bits: model.input.frac_bits,
+            bits: model.input.bits,
+        },
+        output: TensorFormat {
+            shape: out.shape,
+            frac_bits: out.frac_bits,
+            bits: out.bits,
+        },
+        constraints,
+    })
+}
+
+/// Runs setup and writes the keys directory. `progress` is told each phase as it starts.
+pub fn setup(
+    model: &Model,
+    id: &ModelId,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<SetupReport, ProverError> {
+    let mut timings = Vec::new();
+    let commitment = model_commitment(model, id)?;
+
+    progress("synthesizing constraints");
+    let t = Instant::now();
+    let circuit = InferenceCircuit::for_setup(model, commitment)?;
+    let cs = circuit.clone().synthesize_for_matrices()?;
+    let matrices = R1csMatrices::from_cs(&cs).ok_or_else(|| ProverError::BadKeyFile {
+        path: dir.to_path_buf(),
+        reason: "the circuit produced no R1CS matrices".into(),
+    })?;
+    drop(cs);
+    timings.push(("synthesize", t.elapsed()));
+
+    progress("generating Groth16 keys");
+    let t = Instant::now();
+    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(circuit, &mut OsRng)?;
+    timings.push(("keygen", t.elapsed()));
+
+    progress("writing keys");
+    let t = Instant::now();
+    std::fs::create_dir_all(dir).map_err(|e| ProverError::io(dir, e))?;
+    let key = VerifierKey::new(pk.vk.clone());
+    let keys = KeyDir::new(dir);
+    let vk = vk_bytes(&pk.vk);
+    write_atomic(&keys.vk_path(&key.id), &vk)?;
+    let pk_bytes = write_digested(&keys.pk_path(&key.id), PK_MAGIC, &pk)?;
+    let r1cs_bytes = write_digested(&keys.r1cs_path(&key.id), R1CS_MAGIC, &matrices)?;
+    let record = make_record(model, id, key.id.clone(), matrices.num_constraints)?;
+    write_atomic(&keys.record_path(), record.to_json().as_bytes())?;
+    timings.push(("write", t.elapsed()));
+
+    Ok(SetupReport {
+        record,
+        witness_variables: matrices.num_witness_variables,
+        public_inputs: matrices.num_instance_variables - 1,
+        vk_bytes: vk.len() as u64,
+        pk_bytes,
+        r1cs_bytes,
+        timings,
+    })
+}
