@@ -1,1 +1,66 @@
-fn main() {}
+//! `zkw`: the one binary. Glue over the library crates — it parses arguments, prints, and maps
+//! errors to exit codes; it holds no model, proving or verification logic of its own.
+
+mod cmd;
+mod out;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// zkworker: prove that an output is what a registered model computes on an input.
+#[derive(Parser)]
+#[command(name = "zkw", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import, inspect, run and set up models.
+    #[command(subcommand)]
+    Model(ModelCmd),
+    /// Run a model on an input and prove the result; writes a receipt.
+    Prove(cmd::prove::ProveArgs),
+    /// Verify a receipt against a model's keys. Exit 0 when verified, 1 when rejected.
+    Verify(cmd::verify::VerifyArgs),
+    /// The newcomer's tour: import → setup → prove → verify on the bundled digits model.
+    Demo(cmd::demo::DemoArgs),
+}
+
+#[derive(Subcommand)]
+enum ModelCmd {
+    /// Import an ONNX model: quantize it and write a .zkm model file.
+    Import(cmd::model::ImportArgs),
+    /// Show a model's ops, shapes, value bounds, constraint count and id.
+    Inspect {
+        /// The .zkm model file.
+        model: PathBuf,
+    },
+    /// Run a model on an input (reference executor); prints the output as JSON.
+    Run(cmd::model::RunArgs),
+    /// Run the circuit setup: write the proving key, verifying key and registry record.
+    Setup(cmd::model::SetupArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Model(ModelCmd::Import(a)) => cmd::model::import(a),
+        Command::Model(ModelCmd::Inspect { model }) => cmd::model::inspect(&model),
+        Command::Model(ModelCmd::Run(a)) => cmd::model::run(a),
+        Command::Model(ModelCmd::Setup(a)) => cmd::model::setup(a),
+        Command::Prove(a) => cmd::prove::prove(a),
+        Command::Verify(a) => return cmd::verify::verify(a),
+        Command::Demo(a) => cmd::demo::demo(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -14,7 +14,7 @@ mod reference;
 pub use float::{FloatGraph, FloatOp};
 pub use import::import_float_graph;
 pub use quantize::{QuantizeOptions, quantize};
-pub use reference::run_float_reference;
+pub use reference::{QuantizationError, quantization_error, run_float_reference};
 
 use std::path::Path;
 

@@ -38,3 +38,67 @@ pub fn run_float_reference(
         .map(|&v| v as f64)
         .collect())
 }
+
+/// How far the quantized model's output is from the float reference on one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantizationError {
+    /// tract's float output.
+    pub float: Vec<f64>,
+    /// The quantized model's dequantized output.
+    pub quantized: Vec<f64>,
+    /// Largest absolute difference.
+    pub max_abs: f64,
+    /// Largest absolute float output (the output's range).
+    pub float_range: f64,
+    /// One quantization step of the output, `2^-frac_bits`.
+    pub step: f64,
+}
+
+impl QuantizationError {
+    /// `max_abs` relative to the output's range.
+    pub fn relative(&self) -> f64 {
+        if self.float_range > 0.0 {
+            self.max_abs / self.float_range
+        } else {
+            self.max_abs
+        }
+    }
+}
+
+/// Runs both the ONNX float reference and the quantized model on `x` and compares them.
+pub fn quantization_error(
+    onnx_path: &Path,
+    graph: &super::FloatGraph,
+    model: &crate::Model,
+    x: &[f64],
+) -> Result<QuantizationError, ModelError> {
+    let float = run_float_reference(onnx_path, &graph.input_shape, graph.has_batch, x)?;
+    let q = crate::input::quantize_input(&model.input, x)?;
+    let trace = crate::exec::run(model, &q)?;
+    let out = model.output_info()?;
+    let quantized: Vec<f64> = trace
+        .output()
+        .iter()
+        .map(|&v| crate::input::dequantize(v, out.frac_bits))
+        .collect();
+    if quantized.len() != float.len() {
+        return Err(ModelError::Invalid(format!(
+            "the quantized model outputs {} values, the ONNX model {}",
+            quantized.len(),
+            float.len()
+        )));
+    }
+    let max_abs = float
+        .iter()
+        .zip(&quantized)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let float_range = float.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    Ok(QuantizationError {
+        float,
+        quantized,
+        max_abs,
+        float_range,
+        step: (-(out.frac_bits as f64)).exp2(),
+    })
+}

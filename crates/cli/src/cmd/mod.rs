@@ -1,0 +1,6 @@
+//! One file per command family.
+
+pub mod demo;
+pub mod model;
+pub mod prove;
+pub mod verify;

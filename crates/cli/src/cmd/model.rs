@@ -1,0 +1,189 @@
+//! `zkw model import | inspect | run | setup`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use zkw_model::input::{dequantize, quantize_input, read_input_file};
+use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
+use zkw_model::{WeightMode, load_model, save_model};
+
+use crate::out::{count, dur, size, spinner};
+
+/// `zkw model import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The ONNX model.
+    pub onnx: PathBuf,
+    /// Where to write the quantized model (.zkm).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// A sample input (EZKL format) to calibrate the scales on.
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+    /// How the weights appear in proofs: `fixed` (constants) or `private` (committed).
+    #[arg(long, default_value = "fixed")]
+    pub weights: WeightMode,
+    /// Signed bit width of inputs, weights and activations.
+    #[arg(long, default_value_t = 8)]
+    pub bits: u32,
+}
+
+/// Imports, quantizes and saves; reports the quantization error when calibrated.
+pub fn import(a: ImportArgs) -> Result<()> {
+    let graph = import_float_graph(&a.onnx)?;
+    let calibration = a.calibration.as_deref().map(read_input_file).transpose()?;
+    let options = QuantizeOptions {
+        bits: a.bits,
+        weight_mode: a.weights,
+        salt: None,
+    };
+    let model = quantize(&graph, &options, calibration.as_deref())?;
+    let id = save_model(&model, &a.output)?;
+    println!("imported {} → {}", a.onnx.display(), a.output.display());
+    println!("  model id      {id}");
+    println!("  weights       {}", model.weight_mode);
+    println!("  parameters    {}", count(model.parameter_count()));
+    println!(
+        "  input         {:?}, {} bits, scale 2^-{}",
+        model.input.shape, model.input.bits, model.input.frac_bits
+    );
+    if let Some(x) = &calibration {
+        let e = quantization_error(&a.onnx, &graph, &model, x)?;
+        println!(
+            "  calibration   max |quantized - float| = {:.4} ({:.2}% of the output range {:.3}; output step {})",
+            e.max_abs,
+            100.0 * e.relative(),
+            e.float_range,
+            e.step
+        );
+    } else {
+        println!("  calibration   none: input assumed in [-1, 1], hidden ranges worst-case");
+    }
+    Ok(())
+}
+
+/// Prints a model's structure, bounds, constraints and id.
+pub fn inspect(path: &Path) -> Result<()> {
+    let (model, id) = load_model(path)?;
+    let bounds = zkw_model::bounds::analyze(&model)?;
+    let infos = model.tensor_infos()?;
+    println!("model     {}", model.name);
+    println!("id        {id}");
+    println!("weights   {}", model.weight_mode);
+    println!("params    {}", count(model.parameter_count()));
+    println!(
+        "input     shape {:?}, {} bits, scale 2^-{}, values in [{}, {}]",
+        model.input.shape,
+        model.input.bits,
+        model.input.frac_bits,
+        bounds.input.lo,
+        bounds.input.hi
+    );
+    println!("ops");
+    for (i, op) in model.ops.iter().enumerate() {
+        let b = bounds.ops[i];
+        println!(
+            "  #{i:<2} {:<32} → shape {:?}, scale 2^-{}, values in [{}, {}]",
+            op.describe(),
+            infos[i].shape,
+            infos[i].frac_bits,
+            b.lo,
+            b.hi
+        );
+    }
+    let pb = spinner("counting constraints");
+    let commitment = zkw_circuits::model_commitment(&model, &id)?;
+    let n = zkw_circuits::circuit::constraint_count(&model, commitment)?;
+    pb.finish_and_clear();
+    let out = model.output_info()?;
+    println!(
+        "output    shape {:?}, scale 2^-{}",
+        out.shape, out.frac_bits
+    );
+    println!(
+        "circuit   {} constraints, {} public inputs",
+        count(n),
+        zkw_verifier::statement::public_input_count(out.len())
+    );
+    Ok(())
+}
+
+/// `zkw model run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The .zkm model file.
+    pub model: PathBuf,
+    /// The input (EZKL format).
+    #[arg(long)]
+    pub input: PathBuf,
+}
+
+/// Runs the reference executor and prints the output as JSON.
+pub fn run(a: RunArgs) -> Result<()> {
+    let (model, id) = load_model(&a.model)?;
+    let x = read_input_file(&a.input)?;
+    let q = quantize_input(&model.input, &x)?;
+    let trace = zkw_model::run(&model, &q)?;
+    let out = model.output_info()?;
+    let values: Vec<f64> = trace
+        .output()
+        .iter()
+        .map(|&v| dequantize(v, out.frac_bits))
+        .collect();
+    let json = serde_json::json!({
+        "model_id": id.to_hex(),
+        "shape": out.shape,
+        "frac_bits": out.frac_bits,
+        "quantized": trace.output(),
+        "output": values,
+    });
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// `zkw model setup`.
+#[derive(Args)]
+pub struct SetupArgs {
+    /// The .zkm model file.
+    pub model: PathBuf,
+    /// The keys directory to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+/// Runs the circuit setup.
+pub fn setup(a: SetupArgs) -> Result<()> {
+    let (model, id) = load_model(&a.model)?;
+    let pb = spinner("setup");
+    let report = zkw_prover::setup(&model, &id, &a.output, &|phase| {
+        pb.set_message(phase.to_string())
+    })
+    .with_context(|| format!("setup of {}", a.model.display()))?;
+    pb.finish_and_clear();
+    print_setup(&report, &a.output);
+    Ok(())
+}
+
+/// Prints what setup made.
+pub fn print_setup(report: &zkw_prover::SetupReport, dir: &Path) {
+    let total: std::time::Duration = report.timings.iter().map(|(_, d)| *d).sum();
+    println!("setup done in {} → {}", dur(total), dir.display());
+    println!("  model id      {}", report.record.model_id);
+    println!("  vk id         {}", report.record.vk_id);
+    println!(
+        "  constraints   {} ({} public inputs, {} witnesses)",
+        count(report.record.constraints),
+        report.public_inputs,
+        count(report.witness_variables)
+    );
+    println!(
+        "  keys          pk {}, vk {}, matrices {}",
+        size(report.pk_bytes),
+        size(report.vk_bytes),
+        size(report.r1cs_bytes)
+    );
+    println!(
+        "  trust         toxic waste drawn from OS randomness and dropped (single-party setup)"
+    );
+}
