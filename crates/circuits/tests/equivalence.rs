@@ -1,0 +1,76 @@
+//! Reference == circuit: for random MLPs and inputs, the circuit built from the reference trace
+//! is satisfied and its public output equals the reference output; a trace that differs from
+//! the reference anywhere never yields a satisfied circuit for another output.
+
+mod common;
+
+use common::{arb_input, arb_model, circuit, small_mlp, synthesize};
+use proptest::prelude::*;
+use zkw_model::{WeightMode, run};
+use zkw_verifier::field::fr_from_i64;
+use zkw_verifier::statement::OUTPUT_START;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn circuit_accepts_the_reference_trace((model, input) in arb_model().prop_flat_map(|m| {
+        let i = arb_input(&m);
+        (Just(m), i)
+    })) {
+        let trace = run(&model, &input).unwrap();
+        let c = circuit(&model, trace.clone());
+        let statement = c.statement().clone();
+        prop_assert_eq!(&statement.output[..], trace.output());
+        let publics = statement.public_inputs();
+        for (k, y) in trace.output().iter().enumerate() {
+            prop_assert_eq!(publics[OUTPUT_START + k], fr_from_i64(*y));
+        }
+        let cs = synthesize(c);
+        prop_assert!(cs.is_satisfied().unwrap(), "{:?}", cs.which_is_unsatisfied().unwrap());
+        // The assignment's instance part is exactly the statement's encoding.
+        let instance = cs.instance_assignment().unwrap();
+        prop_assert_eq!(&instance[1..], &publics[..]);
+    }
+
+    #[test]
+    fn a_corrupted_trace_never_proves_another_output((model, input, pick) in arb_model().prop_flat_map(|m| {
+        let i = arb_input(&m);
+        (Just(m), i, any::<prop::sample::Index>())
+    })) {
+        let mut trace = run(&model, &input).unwrap();
+        let slots: Vec<(usize, usize)> = trace
+            .steps
+            .iter()
+            .enumerate()
+            .flat_map(|(s, v)| (0..v.len()).map(move |k| (s, k)))
+            // A reshape's output is the same tensor as its input: nothing to corrupt there.
+            .filter(|(s, _)| !matches!(model.ops[*s], zkw_model::Op::Reshape { .. }))
+            .collect();
+        let reference = trace.output().to_vec();
+        let (s, k) = slots[pick.index(slots.len())];
+        trace.steps[s][k] += 1;
+        let last = s + 1 == trace.steps.len();
+        let c = circuit(&model, trace);
+        let claimed = c.statement().output.clone();
+        let cs = synthesize(c);
+        // An intermediate value the circuit recomputes (e.g. a requantize that cannot saturate)
+        // may be ignored; what must never happen is a satisfied circuit for a wrong output.
+        if cs.is_satisfied().unwrap() {
+            prop_assert!(!last, "a corrupted output was accepted");
+            prop_assert_eq!(claimed, reference);
+        }
+    }
+}
+
+#[test]
+fn fixed_and_private_small_models_are_satisfied() {
+    for mode in [WeightMode::Fixed, WeightMode::Private] {
+        let model = small_mlp(mode);
+        for input in [[0, 0, 0], [127, -128, 5], [-128, 127, -1], [127, 127, 127]] {
+            let trace = run(&model, &input).unwrap();
+            let cs = synthesize(circuit(&model, trace));
+            assert!(cs.is_satisfied().unwrap(), "{mode}: {input:?}");
+        }
+    }
+}
