@@ -1,0 +1,365 @@
+//! The `zkw` binary end to end on the bundled digits model, and every bad input a user can
+//! give it: each must fail with a message that names the problem.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn zkw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkw"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", "/tmp")
+        .output()
+        .expect("run zkw")
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Imports and sets up the digits model in `dir`; returns (model, keys).
+fn prepared(dir: &Path, mode: &str) -> (PathBuf, PathBuf) {
+    let model = dir.join(format!("m-{mode}.zkm"));
+    let keys = dir.join(format!("keys-{mode}"));
+    let onnx = examples().join("digits.onnx");
+    let calib = examples().join("calibration.json");
+    let o = zkw(&[
+        "model",
+        "import",
+        s(&onnx),
+        "-o",
+        s(&model),
+        "--calibration",
+        s(&calib),
+        "--weights",
+        mode,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("model id"), "{}", stdout(&o));
+    let o = zkw(&["model", "setup", s(&model), "-o", s(&keys)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (model, keys)
+}
+
+#[test]
+fn import_inspect_run_setup_prove_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, keys) = prepared(dir.path(), "fixed");
+    let input = examples().join("input.json");
+
+    let o = zkw(&["model", "inspect", s(&model)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in ["dense `fc1` 64→32", "relu", "constraints", "values in ["] {
+        assert!(out.contains(want), "inspect lacks {want:?}:\n{out}");
+    }
+
+    let o = zkw(&["model", "run", s(&model), "--input", s(&input)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let values = json["output"].as_array().unwrap();
+    assert_eq!(values.len(), 10);
+    let argmax = (0..10)
+        .max_by(|&a, &b| {
+            values[a]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&values[b].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(argmax, 6, "the bundled test image is a 6");
+
+    let receipt = dir.path().join("receipt.json");
+    let o = zkw(&[
+        "prove",
+        s(&model),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "-o",
+        s(&receipt),
+        "--job-id",
+        "job-7",
+        "--worker-id",
+        "w1",
+        "--nonce",
+        "n1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "--job-id",
+        "job-7",
+        "--worker-id",
+        "w1",
+        "--nonce",
+        "n1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("verified"), "{}", stdout(&o));
+
+    // The wrong job, another input, a forged output: exit 1 with the reason.
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--job-id",
+        "job-8",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("job mismatch"), "{}", stderr(&o));
+
+    let other_input = dir.path().join("other.json");
+    std::fs::write(
+        &other_input,
+        format!("{{\"input_data\": [[{}]]}}", vec!["0.5"; 64].join(",")),
+    )
+    .unwrap();
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&other_input),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("input mismatch"), "{}", stderr(&o));
+
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    let mut r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let q = r["output"]["quantized"][0].as_i64().unwrap() + 1;
+    let f = r["output"]["frac_bits"].as_i64().unwrap() as i32;
+    r["output"]["quantized"][0] = q.into();
+    r["output"]["values"][0] = (q as f64 * (-(f as f64)).exp2()).into();
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, r.to_string()).unwrap();
+    let o = zkw(&["verify", s(&forged), "--keys", s(&keys)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("proof does not verify"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn private_weights_prove_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, keys) = prepared(dir.path(), "private");
+    let input = examples().join("input.json");
+    let receipt = dir.path().join("r.json");
+    let o = zkw(&[
+        "prove",
+        s(&model),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "-o",
+        s(&receipt),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_inputs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, keys) = prepared(dir.path(), "fixed");
+    let receipt = dir.path().join("r.json");
+    let prove = |input: &Path| {
+        zkw(&[
+            "prove",
+            s(&model),
+            "--keys",
+            s(&keys),
+            "--input",
+            s(input),
+            "-o",
+            s(&receipt),
+        ])
+    };
+
+    // Wrong input length.
+    let short = dir.path().join("short.json");
+    std::fs::write(&short, r#"{"input_data": [[0.1, 0.2, 0.3]]}"#).unwrap();
+    let o = prove(&short);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("input has 3 values, the model expects 64"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Non-finite input.
+    let nan = dir.path().join("nan.json");
+    let mut vals = vec!["0.1".to_string(); 64];
+    vals[5] = "\"NaN\"".into();
+    std::fs::write(&nan, format!("{{\"input_data\": [[{}]]}}", vals.join(","))).unwrap();
+    let o = prove(&nan);
+    assert!(
+        stderr(&o).contains("input value #5 is not a finite number"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Not an input file at all.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "[1, 2, 3]").unwrap();
+    let o = prove(&junk);
+    assert!(stderr(&o).contains("input_data"), "{}", stderr(&o));
+
+    // A model that could overflow: 16-bit weights and inputs over 64 features.
+    let onnx = examples().join("digits.onnx");
+    let wide = dir.path().join("wide.zkm");
+    let o = zkw(&["model", "import", s(&onnx), "-o", s(&wide), "--bits", "16"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("could overflow"), "{}", stderr(&o));
+
+    // A truncated and a corrupt model file.
+    let bytes = std::fs::read(&model).unwrap();
+    let truncated = dir.path().join("t.zkm");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let o = zkw(&["model", "inspect", s(&truncated)]);
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+    let corrupt = dir.path().join("c.zkm");
+    std::fs::write(&corrupt, b"\x08\x01\x12garbage").unwrap();
+    let o = zkw(&["model", "inspect", s(&corrupt)]);
+    assert!(
+        stderr(&o).contains("not a zkw model file"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A truncated proving key.
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(keys.join("record.json")).unwrap()).unwrap();
+    let vk_id = record["vk_id"].as_str().unwrap();
+    let pk = keys.join(format!("{vk_id}.pk"));
+    let pk_bytes = std::fs::read(&pk).unwrap();
+    std::fs::write(&pk, &pk_bytes[..pk_bytes.len() - 100]).unwrap();
+    let o = prove(&examples().join("input.json"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("digest mismatch"), "{}", stderr(&o));
+    std::fs::write(&pk, &pk_bytes).unwrap();
+
+    // A corrupt verifying key.
+    let vk = keys.join(format!("{vk_id}.vk"));
+    let vk_bytes = std::fs::read(&vk).unwrap();
+    std::fs::write(&vk, &vk_bytes[..10]).unwrap();
+    let o = prove(&examples().join("input.json"));
+    assert!(stderr(&o).contains("verifying key"), "{}", stderr(&o));
+    std::fs::write(&vk, &vk_bytes).unwrap();
+
+    // A corrupt and a truncated receipt.
+    let o = prove(&examples().join("input.json"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let o = zkw(&["verify", s(&cut), "--keys", s(&keys)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("malformed receipt: truncated"),
+        "{}",
+        stderr(&o)
+    );
+    let bad_proof = dir.path().join("bad-proof.json");
+    let mut r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    r["proof"] = "00".repeat(128).into();
+    std::fs::write(&bad_proof, r.to_string()).unwrap();
+    let o = zkw(&["verify", s(&bad_proof), "--keys", s(&keys)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("malformed proof"), "{}", stderr(&o));
+
+    // A receipt checked against another model's keys.
+    let (_, other_keys) = prepared(dir.path(), "private");
+    let o = zkw(&["verify", s(&receipt), "--keys", s(&other_keys)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("model mismatch"), "{}", stderr(&o));
+
+    // Keys of another model given to the prover.
+    let o = zkw(&[
+        "prove",
+        s(&model),
+        "--keys",
+        s(&other_keys),
+        "--input",
+        s(&examples().join("input.json")),
+        "-o",
+        s(&receipt),
+    ]);
+    assert!(stderr(&o).contains("were made for model"), "{}", stderr(&o));
+
+    // Missing files are named.
+    let o = zkw(&["model", "inspect", "/nonexistent/m.zkm"]);
+    assert!(stderr(&o).contains("/nonexistent/m.zkm"), "{}", stderr(&o));
+}
+
+#[test]
+fn unsupported_onnx_op_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(shared) = shared_dir() else { return };
+    let onnx = shared.join("conformance/ezkl/1l_sigmoid/network.onnx");
+    let o = zkw(&[
+        "model",
+        "import",
+        s(&onnx),
+        "-o",
+        s(&dir.path().join("m.zkm")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unsupported ONNX op `Sigmoid`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `../shared` beside the checkout (or `ZKW_SHARED`); absent: skip loudly, or fail under CI.
+fn shared_dir() -> Option<PathBuf> {
+    let p = std::env::var_os("ZKW_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    if p.is_dir() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "shared folder {} is missing under CI",
+        p.display()
+    );
+    eprintln!(
+        "SKIPPED: shared folder {} not found (set ZKW_SHARED)",
+        p.display()
+    );
+    None
+}
