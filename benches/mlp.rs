@@ -1,1 +1,175 @@
-fn main() {}
+//! Setup, prove and verify on `../shared/bench/mlp_784_56_10`, both weight modes.
+//!
+//! ```text
+//! cargo bench --bench mlp
+//! ```
+//!
+//! Each phase runs in its own child process so that its peak memory (VmHWM) is its own: setup
+//! (import, synthesis, key generation, key files), prove (key loading, then the best of 3
+//! proofs) and verify (median of 200). Prints a Markdown table for BENCHMARKS.md.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use zkworker::model::input::{quantize_input, read_input_file};
+use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkworker::model::{WeightMode, load_model, save_model};
+use zkworker::prover::{Job, KeyDir, Prover, setup};
+use zkworker::verifier::{Expected, Receipt, verify};
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn child(phase: &str, mode: WeightMode, bench: &Path, work: &Path) {
+    let model_path = work.join("model.zkm");
+    let keys = work.join("keys");
+    let out = match phase {
+        "setup" => {
+            let x = read_input_file(&bench.join("input.json")).unwrap();
+            let graph = import_float_graph(&bench.join("network.onnx")).unwrap();
+            let options = QuantizeOptions {
+                weight_mode: mode,
+                ..Default::default()
+            };
+            let model = quantize(&graph, &options, Some(&x)).unwrap();
+            let id = save_model(&model, &model_path).unwrap();
+            let t = Instant::now();
+            let r = setup(&model, &id, &keys, &|_| {}).unwrap();
+            serde_json::json!({
+                "setup_s": secs(t.elapsed()),
+                "phases": r.timings.iter().map(|(p, d)| (p.to_string(), secs(*d))).collect::<Vec<_>>(),
+                "constraints": r.record.constraints,
+                "witnesses": r.witness_variables,
+                "pk_bytes": r.pk_bytes, "vk_bytes": r.vk_bytes, "r1cs_bytes": r.r1cs_bytes,
+                "peak_mib": peak_rss_mib(),
+            })
+        }
+        "prove" => {
+            let (model, id) = load_model(&model_path).unwrap();
+            let x = read_input_file(&bench.join("input.json")).unwrap();
+            let q = quantize_input(&model.input, &x).unwrap();
+            let t = Instant::now();
+            let prover = Prover::load(model, &id, &keys).unwrap();
+            let load = secs(t.elapsed());
+            let mut runs = Vec::new();
+            let mut last = None;
+            for k in 0..3 {
+                let job = Job {
+                    job_id: format!("bench-{k}"),
+                    worker_id: "bench".into(),
+                    client_nonce: String::new(),
+                };
+                let t = Instant::now();
+                let p = prover.prove(&q, &job).unwrap();
+                runs.push(secs(t.elapsed()));
+                last = Some(p);
+            }
+            let last = last.unwrap();
+            std::fs::write(work.join("receipt.json"), last.receipt.to_json()).unwrap();
+            serde_json::json!({
+                "load_s": load,
+                "prove_s": runs,
+                "phases": last.timings.iter().map(|(p, d)| (p.to_string(), secs(*d))).collect::<Vec<_>>(),
+                "proof_bytes": hex::decode(&last.receipt.proof).unwrap().len(),
+                "peak_mib": peak_rss_mib(),
+            })
+        }
+        "verify" => {
+            let receipt =
+                Receipt::from_json(&std::fs::read(work.join("receipt.json")).unwrap()).unwrap();
+            let dir = KeyDir::new(&keys);
+            let t = Instant::now();
+            let record = dir.read_record().unwrap();
+            let key = dir.read_vk(&record).unwrap();
+            let load = secs(t.elapsed());
+            let mut runs: Vec<f64> = (0..200)
+                .map(|_| {
+                    let t = Instant::now();
+                    verify(&receipt, &key, &Expected::model(&record)).unwrap();
+                    secs(t.elapsed())
+                })
+                .collect();
+            runs.sort_by(f64::total_cmp);
+            serde_json::json!({ "load_s": load, "verify_median_s": runs[runs.len() / 2], "peak_mib": peak_rss_mib() })
+        }
+        other => panic!("unknown phase {other}"),
+    };
+    println!("ZKW_BENCH {out}");
+}
+
+fn run_child(phase: &str, mode: WeightMode, work: &Path) -> serde_json::Value {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("ZKW_BENCH_PHASE", phase)
+        .env("ZKW_BENCH_MODE", mode.as_str())
+        .env("ZKW_BENCH_WORK", work)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ZKW_BENCH "))
+        .expect("child result");
+    serde_json::from_str(line).unwrap()
+}
+
+fn main() {
+    let Some(shared) = zkworker::shared_dir() else {
+        eprintln!("SKIPPED: shared folder not found (set ZKW_SHARED)");
+        return;
+    };
+    let bench = shared.join("bench/mlp_784_56_10");
+    if let (Ok(phase), Ok(mode), Ok(work)) = (
+        std::env::var("ZKW_BENCH_PHASE"),
+        std::env::var("ZKW_BENCH_MODE"),
+        std::env::var("ZKW_BENCH_WORK"),
+    ) {
+        child(&phase, mode.parse().unwrap(), &bench, &PathBuf::from(work));
+        return;
+    }
+    println!(
+        "| mode | constraints | setup | prove (best of 3) | prove peak mem | verify (median) | pk | vk | proof |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for mode in [WeightMode::Fixed, WeightMode::Private] {
+        let work = tempfile::tempdir().unwrap();
+        let s = run_child("setup", mode, work.path());
+        let p = run_child("prove", mode, work.path());
+        let v = run_child("verify", mode, work.path());
+        let best = p["prove_s"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        println!(
+            "| {mode} | {} | {:.2} s | {:.3} s | {:.0} MB | {:.2} ms | {:.1} MiB | {} B | {} B |",
+            s["constraints"],
+            s["setup_s"].as_f64().unwrap(),
+            best,
+            p["peak_mib"].as_f64().unwrap() * 1.048576,
+            v["verify_median_s"].as_f64().unwrap() * 1e3,
+            s["pk_bytes"].as_f64().unwrap() / (1024.0 * 1024.0),
+            s["vk_bytes"],
+            p["proof_bytes"],
+        );
+        eprintln!("{mode} setup: {s}");
+        eprintln!("{mode} prove: {p}");
+        eprintln!("{mode} verify: {v}");
+    }
+}

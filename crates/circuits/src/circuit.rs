@@ -10,9 +10,13 @@
 //! over the trace of an all-zero input, proving over the real trace, and both give the same
 //! matrices.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use ark_ff::One;
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError,
+    SynthesisMode,
 };
 use zkw_model::bounds::{Bounds, analyze};
 use zkw_model::exec::run;
@@ -39,6 +43,16 @@ pub struct InferenceCircuit<'a> {
     bounds: Bounds,
     trace: Trace,
     statement: Statement,
+    profile: Option<Profile>,
+}
+
+/// Constraint counts recorded at section boundaries during synthesis.
+type Profile = Rc<RefCell<Vec<(String, usize)>>>;
+
+fn mark(profile: &Option<Profile>, cs: &ConstraintSystemRef<Fr>, what: impl Into<String>) {
+    if let Some(p) = profile {
+        p.borrow_mut().push((what.into(), cs.num_constraints()));
+    }
 }
 
 impl<'a> InferenceCircuit<'a> {
@@ -83,6 +97,7 @@ impl<'a> InferenceCircuit<'a> {
             bounds,
             trace,
             statement,
+            profile: None,
         })
     }
 
@@ -106,7 +121,7 @@ impl<'a> InferenceCircuit<'a> {
     /// Synthesizes the circuit in setup mode and returns the constraint system (matrices
     /// recorded, linear combinations inlined).
     pub fn synthesize_for_matrices(self) -> Result<ConstraintSystem<Fr>, CircuitError> {
-        let cs = ark_relations::gr1cs::ConstraintSystem::<Fr>::new_ref();
+        let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
         self.generate_constraints(cs.clone())?;
@@ -117,15 +132,13 @@ impl<'a> InferenceCircuit<'a> {
 }
 
 impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
-    fn generate_constraints(
-        self,
-        cs: ark_relations::gr1cs::ConstraintSystemRef<Fr>,
-    ) -> Result<(), SynthesisError> {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         let InferenceCircuit {
             model,
             bounds,
             trace,
             statement,
+            profile,
         } = self;
         let publics = statement
             .public_inputs()
@@ -145,6 +158,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
                     .dense_layers()
                     .map(|d| alloc_private(&cs, d))
                     .collect::<Result<Vec<_>, _>>()?;
+                mark(&profile, &cs, "weight and bias range checks");
                 let salt = salt(model).map_err(|_| SynthesisError::AssignmentMissing)?;
                 let salt = witness(&cs, salt)?;
                 let c = commit_private(&cs, model, &salt, &layers)?;
@@ -152,6 +166,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
                 layers
             }
         };
+        mark(&profile, &cs, "model commitment");
 
         // Public input 1: the digest of the range-checked input.
         let bits = model.input.bits;
@@ -160,9 +175,11 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
             .iter()
             .map(|&v| signed(&cs, v, bits))
             .collect::<Result<Vec<_>, _>>()?;
+        mark(&profile, &cs, "input range checks");
         let refs: Vec<&Lin> = xs.iter().map(|r| &r.value).collect();
         let digest = tensor_digest(&cs, DOMAIN_INPUT, &refs, bits)?;
         enforce_equal(&cs, &digest, &publics[INPUT_DIGEST])?;
+        mark(&profile, &cs, "input digest (Poseidon)");
 
         // The op chain.
         let mut cur: Vec<Val> = xs
@@ -196,6 +213,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
                     .collect::<Result<_, _>>()?,
                 Op::Reshape { .. } => cur,
             };
+            mark(&profile, &cs, format!("op #{i}: {}", op.describe()));
         }
 
         // Public inputs 2..: the output, value by value or through its digest.
@@ -212,8 +230,30 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
         // Last public input: the job binding, bound by `jb · 1 = jb`.
         let jb = &publics[statement.job_binding_index()];
         enforce(&cs, jb, &Lin::constant(Fr::one()), jb)?;
+        mark(&profile, &cs, "output and job binding");
         Ok(())
     }
+}
+
+/// Constraints per section of a model's circuit, in synthesis order.
+pub fn constraint_breakdown(
+    model: &Model,
+    commitment: Fr,
+) -> Result<Vec<(String, usize)>, CircuitError> {
+    let mut circuit = InferenceCircuit::for_setup(model, commitment)?;
+    let profile: Profile = Rc::default();
+    circuit.profile = Some(profile.clone());
+    circuit.synthesize_for_matrices()?;
+    let marks = profile.take();
+    let mut prev = 0;
+    Ok(marks
+        .into_iter()
+        .map(|(what, total)| {
+            let n = total - prev;
+            prev = total;
+            (what, n)
+        })
+        .collect())
 }
 
 /// Number of constraints of a model's circuit.

@@ -327,7 +327,9 @@ fn bad_inputs_are_named() {
 #[test]
 fn unsupported_onnx_op_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(shared) = shared_dir() else { return };
+    let Some(shared) = zkworker::shared_dir_or_skip("unsupported_onnx_op_is_named") else {
+        return;
+    };
     let onnx = shared.join("conformance/ezkl/1l_sigmoid/network.onnx");
     let o = zkw(&[
         "model",
@@ -342,24 +344,4 @@ fn unsupported_onnx_op_is_named() {
         "{}",
         stderr(&o)
     );
-}
-
-/// `../shared` beside the checkout (or `ZKW_SHARED`); absent: skip loudly, or fail under CI.
-fn shared_dir() -> Option<PathBuf> {
-    let p = std::env::var_os("ZKW_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "shared folder {} is missing under CI",
-        p.display()
-    );
-    eprintln!(
-        "SKIPPED: shared folder {} not found (set ZKW_SHARED)",
-        p.display()
-    );
-    None
 }

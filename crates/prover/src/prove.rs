@@ -52,6 +52,7 @@ pub struct Proved {
 
 /// One model's prover: keys and matrices in memory.
 pub struct Prover {
+    keys: KeyDir,
     model: Model,
     record: ModelRecord,
     key: VerifierKey,
@@ -85,6 +86,7 @@ impl Prover {
         }
         let commitment = model_commitment(&model, id)?;
         Ok(Prover {
+            keys,
             model,
             record,
             key,
@@ -144,7 +146,7 @@ impl Prover {
         z.extend(cs.witness_assignment()?);
         if z.len() != self.r1cs.num_variables() {
             return Err(ProverError::BadKeyFile {
-                path: KeyDir::new(".").r1cs_path(&self.record.vk_id),
+                path: self.keys.r1cs_path(&self.record.vk_id),
                 reason: format!(
                     "the matrices have {} variables, the circuit {}",
                     self.r1cs.num_variables(),

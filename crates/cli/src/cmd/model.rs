@@ -94,8 +94,9 @@ pub fn inspect(path: &Path) -> Result<()> {
     }
     let pb = spinner("counting constraints");
     let commitment = zkw_circuits::model_commitment(&model, &id)?;
-    let n = zkw_circuits::circuit::constraint_count(&model, commitment)?;
+    let sections = zkw_circuits::circuit::constraint_breakdown(&model, commitment)?;
     pb.finish_and_clear();
+    let n: usize = sections.iter().map(|(_, c)| c).sum();
     let out = model.output_info()?;
     println!(
         "output    shape {:?}, scale 2^-{}",
@@ -106,6 +107,9 @@ pub fn inspect(path: &Path) -> Result<()> {
         count(n),
         zkw_verifier::statement::public_input_count(out.len())
     );
+    for (what, c) in &sections {
+        println!("  {:>10}  {what}", count(*c));
+    }
     Ok(())
 }
 

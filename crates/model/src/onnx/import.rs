@@ -192,6 +192,23 @@ pub fn import_float_graph(path: &Path) -> Result<FloatGraph, ModelError> {
                 }
                 let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
                 let trans_b = attr_i(node, "transB", 0) != 0;
+                // A is the batch-1 activation: as a matrix it must be one row (1×K), which it
+                // is as stored ([1, K]) or, with transA, when stored as a column ([K, 1]).
+                let full: Vec<usize> = if has_batch {
+                    std::iter::once(1).chain(shape.iter().copied()).collect()
+                } else {
+                    shape.clone()
+                };
+                let rows = match (full.as_slice(), attr_i(node, "transA", 0) != 0) {
+                    ([m, _], false) | ([_, m], true) => *m,
+                    _ => 0,
+                };
+                if rows != 1 {
+                    return Err(ModelError::Invalid(format!(
+                        "Gemm `{name}`: input A of shape {full:?} (transA={}) is not a single                          row; only batch-1 vectors through a dense layer are supported",
+                        attr_i(node, "transA", 0)
+                    )));
+                }
                 let b = operand(1)?;
                 let (w, n) = dense_weights(&name, b, len, trans_b, alpha as f64)?;
                 let bias = match node.input.get(2).filter(|s| !s.is_empty()) {

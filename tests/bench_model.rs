@@ -1,0 +1,79 @@
+//! `../shared/bench/mlp_784_56_10` (784 → 56 → ReLU → 10, 44,530 parameters) imports, proves
+//! and verifies in both weight modes, and its quantized output stays close to onnxruntime's.
+
+use std::path::Path;
+
+use zkworker::model::input::{quantize_input, read_input_file};
+use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkworker::model::{WeightMode, model_id};
+use zkworker::prover::{Job, Prover, setup};
+use zkworker::verifier::digest::input_digest;
+use zkworker::verifier::{Expected, verify};
+
+fn expected_output(dir: &Path) -> Vec<f64> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    v["output_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn prove_and_verify(mode: WeightMode) {
+    let Some(shared) = zkworker::shared_dir_or_skip("mlp_784_56_10") else {
+        return;
+    };
+    let dir = shared.join("bench/mlp_784_56_10");
+    let graph = import_float_graph(&dir.join("network.onnx")).unwrap();
+    let x = read_input_file(&dir.join("input.json")).unwrap();
+    let options = QuantizeOptions {
+        weight_mode: mode,
+        ..Default::default()
+    };
+    let model = quantize(&graph, &options, Some(&x)).unwrap();
+    assert_eq!(model.parameter_count(), 44_530);
+    let id = model_id(&model);
+    let keys = tempfile::tempdir().unwrap();
+    let report = setup(&model, &id, keys.path(), &|_| {}).unwrap();
+    let prover = Prover::load(model.clone(), &id, keys.path()).unwrap();
+    let q = quantize_input(&model.input, &x).unwrap();
+    let job = Job {
+        job_id: "bench-1".into(),
+        worker_id: "w".into(),
+        client_nonce: "n".into(),
+    };
+    let proved = prover.prove(&q, &job).unwrap();
+    let expected = Expected {
+        input_digest: Some(input_digest(&q, model.input.bits)),
+        ..Expected::model(&report.record)
+    };
+    let verified = verify(&proved.receipt, prover.verifier_key(), &expected).unwrap();
+
+    // Accuracy against onnxruntime's float output, relative to the output's range.
+    let reference = expected_output(&dir);
+    let range = reference.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let err = verified
+        .output
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(err / range < 0.05, "{mode}: error {err} on range {range}");
+    eprintln!(
+        "{mode}: {} constraints, output error {:.2}% of range",
+        report.record.constraints,
+        100.0 * err / range
+    );
+}
+
+#[test]
+fn mlp_784_56_10_fixed_weights() {
+    prove_and_verify(WeightMode::Fixed);
+}
+
+#[test]
+fn mlp_784_56_10_private_weights() {
+    prove_and_verify(WeightMode::Private);
+}
