@@ -37,6 +37,8 @@ pub fn parse_input_json(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, ModelE
                     serde_json::Value::Number(n) => n
                         .as_f64()
                         .ok_or_else(|| bad(format!("value #{index} is not a number"))),
+                    // Boolean inputs (EZKL allows them) are 0 and 1.
+                    serde_json::Value::Bool(b) => Ok(*b as u8 as f64),
                     // JSON has no NaN/Infinity; some writers emit them as strings.
                     serde_json::Value::String(s) => match s.parse::<f64>() {
                         Ok(value) if !value.is_finite() => {

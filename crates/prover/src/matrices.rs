@@ -6,6 +6,7 @@
 
 use ark_relations::gr1cs::{ConstraintSystem, Matrix, R1CS_PREDICATE_LABEL};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use rayon::prelude::*;
 
 use zkw_circuits::Fr;
 
@@ -40,11 +41,15 @@ impl R1csMatrices {
         self.num_instance_variables + self.num_witness_variables
     }
 
-    /// Checks `⟨A_i,z⟩·⟨B_i,z⟩ = ⟨C_i,z⟩` for every row; returns the first failing row.
+    /// Checks `⟨A_i,z⟩·⟨B_i,z⟩ = ⟨C_i,z⟩` for every row (in parallel); returns the first
+    /// failing row.
     pub fn check(&self, z: &[Fr]) -> Result<(), usize> {
         let dot = |row: &[(Fr, usize)]| row.iter().map(|(c, i)| *c * z[*i]).sum::<Fr>();
         let [a, b, c] = [&self.abc[0], &self.abc[1], &self.abc[2]];
-        match (0..self.num_constraints).find(|&i| dot(&a[i]) * dot(&b[i]) != dot(&c[i])) {
+        match (0..self.num_constraints)
+            .into_par_iter()
+            .find_first(|&i| dot(&a[i]) * dot(&b[i]) != dot(&c[i]))
+        {
             Some(i) => Err(i),
             None => Ok(()),
         }
