@@ -262,7 +262,7 @@ impl Model {
 }
 
 fn check_bits(what: &str, bits: u32) -> Result<(), ModelError> {
-    if bits < 2 || bits > MAX_BITS {
+    if !(2..=MAX_BITS).contains(&bits) {
         return Err(ModelError::Invalid(format!(
             "{what} width of {bits} bits is outside 2..={MAX_BITS}"
         )));

@@ -117,7 +117,7 @@ mod tests {
     fn packing_is_offset_binary_little_endian() {
         let p = pack(&[-128, 127, 0], 8);
         assert_eq!(p.len(), 1);
-        assert_eq!(p[0], Fr::from(0u64 + 255 * 256 + 128 * 65536));
+        assert_eq!(p[0], Fr::from(255u64 * 256 + 128 * 65536));
         assert_eq!(pack(&vec![0; 62], 8).len(), 2);
         assert_eq!(pack(&vec![0; 63], 8).len(), 3);
     }

@@ -164,7 +164,7 @@ pub fn import_float_graph(path: &Path) -> Result<FloatGraph, ModelError> {
             op_type: node.op_type.clone(),
             node: name.clone(),
         };
-        if !node.input.iter().any(|i| *i == current) {
+        if !node.input.contains(&current) {
             return Err(ModelError::Invalid(format!(
                 "node `{name}` ({}) does not consume the running activation `{current}`; only \
                  chains of ops over one input are supported",
@@ -393,7 +393,7 @@ fn resolve_reshape(
     }
     let known: usize = out.iter().product();
     if let Some(k) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(ModelError::Invalid(format!(
                 "Reshape `{name}`: cannot infer a dimension of {target:?} from {full:?}"
             )));

@@ -35,7 +35,7 @@ impl Default for QuantizeOptions {
 
 /// The finest `frac` with `max_abs · 2^frac ≤ 2^(bits-1) - 1`.
 fn frac_for(max_abs: f64, bits: u32) -> i32 {
-    if !(max_abs > 0.0) || !max_abs.is_finite() {
+    if !max_abs.is_finite() || max_abs <= 0.0 {
         return 0;
     }
     let top = ((1i64 << (bits - 1)) - 1) as f64;
