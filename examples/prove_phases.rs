@@ -1,0 +1,73 @@
+//! Where a Groth16 proof's time goes, for one model and its keys: the QAP witness map (FFTs)
+//! and each multi-scalar multiplication of `create_proof_with_reduction_and_matrices`, timed
+//! one by one on the same assignment the prover would use.
+//!
+//! ```text
+//! cargo run --release --example prove_phases -- MODEL.zkm KEYS_DIR INPUT.json
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
+use ark_ec::VariableBaseMSM;
+use ark_ff::PrimeField;
+use ark_groth16::ProvingKey;
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_poly::GeneralEvaluationDomain;
+use zkworker::model::input::{quantize_input, read_input_file};
+use zkworker::prover::keys::{KeyDir, PK_MAGIC, read_digested};
+use zkworker::prover::{Job, Prover};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let [model_path, keys_dir, input] = args.as_slice() else {
+        return Err("usage: prove_phases MODEL.zkm KEYS_DIR INPUT.json".into());
+    };
+    let (model, id) = zkworker::model::load_model(model_path)?;
+    let q = quantize_input(&model.input, &read_input_file(input)?)?;
+    let prover = Prover::load(model.clone(), &id, keys_dir)?;
+    let keys = KeyDir::new(keys_dir);
+    let pk: ProvingKey<Bn254> = read_digested(
+        &keys.pk_path(&prover.record().vk_id),
+        PK_MAGIC,
+        "proving key",
+    )?;
+    let job = Job {
+        job_id: "phases".into(),
+        worker_id: "phases".into(),
+        client_nonce: String::new(),
+    };
+    let t = Instant::now();
+    let circuit = prover.circuit(zkworker::model::run(&model, &q)?, &job)?;
+    let z = prover.assignment(circuit)?;
+    println!("witness synthesis  {:?}", t.elapsed());
+    let m = prover.matrices();
+    let t = Instant::now();
+    let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+        &m.abc,
+        m.num_instance_variables,
+        m.num_constraints,
+        &z,
+    )?;
+    println!("QAP witness map    {:?} (domain {})", t.elapsed(), h.len());
+    let hb: Vec<_> = h.iter().map(|s| s.into_bigint()).collect();
+    let zb: Vec<_> = z.iter().map(|s| s.into_bigint()).collect();
+    let aux = &zb[m.num_instance_variables..];
+    let t = Instant::now();
+    G1Projective::msm_bigint(&pk.h_query, &hb);
+    println!("H MSM (G1)         {:?}", t.elapsed());
+    let t = Instant::now();
+    G1Projective::msm_bigint(&pk.a_query, &zb);
+    println!("A MSM (G1)         {:?}", t.elapsed());
+    let t = Instant::now();
+    G1Projective::msm_bigint(&pk.b_g1_query, &zb);
+    println!("B MSM (G1)         {:?}", t.elapsed());
+    let t = Instant::now();
+    G2Projective::msm_bigint(&pk.b_g2_query, &zb);
+    println!("B MSM (G2)         {:?}", t.elapsed());
+    let t = Instant::now();
+    G1Projective::msm_bigint(&pk.l_query, aux);
+    println!("L MSM (G1)         {:?}", t.elapsed());
+    Ok(())
+}
