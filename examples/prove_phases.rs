@@ -55,19 +55,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let zb: Vec<_> = z.iter().map(|s| s.into_bigint()).collect();
     let aux = &zb[m.num_instance_variables..];
     let t = Instant::now();
-    std::hint::black_box(G1Projective::msm_bigint(&pk.h_query, &hb));
+    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.h_query, &hb));
     println!("H MSM (G1)         {:?}", t.elapsed());
     let t = Instant::now();
-    std::hint::black_box(G1Projective::msm_bigint(&pk.a_query, &zb));
+    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.a_query, &zb));
     println!("A MSM (G1)         {:?}", t.elapsed());
     let t = Instant::now();
-    std::hint::black_box(G1Projective::msm_bigint(&pk.b_g1_query, &zb));
+    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.b_g1_query, &zb));
     println!("B MSM (G1)         {:?}", t.elapsed());
     let t = Instant::now();
-    std::hint::black_box(G2Projective::msm_bigint(&pk.b_g2_query, &zb));
+    let _ = std::hint::black_box(G2Projective::msm_bigint(&pk.b_g2_query, &zb));
     println!("B MSM (G2)         {:?}", t.elapsed());
     let t = Instant::now();
-    std::hint::black_box(G1Projective::msm_bigint(&pk.l_query, aux));
+    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.l_query, aux));
     println!("L MSM (G1)         {:?}", t.elapsed());
     Ok(())
 }
