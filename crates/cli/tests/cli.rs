@@ -134,6 +134,18 @@ fn import_inspect_run_setup_prove_verify() {
         format!("{{\"input_data\": [[{}]]}}", vec!["0.5"; 64].join(",")),
     )
     .unwrap();
+
+    // An input far beyond the calibrated range still runs, with a warning.
+    let loud = dir.path().join("loud.json");
+    let text = format!("{{\"input_data\": [[{}]]}}", vec!["50.0"; 64].join(","));
+    std::fs::write(&loud, text).unwrap();
+    let o = zkw(&["model", "run", s(&model), "--input", s(&loud)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("64 of 64 input values lie beyond"),
+        "{}",
+        stderr(&o)
+    );
     let o = zkw(&[
         "verify",
         s(&receipt),

@@ -91,6 +91,19 @@ pub fn quantize_input(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, ModelErr
         .collect()
 }
 
+/// How many values of `x` lie beyond the input's representable range (and so saturate when
+/// quantized): a sign that the input is not like the calibration sample.
+pub fn saturated_count(info: &TensorInfo, x: &[f64]) -> usize {
+    let (lo, hi) = signed_range(info.bits);
+    let scale = (info.frac_bits as f64).exp2();
+    x.iter()
+        .filter(|v| {
+            let q = (**v * scale).round();
+            q < lo as f64 || q > hi as f64
+        })
+        .count()
+}
+
 /// The real value an integer stands for at `frac_bits`.
 pub fn dequantize(v: i64, frac_bits: i32) -> f64 {
     v as f64 * (-(frac_bits as f64)).exp2()
@@ -112,6 +125,8 @@ mod tests {
     fn quantizes_rounds_and_saturates() {
         let q = quantize_input(&info(), &[0.5, -0.03125, 100.0]).unwrap();
         assert_eq!(q, vec![8, -1, 127]);
+        assert_eq!(saturated_count(&info(), &[0.5, -0.03125, 100.0]), 1);
+        assert_eq!(saturated_count(&info(), &[7.9, -8.0, 0.0]), 0);
         assert_eq!(dequantize(8, 4), 0.5);
     }
 

@@ -128,6 +128,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
     let x = read_input_file(&a.input)?;
     let q = quantize_input(&model.input, &x)?;
+    warn_saturation(&model.input, &x);
     let trace = zkw_model::run(&model, &q)?;
     let out = model.output_info()?;
     let values: Vec<f64> = trace
@@ -144,6 +145,20 @@ pub fn run(a: RunArgs) -> Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
+}
+
+/// Tells the user (on stderr) when input values were clamped to the calibrated range.
+pub fn warn_saturation(info: &zkw_model::TensorInfo, x: &[f64]) {
+    let n = zkw_model::input::saturated_count(info, x);
+    if n > 0 {
+        let top =
+            zkw_model::input::dequantize(zkw_model::ir::signed_range(info.bits).1, info.frac_bits);
+        eprintln!(
+            "warning: {n} of {} input values lie beyond ±{top} (the calibrated range) and were \
+             saturated; re-import with a calibration input like this one for better accuracy",
+            x.len()
+        );
+    }
 }
 
 /// `zkw model setup`.

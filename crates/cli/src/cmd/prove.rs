@@ -52,6 +52,7 @@ pub fn prove(a: ProveArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
     let x = read_input_file(&a.input)?;
     let q = quantize_input(&model.input, &x)?;
+    crate::cmd::model::warn_saturation(&model.input, &x);
     let pb = spinner("prove");
     pb.set_message("loading keys");
     let prover = Prover::load(model, &id, &a.keys)?;
