@@ -255,9 +255,3 @@ pub fn constraint_breakdown(
         })
         .collect())
 }
-
-/// Number of constraints of a model's circuit.
-pub fn constraint_count(model: &Model, commitment: Fr) -> Result<usize, CircuitError> {
-    let cs = InferenceCircuit::for_setup(model, commitment)?.synthesize_for_matrices()?;
-    Ok(cs.num_constraints())
-}
