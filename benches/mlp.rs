@@ -51,7 +51,7 @@ fn child(phase: &str, mode: WeightMode, bench: &Path, work: &Path) {
                 "phases": r.timings.iter().map(|(p, d)| (p.to_string(), secs(*d))).collect::<Vec<_>>(),
                 "constraints": r.record.constraints,
                 "witnesses": r.witness_variables,
-                "pk_bytes": r.pk_bytes, "vk_bytes": r.vk_bytes, "r1cs_bytes": r.r1cs_bytes,
+                "pk_bytes": r.pk_bytes, "vk_bytes": r.vk_bytes, "r1cs_bytes": r.r1cs_bytes, "baseline_bytes": r.baseline_bytes,
                 "peak_mib": peak_rss_mib(),
             })
         }

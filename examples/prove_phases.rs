@@ -1,6 +1,6 @@
-//! Where a Groth16 proof's time goes, for one model and its keys: the QAP witness map (FFTs)
-//! and each multi-scalar multiplication of `create_proof_with_reduction_and_matrices`, timed
-//! one by one on the same assignment the prover would use.
+//! Where a Groth16 proof's time goes, for one model and its keys: the QAP witness map (FFTs),
+//! the quotient's MSM, and each MSM over the job's difference from the baseline, timed one by
+//! one on the assignment the prover would use, then the whole proof as the prover makes it.
 //!
 //! ```text
 //! cargo run --release --example prove_phases -- MODEL.zkm KEYS_DIR INPUT.json
@@ -9,14 +9,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
+use ark_bn254::{Fr, G1Projective, G2Projective};
 use ark_ec::VariableBaseMSM;
-use ark_ff::PrimeField;
-use ark_groth16::ProvingKey;
+use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_poly::GeneralEvaluationDomain;
 use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::prover::keys::{KeyDir, PK_MAGIC, read_digested};
+use zkworker::prover::groth16::create_proof;
 use zkworker::prover::{Job, Prover};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,12 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (model, id) = zkworker::model::load_model(model_path)?;
     let q = quantize_input(&model.input, &read_input_file(input)?)?;
     let prover = Prover::load(model.clone(), &id, keys_dir)?;
-    let keys = KeyDir::new(keys_dir);
-    let pk: ProvingKey<Bn254> = read_digested(
-        &keys.pk_path(&prover.record().vk_id),
-        PK_MAGIC,
-        "proving key",
-    )?;
+    let pk = prover.proving_key();
     let job = Job {
         job_id: "phases".into(),
         worker_id: "phases".into(),
@@ -41,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let circuit = prover.circuit(zkworker::model::run(&model, &q)?, &job)?;
     let z = prover.assignment(circuit)?;
-    println!("witness synthesis  {:?}", t.elapsed());
+    println!("witness synthesis      {:?}", t.elapsed());
     let m = prover.matrices();
     let t = Instant::now();
     let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
@@ -50,24 +44,47 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         m.num_constraints,
         &z,
     )?;
-    println!("QAP witness map    {:?} (domain {})", t.elapsed(), h.len());
+    println!(
+        "QAP witness map        {:?} (domain {})",
+        t.elapsed(),
+        h.len()
+    );
     let hb: Vec<_> = h.iter().map(|s| s.into_bigint()).collect();
-    let zb: Vec<_> = z.iter().map(|s| s.into_bigint()).collect();
-    let aux = &zb[m.num_instance_variables..];
     let t = Instant::now();
     let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.h_query, &hb));
-    println!("H MSM (G1)         {:?}", t.elapsed());
+    println!("H MSM (G1)             {:?}", t.elapsed());
+
+    let base = prover.baseline();
+    let diff: Vec<_> = z
+        .iter()
+        .zip(&base.z)
+        .map(|(x, r)| (*x - r).into_bigint())
+        .collect();
+    let changed = diff.iter().filter(|d| !d.is_zero()).count();
+    println!(
+        "assignment             {} variables, {} differ from the baseline",
+        z.len(),
+        changed
+    );
+    let aux = &diff[m.num_instance_variables..];
     let t = Instant::now();
-    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.a_query, &zb));
-    println!("A MSM (G1)         {:?}", t.elapsed());
+    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.a_query, &diff));
+    println!("A MSM (G1), difference {:?}", t.elapsed());
     let t = Instant::now();
-    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.b_g1_query, &zb));
-    println!("B MSM (G1)         {:?}", t.elapsed());
+    let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.b_g1_query, &diff));
+    println!("B MSM (G1), difference {:?}", t.elapsed());
     let t = Instant::now();
-    let _ = std::hint::black_box(G2Projective::msm_bigint(&pk.b_g2_query, &zb));
-    println!("B MSM (G2)         {:?}", t.elapsed());
+    let _ = std::hint::black_box(G2Projective::msm_bigint(&pk.b_g2_query, &diff));
+    println!("B MSM (G2), difference {:?}", t.elapsed());
     let t = Instant::now();
     let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.l_query, aux));
-    println!("L MSM (G1)         {:?}", t.elapsed());
+    println!("L MSM (G1), difference {:?}", t.elapsed());
+
+    let (r, s) = (Fr::from(3u64), Fr::from(5u64));
+    for _ in 0..3 {
+        let t = Instant::now();
+        let _ = std::hint::black_box(create_proof(pk, m, base, &z, r, s)?);
+        println!("whole proof            {:?}", t.elapsed());
+    }
     Ok(())
 }

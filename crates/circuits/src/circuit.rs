@@ -32,7 +32,7 @@ use crate::dense::{alloc_private, dense_fixed, dense_private};
 use crate::digest::tensor_digest;
 use crate::error::CircuitError;
 use crate::lin::{Lin, Val, enforce, enforce_equal, instance, witness};
-use crate::range::signed;
+use crate::range::signed_var;
 use crate::relu::relu;
 use crate::requantize::requantize;
 
@@ -173,7 +173,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
         let xs = trace
             .input
             .iter()
-            .map(|&v| signed(&cs, v, bits))
+            .map(|&v| signed_var(&cs, v, bits))
             .collect::<Result<Vec<_>, _>>()?;
         mark(&profile, &cs, "input range checks");
         let refs: Vec<&Lin> = xs.iter().map(|r| &r.value).collect();

@@ -8,6 +8,9 @@
 use ark_relations::gr1cs::SynthesisError;
 use zkw_model::Dense;
 
+use ark_ff::One;
+
+use crate::Fr;
 use crate::lin::{Cs, Lin, Val, fr, product};
 use crate::range::{Ranged, signed};
 
@@ -57,10 +60,16 @@ pub fn dense_private(
     (0..d.out_features)
         .map(|j| {
             let row = &p.weights[j * d.in_features..(j + 1) * d.in_features];
-            let mut acc = p.bias[j].value.clone();
-            for (w, v) in row.iter().zip(x) {
-                acc = acc.add(&product(cs, &w.value, &v.lin)?);
-            }
+            let products = row
+                .iter()
+                .zip(x)
+                .map(|(w, v)| product(cs, &w.value, &v.lin))
+                .collect::<Result<Vec<_>, _>>()?;
+            // One allocation for the row (adding term by term would copy it quadratically).
+            let one = Fr::one();
+            let acc = Lin::weighted_sum(
+                std::iter::once((one, &p.bias[j].value)).chain(products.iter().map(|l| (one, l))),
+            );
             Ok(Val::plain(acc))
         })
         .collect()

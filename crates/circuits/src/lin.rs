@@ -122,8 +122,9 @@ pub fn enforce_equal(cs: &Cs, a: &Lin, b: &Lin) -> Result<(), SynthesisError> {
 /// A witness bit, constrained boolean by `b · (1 - b) = 0`.
 pub fn boolean(cs: &Cs, bit: bool) -> Result<Lin, SynthesisError> {
     let b = witness(cs, Fr::from(bit as u64))?;
-    let one_minus = Lin::constant(Fr::one()).sub(&b);
-    enforce(cs, &b, &one_minus, &Lin::default())?;
+    // Built inside the closures: when proving with cached matrices they never run, and range
+    // checks make hundreds of thousands of these.
+    cs.enforce_r1cs_constraint(|| b.to_lc(), || not(&b).to_lc(), LinearCombination::zero)?;
     Ok(b)
 }
 

@@ -8,7 +8,7 @@
 use ark_relations::gr1cs::SynthesisError;
 
 use crate::Fr;
-use crate::lin::{Cs, Lin, boolean, fr};
+use crate::lin::{Cs, Lin, boolean, enforce_equal, fr, witness};
 
 /// A range-checked signed value.
 #[derive(Debug, Clone)]
@@ -55,6 +55,21 @@ pub fn signed(cs: &Cs, value: i64, width: u32) -> Result<Ranged, SynthesisError>
     Ok(Ranged { value, bits })
 }
 
+/// Signed, with the value also a witness of its own, tied to its bits by one constraint.
+///
+/// For values that many constraints reference — a dense layer's input appears in every one of
+/// its output rows — one term per use instead of `width` makes the matrices (and the prover's
+/// matrix-vector products) `width` times sparser for the price of one constraint.
+pub fn signed_var(cs: &Cs, value: i64, width: u32) -> Result<Ranged, SynthesisError> {
+    let r = signed(cs, value, width)?;
+    let v = witness(cs, r.value.value)?;
+    enforce_equal(cs, &v, &r.value)?;
+    Ok(Ranged {
+        value: v,
+        bits: r.bits,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +84,13 @@ mod tests {
             assert_eq!(r.non_negative().value, Fr::from((v >= 0) as u64));
             assert!(cs.is_satisfied().unwrap());
             assert_eq!(cs.num_constraints(), 8);
+
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let r = signed_var(&cs, v, 8).unwrap();
+            assert_eq!(r.value.terms.len(), 1);
+            assert_eq!(r.value.value, fr(v));
+            assert!(cs.is_satisfied().unwrap());
+            assert_eq!(cs.num_constraints(), 9);
         }
     }
 }

@@ -8,10 +8,11 @@
 //! <vk_id>.vk      verifying key, compressed and validated on load (it is small)
 //! <vk_id>.pk      proving key, uncompressed
 //! <vk_id>.r1cs    constraint matrices
+//! <vk_id>.base    the baseline: reference assignment and its MSMs (see `baseline`)
 //! ```
 //!
-//! Curve-point validation of a large proving key takes tens of seconds, so `.pk` and `.r1cs`
-//! carry a blake3 digest of their payload: points are validated once, at setup, when the key is
+//! Curve-point validation of a large proving key takes tens of seconds, so `.pk`, `.r1cs` and
+//! `.base` carry a blake3 digest of their payload: points are validated once, at setup, when the key is
 //! made; later loads check the digest (catching corruption and truncation) and skip validation.
 //! These are the worker's own files; a digest mismatch is refused, never "repaired".
 
@@ -27,6 +28,8 @@ use crate::error::ProverError;
 pub const PK_MAGIC: &[u8; 8] = b"ZKWPK\0v1";
 /// Magic of a matrices file.
 pub const R1CS_MAGIC: &[u8; 8] = b"ZKWR1\0v1";
+/// Magic of a baseline file.
+pub const BASELINE_MAGIC: &[u8; 8] = b"ZKWBL\0v1";
 
 /// A keys directory.
 #[derive(Debug, Clone)]
@@ -59,6 +62,11 @@ impl KeyDir {
     /// `<vk_id>.r1cs`.
     pub fn r1cs_path(&self, vk_id: &str) -> PathBuf {
         self.dir.join(format!("{vk_id}.r1cs"))
+    }
+
+    /// `<vk_id>.base`.
+    pub fn baseline_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.base"))
     }
 
     /// Reads the registry record.

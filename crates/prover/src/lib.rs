@@ -2,16 +2,21 @@
 //!
 //! Laid out like ark-groth16, one file per phase: [`setup`] draws the keys and writes them,
 //! [`keys`] stores and loads them (content-addressed, digest-checked), [`matrices`] holds the
-//! constraint matrices synthesized once per model, and [`prove`] computes, per job, only the
-//! assignment and the proof. [`receipt`] wraps a proof into the receipt a client gets.
+//! constraint matrices synthesized once per model, [`baseline`] the share of every proof that
+//! does not change from job to job, [`witness`] synthesizes a job's assignment, [`groth16`]
+//! turns it into a proof, and [`prove`] drives a job through them. [`receipt`] wraps a proof
+//! into the receipt a client gets.
 #![deny(missing_docs)]
 
+pub mod baseline;
 pub mod error;
+pub mod groth16;
 pub mod keys;
 pub mod matrices;
 pub mod prove;
 pub mod receipt;
 pub mod setup;
+pub mod witness;
 
 pub use error::ProverError;
 pub use keys::KeyDir;

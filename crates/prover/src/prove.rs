@@ -1,30 +1,32 @@
 //! Proving: per job, only the assignment and the proof.
 //!
-//! A [`Prover`] holds one model's proving key and constraint matrices, loaded once. For each
-//! job it runs (or is given) the trace, synthesizes the circuit with `construct_matrices: false`
-//! — which records nothing but the assignment — checks the assignment against the cached
-//! matrices, and proves with `create_proof_with_reduction_and_matrices`. Every proof is verified
-//! before it leaves, so a worker never hands out a receipt that fails.
+//! A [`Prover`] holds one model's proving key, constraint matrices and baseline, loaded once.
+//! For each job it runs (or is given) the trace, synthesizes the assignment
+//! ([`crate::witness`]) and proves it ([`crate::groth16`]). Every proof is verified before it
+//! leaves, so a worker never hands out a receipt that fails; when one does fail, the assignment
+//! is checked against the matrices to name the constraint a wrong trace breaks. (Checking every
+//! assignment up front would cost a pass over the matrices on every job to catch what the
+//! self-check catches anyway.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ark_bn254::Bn254;
 use ark_ff::UniformRand;
-use ark_groth16::{Groth16, ProvingKey};
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
-};
+use ark_groth16::ProvingKey;
 use ark_std::rand::rngs::OsRng;
 use zkw_circuits::{Fr, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId, Trace};
 use zkw_verifier::statement::job_binding;
 use zkw_verifier::{Expected, ModelRecord, Receipt, Statement, VerifierKey, verify};
 
+use crate::baseline::{Baseline, BaselineFile};
 use crate::error::ProverError;
-use crate::keys::{KeyDir, PK_MAGIC, R1CS_MAGIC, read_digested};
+use crate::groth16::create_proof;
+use crate::keys::{BASELINE_MAGIC, KeyDir, PK_MAGIC, R1CS_MAGIC, read_digested};
 use crate::matrices::R1csMatrices;
 use crate::receipt::build_receipt;
+use crate::witness;
 
 /// Who asked for the proof, and who makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,7 @@ pub struct Prover {
     key: VerifierKey,
     pk: ProvingKey<Bn254>,
     r1cs: R1csMatrices,
+    baseline: Baseline,
     commitment: Fr,
 }
 
@@ -78,6 +81,8 @@ impl Prover {
             read_digested(&keys.pk_path(&record.vk_id), PK_MAGIC, "proving key")?;
         let r1cs: R1csMatrices =
             read_digested(&keys.r1cs_path(&record.vk_id), R1CS_MAGIC, "matrices")?;
+        let base_path = keys.baseline_path(&record.vk_id);
+        let base_file: BaselineFile = read_digested(&base_path, BASELINE_MAGIC, "baseline")?;
         if pk.vk != key.vk {
             return Err(ProverError::BadKeyFile {
                 path: keys.pk_path(&record.vk_id),
@@ -85,6 +90,17 @@ impl Prover {
             });
         }
         let commitment = model_commitment(&model, id)?;
+        let baseline = Baseline::from_file(&base_file, &base_path, &model, commitment)?;
+        if baseline.z.len() != r1cs.num_variables() {
+            return Err(ProverError::BadKeyFile {
+                path: keys.r1cs_path(&record.vk_id),
+                reason: format!(
+                    "the matrices have {} variables, the circuit {}",
+                    r1cs.num_variables(),
+                    baseline.z.len()
+                ),
+            });
+        }
         Ok(Prover {
             keys,
             model,
@@ -92,6 +108,7 @@ impl Prover {
             key,
             pk,
             r1cs,
+            baseline,
             commitment,
         })
     }
@@ -116,6 +133,16 @@ impl Prover {
         &self.r1cs
     }
 
+    /// The proving key.
+    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
+        &self.pk
+    }
+
+    /// The baseline.
+    pub fn baseline(&self) -> &Baseline {
+        &self.baseline
+    }
+
     /// Runs the reference executor on a quantized input and proves the result.
     pub fn prove(&self, input: &[i64], job: &Job) -> Result<Proved, ProverError> {
         let trace = zkw_model::run(&self.model, input)?;
@@ -135,15 +162,7 @@ impl Prover {
 
     /// The full assignment (instance with its leading 1, then witness) of a circuit.
     pub fn assignment(&self, circuit: InferenceCircuit<'_>) -> Result<Vec<Fr>, ProverError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove {
-            construct_matrices: false,
-            generate_lc_assignments: false,
-        });
-        circuit.generate_constraints(cs.clone())?;
-        let mut z = cs.instance_assignment()?;
-        z.extend(cs.witness_assignment()?);
+        let z = witness::assignment(circuit)?;
         if z.len() != self.r1cs.num_variables() {
             return Err(ProverError::BadKeyFile {
                 path: self.keys.r1cs_path(&self.record.vk_id),
@@ -167,25 +186,17 @@ impl Prover {
         timings.push(("witness", t.elapsed()));
 
         let t = Instant::now();
-        self.r1cs.check(&z).map_err(ProverError::Unsatisfied)?;
-        timings.push(("check", t.elapsed()));
-
-        let t = Instant::now();
         let (r, s) = (Fr::rand(&mut OsRng), Fr::rand(&mut OsRng));
-        let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &self.pk,
-            r,
-            s,
-            &self.r1cs.abc,
-            self.r1cs.num_instance_variables,
-            self.r1cs.num_constraints,
-            &z,
-        )?;
+        let proof = create_proof(&self.pk, &self.r1cs, &self.baseline, &z, r, s)?;
         timings.push(("prove", t.elapsed()));
 
         let t = Instant::now();
         let receipt = build_receipt(&self.record, job, &statement, &proof);
-        verify(&receipt, &self.key, &Expected::model(&self.record))?;
+        if let Err(e) = verify(&receipt, &self.key, &Expected::model(&self.record)) {
+            // A wrong trace is the one expected cause: name the constraint it breaks.
+            self.r1cs.check(&z).map_err(ProverError::Unsatisfied)?;
+            return Err(e.into());
+        }
         timings.push(("self-verify", t.elapsed()));
         Ok(Proved {
             receipt,

@@ -17,8 +17,9 @@ use zkw_verifier::key::vk_bytes;
 use zkw_verifier::record::RECORD_VERSION;
 use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey};
 
+use crate::baseline::Baseline;
 use crate::error::ProverError;
-use crate::keys::{KeyDir, PK_MAGIC, R1CS_MAGIC, write_atomic, write_digested};
+use crate::keys::{BASELINE_MAGIC, KeyDir, PK_MAGIC, R1CS_MAGIC, write_atomic, write_digested};
 use crate::matrices::R1csMatrices;
 
 /// What setup made.
@@ -36,6 +37,8 @@ pub struct SetupReport {
     pub pk_bytes: u64,
     /// Bytes of the matrices file.
     pub r1cs_bytes: u64,
+    /// Bytes of the baseline file.
+    pub baseline_bytes: u64,
     /// Time of each phase.
     pub timings: Vec<(&'static str, Duration)>,
 }
@@ -95,6 +98,11 @@ pub fn setup(
     let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(circuit, &mut OsRng)?;
     timings.push(("keygen", t.elapsed()));
 
+    progress("precomputing the baseline");
+    let t = Instant::now();
+    let baseline = Baseline::compute(model, commitment, &pk, matrices.num_instance_variables)?;
+    timings.push(("baseline", t.elapsed()));
+
     progress("writing keys");
     let t = Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| ProverError::io(dir, e))?;
@@ -104,6 +112,11 @@ pub fn setup(
     write_atomic(&keys.vk_path(&key.id), &vk)?;
     let pk_bytes = write_digested(&keys.pk_path(&key.id), PK_MAGIC, &pk)?;
     let r1cs_bytes = write_digested(&keys.r1cs_path(&key.id), R1CS_MAGIC, &matrices)?;
+    let baseline_bytes = write_digested(
+        &keys.baseline_path(&key.id),
+        BASELINE_MAGIC,
+        &baseline.file(),
+    )?;
     let record = make_record(model, id, key.id.clone(), matrices.num_constraints)?;
     write_atomic(&keys.record_path(), record.to_json().as_bytes())?;
     timings.push(("write", t.elapsed()));
@@ -115,6 +128,7 @@ pub fn setup(
         vk_bytes: vk.len() as u64,
         pk_bytes,
         r1cs_bytes,
+        baseline_bytes,
         timings,
     })
 }

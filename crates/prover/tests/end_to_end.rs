@@ -1,57 +1,13 @@
 //! Setup → prove → verify on small models, both weight modes, and every tampering a verifier
 //! must catch.
 
-use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode, model_id};
-use zkw_prover::{Job, Prover, setup};
+mod common;
+
+use common::{job, mlp};
+use zkw_model::{WeightMode, model_id};
+use zkw_prover::{Prover, setup};
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::{Expected, Receipt, VerificationError, verify};
-
-fn mlp(mode: WeightMode) -> Model {
-    Model {
-        name: "tiny".into(),
-        weight_mode: mode,
-        input: TensorInfo {
-            shape: vec![1, 4],
-            frac_bits: 5,
-            bits: 8,
-        },
-        ops: vec![
-            Op::Reshape { shape: vec![4] },
-            Op::Dense(Dense {
-                name: "fc1".into(),
-                in_features: 4,
-                out_features: 3,
-                weights: vec![12, -7, 100, -128, 5, 6, 7, 8, -50, 60, -70, 80],
-                weight_bits: 8,
-                weight_frac_bits: 6,
-                bias: vec![300, -200, 1000],
-                bias_bits: 12,
-            }),
-            Op::Requantize(Requantize { shift: 6, bits: 8 }),
-            Op::Relu,
-            Op::Dense(Dense {
-                name: "fc2".into(),
-                in_features: 3,
-                out_features: 2,
-                weights: vec![90, -30, 20, -100, 127, 1],
-                weight_bits: 8,
-                weight_frac_bits: 6,
-                bias: vec![-40, 40],
-                bias_bits: 8,
-            }),
-            Op::Requantize(Requantize { shift: 7, bits: 8 }),
-        ],
-        salt: (mode == WeightMode::Private).then(|| "ab".repeat(31)),
-    }
-}
-
-fn job() -> Job {
-    Job {
-        job_id: "job-1".into(),
-        worker_id: "worker-a".into(),
-        client_nonce: "nonce-x".into(),
-    }
-}
 
 fn round_trip(mode: WeightMode) {
     let model = mlp(mode);

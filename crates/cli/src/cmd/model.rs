@@ -197,10 +197,11 @@ pub fn print_setup(report: &zkw_prover::SetupReport, dir: &Path) {
         count(report.witness_variables)
     );
     println!(
-        "  keys          pk {}, vk {}, matrices {}",
+        "  keys          pk {}, vk {}, matrices {}, baseline {}",
         size(report.pk_bytes),
         size(report.vk_bytes),
-        size(report.r1cs_bytes)
+        size(report.r1cs_bytes),
+        size(report.baseline_bytes)
     );
     println!(
         "  trust         toxic waste drawn from OS randomness and dropped (single-party setup)"

@@ -1,0 +1,53 @@
+//! Fixtures shared by the prover's integration tests.
+
+use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};
+use zkw_prover::Job;
+
+/// A 4 → 3 → ReLU → 2 MLP whose values exercise saturation, negative weights and biases.
+pub fn mlp(mode: WeightMode) -> Model {
+    Model {
+        name: "tiny".into(),
+        weight_mode: mode,
+        input: TensorInfo {
+            shape: vec![1, 4],
+            frac_bits: 5,
+            bits: 8,
+        },
+        ops: vec![
+            Op::Reshape { shape: vec![4] },
+            Op::Dense(Dense {
+                name: "fc1".into(),
+                in_features: 4,
+                out_features: 3,
+                weights: vec![12, -7, 100, -128, 5, 6, 7, 8, -50, 60, -70, 80],
+                weight_bits: 8,
+                weight_frac_bits: 6,
+                bias: vec![300, -200, 1000],
+                bias_bits: 12,
+            }),
+            Op::Requantize(Requantize { shift: 6, bits: 8 }),
+            Op::Relu,
+            Op::Dense(Dense {
+                name: "fc2".into(),
+                in_features: 3,
+                out_features: 2,
+                weights: vec![90, -30, 20, -100, 127, 1],
+                weight_bits: 8,
+                weight_frac_bits: 6,
+                bias: vec![-40, 40],
+                bias_bits: 8,
+            }),
+            Op::Requantize(Requantize { shift: 7, bits: 8 }),
+        ],
+        salt: (mode == WeightMode::Private).then(|| "ab".repeat(31)),
+    }
+}
+
+/// The job the tests prove.
+pub fn job() -> Job {
+    Job {
+        job_id: "job-1".into(),
+        worker_id: "worker-a".into(),
+        client_nonce: "nonce-x".into(),
+    }
+}
