@@ -16,6 +16,7 @@ use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_poly::GeneralEvaluationDomain;
 use zkworker::model::input::{quantize_input, read_input_file};
 use zkworker::prover::groth16::create_proof;
+use zkworker::prover::msm::msm_g1;
 use zkworker::prover::{Job, Prover};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -52,7 +53,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hb: Vec<_> = h.iter().map(|s| s.into_bigint()).collect();
     let t = Instant::now();
     let _ = std::hint::black_box(G1Projective::msm_bigint(&pk.h_query, &hb));
-    println!("H MSM (G1)             {:?}", t.elapsed());
+    println!("H MSM (G1), ark-ec     {:?}", t.elapsed());
+    let t = Instant::now();
+    let _ = std::hint::black_box(msm_g1(&pk.h_query, &hb));
+    println!("H MSM (G1), ours       {:?}", t.elapsed());
 
     let base = prover.baseline();
     let diff: Vec<_> = z

@@ -5,12 +5,13 @@
 //! worker that proves one model many times:
 //! - the matrices come from setup, not from re-synthesis ([`crate::matrices`]);
 //! - the assignment-linear MSMs start from the [`Baseline`] and only add the job's difference;
-//! - the quotient `h` (FFTs, then the largest MSM, over the whole QAP domain) runs beside them.
+//! - the quotient `h` (FFTs, then the largest MSM, over the whole QAP domain) runs beside them,
+//!   its MSM in batch-affine coordinates ([`crate::msm`]).
 //!
 //! For the same `r` and `s` the proof equals `ark_groth16`'s, bit for bit (tested below).
 
 use ark_bn254::{Bn254, G1Projective};
-use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ec::CurveGroup;
 use ark_ff::PrimeField;
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{Proof, ProvingKey};
@@ -21,6 +22,7 @@ use zkw_circuits::Fr;
 
 use crate::baseline::Baseline;
 use crate::matrices::R1csMatrices;
+use crate::msm::msm_g1;
 
 /// `Σ h_i · h_query[i]`, `h` the QAP quotient of the assignment `z`.
 pub fn quotient_sum(
@@ -35,7 +37,7 @@ pub fn quotient_sum(
         z,
     )?;
     let h: Vec<_> = h.par_iter().map(|x| x.into_bigint()).collect();
-    Ok(G1Projective::msm_bigint(&pk.h_query, &h))
+    Ok(msm_g1(&pk.h_query, &h))
 }
 
 /// A proof of the full assignment `z` with randomness `r`, `s`.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod groth16;
 pub mod keys;
 pub mod matrices;
+pub mod msm;
 pub mod prove;
 pub mod receipt;
 pub mod setup;
