@@ -5,6 +5,7 @@
 //! `Σ b_k 2^k - 2^(w-1)`, so the check costs `w` constraints and the value none. The top bit is
 //! 1 exactly when `v ≥ 0`, which ReLU and saturation reuse.
 
+use ark_ff::AdditiveGroup;
 use ark_relations::gr1cs::SynthesisError;
 
 use crate::Fr;
@@ -36,12 +37,16 @@ pub fn unsigned_bits(cs: &Cs, value: u64, width: u32) -> Result<Vec<Lin>, Synthe
 /// `Σ b_k 2^k`.
 pub fn from_bits(bits: &[Lin]) -> Lin {
     let mut pow = Fr::from(1u64);
-    let mut out = Lin::default();
-    for b in bits {
-        out = out.add(&b.scale(pow));
-        pow = pow + pow;
-    }
-    out
+    let weights: Vec<Fr> = bits
+        .iter()
+        .map(|_| {
+            let w = pow;
+            pow.double_in_place();
+            w
+        })
+        .collect();
+    // One allocation: every range-checked value (hundreds of thousands of weights) passes here.
+    Lin::weighted_sum(weights.into_iter().zip(bits))
 }
 
 /// Signed: `value ∈ [-2^(width-1), 2^(width-1))`.
