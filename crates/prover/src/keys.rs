@@ -14,7 +14,9 @@
 //! Curve-point validation of a large proving key takes tens of seconds, so `.pk`, `.r1cs` and
 //! `.base` carry a blake3 digest of their payload: points are validated once, at setup, when the key is
 //! made; later loads check the digest (catching corruption and truncation) and skip validation.
-//! These are the worker's own files; a digest mismatch is refused, never "repaired".
+//! These are the worker's own files; a digest mismatch is refused, never "repaired". None of
+//! them holds a private model's weights (the baseline keeps points and a digest, not the
+//! assignment they come from).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
