@@ -34,7 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         client_nonce: String::new(),
     };
     let t = Instant::now();
-    let circuit = prover.circuit(zkworker::model::run(&model, &q)?, &job)?;
+    let salt = zkworker::verifier::InputSalt::from_bytes([7; 31]);
+    let circuit = prover.circuit(zkworker::model::run(&model, &q)?, &salt, &job)?;
     let z = prover.assignment(circuit)?;
     println!("witness synthesis      {:?}", t.elapsed());
     let m = prover.matrices();

@@ -8,7 +8,7 @@ use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::model::{WeightMode, model_id};
 use zkworker::prover::{Job, Prover, setup};
 use zkworker::verifier::digest::input_digest;
-use zkworker::verifier::{Expected, verify};
+use zkworker::verifier::{Expected, InputSalt, verify};
 
 fn expected_output(dir: &Path) -> Vec<f64> {
     let v: serde_json::Value =
@@ -44,11 +44,12 @@ fn prove_and_verify(mode: WeightMode) {
         worker_id: "w".into(),
         client_nonce: "n".into(),
     };
-    let proved = prover.prove(&q, &job).unwrap();
-    let expected = Expected {
-        input_digest: Some(input_digest(&q, model.input.bits)),
-        ..Expected::model(&report.record)
-    };
+    let salt = InputSalt::from_bytes([0x42; 31]);
+    let proved = prover.prove(&q, &salt, &job).unwrap();
+    let digest = input_digest(&q, report.record.input.bits, &salt).unwrap();
+    let expected = Expected::new(&report.record, digest, &job.job_id)
+        .worker(&job.worker_id)
+        .nonce(&job.client_nonce);
     let verified = verify(&proved.receipt, prover.verifier_key(), &expected).unwrap();
 
     // Accuracy against onnxruntime's float output, relative to the output's range.

@@ -9,7 +9,8 @@ use zkworker::model::input::{parse_input_json, quantize_input};
 use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::model::{model_id, run};
 use zkworker::prover::{Job, Prover, setup};
-use zkworker::verifier::{Expected, verify};
+use zkworker::verifier::digest::input_digest;
+use zkworker::verifier::{Expected, InputSalt, verify};
 
 const SUPPORTED: &[&str] = &[
     "Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape", "Identity", "Constant",
@@ -73,11 +74,13 @@ fn check_case(name: &str, dir: &Path) -> Result<String, ModelError> {
         worker_id: "conformance".into(),
         client_nonce: String::new(),
     };
-    let proved = prover.prove(&q, &job).unwrap();
+    let salt = InputSalt::from_bytes([0x17; 31]);
+    let proved = prover.prove(&q, &salt, &job).unwrap();
+    let digest = input_digest(&q, report.record.input.bits, &salt).unwrap();
     verify(
         &proved.receipt,
         prover.verifier_key(),
-        &Expected::model(&report.record),
+        &Expected::new(&report.record, digest, &job.job_id),
     )
     .unwrap();
     Ok(format!(

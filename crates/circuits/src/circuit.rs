@@ -2,9 +2,10 @@
 //!
 //! Public inputs are allocated from `Statement::public_inputs` (the one statement encoding) and
 //! each is tied to the computation: the commitment to the weights (a constant in fixed mode,
-//! a Poseidon recomputation in private mode), the input digest to the range-checked input, the
-//! output to the last tensor, and the job binding by an `x · 1 = x` constraint so that the proof
-//! binds it (an unused public input is not bound by Groth16).
+//! a Poseidon recomputation in private mode), the input digest to the range-checked input and
+//! the client's salt (a private witness), the output to the last tensor, and the job binding by
+//! an `x · 1 = x` constraint so that the proof binds it (an unused public input is not bound by
+//! Groth16).
 //!
 //! The structure depends on the model alone, never on the trace: setup synthesizes the circuit
 //! over the trace of an all-zero input, proving over the real trace, and both give the same
@@ -21,15 +22,17 @@ use ark_relations::gr1cs::{
 use zkw_model::bounds::{Bounds, analyze};
 use zkw_model::exec::run;
 use zkw_model::{Model, Op, Trace, WeightMode};
-use zkw_verifier::digest::{DOMAIN_INPUT, DOMAIN_OUTPUT, input_digest};
+use zkw_verifier::InputSalt;
+use zkw_verifier::digest::{DOMAIN_OUTPUT, input_digest};
 use zkw_verifier::statement::{
     INPUT_DIGEST, MODEL_COMMITMENT, OUTPUT_START, Statement, output_is_digested,
 };
+use zkw_verifier::width::Width;
 
 use crate::Fr;
 use crate::commitment::{commit_private, salt};
 use crate::dense::{alloc_private, dense_fixed, dense_private};
-use crate::digest::tensor_digest;
+use crate::digest::{input_digest as input_digest_gadget, tensor_digest};
 use crate::error::CircuitError;
 use crate::lin::{Lin, Val, enforce, enforce_equal, instance, witness};
 use crate::range::signed_var;
@@ -42,6 +45,8 @@ pub struct InferenceCircuit<'a> {
     model: &'a Model,
     bounds: Bounds,
     trace: Trace,
+    input_salt: Fr,
+    input_width: Width,
     statement: Statement,
     profile: Option<Profile>,
 }
@@ -57,11 +62,12 @@ fn mark(profile: &Option<Profile>, cs: &ConstraintSystemRef<Fr>, what: impl Into
 
 impl<'a> InferenceCircuit<'a> {
     /// The circuit proving `trace` for a job. `commitment` is the model's public input 0
-    /// ([`crate::model_commitment`]).
+    /// ([`crate::model_commitment`]); `input_salt` the client's salt of the input digest.
     pub fn new(
         model: &'a Model,
         commitment: Fr,
         trace: Trace,
+        input_salt: &InputSalt,
         job_binding: Fr,
     ) -> Result<Self, CircuitError> {
         let bounds = analyze(model)?;
@@ -84,28 +90,65 @@ impl<'a> InferenceCircuit<'a> {
                 )));
             }
         }
-        let output_bits = infos.last().map_or(model.input.bits, |i| i.bits);
+        let width = |what: &str, bits: u32| {
+            Width::new(bits).map_err(|err| CircuitError::Width {
+                what: what.into(),
+                err,
+            })
+        };
+        let input_width = width("the input", model.input.bits)?;
+        let output_width = width(
+            "the output",
+            infos.last().map_or(model.input.bits, |i| i.bits),
+        )?;
+        // The output is packed at its width when digested: every value the model can output
+        // must fit it, or packing would not be injective. The bounds analysis guarantees it for
+        // every accepted model; a model where it failed is refused here, never proved.
+        let out = bounds.output();
+        if !out.fits_signed(output_width.bits()) {
+            return Err(CircuitError::OutputWidth {
+                lo: out.lo,
+                hi: out.hi,
+                bits: output_width.bits(),
+            });
+        }
+        let out_of_range = |what: &str| {
+            let what = what.to_string();
+            move |err| CircuitError::OutOfRange { what, err }
+        };
         let statement = Statement {
             model_commitment: commitment,
-            input_digest: input_digest(&trace.input, model.input.bits),
+            input_digest: input_digest(&trace.input, input_width, input_salt)
+                .map_err(out_of_range("the trace's input"))?,
             output: trace.output().to_vec(),
-            output_bits,
+            output_width,
             job_binding,
         };
+        statement
+            .public_inputs()
+            .map_err(out_of_range("the trace's output"))?;
         Ok(InferenceCircuit {
             model,
             bounds,
             trace,
+            input_salt: input_salt.element(),
+            input_width,
             statement,
             profile: None,
         })
     }
 
-    /// The circuit over an all-zero input, for setup and constraint counting (the structure is
-    /// the same for every input).
+    /// The circuit over an all-zero, unsalted input, for setup and constraint counting (the
+    /// structure is the same for every input and salt).
     pub fn for_setup(model: &'a Model, commitment: Fr) -> Result<Self, CircuitError> {
         let trace = run(model, &vec![0; model.input.len()])?;
-        Self::new(model, commitment, trace, Fr::from(0u64))
+        Self::new(
+            model,
+            commitment,
+            trace,
+            &InputSalt::UNSALTED,
+            Fr::from(0u64),
+        )
     }
 
     /// The statement this circuit proves.
@@ -137,11 +180,14 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
             model,
             bounds,
             trace,
+            input_salt,
+            input_width,
             statement,
             profile,
         } = self;
         let publics = statement
             .public_inputs()
+            .map_err(|_| SynthesisError::Unsatisfiable)?
             .into_iter()
             .map(|v| instance(&cs, v))
             .collect::<Result<Vec<Lin>, _>>()?;
@@ -161,23 +207,23 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
                 mark(&profile, &cs, "weight and bias range checks");
                 let salt = salt(model).map_err(|_| SynthesisError::AssignmentMissing)?;
                 let salt = witness(&cs, salt)?;
-                let c = commit_private(&cs, model, &salt, &layers)?;
+                let c = commit_private(&cs, &salt, &layers)?;
                 enforce_equal(&cs, &c, &publics[MODEL_COMMITMENT])?;
                 layers
             }
         };
         mark(&profile, &cs, "model commitment");
 
-        // Public input 1: the digest of the range-checked input.
-        let bits = model.input.bits;
+        // Public input 1: the salted digest of the range-checked input.
         let xs = trace
             .input
             .iter()
-            .map(|&v| signed_var(&cs, v, bits))
+            .map(|&v| signed_var(&cs, v, input_width.bits()))
             .collect::<Result<Vec<_>, _>>()?;
         mark(&profile, &cs, "input range checks");
         let refs: Vec<&Lin> = xs.iter().map(|r| &r.value).collect();
-        let digest = tensor_digest(&cs, DOMAIN_INPUT, &refs, bits)?;
+        let input_salt = witness(&cs, input_salt)?;
+        let digest = input_digest_gadget(&cs, &refs, input_width, &input_salt)?;
         enforce_equal(&cs, &digest, &publics[INPUT_DIGEST])?;
         mark(&profile, &cs, "input digest (Poseidon)");
 
@@ -219,7 +265,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
         // Public inputs 2..: the output, value by value or through its digest.
         if output_is_digested(cur.len()) {
             let refs: Vec<&Lin> = cur.iter().map(|v| &v.lin).collect();
-            let d = tensor_digest(&cs, DOMAIN_OUTPUT, &refs, statement.output_bits)?;
+            let d = tensor_digest(&cs, DOMAIN_OUTPUT, &refs, statement.output_width)?;
             enforce_equal(&cs, &d, &publics[OUTPUT_START])?;
         } else {
             for (k, v) in cur.iter().enumerate() {

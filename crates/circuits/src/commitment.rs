@@ -10,6 +10,7 @@ use ark_relations::gr1cs::SynthesisError;
 use zkw_model::{Model, ModelId, WeightMode};
 use zkw_verifier::digest::{DOMAIN_WEIGHTS, header, salt_element, weight_commitment};
 use zkw_verifier::statement::fixed_model_commitment;
+use zkw_verifier::width::Width;
 
 use crate::Fr;
 use crate::dense::PrivateDense;
@@ -35,36 +36,43 @@ pub fn model_commitment(model: &Model, id: &ModelId) -> Result<Fr, CircuitError>
     match model.weight_mode {
         WeightMode::Fixed => Ok(fixed_model_commitment(&id.0)),
         WeightMode::Private => {
-            let groups: Vec<(&[i64], u32)> = model
-                .dense_layers()
-                .flat_map(|d| [(&d.weights[..], d.weight_bits), (&d.bias[..], d.bias_bits)])
-                .collect();
-            Ok(weight_commitment(salt(model)?, &groups))
+            let mut groups: Vec<(&[i64], Width)> = Vec::new();
+            for d in model.dense_layers() {
+                groups.push((&d.weights, width(&d.name, "weight", d.weight_bits)?));
+                groups.push((&d.bias, width(&d.name, "bias", d.bias_bits)?));
+            }
+            weight_commitment(salt(model)?, &groups).map_err(|err| CircuitError::OutOfRange {
+                what: "a committed weight or bias".into(),
+                err,
+            })
         }
     }
 }
 
+/// The width of a layer's weights or biases, as packing takes it.
+pub fn width(layer: &str, what: &str, bits: u32) -> Result<Width, CircuitError> {
+    Width::new(bits).map_err(|err| CircuitError::Width {
+        what: format!("layer `{layer}` {what}s"),
+        err,
+    })
+}
+
 /// The private-weights commitment over allocated layers.
-pub fn commit_private(
-    cs: &Cs,
-    model: &Model,
-    salt: &Lin,
-    layers: &[PrivateDense],
-) -> Result<Lin, SynthesisError> {
+pub fn commit_private(cs: &Cs, salt: &Lin, layers: &[PrivateDense]) -> Result<Lin, SynthesisError> {
     let mut elements = vec![
         Lin::constant(Fr::from(DOMAIN_WEIGHTS)),
         salt.clone(),
         Lin::constant(Fr::from(2 * layers.len() as u64)),
     ];
-    for (d, p) in model.dense_layers().zip(layers) {
-        for (vals, bits) in [(&p.weights, d.weight_bits), (&p.bias, d.bias_bits)] {
+    for p in layers {
+        for (vals, width) in [(&p.weights, p.weight_width), (&p.bias, p.bias_width)] {
             elements.extend(
-                header(DOMAIN_WEIGHTS, vals.len(), bits)
+                header(DOMAIN_WEIGHTS, vals.len(), width)
                     .into_iter()
                     .map(Lin::constant),
             );
             let refs: Vec<&Lin> = vals.iter().map(|r| &r.value).collect();
-            elements.extend(pack(&refs, bits));
+            elements.extend(pack(&refs, width));
         }
     }
     poseidon(cs, &elements)

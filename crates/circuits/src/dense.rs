@@ -13,19 +13,28 @@ use ark_ff::One;
 use crate::Fr;
 use crate::lin::{Cs, Lin, Val, fr, product};
 use crate::range::{Ranged, signed};
+use zkw_verifier::width::Width;
 
 /// A private layer's weights and biases, allocated as range-checked witnesses.
 #[derive(Debug, Clone)]
 pub struct PrivateDense {
-    /// Row-major `[out][in]`, `weight_bits` wide.
+    /// Row-major `[out][in]`, range-checked at `weight_width`.
     pub weights: Vec<Ranged>,
-    /// One per output, `bias_bits` wide.
+    /// One per output, range-checked at `bias_width`.
     pub bias: Vec<Ranged>,
+    /// The weights' width: what they are range-checked and committed at.
+    pub weight_width: Width,
+    /// The biases' width.
+    pub bias_width: Width,
 }
 
-/// Allocates a private layer's parameters.
+/// Allocates a private layer's parameters, each range-checked at the width the commitment
+/// packs it at.
 pub fn alloc_private(cs: &Cs, d: &Dense) -> Result<PrivateDense, SynthesisError> {
+    let width = |bits| Width::new(bits).map_err(|_| SynthesisError::Unsatisfiable);
     Ok(PrivateDense {
+        weight_width: width(d.weight_bits)?,
+        bias_width: width(d.bias_bits)?,
         weights: d
             .weights
             .iter()

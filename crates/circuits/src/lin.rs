@@ -121,7 +121,14 @@ pub fn enforce_equal(cs: &Cs, a: &Lin, b: &Lin) -> Result<(), SynthesisError> {
 
 /// A witness bit, constrained boolean by `b · (1 - b) = 0`.
 pub fn boolean(cs: &Cs, bit: bool) -> Result<Lin, SynthesisError> {
-    let b = witness(cs, Fr::from(bit as u64))?;
+    boolean_value(cs, Fr::from(bit as u64))
+}
+
+/// A witness constrained boolean, with the value given as a field element. Honest callers pass
+/// 0 or 1 ([`boolean`]); the adversarial tests pass anything else and expect this constraint,
+/// and only it, to fail.
+pub fn boolean_value(cs: &Cs, value: Fr) -> Result<Lin, SynthesisError> {
+    let b = witness(cs, value)?;
     // Built inside the closures: when proving with cached matrices they never run, and range
     // checks make hundreds of thousands of these.
     cs.enforce_r1cs_constraint(|| b.to_lc(), || not(&b).to_lc(), LinearCombination::zero)?;

@@ -4,12 +4,16 @@
 //! offset-binary `u = v + 2^(w-1)`; `v` itself is then the linear combination
 //! `Σ b_k 2^k - 2^(w-1)`, so the check costs `w` constraints and the value none. The top bit is
 //! 1 exactly when `v ≥ 0`, which ReLU and saturation reuse.
+//!
+//! Witness generation ([`bit_values`], [`signed_bit_values`]) is kept apart from the
+//! constraints ([`alloc_bits`], [`signed_from_bits`], [`tie`]): the honest path composes them,
+//! and the adversarial tests feed the constraint half values no honest prover would compute.
 
 use ark_ff::AdditiveGroup;
 use ark_relations::gr1cs::SynthesisError;
 
 use crate::Fr;
-use crate::lin::{Cs, Lin, boolean, enforce_equal, fr, witness};
+use crate::lin::{Cs, Lin, boolean_value, enforce_equal, fr, witness};
 
 /// A range-checked signed value.
 #[derive(Debug, Clone)]
@@ -27,11 +31,27 @@ impl Ranged {
     }
 }
 
+/// The `width` low bits of `value`, least significant first (witness generation).
+pub fn bit_values(value: u64, width: u32) -> Vec<Fr> {
+    (0..width).map(|k| Fr::from((value >> k) & 1)).collect()
+}
+
+/// The offset-binary bits of a signed value in `width` bits (witness generation). An
+/// out-of-range value (a wrong trace) keeps only its low bits: the value these bits stand for
+/// then differs from the trace, and the system is unsatisfied.
+pub fn signed_bit_values(value: i64, width: u32) -> Vec<Fr> {
+    let u = value.wrapping_add(1i64 << (width - 1));
+    bit_values(u as u64 & ((1u64 << width) - 1), width)
+}
+
+/// Allocates bit values as witnesses, each constrained boolean.
+pub fn alloc_bits(cs: &Cs, bits: &[Fr]) -> Result<Vec<Lin>, SynthesisError> {
+    bits.iter().map(|&b| boolean_value(cs, b)).collect()
+}
+
 /// Unsigned: `value ∈ [0, 2^width)` as `width` boolean witnesses; returns the bits.
 pub fn unsigned_bits(cs: &Cs, value: u64, width: u32) -> Result<Vec<Lin>, SynthesisError> {
-    (0..width)
-        .map(|k| boolean(cs, (value >> k) & 1 == 1))
-        .collect()
+    alloc_bits(cs, &bit_values(value, width))
 }
 
 /// `Σ b_k 2^k`.
@@ -49,15 +69,30 @@ pub fn from_bits(bits: &[Lin]) -> Lin {
     Lin::weighted_sum(weights.into_iter().zip(bits))
 }
 
+/// The signed value that allocated offset-binary bits stand for: `Σ b_k 2^k - 2^(w-1)`.
+pub fn signed_from_bits(bits: Vec<Lin>) -> Ranged {
+    let offset = 1i64 << (bits.len().max(1) - 1);
+    let value = from_bits(&bits).add_const(-fr(offset));
+    Ranged { value, bits }
+}
+
 /// Signed: `value ∈ [-2^(width-1), 2^(width-1))`.
 pub fn signed(cs: &Cs, value: i64, width: u32) -> Result<Ranged, SynthesisError> {
-    let offset = 1i64 << (width - 1);
-    // An out-of-range witness (a wrong trace) keeps only its low bits: the value this
-    // decomposition stands for then differs from the trace, and the system is unsatisfied.
-    let u = value + offset;
-    let bits = unsigned_bits(cs, u as u64 & ((1u64 << width) - 1), width)?;
-    let value = from_bits(&bits).add_const(-fr(offset));
-    Ok(Ranged { value, bits })
+    Ok(signed_from_bits(alloc_bits(
+        cs,
+        &signed_bit_values(value, width),
+    )?))
+}
+
+/// A range-checked value made a witness of its own (carrying `value`), tied to its bits by
+/// one constraint.
+pub fn tie(cs: &Cs, r: Ranged, value: Fr) -> Result<Ranged, SynthesisError> {
+    let v = witness(cs, value)?;
+    enforce_equal(cs, &v, &r.value)?;
+    Ok(Ranged {
+        value: v,
+        bits: r.bits,
+    })
 }
 
 /// Signed, with the value also a witness of its own, tied to its bits by one constraint.
@@ -67,12 +102,8 @@ pub fn signed(cs: &Cs, value: i64, width: u32) -> Result<Ranged, SynthesisError>
 /// matrix-vector products) `width` times sparser for the price of one constraint.
 pub fn signed_var(cs: &Cs, value: i64, width: u32) -> Result<Ranged, SynthesisError> {
     let r = signed(cs, value, width)?;
-    let v = witness(cs, r.value.value)?;
-    enforce_equal(cs, &v, &r.value)?;
-    Ok(Ranged {
-        value: v,
-        bits: r.bits,
-    })
+    let v = r.value.value;
+    tie(cs, r, v)
 }
 
 #[cfg(test)]

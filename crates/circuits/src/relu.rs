@@ -6,8 +6,9 @@
 use ark_relations::gr1cs::SynthesisError;
 use zkw_model::bounds::Interval;
 
+use crate::Fr;
 use crate::lin::{Cs, Val, enforce, enforce_equal, fr, witness};
-use crate::range::signed;
+use crate::range::{alloc_bits, signed_bit_values, signed_from_bits};
 
 /// ReLU of one element; `v_value` and `z_value` are the trace's input and output (checked, not
 /// trusted), `bounds` the input's static interval.
@@ -18,15 +19,32 @@ pub fn relu(
     z_value: i64,
     bounds: Interval,
 ) -> Result<Val, SynthesisError> {
-    let sign = match &v.non_negative {
-        Some(s) => s.clone(),
-        None => {
-            let ranged = signed(cs, v_value, bounds.signed_width())?;
+    let sign_bits = v
+        .non_negative
+        .is_none()
+        .then(|| signed_bit_values(v_value, bounds.signed_width()));
+    relu_with(cs, v, sign_bits.as_deref(), fr(z_value))
+}
+
+/// The constraints of ReLU over a given witness: the bits of `v`'s decomposition when `v`
+/// has no sign bit yet (`None` otherwise), and `z`.
+pub fn relu_with(
+    cs: &Cs,
+    v: &Val,
+    sign_bits: Option<&[Fr]>,
+    z_value: Fr,
+) -> Result<Val, SynthesisError> {
+    let sign = match (&v.non_negative, sign_bits) {
+        (Some(s), _) => s.clone(),
+        (None, Some(bits)) => {
+            let ranged = signed_from_bits(alloc_bits(cs, bits)?);
             enforce_equal(cs, &ranged.value, &v.lin)?;
             ranged.non_negative().clone()
         }
+        // No sign bit and no decomposition to make one: not a circuit anyone can build.
+        (None, None) => return Err(SynthesisError::AssignmentMissing),
     };
-    let z = witness(cs, fr(z_value))?;
+    let z = witness(cs, z_value)?;
     enforce(cs, &v.lin, &sign, &z)?;
     Ok(Val {
         lin: z,

@@ -8,16 +8,19 @@
 //! 1 (for `q < 0`); products over those bits give `in_range` with every intermediate fixed by the
 //! bits, and `(q - sat) · in_range = y - sat` selects `y`. Cost: `s + K` bits plus
 //! `2(K - b) + 1` constraints.
+//!
+//! The witness comes in a [`RequantizeHint`] (the remainder's and the quotient's bits, and
+//! `y`): [`RequantizeHint::honest`] computes it from the trace; the adversarial tests hand
+//! [`requantize_with`] the values a cheating prover would pick.
 
 use ark_relations::gr1cs::SynthesisError;
 use zkw_model::Requantize;
 use zkw_model::bounds::{Interval, quotient_interval};
-use zkw_model::exec::round_shift;
 use zkw_model::ir::signed_range;
 
 use crate::Fr;
 use crate::lin::{Cs, Lin, Val, enforce, enforce_equal, fr, not, product, witness};
-use crate::range::{from_bits, signed, unsigned_bits};
+use crate::range::{alloc_bits, bit_values, from_bits, signed_bit_values, signed_from_bits};
 
 /// Width of the range-checked quotient for accumulators in `acc`.
 pub fn quotient_width(acc: Interval, r: &Requantize) -> u32 {
@@ -34,6 +37,36 @@ fn all_equal(cs: &Cs, bits: &[Lin], want_one: bool) -> Result<Lin, SynthesisErro
     Ok(acc)
 }
 
+/// The witness of one requantization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequantizeHint {
+    /// The remainder `r`'s `s` bits, least significant first.
+    pub rem_bits: Vec<Fr>,
+    /// The quotient `q`'s `K` offset-binary bits.
+    pub q_bits: Vec<Fr>,
+    /// The saturated result (used only when `K > b`, where it is a witness of its own).
+    pub y: Fr,
+}
+
+impl RequantizeHint {
+    /// The honest witness for accumulator `acc_value` and the trace's result `y_value`, with a
+    /// `k`-bit quotient.
+    pub fn honest(r: &Requantize, k: u32, acc_value: i64, y_value: i64) -> Self {
+        let s = r.shift;
+        // `zkw_model::exec::round_shift` in i128: a trace from another executor is untrusted and may hold any
+        // i64 (the constraints then fail; the witness generator must not overflow first).
+        let rounding = if s == 0 { 0 } else { 1i128 << (s - 1) };
+        let n = acc_value as i128 + rounding;
+        let q = (n >> s) as i64;
+        let rem = (n - ((n >> s) << s)) as i64;
+        RequantizeHint {
+            rem_bits: bit_values(rem as u64 & ((1u64 << s) - 1), s),
+            q_bits: signed_bit_values(q, k),
+            y: fr(y_value),
+        }
+    }
+}
+
 /// Requantizes one accumulator. `acc_value` is the trace's accumulator, `y_value` the trace's
 /// requantized value; both are checked, not trusted.
 pub fn requantize(
@@ -45,12 +78,26 @@ pub fn requantize(
     y_value: i64,
 ) -> Result<Val, SynthesisError> {
     let k = quotient_width(acc_bounds, r);
+    requantize_with(
+        cs,
+        r,
+        acc,
+        &RequantizeHint::honest(r, k, acc_value, y_value),
+    )
+}
+
+/// The constraints of one requantization over a given witness (`hint.q_bits.len()` is `K`).
+pub fn requantize_with(
+    cs: &Cs,
+    r: &Requantize,
+    acc: &Lin,
+    hint: &RequantizeHint,
+) -> Result<Val, SynthesisError> {
     let s = r.shift;
-    let q = round_shift(acc_value, s);
+    let k = hint.q_bits.len() as u32;
     let rounding = if s == 0 { 0 } else { 1i64 << (s - 1) };
-    let rem = acc_value + rounding - (q << s);
-    let r_bits = unsigned_bits(cs, rem as u64 & ((1u64 << s) - 1), s)?;
-    let quotient = signed(cs, q, k)?;
+    let r_bits = alloc_bits(cs, &hint.rem_bits)?;
+    let quotient = signed_from_bits(alloc_bits(cs, &hint.q_bits)?);
     // acc + 2^(s-1) = q · 2^s + r
     let rhs = quotient
         .value
@@ -74,7 +121,7 @@ pub fn requantize(
     let (lo, hi) = signed_range(r.bits);
     // sat = sign ? hi : lo
     let sat = sign.scale(fr(hi - lo)).add_const(fr(lo));
-    let y = witness(cs, fr(y_value))?;
+    let y = witness(cs, hint.y)?;
     enforce(cs, &quotient.value.sub(&sat), &in_range, &y.sub(&sat))?;
     Ok(Val {
         lin: y,

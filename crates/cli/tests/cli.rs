@@ -122,6 +122,8 @@ fn import_inspect_run_setup_prove_verify() {
         s(&receipt),
         "--keys",
         s(&keys),
+        "--input",
+        s(&input),
         "--job-id",
         "job-8",
     ]);
@@ -146,6 +148,8 @@ fn import_inspect_run_setup_prove_verify() {
         "{}",
         stderr(&o)
     );
+    // The client's input is another one: the proof is not about it. (Unsalted, as the file
+    // has no salt, so the message also says how to give one.)
     let o = zkw(&[
         "verify",
         s(&receipt),
@@ -153,9 +157,43 @@ fn import_inspect_run_setup_prove_verify() {
         s(&keys),
         "--input",
         s(&other_input),
+        "--job-id",
+        "job-7",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("input mismatch"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("without a salt"), "{}", stderr(&o));
+    // The right input under another salt is another digest.
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "--input-salt",
+        &"01".repeat(31),
+        "--job-id",
+        "job-7",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("input mismatch"), "{}", stderr(&o));
+    // The digest itself may stand in for the input.
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let digest = r["input_digest"].as_str().unwrap();
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--input-digest",
+        digest,
+        "--job-id",
+        "job-7",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("NOT CHECKED"), "{}", stdout(&o));
 
     let text = std::fs::read_to_string(&receipt).unwrap();
     let mut r: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -165,13 +203,188 @@ fn import_inspect_run_setup_prove_verify() {
     r["output"]["values"][0] = (q as f64 * (-(f as f64)).exp2()).into();
     let forged = dir.path().join("forged.json");
     std::fs::write(&forged, r.to_string()).unwrap();
-    let o = zkw(&["verify", s(&forged), "--keys", s(&keys)]);
+    let o = zkw(&[
+        "verify",
+        s(&forged),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "--job-id",
+        "job-7",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("proof does not verify"),
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn verification_is_strict_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, keys) = prepared(dir.path(), "fixed");
+    let input = examples().join("input.json");
+    let receipt = dir.path().join("r.json");
+    let o = zkw(&[
+        "prove",
+        s(&model),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "-o",
+        s(&receipt),
+        "--job-id",
+        "j1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", s(&receipt), "--keys", s(&keys)];
+        args.extend_from_slice(extra);
+        zkw(&args)
+    };
+
+    // Bare verification would accept a proof about any input, for any job: refused, exit 2,
+    // naming the missing flags.
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("missing --input FILE (or --input-digest HEX) and --job-id ID"),
+        "{err}"
+    );
+    assert!(err.contains("--unchecked input,job"), "{err}");
+    assert!(stdout(&o).is_empty());
+    let o = verify(&["--job-id", "j1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("missing --input FILE"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--unchecked input\n"), "{}", stderr(&o));
+    let o = verify(&["--input", s(&input)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing --job-id ID"), "{}", stderr(&o));
+
+    // Contradictions are refused too.
+    let o = verify(&[
+        "--input",
+        s(&input),
+        "--unchecked",
+        "input",
+        "--job-id",
+        "j1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("contradicts"), "{}", stderr(&o));
+
+    // Opting out is explicit, and every line printed says what was not checked.
+    let o = verify(&["--unchecked", "input,job"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.is_empty());
+    for line in out.lines() {
+        assert!(
+            line.contains("[NOT CHECKED: input, job id]"),
+            "line without the warning: {line:?}\n{out}"
+        );
+    }
+    let o = verify(&["--unchecked", "job", "--input", s(&input)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for line in stdout(&o).lines() {
+        assert!(line.contains("[NOT CHECKED: job id]"), "{line:?}");
+    }
+
+    // Strict: nothing unchecked is claimed.
+    let o = verify(&["--input", s(&input), "--job-id", "j1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("NOT CHECKED"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("verified"), "{}", stdout(&o));
+}
+
+#[test]
+fn proving_needs_a_salt_or_an_explicit_unsalted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, keys) = prepared(dir.path(), "fixed");
+    let text = std::fs::read_to_string(examples().join("input.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc.as_object_mut().unwrap().remove("salt");
+    let bare = dir.path().join("bare.json");
+    std::fs::write(&bare, doc.to_string()).unwrap();
+    let receipt = dir.path().join("r.json");
+    let prove = |extra: &[&str]| {
+        let mut args = vec![
+            "prove",
+            s(&model),
+            "--keys",
+            s(&keys),
+            "--input",
+            s(&bare),
+            "-o",
+            s(&receipt),
+            "--job-id",
+            "j2",
+        ];
+        args.extend_from_slice(extra);
+        zkw(&args)
+    };
+    let o = prove(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("has no \"salt\""), "{err}");
+    assert!(err.contains("--unsalted"), "{err}");
+    assert!(!receipt.exists());
+
+    let o = prove(&["--input-salt", "abc"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not hex"), "{}", stderr(&o));
+
+    // A salt from the flag: verified with the same salt, refused without it.
+    let salt = "0f".repeat(31);
+    let o = prove(&["--input-salt", &salt]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            s(&receipt),
+            "--keys",
+            s(&keys),
+            "--input",
+            s(&bare),
+            "--job-id",
+            "j2",
+        ];
+        args.extend_from_slice(extra);
+        zkw(&args)
+    };
+    let o = verify(&["--input-salt", &salt]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("hint: the input was digested without a salt"));
+
+    // Unsalted only when asked, and said so.
+    let o = prove(&["--unsalted"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("unsalted"), "{}", stdout(&o));
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = zkw(&[
+        "prove",
+        s(&model),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&examples().join("input.json")),
+        "-o",
+        s(&receipt),
+        "--unsalted",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("contradicts"), "{}", stderr(&o));
 }
 
 #[test]
@@ -198,6 +411,8 @@ fn private_weights_prove_and_verify() {
         s(&keys),
         "--input",
         s(&input),
+        "--unchecked",
+        "job",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
@@ -297,7 +512,13 @@ fn bad_inputs_are_named() {
     let text = std::fs::read_to_string(&receipt).unwrap();
     let cut = dir.path().join("cut.json");
     std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
-    let o = zkw(&["verify", s(&cut), "--keys", s(&keys)]);
+    let unchecked = ["--unchecked", "input,job"];
+    let verify_unchecked = |receipt: &Path, keys: &Path| {
+        let mut args = vec!["verify", s(receipt), "--keys", s(keys)];
+        args.extend_from_slice(&unchecked);
+        zkw(&args)
+    };
+    let o = verify_unchecked(&cut, &keys);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("malformed receipt: truncated"),
@@ -308,13 +529,13 @@ fn bad_inputs_are_named() {
     let mut r: serde_json::Value = serde_json::from_str(&text).unwrap();
     r["proof"] = "00".repeat(128).into();
     std::fs::write(&bad_proof, r.to_string()).unwrap();
-    let o = zkw(&["verify", s(&bad_proof), "--keys", s(&keys)]);
+    let o = verify_unchecked(&bad_proof, &keys);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("malformed proof"), "{}", stderr(&o));
 
     // A receipt checked against another model's keys.
     let (_, other_keys) = prepared(dir.path(), "private");
-    let o = zkw(&["verify", s(&receipt), "--keys", s(&other_keys)]);
+    let o = verify_unchecked(&receipt, &other_keys);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("model mismatch"), "{}", stderr(&o));
 

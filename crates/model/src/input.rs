@@ -4,6 +4,10 @@
 //! graph input), so the same files drive EZKL and zkworker. Quantization happens here, at the
 //! edge, and nowhere in anything proved: `q = clamp(round(x · 2^frac_bits))` — a value beyond
 //! the calibrated range saturates, like any int8 pipeline.
+//!
+//! A client's input file may also carry `"salt"`: 31 bytes as 62 hex digits, the secret its
+//! input digest absorbs so that a receipt neither reveals nor links inputs
+//! ([`read_client_input`]).
 
 use std::path::Path;
 
@@ -15,16 +19,27 @@ use crate::ir::{TensorInfo, signed_range};
 #[derive(Deserialize)]
 struct InputFile {
     input_data: Vec<Vec<serde_json::Value>>,
+    #[serde(default)]
+    salt: Option<String>,
+}
+
+fn parse_file(text: &str, path: &Path) -> Result<InputFile, ModelError> {
+    serde_json::from_str(text).map_err(|e| ModelError::BadInputFile {
+        path: path.to_path_buf(),
+        reason: format!("expected {{\"input_data\": [[numbers...]]}} ({e})"),
+    })
 }
 
 /// Parses an EZKL-style input document; returns one flattened array per graph input.
 pub fn parse_input_json(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, ModelError> {
+    values(&parse_file(text, path)?, path)
+}
+
+fn values(file: &InputFile, path: &Path) -> Result<Vec<Vec<f64>>, ModelError> {
     let bad = |reason: String| ModelError::BadInputFile {
         path: path.to_path_buf(),
         reason,
     };
-    let file: InputFile = serde_json::from_str(text)
-        .map_err(|e| bad(format!("expected {{\"input_data\": [[numbers...]]}} ({e})")))?;
     if file.input_data.is_empty() {
         return Err(bad("`input_data` is empty".into()));
     }
@@ -55,18 +70,55 @@ pub fn parse_input_json(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, ModelE
 
 /// Reads an EZKL-style input file and returns its first (only) input, flattened.
 pub fn read_input_file(path: &Path) -> Result<Vec<f64>, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
-    let mut inputs = parse_input_json(&text, path)?;
+    Ok(read_client_input(path)?.values)
+}
+
+/// A client's input: the values, and the salt of its digest when the file gives one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientInput {
+    /// The one graph input, flattened.
+    pub values: Vec<f64>,
+    /// The 31-byte salt (`"salt"`, 62 hex digits), if present.
+    pub salt: Option<[u8; 31]>,
+}
+
+/// Parses a client's input document: one graph input and an optional salt.
+pub fn parse_client_input(text: &str, path: &Path) -> Result<ClientInput, ModelError> {
+    let bad = |reason: String| ModelError::BadInputFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = parse_file(text, path)?;
+    let mut inputs = values(&file, path)?;
     if inputs.len() != 1 {
-        return Err(ModelError::BadInputFile {
-            path: path.to_path_buf(),
-            reason: format!(
-                "has {} inputs; models with one graph input are supported",
-                inputs.len()
-            ),
-        });
+        return Err(bad(format!(
+            "has {} inputs; models with one graph input are supported",
+            inputs.len()
+        )));
     }
-    Ok(inputs.remove(0))
+    let salt = match &file.salt {
+        None => None,
+        Some(hex_salt) => {
+            let bytes =
+                hex::decode(hex_salt).map_err(|e| bad(format!("`salt` is not hex ({e})")))?;
+            Some(bytes.try_into().map_err(|b: Vec<u8>| {
+                bad(format!(
+                    "`salt` has {} bytes, expected 31 (62 hex digits)",
+                    b.len()
+                ))
+            })?)
+        }
+    };
+    Ok(ClientInput {
+        values: inputs.remove(0),
+        salt,
+    })
+}
+
+/// Reads a client's input file: one graph input and an optional salt.
+pub fn read_client_input(path: &Path) -> Result<ClientInput, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+    parse_client_input(&text, path)
 }
 
 /// Quantizes a float input to the model's input format, checking length and finiteness.
@@ -155,6 +207,36 @@ mod tests {
             matches!(err, ModelError::NonFiniteInput { index: 1, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn salts_are_read_and_checked() {
+        let p = Path::new("i.json");
+        let salted = format!(
+            r#"{{"input_data": [[1.0, 2.0]], "salt": "{}"}}"#,
+            "0a".repeat(31)
+        );
+        let c = parse_client_input(&salted, p).unwrap();
+        assert_eq!(c.values, vec![1.0, 2.0]);
+        assert_eq!(c.salt, Some([10; 31]));
+        let c = parse_client_input(r#"{"input_data": [[1.0]]}"#, p).unwrap();
+        assert_eq!(c.salt, None);
+        let err = parse_client_input(r#"{"input_data": [[1.0]], "salt": "abcd"}"#, p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`salt` has 2 bytes, expected 31"), "{err}");
+        let err = parse_client_input(r#"{"input_data": [[1.0]], "salt": "xyz"}"#, p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`salt` is not hex"), "{err}");
+        let err = parse_client_input(r#"{"input_data": [[1.0]], "salt": 5}"#, p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected {\"input_data\""), "{err}");
+        let err = parse_client_input(r#"{"input_data": [[1.0], [2.0]]}"#, p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has 2 inputs"), "{err}");
     }
 
     #[test]

@@ -61,9 +61,13 @@ pub struct TensorInfo {
 }
 
 impl TensorInfo {
-    /// Number of elements.
+    /// Number of elements (saturating at `usize::MAX`; a validated model's tensors hold at most
+    /// [`MAX_ELEMENTS`]).
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        self.shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .unwrap_or(usize::MAX)
     }
 
     /// True when the tensor has no element.
@@ -134,6 +138,27 @@ impl Op {
 /// Largest signed bit width a tensor, weight or bias may be declared with.
 pub const MAX_BITS: u32 = 24;
 
+/// The most values one tensor (or one layer's weights) may have: far beyond what a circuit
+/// proves, low enough that no count computed from a model file can overflow.
+pub const MAX_ELEMENTS: usize = 1 << 24;
+
+/// Checks that a tensor of `shape` has between 1 and [`MAX_ELEMENTS`] values.
+fn check_shape(what: &str, shape: &[usize]) -> Result<usize, ModelError> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| {
+            ModelError::Invalid(format!(
+                "{what} of shape {shape:?} has more than {MAX_ELEMENTS} values"
+            ))
+        })?;
+    if n == 0 {
+        return Err(ModelError::Invalid(format!("{what} has no element")));
+    }
+    Ok(n)
+}
+
 /// A quantized model: an input format and a chain of ops.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Model {
@@ -155,9 +180,7 @@ impl Model {
     pub fn tensor_infos(&self) -> Result<Vec<TensorInfo>, ModelError> {
         let mut cur = self.input.clone();
         check_bits("input", cur.bits)?;
-        if cur.is_empty() {
-            return Err(ModelError::Invalid("the input has no element".into()));
-        }
+        check_shape("the input", &cur.shape)?;
         let mut out = Vec::with_capacity(self.ops.len());
         for (i, op) in self.ops.iter().enumerate() {
             cur = match op {
@@ -171,18 +194,17 @@ impl Model {
                             cur.shape
                         )));
                     }
-                    if d.out_features == 0 {
-                        return Err(ModelError::Invalid(format!("op #{i} has no output")));
-                    }
-                    if d.weights.len() != d.in_features * d.out_features
-                        || d.bias.len() != d.out_features
-                    {
+                    let weights = check_shape(
+                        &format!("op #{i}'s weight matrix"),
+                        &[d.out_features, d.in_features],
+                    )?;
+                    if d.weights.len() != weights || d.bias.len() != d.out_features {
                         return Err(ModelError::Invalid(format!(
                             "op #{i} ({}) has {} weights and {} biases, expected {} and {}",
                             op.describe(),
                             d.weights.len(),
                             d.bias.len(),
-                            d.in_features * d.out_features,
+                            weights,
                             d.out_features
                         )));
                     }
@@ -218,7 +240,7 @@ impl Model {
                 }
                 Op::Relu => cur.clone(),
                 Op::Reshape { shape } => {
-                    let n: usize = shape.iter().product();
+                    let n = check_shape(&format!("op #{i}'s output"), shape)?;
                     if n != cur.len() {
                         return Err(ModelError::Invalid(format!(
                             "op #{i} reshapes {:?} ({} values) to {shape:?} ({n} values)",

@@ -19,7 +19,7 @@ pub enum ProverError {
     Circuit(#[from] CircuitError),
     /// arkworks failed.
     #[error("groth16: {0}")]
-    Synthesis(#[from] SynthesisError),
+    Synthesis(SynthesisError),
     /// A key file is missing, corrupt, truncated or was altered.
     #[error("bad key file {path}: {reason}")]
     BadKeyFile {
@@ -43,22 +43,38 @@ pub enum ProverError {
     Unsatisfied(usize),
     /// The freshly made proof did not verify (never expected; reported instead of a bad receipt).
     #[error("self-check failed: {0}")]
-    SelfCheck(#[from] VerificationError),
+    SelfCheck(VerificationError),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    // The OS error is part of the message and deliberately not a `source`: a report that walks
+    // the chain (anyhow's `{:#}`) would print it twice.
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
+// By hand rather than `#[from]`, which would also make the inner error the `source`: the
+// messages above already print it, and a chain-walking report would print it twice.
+impl From<SynthesisError> for ProverError {
+    fn from(e: SynthesisError) -> Self {
+        ProverError::Synthesis(e)
+    }
+}
+
+impl From<VerificationError> for ProverError {
+    fn from(e: VerificationError) -> Self {
+        ProverError::SelfCheck(e)
+    }
+}
+
 impl ProverError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         ProverError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -18,7 +18,7 @@ use ark_std::rand::rngs::OsRng;
 use zkw_circuits::{Fr, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId, Trace};
 use zkw_verifier::statement::job_binding;
-use zkw_verifier::{Expected, ModelRecord, Receipt, Statement, VerifierKey, verify};
+use zkw_verifier::{Expected, InputSalt, ModelRecord, Receipt, Statement, VerifierKey, verify};
 
 use crate::baseline::{Baseline, BaselineFile};
 use crate::error::ProverError;
@@ -143,19 +143,26 @@ impl Prover {
         &self.baseline
     }
 
-    /// Runs the reference executor on a quantized input and proves the result.
-    pub fn prove(&self, input: &[i64], job: &Job) -> Result<Proved, ProverError> {
+    /// Runs the reference executor on a quantized input and proves the result; `salt` is the
+    /// client's input salt (see [`InputSalt`]).
+    pub fn prove(&self, input: &[i64], salt: &InputSalt, job: &Job) -> Result<Proved, ProverError> {
         let trace = zkw_model::run(&self.model, input)?;
-        self.prove_trace(trace, job)
+        self.prove_trace(trace, salt, job)
     }
 
     /// The circuit of a trace for a job.
-    pub fn circuit(&self, trace: Trace, job: &Job) -> Result<InferenceCircuit<'_>, ProverError> {
+    pub fn circuit(
+        &self,
+        trace: Trace,
+        salt: &InputSalt,
+        job: &Job,
+    ) -> Result<InferenceCircuit<'_>, ProverError> {
         let jb = job_binding(&job.job_id, &job.worker_id, &job.client_nonce);
         Ok(InferenceCircuit::new(
             &self.model,
             self.commitment,
             trace,
+            salt,
             jb,
         )?)
     }
@@ -177,10 +184,15 @@ impl Prover {
     }
 
     /// Proves a trace produced by any executor (checked against the circuit, not trusted).
-    pub fn prove_trace(&self, trace: Trace, job: &Job) -> Result<Proved, ProverError> {
+    pub fn prove_trace(
+        &self,
+        trace: Trace,
+        salt: &InputSalt,
+        job: &Job,
+    ) -> Result<Proved, ProverError> {
         let mut timings = Vec::new();
         let t = Instant::now();
-        let circuit = self.circuit(trace.clone(), job)?;
+        let circuit = self.circuit(trace.clone(), salt, job)?;
         let statement = circuit.statement().clone();
         let z = self.assignment(circuit)?;
         timings.push(("witness", t.elapsed()));
@@ -192,7 +204,11 @@ impl Prover {
 
         let t = Instant::now();
         let receipt = build_receipt(&self.record, job, &statement, &proof);
-        if let Err(e) = verify(&receipt, &self.key, &Expected::model(&self.record)) {
+        // The statement is our own: check the proof against exactly it.
+        let expected = Expected::new(&self.record, statement.input_digest, &job.job_id)
+            .worker(&job.worker_id)
+            .nonce(&job.client_nonce);
+        if let Err(e) = verify(&receipt, &self.key, &expected) {
             // A wrong trace is the one expected cause: name the constraint it breaks.
             self.r1cs.check(&z).map_err(ProverError::Unsatisfied)?;
             return Err(e.into());

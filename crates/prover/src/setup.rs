@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use ark_std::rand::rngs::OsRng;
-use zkw_circuits::{InferenceCircuit, model_commitment};
+use zkw_circuits::{CircuitError, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId};
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::key::vk_bytes;
 use zkw_verifier::record::RECORD_VERSION;
-use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey};
+use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey, Width};
 
 use crate::baseline::Baseline;
 use crate::error::ProverError;
@@ -51,6 +51,12 @@ pub fn make_record(
     constraints: usize,
 ) -> Result<ModelRecord, ProverError> {
     let out = model.output_info()?;
+    let width = |what: &str, bits: u32| {
+        Width::new(bits).map_err(|err| CircuitError::Width {
+            what: what.into(),
+            err,
+        })
+    };
     Ok(ModelRecord {
         version: RECORD_VERSION,
         model_id: id.to_hex(),
@@ -61,12 +67,12 @@ pub fn make_record(
         input: TensorFormat {
             shape: model.input.shape.clone(),
             frac_bits: model.input.frac_bits,
-            bits: model.input.bits,
+            bits: width("the input", model.input.bits)?,
         },
         output: TensorFormat {
             shape: out.shape,
             frac_bits: out.frac_bits,
-            bits: out.bits,
+            bits: width("the output", out.bits)?,
         },
         constraints,
     })

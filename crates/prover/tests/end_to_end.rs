@@ -3,11 +3,18 @@
 
 mod common;
 
-use common::{job, mlp};
+use common::{SALT, job, mlp};
 use zkw_model::{WeightMode, model_id};
 use zkw_prover::{Prover, setup};
+use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_to_hex;
-use zkw_verifier::{Expected, Receipt, VerificationError, verify};
+use zkw_verifier::{
+    Check, Expected, InputSalt, Receipt, Unchecked, VerificationError, Width, verify,
+};
+
+fn w8() -> Width {
+    Width::new(8).unwrap()
+}
 
 fn round_trip(mode: WeightMode) {
     let model = mlp(mode);
@@ -16,7 +23,7 @@ fn round_trip(mode: WeightMode) {
     let report = setup(&model, &id, dir.path(), &|_| {}).unwrap();
     let prover = Prover::load(model.clone(), &id, dir.path()).unwrap();
     let input = [100, -128, 7, 127];
-    let proved = prover.prove(&input, &job()).unwrap();
+    let proved = prover.prove(&input, &SALT, &job()).unwrap();
     let receipt = &proved.receipt;
     assert_eq!(
         receipt.output.quantized,
@@ -26,46 +33,70 @@ fn round_trip(mode: WeightMode) {
 
     let key = prover.verifier_key();
     let record = &report.record;
-    let digest = zkw_verifier::digest::input_digest(&input, 8);
-    let expected = Expected {
-        record,
-        job_id: Some("job-1"),
-        worker_id: Some("worker-a"),
-        client_nonce: Some("nonce-x"),
-        input_digest: Some(digest),
-    };
-    verify(receipt, key, &expected).unwrap();
+    let digest = input_digest(&input, w8(), &SALT).unwrap();
+    let expected = Expected::new(record, digest, "job-1")
+        .worker("worker-a")
+        .nonce("nonce-x");
+    let v = verify(receipt, key, &expected).unwrap();
+    assert!(v.unchecked.is_empty() && v.is_strict(), "{:?}", v.unchecked);
+    assert_eq!(v.quantized, receipt.output.quantized);
 
     // The JSON form round-trips and still verifies.
     let back = Receipt::from_json(receipt.to_json().as_bytes()).unwrap();
     verify(&back, key, &expected).unwrap();
+
+    // Skipped checks are reported, field by field.
+    let v = verify(receipt, key, &Expected::model_only(record)).unwrap();
+    assert_eq!(
+        v.unchecked,
+        [
+            Unchecked::Input,
+            Unchecked::JobId,
+            Unchecked::WorkerId,
+            Unchecked::ClientNonce
+        ]
+    );
+    assert!(!v.is_strict());
+    let v = verify(receipt, key, &Expected::new(record, digest, "job-1")).unwrap();
+    assert_eq!(v.unchecked, [Unchecked::WorkerId, Unchecked::ClientNonce]);
+    assert!(v.is_strict());
 
     // Changing the output fails the proof.
     let mut r = receipt.clone();
     r.output.quantized[0] += 1;
     r.output.values[0] = r.output.quantized[0] as f64 * (-(r.output.frac_bits as f64)).exp2();
     assert_eq!(
-        verify(&r, key, &Expected::model(record)),
+        verify(&r, key, &Expected::model_only(record)),
         Err(VerificationError::BadProof)
     );
 
-    // Changing the input digest fails the proof.
+    // Changing the input digest fails the proof; so does the right input under another salt
+    // (the digest binds the salt) or without one.
+    for salt in [InputSalt::UNSALTED, InputSalt::from_bytes([0x34; 31])] {
+        let mut r = receipt.clone();
+        r.input_digest = fr_to_hex(&input_digest(&input, w8(), &salt).unwrap());
+        assert_eq!(
+            verify(&r, key, &Expected::model_only(record)),
+            Err(VerificationError::BadProof)
+        );
+    }
     let mut r = receipt.clone();
-    r.input_digest = fr_to_hex(&zkw_verifier::digest::input_digest(&[0, 0, 0, 0], 8));
+    r.input_digest = fr_to_hex(&input_digest(&[0, 0, 0, 0], w8(), &SALT).unwrap());
     assert_eq!(
-        verify(&r, key, &Expected::model(record)),
+        verify(&r, key, &Expected::model_only(record)),
         Err(VerificationError::BadProof)
     );
 
-    // Re-attributing the job to another job id or worker fails the proof.
+    // Re-attributing the job to another job id, worker or nonce fails the proof.
     for edit in [
         |r: &mut Receipt| r.job_id = "job-2".into(),
         |r: &mut Receipt| r.worker_id = "worker-b".into(),
+        |r: &mut Receipt| r.client_nonce = "nonce-y".into(),
     ] {
         let mut r = receipt.clone();
         edit(&mut r);
         assert_eq!(
-            verify(&r, key, &Expected::model(record)),
+            verify(&r, key, &Expected::model_only(record)),
             Err(VerificationError::BadProof)
         );
     }
@@ -74,27 +105,48 @@ fn round_trip(mode: WeightMode) {
     let mut other = record.clone();
     other.model_commitment = fr_to_hex(&zkw_verifier::Fr::from(12345u64));
     assert_eq!(
-        verify(receipt, key, &Expected::model(&other)),
+        verify(receipt, key, &Expected::model_only(&other)),
         Err(VerificationError::BadProof)
     );
 
     // Expectations the receipt does not meet are named.
+    let other_input = input_digest(&[1, 2, 3, 4], w8(), &SALT).unwrap();
     let wrong_input = Expected {
-        input_digest: Some(zkw_verifier::digest::input_digest(&[1, 2, 3, 4], 8)),
+        input_digest: Check::Equals(other_input),
         ..expected
     };
-    assert!(matches!(
+    assert_eq!(
         verify(receipt, key, &wrong_input),
-        Err(VerificationError::InputMismatch { .. })
-    ));
+        Err(VerificationError::InputMismatch {
+            expected: fr_to_hex(&other_input),
+            received: receipt.input_digest.clone(),
+        })
+    );
     let wrong_job = Expected {
-        job_id: Some("job-9"),
+        job_id: Check::Equals("job-9"),
         ..expected
     };
-    assert!(matches!(
+    assert_eq!(
         verify(receipt, key, &wrong_job),
-        Err(VerificationError::JobMismatch { .. })
-    ));
+        Err(VerificationError::JobMismatch {
+            expected: "job-9".into(),
+            received: "job-1".into(),
+        })
+    );
+    assert_eq!(
+        verify(receipt, key, &expected.worker("worker-z")),
+        Err(VerificationError::WorkerMismatch {
+            expected: "worker-z".into(),
+            received: "worker-a".into(),
+        })
+    );
+    assert_eq!(
+        verify(receipt, key, &expected.nonce("nonce-z")),
+        Err(VerificationError::JobMismatch {
+            expected: "client nonce nonce-z".into(),
+            received: "client nonce nonce-x".into(),
+        })
+    );
 }
 
 #[test]

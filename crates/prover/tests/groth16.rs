@@ -5,7 +5,7 @@ mod common;
 
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
-use common::{job, mlp};
+use common::{SALT, job, mlp};
 use zkw_circuits::Fr;
 use zkw_model::{WeightMode, model_id};
 use zkw_prover::groth16::create_proof;
@@ -25,7 +25,9 @@ fn same_proof_as_arkworks(mode: WeightMode) {
     // The zero input is the baseline's own; the others differ from it in most variables.
     for input in [[0, 0, 0, 0], [100, -128, 7, 127], [-5, 64, -64, 1]] {
         let trace = zkw_model::run(p.model(), &input).unwrap();
-        let z = p.assignment(p.circuit(trace, &job()).unwrap()).unwrap();
+        let z = p
+            .assignment(p.circuit(trace, &SALT, &job()).unwrap())
+            .unwrap();
         let (r, s) = (Fr::from(0x1234_5678u64), Fr::from(987_654_321u64));
         let ours = create_proof(p.proving_key(), m, p.baseline(), &z, r, s).unwrap();
         let theirs = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
@@ -57,7 +59,9 @@ fn private_mode_baseline_leaves_only_the_jobs_share() {
     let dir = tempfile::tempdir().unwrap();
     let p = prover(WeightMode::Private, dir.path());
     let trace = zkw_model::run(p.model(), &[100, -128, 7, 127]).unwrap();
-    let z = p.assignment(p.circuit(trace, &job()).unwrap()).unwrap();
+    let z = p
+        .assignment(p.circuit(trace, &SALT, &job()).unwrap())
+        .unwrap();
     let differ = z
         .iter()
         .zip(&p.baseline().z)
@@ -75,7 +79,7 @@ fn a_wrong_trace_is_refused_naming_the_constraint_it_breaks() {
         let mut trace = zkw_model::run(p.model(), &[100, -128, 7, 127]).unwrap();
         let last = trace.steps.len() - 1;
         trace.steps[last][1] += 1;
-        match p.prove_trace(trace, &job()) {
+        match p.prove_trace(trace, &SALT, &job()) {
             Err(ProverError::Unsatisfied(row)) => assert!(row < p.matrices().num_constraints),
             other => panic!("{mode:?}: expected Unsatisfied, got {other:?}"),
         }

@@ -2,9 +2,16 @@
 //!
 //! A signed `bits`-bit value `v` is packed as the offset-binary `v + 2^(bits-1)`, and
 //! `248 / bits` of them share one field element (31 bytes for int8), so a digest over an input
-//! of `n` int8 values absorbs `n / 31` elements instead of `n`. The circuit range-checks every
-//! packed value, which makes the packing injective. Every digest absorbs a domain tag, the count
-//! and the width first, so digests of different kinds or shapes never collide.
+//! of `n` int8 values absorbs `n / 31` elements instead of `n`. Packing is injective only on
+//! values inside their width — a value one step too large carries into its neighbour — so
+//! [`pack`] checks every value first and refuses one that does not fit ([`OutOfRange`]); the
+//! circuit range-checks the same values by bit decomposition. Every digest absorbs a domain
+//! tag, the count and the width first, so digests of different kinds or shapes never collide.
+//!
+//! The input digest also absorbs a 31-byte salt chosen by the client ([`InputSalt`]): without
+//! one, anyone holding a receipt could test guessed inputs against its digest and link jobs
+//! that used the same input. [`InputSalt::UNSALTED`] (all zero) is that deterministic digest,
+//! for a caller who chooses it explicitly.
 //!
 //! Poseidon: BN254 scalar field, x^5 S-box, width 9 (rate 8, capacity 1), 8 full and 63 partial
 //! rounds (the standard 128-bit parameters for this width), round constants and MDS from the
@@ -19,11 +26,7 @@ use ark_crypto_primitives::sponge::{CryptographicSponge, FieldBasedCryptographic
 use ark_ff::PrimeField;
 
 use crate::Fr;
-
-/// Values per field element when packing `bits`-bit integers.
-pub fn per_element(bits: u32) -> usize {
-    (248 / bits) as usize
-}
+use crate::width::{OutOfRange, Width};
 
 /// Domain tag of input digests.
 pub const DOMAIN_INPUT: u64 = 0x7a6b_7701;
@@ -43,22 +46,25 @@ pub fn poseidon_config() -> &'static PoseidonConfig<Fr> {
     })
 }
 
-/// Packs signed `bits`-bit values (callers guarantee the range) into field elements.
-pub fn pack(values: &[i64], bits: u32) -> Vec<Fr> {
-    let offset = 1i64 << (bits - 1);
-    values
-        .chunks(per_element(bits))
+/// Packs signed values of `width` into field elements, `width.per_element()` to an element,
+/// after checking that every value fits its width (the error names the first that does not).
+pub fn pack(values: &[i64], width: Width) -> Result<Vec<Fr>, OutOfRange> {
+    width.check(values)?;
+    let offset = 1i64 << (width.bits() - 1);
+    let step = Fr::from(1u64 << width.bits());
+    Ok(values
+        .chunks(width.per_element())
         .map(|chunk| {
             let mut acc = Fr::from(0u64);
             let mut scale = Fr::from(1u64);
-            let step = Fr::from(1u64 << bits);
             for &v in chunk {
+                // In range, so `v + offset` lies in [0, 2^bits) and cannot overflow.
                 acc += scale * Fr::from((v + offset) as u64);
                 scale *= step;
             }
             acc
         })
-        .collect()
+        .collect())
 }
 
 /// Poseidon sponge over `elements`; one squeezed element.
@@ -69,42 +75,105 @@ pub fn poseidon(elements: &[Fr]) -> Fr {
 }
 
 /// The header absorbed before packed values: tag, count, width.
-pub fn header(domain: u64, count: usize, bits: u32) -> [Fr; 3] {
+pub fn header(domain: u64, count: usize, width: Width) -> [Fr; 3] {
     [
         Fr::from(domain),
         Fr::from(count as u64),
-        Fr::from(bits as u64),
+        Fr::from(width.bits() as u64),
     ]
 }
 
-/// Digest of a quantized tensor (the input digest with [`DOMAIN_INPUT`]).
-pub fn tensor_digest(domain: u64, values: &[i64], bits: u32) -> Fr {
-    let mut elements = header(domain, values.len(), bits).to_vec();
-    elements.extend(pack(values, bits));
-    poseidon(&elements)
+/// Digest of a quantized tensor (the output digest with [`DOMAIN_OUTPUT`]).
+pub fn tensor_digest(domain: u64, values: &[i64], width: Width) -> Result<Fr, OutOfRange> {
+    let mut elements = header(domain, values.len(), width).to_vec();
+    elements.extend(pack(values, width)?);
+    Ok(poseidon(&elements))
 }
 
-/// The input digest a client recomputes from its quantized input.
-pub fn input_digest(values: &[i64], bits: u32) -> Fr {
-    tensor_digest(DOMAIN_INPUT, values, bits)
+/// The client's secret that blinds its input digest: 31 bytes, so it is one field element.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InputSalt([u8; 31]);
+
+impl InputSalt {
+    /// No salt: the input digest is a deterministic function of the input, which anyone may
+    /// recompute from a guessed input. Only for a caller who chooses it explicitly.
+    pub const UNSALTED: InputSalt = InputSalt([0; 31]);
+
+    /// A salt from its bytes.
+    pub const fn from_bytes(bytes: [u8; 31]) -> Self {
+        InputSalt(bytes)
+    }
+
+    /// The salt's bytes.
+    pub fn to_bytes(&self) -> [u8; 31] {
+        self.0
+    }
+
+    /// Parses 62 hex digits.
+    pub fn from_hex(s: &str) -> Result<Self, String> {
+        let bytes = hex::decode(s).map_err(|e| format!("the input salt is not hex: {e}"))?;
+        let bytes: [u8; 31] = bytes.try_into().map_err(|b: Vec<u8>| {
+            format!(
+                "the input salt has {} bytes, expected 31 (62 hex digits)",
+                b.len()
+            )
+        })?;
+        Ok(InputSalt(bytes))
+    }
+
+    /// 62 lower-case hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Whether this is [`InputSalt::UNSALTED`].
+    pub fn is_unsalted(&self) -> bool {
+        *self == InputSalt::UNSALTED
+    }
+
+    /// The salt as the field element the digest absorbs (31 bytes are below the modulus, so
+    /// distinct salts give distinct elements).
+    pub fn element(&self) -> Fr {
+        Fr::from_le_bytes_mod_order(&self.0)
+    }
+}
+
+impl std::fmt::Debug for InputSalt {
+    // The salt is the client's secret: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_unsalted() {
+            f.write_str("InputSalt(unsalted)")
+        } else {
+            f.write_str("InputSalt(..)")
+        }
+    }
+}
+
+/// The input digest a client recomputes from its quantized input and its salt: the header,
+/// the salt, then the packed values.
+pub fn input_digest(values: &[i64], width: Width, salt: &InputSalt) -> Result<Fr, OutOfRange> {
+    let mut elements = header(DOMAIN_INPUT, values.len(), width).to_vec();
+    elements.push(salt.element());
+    elements.extend(pack(values, width)?);
+    Ok(poseidon(&elements))
 }
 
 /// Commitment to a model's private weights: the salt, then each group of values (a layer's
 /// weights, then its biases) packed at its own width.
-pub fn weight_commitment(salt: Fr, groups: &[(&[i64], u32)]) -> Fr {
+pub fn weight_commitment(salt: Fr, groups: &[(&[i64], Width)]) -> Result<Fr, OutOfRange> {
     let mut elements = vec![
         Fr::from(DOMAIN_WEIGHTS),
         salt,
         Fr::from(groups.len() as u64),
     ];
-    for (values, bits) in groups {
-        elements.extend(header(DOMAIN_WEIGHTS, values.len(), *bits));
-        elements.extend(pack(values, *bits));
+    for (values, width) in groups {
+        elements.extend(header(DOMAIN_WEIGHTS, values.len(), *width));
+        elements.extend(pack(values, *width)?);
     }
-    poseidon(&elements)
+    Ok(poseidon(&elements))
 }
 
-/// The salt's field element, from its 31 bytes.
+/// The weight commitment's salt as a field element, from its 31 bytes.
 pub fn salt_element(salt: &[u8; 31]) -> Fr {
     Fr::from_le_bytes_mod_order(salt)
 }
@@ -113,21 +182,82 @@ pub fn salt_element(salt: &[u8; 31]) -> Fr {
 mod tests {
     use super::*;
 
-    #[test]
-    fn packing_is_offset_binary_little_endian() {
-        let p = pack(&[-128, 127, 0], 8);
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0], Fr::from(255u64 * 256 + 128 * 65536));
-        assert_eq!(pack(&vec![0; 62], 8).len(), 2);
-        assert_eq!(pack(&vec![0; 63], 8).len(), 3);
+    fn w(bits: u32) -> Width {
+        Width::new(bits).unwrap()
     }
 
     #[test]
-    fn digests_separate_domains_shapes_and_values() {
-        let a = input_digest(&[1, 2, 3], 8);
-        assert_ne!(a, input_digest(&[1, 2, 4], 8));
-        assert_ne!(a, input_digest(&[1, 2, 3, 0], 8));
-        assert_ne!(a, tensor_digest(DOMAIN_OUTPUT, &[1, 2, 3], 8));
-        assert_eq!(a, input_digest(&[1, 2, 3], 8));
+    fn packing_is_offset_binary_little_endian() {
+        let p = pack(&[-128, 127, 0], w(8)).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0], Fr::from(255u64 * 256 + 128 * 65536));
+        assert_eq!(pack(&[0; 31], w(8)).unwrap().len(), 1);
+        assert_eq!(pack(&[0; 62], w(8)).unwrap().len(), 2);
+        assert_eq!(pack(&[0; 63], w(8)).unwrap().len(), 3);
+        assert_eq!(pack(&[-1, 0, -1], w(1)).unwrap(), vec![Fr::from(0b010u64)]);
+        let wide = pack(&[i32::MIN as i64, i32::MAX as i64], w(32)).unwrap();
+        assert_eq!(wide, vec![Fr::from((u32::MAX as u64) << 32)]);
+    }
+
+    #[test]
+    fn packing_refuses_a_carry_between_neighbours() {
+        // The forgery of issue 6: y[0] + 2^8 and y[1] - 1 pack to the same element as y.
+        let y = [5i64, 9, -3];
+        let forged = [5i64 + 256, 8, -3];
+        let e = pack(&forged, w(8)).unwrap_err();
+        assert_eq!((e.index, e.value, e.bits), (0, 261, 8));
+        let d = tensor_digest(DOMAIN_OUTPUT, &forged, w(8)).unwrap_err();
+        assert_eq!(d.index, 0);
+        assert!(pack(&y, w(8)).is_ok());
+        // Values near the ends of i64 are refused, not overflowed.
+        for v in [i64::MAX, i64::MIN, i64::MAX - 127] {
+            assert_eq!(pack(&[0, v], w(8)).unwrap_err().index, 1);
+        }
+        let weights: [i64; 2] = [0, 8];
+        let e = weight_commitment(Fr::from(1u64), &[(&weights, w(4))]).unwrap_err();
+        assert_eq!((e.index, e.value, e.bits), (1, 8, 4));
+        let e = input_digest(&[-9], w(4), &InputSalt::UNSALTED).unwrap_err();
+        assert_eq!((e.index, e.value), (0, -9));
+    }
+
+    #[test]
+    fn digests_separate_domains_shapes_values_and_salts() {
+        let u = InputSalt::UNSALTED;
+        let a = input_digest(&[1, 2, 3], w(8), &u).unwrap();
+        assert_ne!(a, input_digest(&[1, 2, 4], w(8), &u).unwrap());
+        assert_ne!(a, input_digest(&[1, 2, 3, 0], w(8), &u).unwrap());
+        assert_ne!(a, input_digest(&[1, 2, 3], w(9), &u).unwrap());
+        assert_ne!(a, tensor_digest(DOMAIN_OUTPUT, &[1, 2, 3], w(8)).unwrap());
+        assert_eq!(a, input_digest(&[1, 2, 3], w(8), &u).unwrap());
+        let s1 = InputSalt::from_bytes([1; 31]);
+        let s2 = InputSalt::from_bytes([2; 31]);
+        let b = input_digest(&[1, 2, 3], w(8), &s1).unwrap();
+        assert_ne!(a, b);
+        assert_ne!(b, input_digest(&[1, 2, 3], w(8), &s2).unwrap());
+        let c = weight_commitment(Fr::from(1u64), &[(&[1, 2], w(8))]).unwrap();
+        assert_ne!(
+            c,
+            weight_commitment(Fr::from(2u64), &[(&[1, 2], w(8))]).unwrap()
+        );
+        assert_ne!(
+            c,
+            weight_commitment(Fr::from(1u64), &[(&[1, 3], w(8))]).unwrap()
+        );
+    }
+
+    #[test]
+    fn input_salts_parse_from_62_hex_digits_and_never_print() {
+        let s = InputSalt::from_hex(&"ab".repeat(31)).unwrap();
+        assert_eq!(s.to_hex(), "ab".repeat(31));
+        assert_eq!(s.to_bytes(), [0xab; 31]);
+        assert!(!s.is_unsalted());
+        assert!(InputSalt::UNSALTED.is_unsalted());
+        assert_eq!(s.element(), Fr::from_le_bytes_mod_order(&[0xab; 31]));
+        assert_eq!(format!("{s:?}"), "InputSalt(..)");
+        assert_eq!(format!("{:?}", InputSalt::UNSALTED), "InputSalt(unsalted)");
+        let e = InputSalt::from_hex("abcd").unwrap_err();
+        assert!(e.contains("has 2 bytes, expected 31"), "{e}");
+        let e = InputSalt::from_hex(&"zz".repeat(31)).unwrap_err();
+        assert!(e.contains("not hex"), "{e}");
     }
 }

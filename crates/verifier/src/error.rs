@@ -17,7 +17,7 @@ pub enum VerificationError {
     #[error("receipt version {found} is not supported (this verifier reads version {supported})")]
     UnsupportedVersion {
         /// Version in the receipt.
-        found: u32,
+        found: u64,
         /// Version this build reads.
         supported: u32,
     },
@@ -66,6 +66,21 @@ pub enum VerificationError {
     /// The receipt's output is inconsistent with the model's output format.
     #[error("output mismatch: {0}")]
     OutputMismatch(String),
+    /// A claimed value lies outside the signed range of its declared width: no honest proof
+    /// can carry it, and packing it would let value carry into a neighbour.
+    #[error(
+        "{what} value #{index} = {value} is outside the signed {bits}-bit range the model declares"
+    )]
+    OutOfRange {
+        /// Which tensor (`output`).
+        what: &'static str,
+        /// Position in the flattened tensor.
+        index: usize,
+        /// The claimed value.
+        value: i64,
+        /// The declared width.
+        bits: u32,
+    },
     /// The Groth16 proof does not verify for this statement.
     #[error("the proof does not verify for this statement (model, input, output and job)")]
     BadProof,

@@ -7,11 +7,13 @@
 //! - [`statement`]: *(model commitment, input digest, output, job binding) → public inputs*, the
 //!   one statement encoding; the circuit allocates its public inputs from this same function.
 //! - [`digest`]: the packing of quantized integers into field elements and the Poseidon digests
-//!   (input digest, weight commitment, output digest), native side.
+//!   (salted input digest, weight commitment, output digest), native side; [`width`]: the
+//!   signed widths packing accepts, and the range check every packed value passes first.
 //! - [`receipt`] and [`record`]: the receipt a worker returns and the registry record a model
 //!   owner publishes.
 //! - [`verify()`]: `Result<Verified, VerificationError>` with a specific reason for every
-//!   rejection, never a bare `false`.
+//!   rejection, never a bare `false`. Strict by default: [`Expected`] says for each field of
+//!   the job whether it is checked, and [`Verified`] reports what was not.
 #![deny(missing_docs)]
 
 pub mod digest;
@@ -22,13 +24,16 @@ pub mod receipt;
 pub mod record;
 pub mod statement;
 pub mod verify;
+pub mod width;
 
+pub use digest::InputSalt;
 pub use error::VerificationError;
 pub use key::VerifierKey;
 pub use receipt::{Receipt, ReceiptOutput};
 pub use record::{ModelRecord, TensorFormat};
 pub use statement::{Statement, job_binding};
-pub use verify::{Expected, Verified, verify};
+pub use verify::{Check, Expected, Unchecked, Verified, verify};
+pub use width::Width;
 
 /// The field every statement lives in: BN254's scalar field.
 pub type Fr = ark_bn254::Fr;

@@ -1,7 +1,9 @@
 //! The receipt a worker returns: the job, the claim (model, input digest, output) and the proof.
 //!
 //! Versioned JSON, so it can be read by people and by any language; the proof is the 128-byte
-//! compressed Groth16 proof (A ∈ G1, B ∈ G2, C ∈ G1), hex-encoded.
+//! compressed Groth16 proof (A ∈ G1, B ∈ G2, C ∈ G1), hex-encoded. A receipt is validated on
+//! its own when parsed ([`Receipt::validate`]: ids, digests, shape against value counts, sizes
+//! bounded) and against the model's record when verified.
 
 use ark_bn254::Bn254;
 use ark_groth16::Proof;
@@ -9,9 +11,14 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::error::VerificationError;
+use crate::field::fr_from_hex;
+use crate::record::{checked_len, is_digest_hex};
 
-/// Current receipt version.
-pub const RECEIPT_VERSION: u32 = 1;
+/// Current receipt version (2: the input digest absorbs the client's salt).
+pub const RECEIPT_VERSION: u32 = 2;
+
+/// The longest job id, worker id or client nonce a receipt may carry, in bytes.
+pub const MAX_ID_BYTES: usize = 1024;
 
 /// Size of a compressed BN254 Groth16 proof.
 pub const PROOF_BYTES: usize = 128;
@@ -69,14 +76,79 @@ impl Receipt {
             && v != RECEIPT_VERSION as u64
         {
             return Err(VerificationError::UnsupportedVersion {
-                found: v as u32,
+                found: v,
                 supported: RECEIPT_VERSION,
             });
         }
-        serde_json::from_value(value).map_err(|e| VerificationError::Malformed {
+        if version.is_none() {
+            return Err(VerificationError::Malformed {
+                what: "receipt",
+                reason: "no version".into(),
+            });
+        }
+        let receipt: Receipt =
+            serde_json::from_value(value).map_err(|e| VerificationError::Malformed {
+                what: "receipt",
+                reason: e.to_string(),
+            })?;
+        receipt.validate()?;
+        Ok(receipt)
+    }
+
+    /// Checks the receipt on its own: version, ids and digests well-formed, the output's shape
+    /// consistent with its value counts, every size bounded. (The output's range and format
+    /// are checked against the model's record by [`crate::verify()`].)
+    pub fn validate(&self) -> Result<(), VerificationError> {
+        let malformed = |reason: String| VerificationError::Malformed {
             what: "receipt",
-            reason: e.to_string(),
-        })
+            reason,
+        };
+        if self.version != RECEIPT_VERSION {
+            return Err(VerificationError::UnsupportedVersion {
+                found: self.version.into(),
+                supported: RECEIPT_VERSION,
+            });
+        }
+        for (name, id) in [
+            ("job_id", &self.job_id),
+            ("worker_id", &self.worker_id),
+            ("client_nonce", &self.client_nonce),
+        ] {
+            if id.len() > MAX_ID_BYTES {
+                return Err(malformed(format!(
+                    "{name} has {} bytes, at most {MAX_ID_BYTES} are allowed",
+                    id.len()
+                )));
+            }
+        }
+        for (name, id) in [("model_id", &self.model_id), ("vk_id", &self.vk_id)] {
+            if !is_digest_hex(id) {
+                return Err(malformed(format!("{name} is not 64 lower-case hex digits")));
+            }
+        }
+        fr_from_hex(&self.input_digest).map_err(|e| malformed(format!("input_digest: {e}")))?;
+        let out = &self.output;
+        let n = checked_len(&out.shape).map_err(|e| malformed(format!("output: {e}")))?;
+        if out.quantized.len() != n || out.values.len() != n {
+            return Err(malformed(format!(
+                "the output's shape {:?} holds {n} values, the receipt has {} quantized and {} \
+                 dequantized values",
+                out.shape,
+                out.quantized.len(),
+                out.values.len()
+            )));
+        }
+        if self.proof.len() != 2 * PROOF_BYTES {
+            return Err(VerificationError::Malformed {
+                what: "proof",
+                reason: format!(
+                    "{} hex digits, expected {}",
+                    self.proof.len(),
+                    2 * PROOF_BYTES
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Pretty JSON.

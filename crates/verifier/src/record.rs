@@ -2,15 +2,23 @@
 //!
 //! A verifier never trusts a key or commitment that arrives inside a receipt: it checks the
 //! receipt against this record (model id, weight mode, commitment, verifying key id, formats).
+//! A record is validated whole before anything reads it ([`ModelRecord::validate`]): ids are
+//! 32-byte hex digests, widths lie in `1..=32` (the type [`Width`] holds no other), shapes are
+//! non-empty with at most [`MAX_ELEMENTS`] values, so no field of a hostile record can make the
+//! verifier divide by zero, shift too far or allocate without bound.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Fr;
 use crate::error::VerificationError;
 use crate::field::fr_from_hex;
+use crate::width::Width;
 
-/// Current record version.
-pub const RECORD_VERSION: u32 = 1;
+/// Current record version (2: input digests absorb the client's salt).
+pub const RECORD_VERSION: u32 = 2;
+
+/// The most values a tensor of a record or receipt may have.
+pub const MAX_ELEMENTS: usize = 1 << 24;
 
 /// Shape and fixed-point format of a tensor (batch excluded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,13 +28,36 @@ pub struct TensorFormat {
     /// Values stand for `v · 2^-frac_bits`.
     pub frac_bits: i32,
     /// Signed width of every value.
-    pub bits: u32,
+    pub bits: Width,
+}
+
+/// The number of values of a shape, if it is non-empty, has no zero dimension and holds at
+/// most [`MAX_ELEMENTS`] values; otherwise what is wrong with it.
+pub fn checked_len(shape: &[usize]) -> Result<usize, String> {
+    if shape.is_empty() {
+        return Err("the shape has no dimension".into());
+    }
+    let mut n: usize = 1;
+    for (i, &d) in shape.iter().enumerate() {
+        if d == 0 {
+            return Err(format!("dimension {i} of shape {shape:?} is zero"));
+        }
+        n = n
+            .checked_mul(d)
+            .filter(|&n| n <= MAX_ELEMENTS)
+            .ok_or_else(|| format!("shape {shape:?} has more than {MAX_ELEMENTS} values"))?;
+    }
+    Ok(n)
 }
 
 impl TensorFormat {
-    /// Number of elements.
+    /// Number of elements (saturating: a shape too large for `usize` reads as `usize::MAX`;
+    /// a validated format never is).
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        self.shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .unwrap_or(usize::MAX)
     }
 
     /// True when the tensor has no element.
@@ -59,21 +90,59 @@ pub struct ModelRecord {
 }
 
 impl ModelRecord {
-    /// Parses a record.
+    /// Parses and validates a record.
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerificationError> {
-        let r: ModelRecord =
-            serde_json::from_slice(bytes).map_err(|e| VerificationError::Malformed {
-                what: "model record",
-                reason: e.to_string(),
-            })?;
-        if r.version != RECORD_VERSION {
-            return Err(VerificationError::Malformed {
-                what: "model record",
-                reason: format!("version {} is not supported", r.version),
-            });
+        let malformed = |reason: String| VerificationError::Malformed {
+            what: "model record",
+            reason,
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+        // The version first, so an old record says so instead of failing on a changed field.
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == RECORD_VERSION as u64 => {}
+            Some(v) => {
+                return Err(malformed(format!(
+                    "version {v} is not supported (this build reads version {RECORD_VERSION}; \
+                     run `zkw model setup` again to make a current record)"
+                )));
+            }
+            None => return Err(malformed("no version".into())),
         }
-        r.commitment()?;
+        let r: ModelRecord = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+        r.validate()?;
         Ok(r)
+    }
+
+    /// Checks every field a verifier relies on: version, ids, weight mode, commitment, and
+    /// both tensor formats.
+    pub fn validate(&self) -> Result<(), VerificationError> {
+        let malformed = |reason: String| VerificationError::Malformed {
+            what: "model record",
+            reason,
+        };
+        if self.version != RECORD_VERSION {
+            return Err(malformed(format!(
+                "version {} is not supported (this build reads version {RECORD_VERSION})",
+                self.version
+            )));
+        }
+        for (name, id) in [("model_id", &self.model_id), ("vk_id", &self.vk_id)] {
+            if !is_digest_hex(id) {
+                return Err(malformed(format!("{name} is not 64 lower-case hex digits")));
+            }
+        }
+        if !matches!(self.weight_mode.as_str(), "fixed" | "private") {
+            return Err(malformed(format!(
+                "weight mode `{}` is neither fixed nor private",
+                self.weight_mode
+            )));
+        }
+        self.commitment()?;
+        for (name, f) in [("input", &self.input), ("output", &self.output)] {
+            checked_len(&f.shape).map_err(|e| malformed(format!("{name}: {e}")))?;
+        }
+        Ok(())
     }
 
     /// Pretty JSON.
@@ -88,4 +157,9 @@ impl ModelRecord {
             reason,
         })
     }
+}
+
+/// 64 lower-case hex digits: a blake3 digest as ids are written.
+pub fn is_digest_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -6,16 +6,18 @@
 //! | index | public input |
 //! |---|---|
 //! | 0 | model commitment (private weights: Poseidon commitment; fixed: the model id in the field) |
-//! | 1 | input digest (Poseidon over the packed quantized input) |
+//! | 1 | input digest (Poseidon over the client's salt and the packed quantized input) |
 //! | 2 .. 2+k | the quantized output values, or one output digest when there are more than [`MAX_PUBLIC_OUTPUTS`] |
 //! | last | job binding: blake3(job id, worker id, client nonce) reduced into the field |
 //!
 //! The circuit allocates its instance variables from [`Statement::public_inputs`], so prover
-//! and verifier cannot disagree on the layout.
+//! and verifier cannot disagree on the layout. The encoding refuses an output value outside
+//! the output's width: digested outputs are packed, and packing is injective only in range.
 
 use crate::Fr;
 use crate::digest::{DOMAIN_OUTPUT, tensor_digest};
 use crate::field::{fr_from_digest, fr_from_i64};
+use crate::width::{OutOfRange, Width};
 
 /// Outputs up to this many values are public inputs themselves; larger ones are digested.
 pub const MAX_PUBLIC_OUTPUTS: usize = 64;
@@ -36,8 +38,8 @@ pub struct Statement {
     pub input_digest: Fr,
     /// The quantized output.
     pub output: Vec<i64>,
-    /// Signed width of every output value (used when the output is digested).
-    pub output_bits: u32,
+    /// Signed width of every output value.
+    pub output_width: Width,
     /// The last public input.
     pub job_binding: Fr,
 }
@@ -59,18 +61,24 @@ pub fn public_input_count(output_len: usize) -> usize {
 }
 
 impl Statement {
-    /// The public inputs, in the order the circuit allocates them.
-    pub fn public_inputs(&self) -> Vec<Fr> {
+    /// The public inputs, in the order the circuit allocates them; an output value outside
+    /// [`Statement::output_width`] is refused, whether the output is digested or not.
+    pub fn public_inputs(&self) -> Result<Vec<Fr>, OutOfRange> {
+        self.output_width.check(&self.output)?;
         let mut v = Vec::with_capacity(public_input_count(self.output.len()));
         v.push(self.model_commitment);
         v.push(self.input_digest);
         if output_is_digested(self.output.len()) {
-            v.push(tensor_digest(DOMAIN_OUTPUT, &self.output, self.output_bits));
+            v.push(tensor_digest(
+                DOMAIN_OUTPUT,
+                &self.output,
+                self.output_width,
+            )?);
         } else {
             v.extend(self.output.iter().map(|&y| fr_from_i64(y)));
         }
         v.push(self.job_binding);
-        v
+        Ok(v)
     }
 
     /// Index of the job binding among the public inputs.
@@ -104,10 +112,10 @@ mod tests {
             model_commitment: Fr::from(7u64),
             input_digest: Fr::from(8u64),
             output: vec![-1, 2],
-            output_bits: 8,
+            output_width: Width::new(8).unwrap(),
             job_binding: Fr::from(9u64),
         };
-        let p = s.public_inputs();
+        let p = s.public_inputs().unwrap();
         assert_eq!(p.len(), 5);
         assert_eq!(p[MODEL_COMMITMENT], Fr::from(7u64));
         assert_eq!(p[INPUT_DIGEST], Fr::from(8u64));
@@ -121,10 +129,30 @@ mod tests {
             model_commitment: Fr::from(0u64),
             input_digest: Fr::from(0u64),
             output: vec![1; 100],
-            output_bits: 8,
+            output_width: Width::new(8).unwrap(),
             job_binding: Fr::from(0u64),
         };
-        assert_eq!(s.public_inputs().len(), 4);
+        assert_eq!(s.public_inputs().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn out_of_range_outputs_have_no_encoding() {
+        for len in [3, 70] {
+            let mut s = Statement {
+                model_commitment: Fr::from(0u64),
+                input_digest: Fr::from(0u64),
+                output: vec![1; len],
+                output_width: Width::new(8).unwrap(),
+                job_binding: Fr::from(0u64),
+            };
+            // The carry forgery: +2^8 here, -1 next door.
+            s.output[1] += 256;
+            s.output[2] -= 1;
+            let e = s.public_inputs().unwrap_err();
+            assert_eq!((e.index, e.value, e.bits), (1, 257, 8), "{len} outputs");
+            s.output[1] = i64::MIN;
+            assert_eq!(s.public_inputs().unwrap_err().value, i64::MIN);
+        }
     }
 
     #[test]

@@ -1,4 +1,12 @@
 //! Verification: a receipt against the registry record and the verifying key.
+//!
+//! Strict by default. A proof binds a statement — model, input digest, output, job — but a
+//! receipt only means something to a verifier who compares that statement with what it
+//! expects: without the client's input digest, a worker could have proved the model on any
+//! input of its choosing; without the job id, any job's receipt would do. [`Expected`] holds
+//! one [`Check`] per field, so skipping a check is a visible choice at the call site
+//! ([`Check::Skip`], or [`Expected::model_only`]), and [`Verified::unchecked`] lists every
+//! field that was not compared, for the caller to report.
 
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
@@ -7,39 +15,116 @@ use crate::Fr;
 use crate::error::VerificationError;
 use crate::field::{fr_from_hex, fr_to_hex};
 use crate::key::VerifierKey;
-use crate::receipt::{RECEIPT_VERSION, Receipt};
+use crate::receipt::Receipt;
 use crate::record::ModelRecord;
 use crate::statement::{Statement, job_binding};
 
-/// What the verifier expects: the registered model, and optionally the job it paid for.
+/// Whether the verifier compares one field of a receipt with an expected value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check<T> {
+    /// The receipt must carry exactly this.
+    Equals(T),
+    /// Not compared; [`Verified::unchecked`] says so.
+    Skip,
+}
+
+/// A field of the statement that a verification did not compare with an expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unchecked {
+    /// The input digest: the proof may be about any input of the model.
+    Input,
+    /// The job id: the receipt may be another job's.
+    JobId,
+    /// The worker id: the receipt names a worker (the proof binds it) that nobody compared.
+    WorkerId,
+    /// The client nonce.
+    ClientNonce,
+}
+
+impl std::fmt::Display for Unchecked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unchecked::Input => "input",
+            Unchecked::JobId => "job id",
+            Unchecked::WorkerId => "worker id",
+            Unchecked::ClientNonce => "client nonce",
+        })
+    }
+}
+
+/// What the verifier expects: the registered model, and one [`Check`] per field of the job.
 #[derive(Debug, Clone, Copy)]
 pub struct Expected<'a> {
     /// The registry record of the model.
     pub record: &'a ModelRecord,
+    /// The digest of the client's own input (a client who knows `x` and its salt recomputes
+    /// it with [`crate::digest::input_digest`]).
+    pub input_digest: Check<Fr>,
     /// The job id the client submitted.
-    pub job_id: Option<&'a str>,
+    pub job_id: Check<&'a str>,
     /// The worker the job was assigned to.
-    pub worker_id: Option<&'a str>,
+    pub worker_id: Check<&'a str>,
     /// The client's nonce.
-    pub client_nonce: Option<&'a str>,
-    /// The digest of the client's own input (a client who knows `x` recomputes it).
-    pub input_digest: Option<Fr>,
+    pub client_nonce: Check<&'a str>,
 }
 
 impl<'a> Expected<'a> {
-    /// Expect only the model.
-    pub fn model(record: &'a ModelRecord) -> Self {
+    /// The strict expectation: this model, the client's input digest and the job id. Add the
+    /// worker and the nonce with [`Expected::worker`] and [`Expected::nonce`] when known.
+    pub fn new(record: &'a ModelRecord, input_digest: Fr, job_id: &'a str) -> Self {
         Expected {
             record,
-            job_id: None,
-            worker_id: None,
-            client_nonce: None,
-            input_digest: None,
+            input_digest: Check::Equals(input_digest),
+            job_id: Check::Equals(job_id),
+            worker_id: Check::Skip,
+            client_nonce: Check::Skip,
         }
+    }
+
+    /// Only the model: a proof about *any* input of the model, for *any* job, verifies. For
+    /// callers that check nothing else on purpose (a worker's self-check of its own proof).
+    pub fn model_only(record: &'a ModelRecord) -> Self {
+        Expected {
+            record,
+            input_digest: Check::Skip,
+            job_id: Check::Skip,
+            worker_id: Check::Skip,
+            client_nonce: Check::Skip,
+        }
+    }
+
+    /// Also expect this worker.
+    pub fn worker(self, worker_id: &'a str) -> Self {
+        Expected {
+            worker_id: Check::Equals(worker_id),
+            ..self
+        }
+    }
+
+    /// Also expect this client nonce.
+    pub fn nonce(self, client_nonce: &'a str) -> Self {
+        Expected {
+            client_nonce: Check::Equals(client_nonce),
+            ..self
+        }
+    }
+
+    /// The fields this expectation does not compare, in [`Unchecked`] order.
+    pub fn unchecked(&self) -> Vec<Unchecked> {
+        let skipped = [
+            (self.input_digest == Check::Skip, Unchecked::Input),
+            (self.job_id == Check::Skip, Unchecked::JobId),
+            (self.worker_id == Check::Skip, Unchecked::WorkerId),
+            (self.client_nonce == Check::Skip, Unchecked::ClientNonce),
+        ];
+        skipped
+            .into_iter()
+            .filter_map(|(skip, what)| skip.then_some(what))
+            .collect()
     }
 }
 
-/// A receipt that verified: what it proves.
+/// A receipt that verified: what it proves, and what was not compared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
     /// The model.
@@ -48,17 +133,30 @@ pub struct Verified {
     pub job_id: String,
     /// The worker.
     pub worker_id: String,
+    /// The quantized output (what the proof binds).
+    pub quantized: Vec<i64>,
     /// The dequantized output.
     pub output: Vec<f64>,
+    /// The fields of the statement that were not compared with an expectation; empty when
+    /// everything was.
+    pub unchecked: Vec<Unchecked>,
+}
+
+impl Verified {
+    /// True when the input and the job id were both checked: the receipt is about the
+    /// client's own input and job.
+    pub fn is_strict(&self) -> bool {
+        !self.unchecked.contains(&Unchecked::Input) && !self.unchecked.contains(&Unchecked::JobId)
+    }
 }
 
 fn check_eq(
-    expected: Option<&str>,
+    expected: Check<&str>,
     received: &str,
     err: impl Fn(String, String) -> VerificationError,
 ) -> Result<(), VerificationError> {
     match expected {
-        Some(e) if e != received => Err(err(e.to_string(), received.to_string())),
+        Check::Equals(e) if e != received => Err(err(e.to_string(), received.to_string())),
         _ => Ok(()),
     }
 }
@@ -70,29 +168,21 @@ pub fn verify(
     expected: &Expected<'_>,
 ) -> Result<Verified, VerificationError> {
     let record = expected.record;
-    if receipt.version != RECEIPT_VERSION {
-        return Err(VerificationError::UnsupportedVersion {
-            found: receipt.version,
-            supported: RECEIPT_VERSION,
-        });
-    }
+    record.validate()?;
+    receipt.validate()?;
     if receipt.model_id != record.model_id {
         return Err(VerificationError::ModelMismatch {
             expected: record.model_id.clone(),
             received: receipt.model_id.clone(),
         });
     }
-    if key.id != record.vk_id {
-        return Err(VerificationError::KeyMismatch {
-            expected: record.vk_id.clone(),
-            received: key.id.clone(),
-        });
-    }
-    if receipt.vk_id != record.vk_id {
-        return Err(VerificationError::KeyMismatch {
-            expected: record.vk_id.clone(),
-            received: receipt.vk_id.clone(),
-        });
+    for received in [&key.id, &receipt.vk_id] {
+        if *received != record.vk_id {
+            return Err(VerificationError::KeyMismatch {
+                expected: record.vk_id.clone(),
+                received: received.clone(),
+            });
+        }
     }
     check_eq(expected.job_id, &receipt.job_id, |expected, received| {
         VerificationError::JobMismatch { expected, received }
@@ -111,12 +201,10 @@ pub fn verify(
 
     let out = &receipt.output;
     let format = &record.output;
-    if out.shape != format.shape || out.quantized.len() != format.len() {
+    if out.shape != format.shape {
         return Err(VerificationError::OutputMismatch(format!(
-            "shape {:?} with {} values, the model outputs shape {:?}",
-            out.shape,
-            out.quantized.len(),
-            format.shape
+            "shape {:?}, the model outputs shape {:?}",
+            out.shape, format.shape
         )));
     }
     if out.frac_bits != format.frac_bits {
@@ -125,17 +213,25 @@ pub fn verify(
             out.frac_bits, format.frac_bits
         )));
     }
+    // Before anything packs the output: a value outside the declared width could carry into
+    // its neighbour inside a packed element and leave the digest unchanged.
+    format
+        .bits
+        .check(&out.quantized)
+        .map_err(|e| VerificationError::OutOfRange {
+            what: "output",
+            index: e.index,
+            value: e.value,
+            bits: e.bits,
+        })?;
     let step = (-(format.frac_bits as f64)).exp2();
-    if out.values.len() != out.quantized.len()
-        || out
-            .values
-            .iter()
-            .zip(&out.quantized)
-            .any(|(v, q)| *v != *q as f64 * step)
+    if let Some(i) =
+        (0..out.quantized.len()).find(|&i| out.values[i] != out.quantized[i] as f64 * step)
     {
-        return Err(VerificationError::OutputMismatch(
-            "the dequantized values do not match the quantized output".into(),
-        ));
+        return Err(VerificationError::OutputMismatch(format!(
+            "dequantized value #{i} = {} is not quantized value {} at scale 2^-{}",
+            out.values[i], out.quantized[i], format.frac_bits
+        )));
     }
 
     let input_digest =
@@ -143,7 +239,7 @@ pub fn verify(
             what: "receipt input digest",
             reason,
         })?;
-    if let Some(e) = expected.input_digest
+    if let Check::Equals(e) = expected.input_digest
         && e != input_digest
     {
         return Err(VerificationError::InputMismatch {
@@ -157,14 +253,21 @@ pub fn verify(
         model_commitment: record.commitment()?,
         input_digest,
         output: out.quantized.clone(),
-        output_bits: format.bits,
+        output_width: format.bits,
         job_binding: job_binding(&receipt.job_id, &receipt.worker_id, &receipt.client_nonce),
     };
-    let inputs = statement.public_inputs();
+    let inputs = statement
+        .public_inputs()
+        .map_err(|e| VerificationError::OutOfRange {
+            what: "output",
+            index: e.index,
+            value: e.value,
+            bits: e.bits,
+        })?;
     if inputs.len() + 1 != key.vk.gamma_abc_g1.len() {
         return Err(VerificationError::KeyMismatch {
             expected: format!("a key for {} public inputs", inputs.len()),
-            received: format!("a key for {}", key.vk.gamma_abc_g1.len() - 1),
+            received: format!("a key for {}", key.vk.gamma_abc_g1.len().saturating_sub(1)),
         });
     }
     match Groth16::<Bn254>::verify_proof(&key.pvk, &proof, &inputs) {
@@ -172,7 +275,9 @@ pub fn verify(
             model_id: receipt.model_id.clone(),
             job_id: receipt.job_id.clone(),
             worker_id: receipt.worker_id.clone(),
+            quantized: out.quantized.clone(),
             output: out.values.clone(),
+            unchecked: expected.unchecked(),
         }),
         Ok(false) => Err(VerificationError::BadProof),
         Err(e) => Err(VerificationError::Malformed {

@@ -6,8 +6,9 @@ use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisMode,
 };
 use proptest::prelude::*;
-use zkw_circuits::{Fr, InferenceCircuit, model_commitment};
+use zkw_circuits::{CircuitError, Fr, InferenceCircuit, model_commitment};
 use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, Trace, WeightMode, model_id};
+use zkw_verifier::InputSalt;
 
 /// A small two-layer MLP with saturating and non-saturating requantizations.
 pub fn small_mlp(mode: WeightMode) -> Model {
@@ -114,10 +115,19 @@ pub fn arb_input(model: &Model) -> impl Strategy<Value = Vec<i64>> + use<> {
     prop::collection::vec(-half..half, model.input.len())
 }
 
-/// The circuit of a trace, with a fixed job binding.
-pub fn circuit(model: &Model, trace: Trace) -> InferenceCircuit<'_> {
+/// The input salt of the tests' circuits.
+pub const SALT: InputSalt = InputSalt::from_bytes([0x5a; 31]);
+
+/// The circuit of a trace, with a fixed salt and job binding; `Err` when the trace cannot
+/// even be encoded (a value outside its width).
+pub fn try_circuit(model: &Model, trace: Trace) -> Result<InferenceCircuit<'_>, CircuitError> {
     let commitment = model_commitment(model, &model_id(model)).unwrap();
-    InferenceCircuit::new(model, commitment, trace, Fr::from(42u64)).unwrap()
+    InferenceCircuit::new(model, commitment, trace, &SALT, Fr::from(42u64))
+}
+
+/// The circuit of a trace, with a fixed salt and job binding.
+pub fn circuit(model: &Model, trace: Trace) -> InferenceCircuit<'_> {
+    try_circuit(model, trace).unwrap()
 }
 
 /// Synthesizes with matrices and assignment, LCs inlined, ready for `is_satisfied`.

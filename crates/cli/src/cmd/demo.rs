@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use zkw_model::input::{quantize_input, read_input_file};
+use zkw_model::input::{quantize_input, read_client_input, read_input_file};
 use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
 use zkw_model::{WeightMode, save_model};
 use zkw_prover::{Job, Prover};
 use zkw_verifier::digest::input_digest;
-use zkw_verifier::{Expected, verify};
+use zkw_verifier::{Expected, InputSalt, verify};
 
 use crate::out::{count, dur, size};
 
@@ -45,7 +45,14 @@ fn step(n: usize, what: &str) {
 pub fn demo(a: DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
     let onnx = write(&a.dir, "digits.onnx", ONNX)?;
-    let input = write(&a.dir, "input.json", INPUT)?;
+    // The client's input with a fresh salt: its digest in the receipts reveals nothing.
+    let mut doc: serde_json::Value = serde_json::from_slice(INPUT)?;
+    doc["salt"] = crate::cmd::prove::fresh_salt()?.to_hex().into();
+    let input = write(
+        &a.dir,
+        "input.json",
+        serde_json::to_string(&doc)?.as_bytes(),
+    )?;
     let calibration = write(&a.dir, "calibration.json", CALIBRATION)?;
     println!("zkworker demo: a 64→32→ReLU→10 digits classifier (examples/train_digits.py)");
     println!("work dir: {}\n", a.dir.display());
@@ -61,8 +68,10 @@ pub fn demo(a: DemoArgs) -> Result<()> {
     println!("  zkw model inspect {d}/m.zkm");
     println!("  zkw model run {d}/m.zkm --input {d}/input.json");
     println!("  zkw model setup {d}/m.zkm -o {d}/keys");
-    println!("  zkw prove {d}/m.zkm --keys {d}/keys --input {d}/input.json -o {d}/receipt.json");
-    println!("  zkw verify {d}/receipt.json --keys {d}/keys --input {d}/input.json");
+    println!(
+        "  zkw prove {d}/m.zkm --keys {d}/keys --input {d}/input.json -o {d}/receipt.json --job-id job-1"
+    );
+    println!("  zkw verify {d}/receipt.json --keys {d}/keys --input {d}/input.json --job-id job-1");
     println!("Then bring your own ONNX MLP (Gemm/MatMul, Add, Relu, Flatten, Reshape).");
     Ok(())
 }
@@ -98,7 +107,12 @@ fn run_mode(
             dur(t.elapsed())
         ),
     );
-    let x = read_input_file(input)?;
+    let client = read_client_input(input)?;
+    let salt = client
+        .salt
+        .map(InputSalt::from_bytes)
+        .unwrap_or(InputSalt::UNSALTED);
+    let x = client.values;
     let err = quantization_error(onnx, &graph, &model, &x)?;
     println!(
         "          model id {}…, {} parameters, int8; error vs ONNX float output {:.2}% of its range",
@@ -127,9 +141,9 @@ fn run_mode(
     let job = Job {
         job_id: format!("demo-{mode}-1"),
         worker_id: "demo-worker".into(),
-        client_nonce: crate::cmd::prove::fresh_job_id(),
+        client_nonce: crate::cmd::prove::fresh_job_id()?,
     };
-    let proved = prover.prove(&q, &job)?;
+    let proved = prover.prove(&q, &salt, &job)?;
     let receipt_path = dir.join(format!("receipt-{mode}.json"));
     std::fs::write(&receipt_path, proved.receipt.to_json())?;
     let values = &proved.receipt.output.values;
@@ -150,18 +164,17 @@ fn run_mode(
     println!("          the image is classified as a {digit}; 128-byte Groth16 proof");
 
     let t = Instant::now();
+    // Strict, as a client checks it: its own input and salt, its job, the worker it chose.
     let record = prover.record();
-    let expected = Expected {
-        input_digest: Some(input_digest(&q, model.input.bits)),
-        job_id: Some(&job.job_id),
-        worker_id: Some(&job.worker_id),
-        ..Expected::model(record)
-    };
+    let digest = input_digest(&q, record.input.bits, &salt)?;
+    let expected = Expected::new(record, digest, &job.job_id)
+        .worker(&job.worker_id)
+        .nonce(&job.client_nonce);
     let verified = verify(&proved.receipt, prover.verifier_key(), &expected)?;
     step(
         4,
         &format!(
-            "verify    → OK in {} (job {}, worker {})",
+            "verify    → OK in {} (the client's input and salt, job {}, worker {})",
             dur(t.elapsed()),
             verified.job_id,
             verified.worker_id
@@ -175,6 +188,18 @@ fn run_mode(
     match verify(&forged, prover.verifier_key(), &expected) {
         Err(e) => println!("          a receipt with a forged output is rejected: {e}"),
         Ok(_) => anyhow::bail!("a forged receipt verified: this is a bug, please report it"),
+    }
+    // The same receipt, checked by a client with another input: the proof is not about it.
+    let mut other_input = q.clone();
+    other_input[0] = if other_input[0] == 0 { 1 } else { 0 };
+    let other = Expected::new(
+        record,
+        input_digest(&other_input, record.input.bits, &salt)?,
+        &job.job_id,
+    );
+    match verify(&proved.receipt, prover.verifier_key(), &other) {
+        Err(e) => println!("          checked against another input, it is rejected: {e}"),
+        Ok(_) => anyhow::bail!("a receipt verified for another input: this is a bug"),
     }
     Ok(())
 }

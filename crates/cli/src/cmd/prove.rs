@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use zkw_model::input::{quantize_input, read_input_file};
+use zkw_model::input::{quantize_input, read_client_input};
 use zkw_model::load_model;
 use zkw_prover::{Job, Prover};
+use zkw_verifier::InputSalt;
 
 use crate::out::{dur, spinner};
 
@@ -18,9 +19,16 @@ pub struct ProveArgs {
     /// The keys directory made by `zkw model setup`.
     #[arg(long)]
     pub keys: PathBuf,
-    /// The input (EZKL format).
+    /// The input (EZKL format, with the client's "salt").
     #[arg(long)]
     pub input: PathBuf,
+    /// The input's salt (62 hex digits), when the input file does not carry it.
+    #[arg(long, value_name = "HEX", conflicts_with = "unsalted")]
+    pub input_salt: Option<String>,
+    /// Digest the input without a salt: anyone who sees the receipt can then test guessed
+    /// inputs against its digest, and link jobs that used the same input.
+    #[arg(long)]
+    pub unsalted: bool,
     /// Where to write the receipt.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -35,34 +43,60 @@ pub struct ProveArgs {
     pub nonce: String,
 }
 
-/// A random job id.
-pub fn fresh_job_id() -> String {
+/// A random job id (16 bytes from the OS, hex).
+pub fn fresh_job_id() -> Result<String> {
     let mut b = [0u8; 16];
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    b[..16].copy_from_slice(
-        &blake3::hash(format!("{t:?}{}", std::process::id()).as_bytes()).as_bytes()[..16],
-    );
-    hex::encode(b)
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+    Ok(hex::encode(b))
+}
+
+/// A fresh random input salt.
+pub fn fresh_salt() -> Result<InputSalt> {
+    let mut b = [0u8; 31];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+    Ok(InputSalt::from_bytes(b))
+}
+
+/// The input's salt: the flag, else the input file's, else none only when asked for.
+fn input_salt(a: &ProveArgs, from_file: Option<[u8; 31]>) -> Result<InputSalt> {
+    match (&a.input_salt, from_file, a.unsalted) {
+        (Some(hex), _, _) => InputSalt::from_hex(hex).map_err(anyhow::Error::msg),
+        (None, Some(_), true) => bail!(
+            "--unsalted contradicts the \"salt\" in {}: remove one of them",
+            a.input.display()
+        ),
+        (None, Some(bytes), false) => Ok(InputSalt::from_bytes(bytes)),
+        (None, None, true) => Ok(InputSalt::UNSALTED),
+        (None, None, false) => bail!(
+            "{} has no \"salt\": add one (31 random bytes as 62 hex digits, e.g. from \
+             `openssl rand -hex 31`) or pass --input-salt HEX, so that the receipt neither \
+             reveals nor links the input; or pass --unsalted to digest it without one",
+            a.input.display()
+        ),
+    }
 }
 
 /// Proves one input and writes the receipt.
 pub fn prove(a: ProveArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
-    let x = read_input_file(&a.input)?;
+    let input = read_client_input(&a.input)?;
+    let x = input.values;
     let q = quantize_input(&model.input, &x)?;
+    let salt = input_salt(&a, input.salt)?;
     crate::cmd::model::warn_saturation(&model.input, &x);
     let pb = spinner("prove");
     pb.set_message("loading keys");
     let prover = Prover::load(model, &id, &a.keys)?;
     pb.set_message("proving");
     let job = Job {
-        job_id: a.job_id.unwrap_or_else(fresh_job_id),
+        job_id: match a.job_id {
+            Some(id) => id,
+            None => fresh_job_id()?,
+        },
         worker_id: a.worker_id,
         client_nonce: a.nonce,
     };
-    let proved = prover.prove(&q, &job)?;
+    let proved = prover.prove(&q, &salt, &job)?;
     pb.finish_and_clear();
     std::fs::write(&a.output, proved.receipt.to_json())
         .with_context(|| format!("writing {}", a.output.display()))?;
@@ -77,5 +111,8 @@ pub fn prove(a: ProveArgs) -> Result<()> {
         println!("  {phase:<12} {}", dur(*d));
     }
     println!("  output       {:?}", proved.receipt.output.values);
+    if salt.is_unsalted() {
+        println!("  input digest unsalted (--unsalted): anyone may test guessed inputs against it");
+    }
     Ok(())
 }

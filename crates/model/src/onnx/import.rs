@@ -150,6 +150,14 @@ pub fn import_float_graph(path: &Path) -> Result<FloatGraph, ModelError> {
 
     for node in &graph.node {
         let name = node_name(node);
+        // Every op here has exactly one result; a node without one (a malformed graph) would
+        // leave the chain with nothing to follow.
+        let Some(output) = node.output.first().filter(|o| !o.is_empty()) else {
+            return Err(ModelError::Invalid(format!(
+                "node `{name}` ({}) has no output",
+                node.op_type
+            )));
+        };
         if node.op_type == "Constant" {
             let t = attr(node, "value")
                 .and_then(|a| a.t.as_ref())
@@ -157,7 +165,7 @@ pub fn import_float_graph(path: &Path) -> Result<FloatGraph, ModelError> {
                     op_type: "Constant (without a `value` tensor)".into(),
                     node: name.clone(),
                 })?;
-            consts.insert(node.output[0].clone(), load(t, dir)?);
+            consts.insert(output.clone(), load(t, dir)?);
             continue;
         }
         let unsupported = || ModelError::UnsupportedOp {
@@ -275,7 +283,7 @@ pub fn import_float_graph(path: &Path) -> Result<FloatGraph, ModelError> {
             "Identity" | "Dropout" => {}
             _ => return Err(unsupported()),
         }
-        current = node.output[0].clone();
+        current = output.clone();
     }
 
     match graph.output.as_slice() {

@@ -1,7 +1,43 @@
 //! Fixtures shared by the prover's integration tests.
 
+#![allow(dead_code)]
+
 use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};
 use zkw_prover::Job;
+use zkw_verifier::InputSalt;
+
+/// The client's input salt in the tests.
+pub const SALT: InputSalt = InputSalt::from_bytes([0x33; 31]);
+
+/// A 16 → 70 layer: more than 64 outputs, so the statement carries their digest.
+pub fn wide(mode: WeightMode) -> Model {
+    let weights = (0..16 * 70)
+        .map(|i: i64| ((i * 37 + 11) % 255) - 127)
+        .collect();
+    Model {
+        name: "wide".into(),
+        weight_mode: mode,
+        input: TensorInfo {
+            shape: vec![16],
+            frac_bits: 4,
+            bits: 8,
+        },
+        ops: vec![
+            Op::Dense(Dense {
+                name: "fc".into(),
+                in_features: 16,
+                out_features: 70,
+                weights,
+                weight_bits: 8,
+                weight_frac_bits: 7,
+                bias: (0..70).map(|j: i64| j * 13 - 400).collect(),
+                bias_bits: 12,
+            }),
+            Op::Requantize(Requantize { shift: 9, bits: 8 }),
+        ],
+        salt: (mode == WeightMode::Private).then(|| "cd".repeat(31)),
+    }
+}
 
 /// A 4 → 3 → ReLU → 2 MLP whose values exercise saturation, negative weights and biases.
 pub fn mlp(mode: WeightMode) -> Model {
