@@ -552,9 +552,64 @@ fn bad_inputs_are_named() {
     ]);
     assert!(stderr(&o).contains("were made for model"), "{}", stderr(&o));
 
-    // Missing files are named.
+    // Malformed registry records: a clean error, exit 2, never a crash (`bits = 0` once
+    // divided by zero). And a record of the previous version says what to do.
+    let record_path = keys.join("record.json");
+    let good_record = std::fs::read_to_string(&record_path).unwrap();
+    let edits: [(&str, serde_json::Value, &str); 3] = [
+        ("bits", 0.into(), "bit width 0 is outside 1..=32"),
+        ("bits", 64.into(), "bit width 64 is outside 1..=32"),
+        (
+            "shape",
+            serde_json::json!([0]),
+            "dimension 0 of shape [0] is zero",
+        ),
+    ];
+    for (field, value, want) in edits {
+        let mut r: serde_json::Value = serde_json::from_str(&good_record).unwrap();
+        r["output"][field] = value;
+        std::fs::write(&record_path, r.to_string()).unwrap();
+        let o = verify_unchecked(&receipt, &keys);
+        assert_eq!(o.status.code(), Some(2), "{field}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    let mut r: serde_json::Value = serde_json::from_str(&good_record).unwrap();
+    r["version"] = 1.into();
+    std::fs::write(&record_path, r.to_string()).unwrap();
+    let o = verify_unchecked(&receipt, &keys);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("version 1 is not supported") && stderr(&o).contains("zkw model setup"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&record_path, &good_record).unwrap();
+
+    // Missing files are named, with the OS's reason printed once.
     let o = zkw(&["model", "inspect", "/nonexistent/m.zkm"]);
     assert!(stderr(&o).contains("/nonexistent/m.zkm"), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("No such file").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        "/nonexistent/keys",
+        "--unchecked",
+        "input,job",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).matches("No such file").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -36,6 +36,40 @@ impl R1csMatrices {
         })
     }
 
+    /// Checks the shape a loaded file must have before anything indexes with it: three
+    /// matrices of `num_constraints` rows, every column index inside the assignment, at least
+    /// the constant-one instance variable. The file's digest catches corruption; this catches a
+    /// file that was made or edited with a matching digest.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.num_instance_variables == 0 {
+            return Err("no instance variable (not even the constant 1)".into());
+        }
+        let n = self
+            .num_instance_variables
+            .checked_add(self.num_witness_variables)
+            .ok_or("the variable count overflows")?;
+        if self.abc.len() != 3 {
+            return Err(format!("{} matrices, expected A, B and C", self.abc.len()));
+        }
+        for (name, m) in ["A", "B", "C"].iter().zip(&self.abc) {
+            if m.len() != self.num_constraints {
+                return Err(format!(
+                    "matrix {name} has {} rows, expected {}",
+                    m.len(),
+                    self.num_constraints
+                ));
+            }
+            for (row, terms) in m.iter().enumerate() {
+                if let Some((_, col)) = terms.iter().find(|(_, col)| *col >= n) {
+                    return Err(format!(
+                        "matrix {name} row {row} names variable {col}, the assignment has {n}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Number of variables in a full assignment.
     pub fn num_variables(&self) -> usize {
         self.num_instance_variables + self.num_witness_variables

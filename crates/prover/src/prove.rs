@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use ark_bn254::Bn254;
 use ark_ff::UniformRand;
 use ark_groth16::ProvingKey;
+use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
 use ark_std::rand::rngs::OsRng;
 use zkw_circuits::{Fr, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId, Trace};
@@ -64,6 +65,33 @@ pub struct Prover {
     commitment: Fr,
 }
 
+/// The proving key's queries must have the sizes the matrices imply; the prover's MSMs and
+/// the QAP reduction rely on it.
+fn check_sizes(pk: &ProvingKey<Bn254>, m: &R1csMatrices) -> Result<(), String> {
+    let n = m.num_variables();
+    let domain = GeneralEvaluationDomain::<Fr>::new(m.num_constraints + m.num_instance_variables)
+        .ok_or("the constraint system is too large for a BN254 evaluation domain")?
+        .size();
+    let sizes = [
+        ("a_query", pk.a_query.len(), n),
+        ("b_g1_query", pk.b_g1_query.len(), n),
+        ("b_g2_query", pk.b_g2_query.len(), n),
+        ("l_query", pk.l_query.len(), m.num_witness_variables),
+        ("h_query", pk.h_query.len(), domain - 1),
+        (
+            "the verifying key's gamma_abc_g1",
+            pk.vk.gamma_abc_g1.len(),
+            m.num_instance_variables,
+        ),
+    ];
+    match sizes.iter().find(|(_, got, want)| got != want) {
+        Some((name, got, want)) => Err(format!(
+            "{name} has {got} points, the matrices need {want} (keys and matrices from different setups?)"
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Prover {
     /// Loads the keys of `model` from a keys directory.
     pub fn load(model: Model, id: &ModelId, dir: &Path) -> Result<Self, ProverError> {
@@ -89,6 +117,14 @@ impl Prover {
                 reason: "the proving key does not belong to the verifying key".into(),
             });
         }
+        r1cs.validate().map_err(|reason| ProverError::BadKeyFile {
+            path: keys.r1cs_path(&record.vk_id),
+            reason,
+        })?;
+        check_sizes(&pk, &r1cs).map_err(|reason| ProverError::BadKeyFile {
+            path: keys.pk_path(&record.vk_id),
+            reason,
+        })?;
         let commitment = model_commitment(&model, id)?;
         let baseline = Baseline::from_file(&base_file, &base_path, &model, commitment)?;
         if baseline.z.len() != r1cs.num_variables() {

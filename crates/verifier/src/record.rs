@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::Fr;
 use crate::error::VerificationError;
 use crate::field::fr_from_hex;
+use crate::statement::fixed_model_commitment;
 use crate::width::Width;
 
 /// Current record version (2: input digests absorb the client's salt).
@@ -138,7 +139,30 @@ impl ModelRecord {
                 self.weight_mode
             )));
         }
-        self.commitment()?;
+        // Fixed weights are identified by the model id itself (the circuit pins public input 0
+        // to it); private weights by a Poseidon commitment, which is never that value. A record
+        // whose mode and commitment disagree misstates what its proofs show.
+        let commitment = self.commitment()?;
+        let id_element = hex::decode(&self.model_id)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(|id| fixed_model_commitment(&id));
+        let is_id = Some(commitment) == id_element;
+        match (self.weight_mode.as_str(), is_id) {
+            ("fixed", false) => {
+                return Err(malformed(
+                    "a fixed-weights record's commitment must be its model id in the field".into(),
+                ));
+            }
+            ("private", true) => {
+                return Err(malformed(
+                    "a private-weights record's commitment is its model id: the weights are not \
+                     committed"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
         for (name, f) in [("input", &self.input), ("output", &self.output)] {
             checked_len(&f.shape).map_err(|e| malformed(format!("{name}: {e}")))?;
         }

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use tract_onnx::data_resolver::FopenDataResolver;
 use tract_onnx::pb::{
-    AttributeProto, NodeProto, TensorProto, ValueInfoProto, tensor_shape_proto::dimension,
-    type_proto,
+    AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto,
+    tensor_shape_proto::dimension, type_proto,
 };
 use tract_onnx::prelude::{Framework, Tensor};
 
@@ -106,6 +106,11 @@ pub fn import_float_graph(path: &Path) -> Result<FloatGraph, ModelError> {
     let proto = tract_onnx::onnx()
         .proto_model_for_path(path)
         .map_err(|e| onnx_err(format!("{}: {e}", path.display())))?;
+    graph_from_proto(&proto, path)
+}
+
+/// Interprets a decoded ONNX model (read from `path`, whose directory holds any external data).
+fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, ModelError> {
     let graph = proto
         .graph
         .as_ref()
@@ -439,5 +444,44 @@ mod tests {
             vec![3, 2]
         );
         assert!(resolve_reshape("r", &[4.0], &[6], false).is_err());
+    }
+
+    fn digits() -> (ModelProto, std::path::PathBuf) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits/digits.onnx");
+        let proto = tract_onnx::onnx().proto_model_for_path(&path).unwrap();
+        (proto, path)
+    }
+
+    #[test]
+    fn nodes_without_an_output_are_refused_by_name() {
+        let (proto, path) = digits();
+        assert!(graph_from_proto(&proto, &path).is_ok());
+        let graph = proto.graph.as_ref().unwrap();
+        for k in 0..graph.node.len() {
+            for empty in [vec![], vec![String::new()]] {
+                let mut broken = proto.clone();
+                let node = &mut broken.graph.as_mut().unwrap().node[k];
+                node.output = empty.clone();
+                if node.name.is_empty() {
+                    node.name = format!("n{k}");
+                }
+                let name = node.name.clone();
+                let op = node.op_type.clone();
+                let err = graph_from_proto(&broken, &path).unwrap_err().to_string();
+                assert_eq!(
+                    err,
+                    format!("invalid model: node `{name}` ({op}) has no output"),
+                    "node #{k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_model_without_a_graph_is_refused() {
+        let (mut proto, path) = digits();
+        proto.graph = None;
+        let err = graph_from_proto(&proto, &path).unwrap_err().to_string();
+        assert_eq!(err, "cannot import ONNX model: the model has no graph");
     }
 }

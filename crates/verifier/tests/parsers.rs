@@ -1,0 +1,308 @@
+//! Every parser a verifier exposes to outside bytes — receipts, registry records, verifying
+//! keys — on random bytes, on every truncation of a valid file, and on valid files with one
+//! field replaced by a hostile value: an error, never a panic. And each validation rule of a
+//! record and a receipt, with the message it gives.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::receipt::{MAX_ID_BYTES, RECEIPT_VERSION};
+use zkw_verifier::record::{MAX_ELEMENTS, RECORD_VERSION};
+use zkw_verifier::statement::fixed_model_commitment;
+use zkw_verifier::{ModelRecord, Receipt, VerificationError, VerifierKey};
+
+const ID: &str = "1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a";
+const VK: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+
+fn fixed_commitment() -> String {
+    let id: [u8; 32] = hex::decode(ID).unwrap().try_into().unwrap();
+    fr_to_hex(&fixed_model_commitment(&id))
+}
+
+fn record() -> Value {
+    json!({
+        "version": RECORD_VERSION,
+        "model_id": ID,
+        "name": "m",
+        "weight_mode": "fixed",
+        "model_commitment": fixed_commitment(),
+        "vk_id": VK,
+        "input": {"shape": [1, 4], "frac_bits": 5, "bits": 8},
+        "output": {"shape": [70], "frac_bits": 3, "bits": 8},
+        "constraints": 100
+    })
+}
+
+fn receipt() -> Value {
+    json!({
+        "version": RECEIPT_VERSION,
+        "job_id": "j",
+        "worker_id": "w",
+        "client_nonce": "n",
+        "model_id": ID,
+        "vk_id": VK,
+        "input_digest": "0700000000000000000000000000000000000000000000000000000000000000",
+        "output": {"shape": [2], "quantized": [1, -2], "frac_bits": 1, "values": [0.5, -1.0]},
+        "proof": "00".repeat(128)
+    })
+}
+
+fn record_err(v: &Value) -> String {
+    ModelRecord::from_json(v.to_string().as_bytes())
+        .unwrap_err()
+        .to_string()
+}
+
+fn receipt_err(v: &Value) -> String {
+    Receipt::from_json(v.to_string().as_bytes())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn a_valid_record_and_receipt_parse() {
+    let r = ModelRecord::from_json(record().to_string().as_bytes()).unwrap();
+    assert_eq!(r.output.len(), 70);
+    let r = Receipt::from_json(receipt().to_string().as_bytes()).unwrap();
+    assert_eq!(r.output.quantized, [1, -2]);
+}
+
+#[test]
+fn record_widths_outside_1_to_32_are_refused() {
+    // `bits = 0` with more than 64 outputs divided by zero; 64 and beyond overflowed shifts.
+    for bits in [0u64, 33, 64, 1 << 40] {
+        for side in ["input", "output"] {
+            let mut r = record();
+            r[side]["bits"] = bits.into();
+            let e = record_err(&r);
+            assert!(e.starts_with("malformed model record: "), "{e}");
+            assert!(
+                e.contains(&format!("bit width {bits} is outside 1..=32"))
+                    || e.contains("invalid value"),
+                "{side} bits {bits}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn record_shapes_must_be_non_empty_and_bounded() {
+    let cases: [(Value, &str); 4] = [
+        (json!([]), "output: the shape has no dimension"),
+        (json!([3, 0]), "output: dimension 1 of shape [3, 0] is zero"),
+        (
+            json!([1 << 20, 1 << 20]),
+            "output: shape [1048576, 1048576] has more than 16777216 values",
+        ),
+        (json!([u64::MAX, u64::MAX]), "has more than 16777216 values"),
+    ];
+    for (shape, want) in cases {
+        let mut r = record();
+        r["output"]["shape"] = shape;
+        let e = record_err(&r);
+        assert!(e.contains(want), "{e} lacks {want}");
+    }
+    assert_eq!(MAX_ELEMENTS, 1 << 24);
+}
+
+#[test]
+fn record_ids_modes_commitments_and_versions_are_checked() {
+    let cases: [(&str, Value, &str); 9] = [
+        (
+            "model_id",
+            json!("abc"),
+            "model_id is not 64 lower-case hex digits",
+        ),
+        (
+            "model_commitment",
+            json!("05".to_string() + &"00".repeat(31)),
+            "a fixed-weights record's commitment must be its model id",
+        ),
+        (
+            "weight_mode",
+            json!("private"),
+            "a private-weights record's commitment is its model id",
+        ),
+        (
+            "vk_id",
+            json!(ID.to_uppercase()),
+            "vk_id is not 64 lower-case hex digits",
+        ),
+        (
+            "weight_mode",
+            json!("public"),
+            "weight mode `public` is neither fixed nor private",
+        ),
+        (
+            "model_commitment",
+            json!("ff".repeat(32)),
+            "not a canonical field element",
+        ),
+        ("model_commitment", json!("zz"), "not hex"),
+        ("version", json!(1), "version 1 is not supported"),
+        ("version", json!("two"), "no version"),
+    ];
+    for (field, value, want) in cases {
+        let mut r = record();
+        r[field] = value;
+        let e = record_err(&r);
+        assert!(e.contains(want), "{field}: {e} lacks {want}");
+    }
+    let e = record_err(&json!({"version": 1}));
+    assert!(e.contains("run `zkw model setup` again"), "{e}");
+}
+
+#[test]
+fn receipt_fields_are_checked() {
+    let long = "x".repeat(MAX_ID_BYTES + 1);
+    let cases: [(&str, Value, &str); 7] = [
+        ("job_id", json!(long), "job_id has 1025 bytes, at most 1024"),
+        ("worker_id", json!(long), "worker_id has 1025 bytes"),
+        ("client_nonce", json!(long), "client_nonce has 1025 bytes"),
+        (
+            "model_id",
+            json!("12"),
+            "model_id is not 64 lower-case hex digits",
+        ),
+        ("vk_id", json!(7), "invalid type"),
+        (
+            "input_digest",
+            json!("ff".repeat(32)),
+            "input_digest: not a canonical field element",
+        ),
+        (
+            "proof",
+            json!("00"),
+            "malformed proof: 2 hex digits, expected 256",
+        ),
+    ];
+    for (field, value, want) in cases {
+        let mut r = receipt();
+        r[field] = value;
+        let e = receipt_err(&r);
+        assert!(e.contains(want), "{field}: {e} lacks {want}");
+    }
+    let mut r = receipt();
+    r["version"] = json!(9);
+    assert_eq!(
+        Receipt::from_json(r.to_string().as_bytes()).unwrap_err(),
+        VerificationError::UnsupportedVersion {
+            found: 9,
+            supported: RECEIPT_VERSION
+        }
+    );
+    let mut r = receipt();
+    r["version"] = json!(u64::MAX);
+    assert!(receipt_err(&r).contains(&u64::MAX.to_string()));
+    let mut r = receipt();
+    r.as_object_mut().unwrap().remove("version");
+    assert!(receipt_err(&r).contains("no version"));
+}
+
+#[test]
+fn receipt_output_shapes_must_match_their_values() {
+    let cases: [(Value, &str); 4] = [
+        (
+            json!({"shape": [3], "quantized": [1, -2], "frac_bits": 1, "values": [0.5, -1.0]}),
+            "the output's shape [3] holds 3 values, the receipt has 2 quantized and 2",
+        ),
+        (
+            json!({"shape": [2], "quantized": [1, -2], "frac_bits": 1, "values": [0.5]}),
+            "2 quantized and 1 dequantized",
+        ),
+        (
+            json!({"shape": [], "quantized": [], "frac_bits": 1, "values": []}),
+            "output: the shape has no dimension",
+        ),
+        (
+            json!({"shape": [u64::MAX, 2], "quantized": [], "frac_bits": 1, "values": []}),
+            "has more than 16777216 values",
+        ),
+    ];
+    for (output, want) in cases {
+        let mut r = receipt();
+        r["output"] = output;
+        let e = receipt_err(&r);
+        assert!(e.contains(want), "{e} lacks {want}");
+    }
+}
+
+/// JSON values a hostile file might put in any field.
+fn hostile_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!(null)),
+        Just(json!(0)),
+        Just(json!(-1)),
+        Just(json!(u64::MAX)),
+        Just(json!(i64::MIN)),
+        Just(json!(1e308)),
+        Just(json!([])),
+        Just(json!({})),
+        Just(json!("")),
+        Just(json!("ff".repeat(32))),
+        any::<i64>().prop_map(Value::from),
+        prop::collection::vec(any::<i64>(), 0..4).prop_map(Value::from),
+        "[a-f0-9]{0,70}".prop_map(Value::from),
+    ]
+}
+
+/// Replaces the leaf or subtree at a random path of `v` by `new`.
+fn replace_somewhere(v: &mut Value, pick: &mut impl Iterator<Item = usize>, new: Value) {
+    let children = match v {
+        Value::Object(m) => m.len(),
+        Value::Array(a) => a.len(),
+        _ => 0,
+    };
+    let k = pick.next().unwrap_or(0);
+    if children == 0 || k % (children + 1) == children {
+        *v = new;
+        return;
+    }
+    let i = k % (children + 1);
+    match v {
+        Value::Object(m) => {
+            let key = m.keys().nth(i).cloned().unwrap();
+            replace_somewhere(m.get_mut(&key).unwrap(), pick, new)
+        }
+        Value::Array(a) => replace_somewhere(&mut a[i], pick, new),
+        _ => unreachable!(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = Receipt::from_json(&bytes);
+        let _ = ModelRecord::from_json(&bytes);
+        let _ = VerifierKey::from_bytes(&bytes);
+    }
+
+    #[test]
+    fn truncations_are_errors(cut in any::<prop::sample::Index>()) {
+        for doc in [receipt().to_string(), record().to_string()] {
+            let bytes = &doc.as_bytes()[..cut.index(doc.len())];
+            prop_assert!(Receipt::from_json(bytes).is_err());
+            prop_assert!(ModelRecord::from_json(bytes).is_err());
+        }
+    }
+
+    #[test]
+    fn hostile_fields_never_panic(
+        path in prop::collection::vec(any::<usize>(), 1..5),
+        new in hostile_value(),
+    ) {
+        for mut doc in [receipt(), record()] {
+            replace_somewhere(&mut doc, &mut path.iter().copied(), new.clone());
+            let bytes = doc.to_string();
+            if let Ok(r) = Receipt::from_json(bytes.as_bytes()) {
+                prop_assert!(r.validate().is_ok());
+            }
+            if let Ok(r) = ModelRecord::from_json(bytes.as_bytes()) {
+                prop_assert!(r.validate().is_ok());
+                let _ = r.output.len();
+            }
+        }
+    }
+}
