@@ -1,0 +1,531 @@
+//! Adversarial soundness, gadget by gadget: hand-built malicious witnesses — the ones a
+//! cheating prover would write — that claim a *wrong* result and satisfy every constraint but
+//! the one under test. Each test asserts that exactly that constraint breaks, so deleting it
+//! (or weakening it) turns the witness into an accepted forgery and fails the test.
+//!
+//! | gadget | attack | the constraint that stops it |
+//! |---|---|---|
+//! | range (unsigned, signed) | a non-boolean bit and a compensating value: a value outside its width | the bit's `b(1-b) = 0` |
+//! | range tie (`signed_var`) | a value witness apart from its bits | the tie `v = Σ b 2^k - 2^(w-1)` |
+//! | requantize, rounding | a wrong quotient with a remainder that matches (`r < 0`, `r ≥ 2^s`), a quotient that is a field fraction | the remainder's / quotient's booleans |
+//! | requantize, division | a quotient and remainder both in range that do not divide | `acc + 2^(s-1) = q 2^s + r` |
+//! | requantize, saturation | a lying in-range product, a lying sign, a lying saturation, a free result | the product rows, the sign bit's boolean, the select row |
+//! | ReLU | identity on a negative value; a lying sign bit; a decomposition of another value | `v · s = z`, the sign's boolean, the tie |
+//! | dense, private weights | `w0 + 2^8, w1 - 1` (same packed commitment, another layer); a lying product | the weight bit's boolean, the product row |
+//! | weight commitment | another salt, another weight | the commitment's equality with public input 0 |
+//! | input digest | `x0 + 2^8, x1 - 1` (same digest, another input); another salt | the input bit's boolean, the digest's equality with public input 1 |
+//!
+//! The job binding is a public input no witness touches (`jb · 1 = jb` exists so Groth16 binds
+//! it): the prover's end-to-end tests show a changed binding fails the proof, and the
+//! soundness test checks it appears in a constraint.
+
+mod attack;
+
+use attack::{System, breaks_exactly, claim, cs, f, honest};
+use zkw_circuits::Fr;
+use zkw_circuits::commitment::commit_private;
+use zkw_circuits::dense::{PrivateDense, dense_private};
+use zkw_circuits::digest::input_digest;
+use zkw_circuits::lin::{Lin, Val, boolean_value, enforce_equal, instance, witness};
+use zkw_circuits::range::{
+    Ranged, alloc_bits, bit_values, from_bits, signed_bit_values, signed_from_bits, tie,
+};
+use zkw_circuits::relu::relu_with;
+use zkw_circuits::requantize::{RequantizeHint, quotient_width, requantize_with};
+use zkw_model::bounds::Interval;
+use zkw_model::{Dense, Requantize};
+use zkw_verifier::InputSalt;
+use zkw_verifier::digest::weight_commitment;
+use zkw_verifier::width::Width;
+
+fn w(bits: u32) -> Width {
+    Width::new(bits).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Range checks and booleans
+
+/// A claim bound to an unsigned decomposition with the given bit values.
+fn unsigned_claim(claimed: i64, bits: &[Fr]) -> (System, Vec<Lin>) {
+    let cs = cs();
+    let c = claim(&cs, claimed);
+    let b = alloc_bits(&cs, bits).unwrap();
+    enforce_equal(&cs, &c, &from_bits(&b)).unwrap();
+    (System::new(&cs), b)
+}
+
+/// A claim bound to a signed (offset-binary) decomposition with the given bit values.
+fn signed_claim(claimed: i64, bits: &[Fr]) -> (System, Vec<Lin>) {
+    let cs = cs();
+    let c = claim(&cs, claimed);
+    let r = signed_from_bits(alloc_bits(&cs, bits).unwrap());
+    enforce_equal(&cs, &c, &r.value).unwrap();
+    (System::new(&cs), r.bits)
+}
+
+#[test]
+fn range_unsigned_a_non_boolean_bit_with_a_compensating_value() {
+    // 5 in four bits is [1, 0, 1, 0].
+    honest(&unsigned_claim(5, &bit_values(5, 4)).0);
+    // 21 is outside [0, 16): reachable only with b3 = 2 (1 + 4 + 2·8).
+    let (sys, b) = unsigned_claim(21, &[f(1), f(0), f(1), f(2)]);
+    breaks_exactly(&sys, &[sys.boolean_row(&b[3])]);
+    // -3 with a "bit" of -1 (1 - 4).
+    let (sys, b) = unsigned_claim(-3, &[f(1), f(0), f(-1), f(0)]);
+    breaks_exactly(&sys, &[sys.boolean_row(&b[2])]);
+}
+
+#[test]
+fn range_signed_values_outside_the_width() {
+    // A signed 4-bit value lies in [-8, 7]; 3 is offset-binary 11 = [1, 1, 0, 1].
+    honest(&signed_claim(3, &signed_bit_values(3, 4)).0);
+    honest(&signed_claim(-8, &signed_bit_values(-8, 4)).0);
+    honest(&signed_claim(7, &signed_bit_values(7, 4)).0);
+    // 8 needs u = 16: the top bit doubled.
+    let (sys, b) = signed_claim(8, &[f(0), f(0), f(0), f(2)]);
+    breaks_exactly(&sys, &[sys.boolean_row(&b[3])]);
+    // -9 needs u = -1.
+    let (sys, b) = signed_claim(-9, &[f(-1), f(0), f(0), f(0)]);
+    breaks_exactly(&sys, &[sys.boolean_row(&b[0])]);
+}
+
+#[test]
+fn range_a_value_witness_apart_from_its_bits() {
+    let build = |claimed: i64, value: i64| {
+        let cs = cs();
+        let c = claim(&cs, claimed);
+        let r = signed_from_bits(alloc_bits(&cs, &signed_bit_values(3, 4)).unwrap());
+        let row = cs.num_constraints();
+        let t = tie(&cs, r, f(value)).unwrap();
+        enforce_equal(&cs, &c, &t.value).unwrap();
+        (System::new(&cs), row)
+    };
+    honest(&build(3, 3).0);
+    // The bits say 3, the value witness says 100 (far outside 4 bits).
+    let (sys, tie_row) = build(100, 100);
+    breaks_exactly(&sys, &[tie_row]);
+}
+
+#[test]
+fn boolean_values_other_than_zero_and_one_break_only_their_row() {
+    for v in [f(2), f(-1), Fr::from(1u64 << 40)] {
+        let cs = cs();
+        let b = boolean_value(&cs, v).unwrap();
+        let sys = System::new(&cs);
+        breaks_exactly(&sys, &[sys.boolean_row(&b)]);
+    }
+    for v in [f(0), f(1)] {
+        let cs = cs();
+        boolean_value(&cs, v).unwrap();
+        honest(&System::new(&cs));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requantize
+
+/// A requantization of accumulator `acc_value` with static bounds `bounds`, bound to a claim.
+/// Witnesses in allocation order: the accumulator, the remainder's `s` bits, the quotient's
+/// `K` bits, then (when `K > b`) the in-range products, `a`, `c` and `y`.
+struct Rq {
+    sys: System,
+    s: usize,
+    k: usize,
+}
+
+impl Rq {
+    fn build(
+        r: &Requantize,
+        bounds: Interval,
+        acc_value: i64,
+        claimed: Fr,
+        edit: impl FnOnce(&mut RequantizeHint),
+    ) -> Rq {
+        let k = quotient_width(bounds, r);
+        let y = zkw_model::exec::requantize(r, acc_value);
+        let mut hint = RequantizeHint::honest(r, k, acc_value, y);
+        edit(&mut hint);
+        let cs = cs();
+        let c = instance(&cs, claimed).unwrap();
+        let acc = witness(&cs, f(acc_value)).unwrap();
+        let out = requantize_with(&cs, r, &acc, &hint).unwrap();
+        enforce_equal(&cs, &c, &out.lin).unwrap();
+        Rq {
+            sys: System::new(&cs),
+            s: r.shift as usize,
+            k: k as usize,
+        }
+    }
+
+    fn rem_bit(&self, i: usize) -> usize {
+        self.sys.wcol(1 + i)
+    }
+
+    fn q_bit(&self, i: usize) -> usize {
+        self.sys.wcol(1 + self.s + i)
+    }
+
+    /// Row of `acc + 2^(s-1) = q 2^s + r` (after the `s + K` boolean rows).
+    fn division_row(&self) -> usize {
+        self.s + self.k
+    }
+}
+
+const RQ: Requantize = Requantize { shift: 4, bits: 8 };
+/// Bounds whose quotient fits the output width: no saturation logic (K = 8 = b).
+const NARROW: Interval = Interval {
+    lo: -2000,
+    hi: 2000,
+};
+/// Bounds whose quotient needs 14 bits: saturation logic with 6 middle bits.
+const WIDE: Interval = Interval {
+    lo: -100_000,
+    hi: 100_000,
+};
+
+#[test]
+fn requantize_a_wrong_quotient_with_a_matching_remainder() {
+    // acc = 100, s = 4: 100 + 8 = 6·16 + 12, so y = 6.
+    assert_eq!(quotient_width(NARROW, &RQ), 8);
+    honest(&Rq::build(&RQ, NARROW, 100, f(6), |_| {}).sys);
+    // y = 7 with r = -4 (108 = 7·16 - 4): the remainder's bit 2 is -1.
+    let rq = Rq::build(&RQ, NARROW, 100, f(7), |h| {
+        h.q_bits = signed_bit_values(7, 8);
+        h.rem_bits = vec![f(0), f(0), f(-1), f(0)];
+    });
+    breaks_exactly(&rq.sys, &[rq.sys.boolean_row_col(rq.rem_bit(2))]);
+    // y = 5 with r = 28 (108 = 5·16 + 28): the remainder's bit 3 is 3.
+    let rq = Rq::build(&RQ, NARROW, 100, f(5), |h| {
+        h.q_bits = signed_bit_values(5, 8);
+        h.rem_bits = vec![f(0), f(0), f(1), f(3)];
+    });
+    breaks_exactly(&rq.sys, &[rq.sys.boolean_row_col(rq.rem_bit(3))]);
+}
+
+#[test]
+fn requantize_a_quotient_that_is_a_field_fraction() {
+    // With r = 0, q = 108 / 16 in the field (no integer): it needs a non-boolean quotient bit.
+    let q = f(108) / f(16);
+    let rq = Rq::build(&RQ, NARROW, 100, q, |h| {
+        h.rem_bits = vec![f(0); 4];
+        let mut bits = vec![f(0); 8];
+        bits[0] = q + f(128);
+        h.q_bits = bits;
+    });
+    breaks_exactly(&rq.sys, &[rq.sys.boolean_row_col(rq.q_bit(0))]);
+}
+
+#[test]
+fn requantize_a_quotient_and_remainder_that_do_not_divide() {
+    // Both in range, boolean everywhere: 7·16 + 12 = 124 ≠ 108.
+    let rq = Rq::build(&RQ, NARROW, 100, f(7), |h| {
+        h.q_bits = signed_bit_values(7, 8)
+    });
+    breaks_exactly(&rq.sys, &[rq.division_row()]);
+}
+
+/// Column layout of the saturation logic for `WIDE` (K = 14, b = 8, 6 middle bits, 5 products
+/// per chain).
+struct Sat {
+    pos: [usize; 5],
+    neg: [usize; 5],
+    a: usize,
+    y: usize,
+}
+
+fn sat_cols(rq: &Rq) -> Sat {
+    assert_eq!((rq.s, rq.k), (4, 14));
+    let first = 1 + rq.s + rq.k;
+    let col = |i: usize| rq.sys.wcol(first + i);
+    Sat {
+        pos: std::array::from_fn(col),
+        neg: std::array::from_fn(|i| col(5 + i)),
+        a: col(10),
+        y: col(12),
+    }
+}
+
+#[test]
+fn requantize_saturation_a_lying_in_range_product() {
+    // acc = 3200: q = 200 > 127, so y saturates to 127. Claim 200 instead: make the first
+    // product of `Π (1 - b)` over the middle bits 1 although bit 7 is set.
+    assert_eq!(quotient_width(WIDE, &RQ), 14);
+    honest(&Rq::build(&RQ, WIDE, 3200, f(127), |_| {}).sys);
+    let mut rq = Rq::build(&RQ, WIDE, 3200, f(200), |h| h.y = f(200));
+    let c = sat_cols(&rq);
+    rq.sys.set_col(c.pos[0], f(1));
+    let lie = rq.sys.defining_row_col(c.pos[0]);
+    rq.sys.repair(&[c.pos[0], c.y], &[lie]);
+    breaks_exactly(&rq.sys, &[lie]);
+}
+
+#[test]
+fn requantize_saturation_a_lying_sign() {
+    // q = 200: offset-binary u = 200 + 2^13, sign bit (13) set. Clear it and double bit 12
+    // (2·2^12 = 2^13): same u, same q, but the gadget now saturates to -128.
+    let rq = Rq::build(&RQ, WIDE, 3200, f(-128), |h| {
+        h.q_bits[13] = f(0);
+        h.q_bits[12] = f(2);
+        h.y = f(-128);
+    });
+    breaks_exactly(&rq.sys, &[rq.sys.boolean_row_col(rq.q_bit(12))]);
+}
+
+#[test]
+fn requantize_saturation_a_lying_saturation() {
+    // acc = 800: q = 50, in range, y = 50. Claim 127 (saturated): zero the last product of the
+    // positive in-range chain, so `a = sign · pos_ok` and `in_range` become 0.
+    honest(&Rq::build(&RQ, WIDE, 800, f(50), |_| {}).sys);
+    let mut rq = Rq::build(&RQ, WIDE, 800, f(127), |h| h.y = f(127));
+    let c = sat_cols(&rq);
+    rq.sys.set_col(c.pos[4], f(0));
+    let lie = rq.sys.defining_row_col(c.pos[4]);
+    rq.sys.repair(&[c.pos[4], c.y], &[lie]);
+    breaks_exactly(&rq.sys, &[lie]);
+    // And on the negative side: acc = -800, q = -50; zero the negative chain's last product.
+    honest(&Rq::build(&RQ, WIDE, -800, f(-50), |_| {}).sys);
+    let mut rq = Rq::build(&RQ, WIDE, -800, f(-128), |h| h.y = f(-128));
+    let c = sat_cols(&rq);
+    rq.sys.set_col(c.neg[4], f(0));
+    let lie = rq.sys.defining_row_col(c.neg[4]);
+    rq.sys.repair(&[c.neg[4], c.y], &[lie]);
+    breaks_exactly(&rq.sys, &[lie]);
+}
+
+#[test]
+fn requantize_saturation_a_lying_select_product() {
+    // acc = 800: `a = sign · pos_ok` should be 1; say 0 and claim the saturated 127.
+    let mut rq = Rq::build(&RQ, WIDE, 800, f(127), |h| h.y = f(127));
+    let c = sat_cols(&rq);
+    rq.sys.set_col(c.a, f(0));
+    let lie = rq.sys.defining_row_col(c.a);
+    rq.sys.repair(&[c.a, c.y], &[lie]);
+    breaks_exactly(&rq.sys, &[lie]);
+}
+
+#[test]
+fn requantize_saturation_a_free_result() {
+    // Everything honest but y: only the select row `(q - sat) · in_range = y - sat` sees it.
+    let rq = Rq::build(&RQ, WIDE, 3200, f(100), |h| h.y = f(100));
+    let c = sat_cols(&rq);
+    let select = rq.sys.defining_row_col(c.a) + 2;
+    breaks_exactly(&rq.sys, &[select]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReLU
+
+#[test]
+fn relu_identity_on_a_negative_value() {
+    // The sign bit comes from an earlier range check (here a boolean witness, 0 for v = -5).
+    let build = |z: i64| {
+        let cs = cs();
+        let c = claim(&cs, z);
+        let v = witness(&cs, f(-5)).unwrap();
+        let s = boolean_value(&cs, f(0)).unwrap();
+        let v = Val {
+            lin: v,
+            non_negative: Some(s),
+        };
+        let out = relu_with(&cs, &v, None, f(z)).unwrap();
+        enforce_equal(&cs, &c, &out.lin).unwrap();
+        (System::new(&cs), out.lin)
+    };
+    honest(&build(0).0);
+    let (sys, z) = build(-5);
+    breaks_exactly(&sys, &[sys.defining_row(&z)]);
+}
+
+/// ReLU of `v = -5` decomposed in 8 bits with the given bits; witnesses: v, 8 bits, z.
+fn relu_decomposed(bits: &[Fr], z: i64) -> (System, Vec<usize>) {
+    let cs = cs();
+    let c = claim(&cs, z);
+    let v = Val::plain(witness(&cs, f(-5)).unwrap());
+    let out = relu_with(&cs, &v, Some(bits), f(z)).unwrap();
+    enforce_equal(&cs, &c, &out.lin).unwrap();
+    let sys = System::new(&cs);
+    let cols = (1..9).map(|i| sys.wcol(i)).collect();
+    (sys, cols)
+}
+
+#[test]
+fn relu_a_lying_sign_bit() {
+    honest(&relu_decomposed(&signed_bit_values(-5, 8), 0).0);
+    // u = 123 = 0b0111_1011. Set the sign bit (+128) and make bit 6 -1 (-128): same u, and
+    // ReLU(-5) "is" -5.
+    let mut bits = signed_bit_values(-5, 8);
+    bits[7] = f(1);
+    bits[6] = f(-1);
+    let (sys, cols) = relu_decomposed(&bits, -5);
+    breaks_exactly(&sys, &[sys.boolean_row_col(cols[6])]);
+}
+
+#[test]
+fn relu_a_decomposition_of_another_value() {
+    // Honest bits of +5 (sign set) for v = -5: only the tie between v and its bits breaks.
+    let (sys, _) = relu_decomposed(&signed_bit_values(5, 8), -5);
+    breaks_exactly(&sys, &[8]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense with private weights, and the weight commitment
+
+const SALT: u64 = 77;
+
+fn layer() -> Dense {
+    Dense {
+        name: "fc".into(),
+        in_features: 2,
+        out_features: 1,
+        weights: vec![3, 5],
+        weight_bits: 8,
+        weight_frac_bits: 0,
+        bias: vec![10],
+        bias_bits: 12,
+    }
+}
+
+/// The public commitment of `layer()` under `SALT`.
+fn public_commitment() -> Fr {
+    let d = layer();
+    weight_commitment(
+        Fr::from(SALT),
+        &[(&d.weights, w(d.weight_bits)), (&d.bias, w(d.bias_bits))],
+    )
+    .unwrap()
+}
+
+struct DenseAttack {
+    sys: System,
+    weights: Vec<Ranged>,
+    /// Column of the first product witness.
+    first_product: usize,
+    /// Row of the commitment's equality with public input 0.
+    commitment_row: usize,
+}
+
+/// `acc = bias + w·x` for x = [7, -2] with the given weight bits (offset-binary, 8 bits each)
+/// and salt, committed; the accumulator bound to a claim, the commitment to the public one.
+fn dense_attack(w_bits: [Vec<Fr>; 2], salt: u64, claimed: i64) -> DenseAttack {
+    let d = layer();
+    let cs = cs();
+    let c = claim(&cs, claimed);
+    let public = instance(&cs, public_commitment()).unwrap();
+    let x = [7, -2].map(|v| Val::plain(witness(&cs, f(v)).unwrap()));
+    let weights: Vec<Ranged> = w_bits
+        .iter()
+        .map(|b| signed_from_bits(alloc_bits(&cs, b).unwrap()))
+        .collect();
+    let bias = vec![signed_from_bits(
+        alloc_bits(&cs, &signed_bit_values(10, 12)).unwrap(),
+    )];
+    let p = PrivateDense {
+        weights: weights.clone(),
+        bias,
+        weight_width: w(8),
+        bias_width: w(12),
+    };
+    let first_product = cs.num_witness_variables();
+    let acc = dense_private(&cs, &d, &p, &x).unwrap();
+    enforce_equal(&cs, &c, &acc[0].lin).unwrap();
+    let s = witness(&cs, Fr::from(salt)).unwrap();
+    let commitment = commit_private(&cs, &s, std::slice::from_ref(&p)).unwrap();
+    let commitment_row = cs.num_constraints();
+    enforce_equal(&cs, &commitment, &public).unwrap();
+    let sys = System::new(&cs);
+    DenseAttack {
+        first_product: sys.wcol(first_product),
+        sys,
+        weights,
+        commitment_row,
+    }
+}
+
+fn honest_weight_bits() -> [Vec<Fr>; 2] {
+    [signed_bit_values(3, 8), signed_bit_values(5, 8)]
+}
+
+#[test]
+fn dense_private_weights_carried_under_the_same_commitment() {
+    // Honest: 10 + 3·7 + 5·(-2) = 21.
+    honest(&dense_attack(honest_weight_bits(), SALT, 21).sys);
+    // w0 = 3 + 256, w1 = 5 - 1 pack to the same element, so the commitment is unchanged; the
+    // layer then computes 10 + 259·7 + 4·(-2) = 1815. w0's offset-binary 387 = 256 + 131
+    // needs bit 7 = 1 + 2.
+    let mut w0 = signed_bit_values(3, 8);
+    w0[7] = f(3);
+    let a = dense_attack([w0, signed_bit_values(4, 8)], SALT, 1815);
+    breaks_exactly(&a.sys, &[a.sys.boolean_row(&a.weights[0].bits[7])]);
+}
+
+#[test]
+fn dense_private_a_lying_product() {
+    // w0·x0 = 21; say 22 and claim 22.
+    let mut a = dense_attack(honest_weight_bits(), SALT, 22);
+    let p0 = a.first_product;
+    a.sys.set_col(p0, f(22));
+    breaks_exactly(&a.sys, &[a.sys.defining_row_col(p0)]);
+}
+
+#[test]
+fn weight_commitment_binds_salt_and_weights() {
+    // Another salt: another commitment; only its equality with public input 0 sees it.
+    let a = dense_attack(honest_weight_bits(), SALT + 1, 21);
+    breaks_exactly(&a.sys, &[a.commitment_row]);
+    // Another weight, in range and boolean everywhere: the same.
+    let a = dense_attack([signed_bit_values(4, 8), signed_bit_values(5, 8)], SALT, 28);
+    breaks_exactly(&a.sys, &[a.commitment_row]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The input digest
+
+struct DigestAttack {
+    sys: System,
+    inputs: Vec<Ranged>,
+    digest_row: usize,
+}
+
+/// Inputs with the given bits and values (each tied to its bits), digested with `salt` and
+/// bound to the digest of the honest input [3, 5] under salt 1; the first input is claimed.
+fn digest_attack(bits: [Vec<Fr>; 2], values: [i64; 2], salt: u8) -> DigestAttack {
+    let honest_salt = InputSalt::from_bytes([1; 31]);
+    let public_digest = zkw_verifier::digest::input_digest(&[3, 5], w(8), &honest_salt).unwrap();
+    let cs = cs();
+    let c = claim(&cs, values[0]);
+    let public = instance(&cs, public_digest).unwrap();
+    let inputs: Vec<Ranged> = bits
+        .iter()
+        .zip(values)
+        .map(|(b, v)| tie(&cs, signed_from_bits(alloc_bits(&cs, b).unwrap()), f(v)).unwrap())
+        .collect();
+    enforce_equal(&cs, &c, &inputs[0].value).unwrap();
+    let s = witness(&cs, InputSalt::from_bytes([salt; 31]).element()).unwrap();
+    let refs: Vec<&Lin> = inputs.iter().map(|r| &r.value).collect();
+    let d = input_digest(&cs, &refs, w(8), &s).unwrap();
+    let digest_row = cs.num_constraints();
+    enforce_equal(&cs, &d, &public).unwrap();
+    DigestAttack {
+        sys: System::new(&cs),
+        inputs,
+        digest_row,
+    }
+}
+
+#[test]
+fn input_digest_values_carried_under_the_same_digest() {
+    let bits = [signed_bit_values(3, 8), signed_bit_values(5, 8)];
+    honest(&digest_attack(bits.clone(), [3, 5], 1).sys);
+    // x0 = 3 + 256, x1 = 4: the same packed element, the same digest, another input.
+    let mut x0 = signed_bit_values(3, 8);
+    x0[7] = f(3);
+    let a = digest_attack([x0, signed_bit_values(4, 8)], [259, 4], 1);
+    breaks_exactly(&a.sys, &[a.sys.boolean_row(&a.inputs[0].bits[7])]);
+}
+
+#[test]
+fn input_digest_binds_the_salt() {
+    let bits = [signed_bit_values(3, 8), signed_bit_values(5, 8)];
+    let a = digest_attack(bits, [3, 5], 2);
+    breaks_exactly(&a.sys, &[a.digest_row]);
+}
