@@ -7,7 +7,7 @@ use ark_relations::gr1cs::SynthesisError;
 use zkw_model::bounds::Interval;
 
 use crate::Fr;
-use crate::lin::{Cs, Val, enforce, enforce_equal, fr, witness};
+use crate::lin::{Cs, Lin, Val, enforce, enforce_equal, fr, witness};
 use crate::range::{alloc_bits, signed_bit_values, signed_from_bits};
 
 /// ReLU of one element; `v_value` and `z_value` are the trace's input and output (checked, not
@@ -46,8 +46,39 @@ pub fn relu_with(
     };
     let z = witness(cs, z_value)?;
     enforce(cs, &v.lin, &sign, &z)?;
+    // `z ≥ 0` always: its sign bit is the constant 1 (not `v`'s sign, which is 0 for v < 0
+    // and would lie to any later op that reads it).
     Ok(Val {
         lin: z,
-        non_negative: Some(sign),
+        non_negative: Some(Lin::constant(Fr::from(1u64))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_relations::gr1cs::ConstraintSystem;
+
+    #[test]
+    fn relu_of_relu_is_relu_and_its_output_is_marked_non_negative() {
+        for v in [-5i64, 0, 5] {
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let x = Val::plain(witness(&cs, fr(v)).unwrap());
+            let bounds = Interval { lo: -8, hi: 7 };
+            let z = relu(&cs, &x, v, v.max(0), bounds).unwrap();
+            assert_eq!(z.non_negative.as_ref().unwrap().value, Fr::from(1u64));
+            let z2 = relu(&cs, &z, v.max(0), v.max(0), bounds).unwrap();
+            assert_eq!(z2.lin.value, fr(v.max(0)));
+            assert!(cs.is_satisfied().unwrap(), "{v}");
+            // The second ReLU reuses the constant sign: one product, no decomposition.
+            assert_eq!(cs.num_constraints(), 4 + 1 + 1 + 1, "{v}");
+        }
+    }
+
+    #[test]
+    fn without_a_sign_bit_or_bits_there_is_no_relu() {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let x = Val::plain(witness(&cs, fr(1)).unwrap());
+        assert!(relu_with(&cs, &x, None, fr(1)).is_err());
+    }
 }

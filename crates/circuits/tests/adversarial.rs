@@ -11,6 +11,7 @@
 //! | requantize, division | a quotient and remainder both in range that do not divide | `acc + 2^(s-1) = q 2^s + r` |
 //! | requantize, saturation | a lying in-range product, a lying sign, a lying saturation, a free result | the product rows, the sign bit's boolean, the select row |
 //! | ReLU | identity on a negative value; a lying sign bit; a decomposition of another value | `v · s = z`, the sign's boolean, the tie |
+//! | dense, fixed weights | a wrong accumulator (it has no witness: the next requantize's quotient) | the division |
 //! | dense, private weights | `w0 + 2^8, w1 - 1` (same packed commitment, another layer); a lying product | the weight bit's boolean, the product row |
 //! | weight commitment | another salt, another weight | the commitment's equality with public input 0 |
 //! | input digest | `x0 + 2^8, x1 - 1` (same digest, another input); another salt | the input bit's boolean, the digest's equality with public input 1 |
@@ -365,6 +366,43 @@ fn relu_a_decomposition_of_another_value() {
     // Honest bits of +5 (sign set) for v = -5: only the tie between v and its bits breaks.
     let (sys, _) = relu_decomposed(&signed_bit_values(5, 8), -5);
     breaks_exactly(&sys, &[8]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense with fixed weights
+
+#[test]
+fn dense_fixed_has_no_witness_and_the_requantize_after_it_pins_the_accumulator() {
+    // Fixed weights are constants: the accumulator is a linear combination of the inputs, with
+    // no witness or constraint of its own to forge. A cheater can only lie about it inside the
+    // next requantize: a quotient for acc + 16 (one more step) breaks exactly the division.
+    let d = Dense {
+        weights: vec![3, -5],
+        ..layer()
+    };
+    let build = |lie: i64| {
+        let cs = cs();
+        let x = [7, 2].map(|v| Val::plain(witness(&cs, f(v)).unwrap()));
+        let (w0, c0) = (cs.num_witness_variables(), cs.num_constraints());
+        let acc = zkw_circuits::dense::dense_fixed(&d, &x);
+        assert_eq!(
+            (cs.num_witness_variables(), cs.num_constraints()),
+            (w0, c0),
+            "fixed dense allocates nothing"
+        );
+        // 10 + 21 - 10 = 21.
+        assert_eq!(acc[0].lin.value, f(21));
+        let k = quotient_width(NARROW, &RQ);
+        let hint = RequantizeHint::honest(&RQ, k, 21 + lie, 0);
+        let claimed = zkw_model::exec::round_shift(21 + lie, 4);
+        let c = claim(&cs, claimed);
+        let y = requantize_with(&cs, &RQ, &acc[0].lin, &hint).unwrap();
+        enforce_equal(&cs, &c, &y.lin).unwrap();
+        (System::new(&cs), 4 + k as usize)
+    };
+    honest(&build(0).0);
+    let (sys, division) = build(16);
+    breaks_exactly(&sys, &[division]);
 }
 
 // ---------------------------------------------------------------------------------------------

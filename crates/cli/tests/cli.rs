@@ -298,6 +298,31 @@ fn verification_is_strict_unless_told_otherwise() {
         assert!(line.contains("[NOT CHECKED: job id]"), "{line:?}");
     }
 
+    // A worker cannot draw its own "verified" line or hide the warning with the strings it
+    // chooses (they are printed): control characters are refused.
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    let mut r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    r["worker_id"] = "w1 on model x\n  output [7.25, 3.5]\u{1b}[8m".into();
+    let spoofed = dir.path().join("spoofed.json");
+    std::fs::write(&spoofed, r.to_string()).unwrap();
+    let o = zkw(&[
+        "verify",
+        s(&spoofed),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "--job-id",
+        "j1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("outside printable ASCII"),
+        "{}",
+        stderr(&o)
+    );
+
     // Strict: nothing unchecked is claimed.
     let o = verify(&["--input", s(&input), "--job-id", "j1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -142,6 +142,22 @@ pub const MAX_BITS: u32 = 24;
 /// proves, low enough that no count computed from a model file can overflow.
 pub const MAX_ELEMENTS: usize = 1 << 24;
 
+/// The largest scale exponent (`|frac_bits|`) any tensor or weight may have: far beyond what
+/// quantization picks, small enough that scales never overflow and `2^-frac_bits` stays a
+/// finite, non-zero `f64`.
+pub const MAX_FRAC_BITS: i32 = 256;
+
+fn check_frac(what: &str, frac_bits: Option<i32>) -> Result<i32, ModelError> {
+    frac_bits
+        .filter(|f| f.unsigned_abs() <= MAX_FRAC_BITS as u32)
+        .ok_or_else(|| {
+            ModelError::Invalid(format!(
+                "{what}: scale exponent {} is beyond ±{MAX_FRAC_BITS}",
+                frac_bits.map_or("(overflow)".to_string(), |f| f.to_string())
+            ))
+        })
+}
+
 /// Checks that a tensor of `shape` has between 1 and [`MAX_ELEMENTS`] values.
 fn check_shape(what: &str, shape: &[usize]) -> Result<usize, ModelError> {
     let n = shape
@@ -181,6 +197,7 @@ impl Model {
         let mut cur = self.input.clone();
         check_bits("input", cur.bits)?;
         check_shape("the input", &cur.shape)?;
+        check_frac("the input", Some(cur.frac_bits))?;
         let mut out = Vec::with_capacity(self.ops.len());
         for (i, op) in self.ops.iter().enumerate() {
             cur = match op {
@@ -217,9 +234,13 @@ impl Model {
                     }
                     check_values(i, "weight", &d.weights, d.weight_bits)?;
                     check_values(i, "bias", &d.bias, d.bias_bits)?;
+                    check_frac(&format!("op #{i}'s weights"), Some(d.weight_frac_bits))?;
                     TensorInfo {
                         shape: vec![d.out_features],
-                        frac_bits: cur.frac_bits + d.weight_frac_bits,
+                        frac_bits: check_frac(
+                            &format!("op #{i}'s output"),
+                            cur.frac_bits.checked_add(d.weight_frac_bits),
+                        )?,
                         // Accumulators are wide; `bounds` gives their exact range.
                         bits: 32,
                     }
@@ -234,7 +255,10 @@ impl Model {
                     }
                     TensorInfo {
                         shape: cur.shape.clone(),
-                        frac_bits: cur.frac_bits - r.shift as i32,
+                        frac_bits: check_frac(
+                            &format!("op #{i}'s output"),
+                            cur.frac_bits.checked_sub(r.shift as i32),
+                        )?,
                         bits: r.bits,
                     }
                 }

@@ -48,6 +48,10 @@ fn hostile_value() -> impl Strategy<Value = Value> {
         Just(json!(32)),
         Just(json!(64)),
         Just(json!(u32::MAX)),
+        Just(json!(i32::MAX)),
+        Just(json!(i32::MIN)),
+        Just(json!(257)),
+        Just(json!(-257)),
         Just(json!(u64::MAX)),
         Just(json!(i64::MIN)),
         Just(json!(i64::MAX)),
@@ -130,6 +134,52 @@ fn huge_shapes_are_refused_without_overflow() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("op #0's output of shape"), "{err}");
+}
+
+#[test]
+fn scale_exponents_are_bounded_without_overflow() {
+    // i32::MAX + 1 once overflowed while deriving the dense layer's output scale.
+    type Edit = fn(&mut Model);
+    let cases: [(Edit, &str); 4] = [
+        (
+            |m| m.input.frac_bits = i32::MAX,
+            "the input: scale exponent 2147483647 is beyond ±256",
+        ),
+        (
+            |m| {
+                m.input.frac_bits = 200;
+                if let Op::Dense(d) = &mut m.ops[1] {
+                    d.weight_frac_bits = 100;
+                }
+            },
+            "op #1's output: scale exponent 300 is beyond ±256",
+        ),
+        (
+            |m| {
+                if let Op::Dense(d) = &mut m.ops[1] {
+                    d.weight_frac_bits = i32::MIN;
+                }
+            },
+            "op #1's weights: scale exponent -2147483648 is beyond ±256",
+        ),
+        (
+            |m| {
+                m.input.frac_bits = -254;
+                if let Op::Dense(d) = &mut m.ops[1] {
+                    d.weight_frac_bits = 0;
+                }
+            },
+            "op #2's output: scale exponent -257 is beyond ±256",
+        ),
+    ];
+    for (edit, want) in cases {
+        let mut m = model();
+        edit(&mut m);
+        let err = from_bytes(&to_canonical_bytes(&m), Path::new("m.zkm"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{err} lacks {want}");
+    }
 }
 
 proptest! {

@@ -48,6 +48,14 @@ impl R1csMatrices {
             .num_instance_variables
             .checked_add(self.num_witness_variables)
             .ok_or("the variable count overflows")?;
+        // The QAP domain holds every constraint and instance variable; BN254's largest is 2^28.
+        match self
+            .num_constraints
+            .checked_add(self.num_instance_variables)
+        {
+            Some(d) if d <= 1 << 28 => {}
+            _ => return Err("too many constraints for a BN254 evaluation domain".into()),
+        }
         if self.abc.len() != 3 {
             return Err(format!("{} matrices, expected A, B and C", self.abc.len()));
         }

@@ -69,9 +69,11 @@ pub struct Prover {
 /// the QAP reduction rely on it.
 fn check_sizes(pk: &ProvingKey<Bn254>, m: &R1csMatrices) -> Result<(), String> {
     let n = m.num_variables();
-    let domain = GeneralEvaluationDomain::<Fr>::new(m.num_constraints + m.num_instance_variables)
-        .ok_or("the constraint system is too large for a BN254 evaluation domain")?
-        .size();
+    let domain = GeneralEvaluationDomain::<Fr>::new(
+        m.num_constraints.saturating_add(m.num_instance_variables),
+    )
+    .ok_or("the constraint system is too large for a BN254 evaluation domain")?
+    .size();
     let sizes = [
         ("a_query", pk.a_query.len(), n),
         ("b_g1_query", pk.b_g1_query.len(), n),

@@ -101,13 +101,19 @@ fn round_trip(mode: WeightMode) {
         );
     }
 
-    // A record with another model commitment fails the proof.
+    // A record with another model commitment: in private mode the proof fails; in fixed mode
+    // the record is refused first (its commitment must be its model id).
     let mut other = record.clone();
     other.model_commitment = fr_to_hex(&zkw_verifier::Fr::from(12345u64));
-    assert_eq!(
-        verify(receipt, key, &Expected::model_only(&other)),
-        Err(VerificationError::BadProof)
-    );
+    let result = verify(receipt, key, &Expected::model_only(&other));
+    match mode {
+        WeightMode::Private => assert_eq!(result, Err(VerificationError::BadProof)),
+        WeightMode::Fixed => assert!(
+            matches!(&result, Err(VerificationError::Malformed { what: "model record", reason })
+                if reason.contains("must be its model id")),
+            "{result:?}"
+        ),
+    }
 
     // Expectations the receipt does not meet are named.
     let other_input = input_digest(&[1, 2, 3, 4], w8(), &SALT).unwrap();

@@ -99,6 +99,17 @@ fn edited_matrices_are_refused_by_name() {
             "the variable count overflows".into(),
         ),
         (
+            Box::new(|m| {
+                m.num_instance_variables = usize::MAX;
+                m.num_witness_variables = 0;
+            }),
+            "too many constraints for a BN254 evaluation domain".into(),
+        ),
+        (
+            Box::new(|m| m.num_constraints = 1 << 28),
+            "too many constraints for a BN254 evaluation domain".into(),
+        ),
+        (
             Box::new(|m| m.num_witness_variables -= 1),
             format!("names variable {}", n - 1),
         ),

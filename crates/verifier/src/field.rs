@@ -30,8 +30,9 @@ pub fn fr_from_hex(s: &str) -> Result<Fr, String> {
         return Err(format!("{} bytes, expected 32", bytes.len()));
     }
     let f = Fr::from_le_bytes_mod_order(&bytes);
-    if fr_to_hex(&f) != s.to_ascii_lowercase() {
-        return Err("not a canonical field element".into());
+    // One element, one spelling: below the modulus, and lower case.
+    if fr_to_hex(&f) != s {
+        return Err("not a canonical field element (lower-case hex below the modulus)".into());
     }
     Ok(f)
 }
@@ -46,6 +47,8 @@ mod tests {
         assert_eq!(f + Fr::from(5u64), Fr::from(0u64));
         assert_eq!(fr_from_hex(&fr_to_hex(&f)).unwrap(), f);
         assert!(fr_from_hex(&"ff".repeat(32)).is_err());
+        let upper = fr_to_hex(&Fr::from(0xabu64)).to_uppercase();
+        assert!(fr_from_hex(&upper).is_err());
         assert!(fr_from_hex("abcd").is_err());
     }
 }

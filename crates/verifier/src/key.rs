@@ -57,3 +57,41 @@ pub fn vk_bytes(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
 pub fn vk_id(vk: &VerifyingKey<Bn254>) -> String {
     blake3::hash(&vk_bytes(vk)).to_hex().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_bn254::{G1Affine, G2Affine};
+    use ark_ec::AffineRepr;
+
+    fn key() -> VerifierKey {
+        let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
+        VerifierKey::new(VerifyingKey {
+            alpha_g1: g1,
+            beta_g2: g2,
+            gamma_g2: g2,
+            delta_g2: g2,
+            gamma_abc_g1: vec![g1; 3],
+        })
+    }
+
+    #[test]
+    fn bytes_round_trip_and_name_the_key() {
+        let k = key();
+        let bytes = k.to_bytes();
+        // 32 (G1) + 3·64 (G2) + 8 (length) + 3·32 (G1 each).
+        assert_eq!(bytes.len(), 32 + 3 * 64 + 8 + 3 * 32);
+        assert_eq!(k.id, blake3::hash(&bytes).to_hex().to_string());
+        let back = VerifierKey::from_bytes(&bytes).unwrap();
+        assert_eq!(back.vk, k.vk);
+        assert_eq!(back.id, k.id);
+        let err = VerifierKey::from_bytes(&bytes[..40]).err().unwrap();
+        assert!(matches!(
+            err,
+            VerificationError::Malformed {
+                what: "verifying key",
+                ..
+            }
+        ));
+    }
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::VerificationError;
 use crate::field::fr_from_hex;
-use crate::record::{checked_len, is_digest_hex};
+use crate::record::{checked_len, is_digest_hex, is_lower_hex};
 
 /// Current receipt version (2: the input digest absorbs the client's salt).
 pub const RECEIPT_VERSION: u32 = 2;
@@ -25,6 +25,7 @@ pub const PROOF_BYTES: usize = 128;
 
 /// The output as proved and as shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiptOutput {
     /// Shape, batch excluded.
     pub shape: Vec<usize>,
@@ -36,8 +37,10 @@ pub struct ReceiptOutput {
     pub values: Vec<f64>,
 }
 
-/// A proof of one inference job.
+/// A proof of one inference job. One receipt has one JSON form up to whitespace and field
+/// order: unknown fields are refused, hex is lower case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// Receipt format version.
     pub version: u32,
@@ -120,6 +123,13 @@ impl Receipt {
                     id.len()
                 )));
             }
+            // The worker chooses these strings and verifiers print them: a newline or an
+            // escape sequence could draw a fake "verified" line or hide a warning.
+            if let Some(at) = id.bytes().position(|b| !(b' '..=b'~').contains(&b)) {
+                return Err(malformed(format!(
+                    "{name} has a byte outside printable ASCII at offset {at}"
+                )));
+            }
         }
         for (name, id) in [("model_id", &self.model_id), ("vk_id", &self.vk_id)] {
             if !is_digest_hex(id) {
@@ -137,6 +147,12 @@ impl Receipt {
                 out.quantized.len(),
                 out.values.len()
             )));
+        }
+        if !is_lower_hex(&self.proof) {
+            return Err(VerificationError::Malformed {
+                what: "proof",
+                reason: "not lower-case hex".into(),
+            });
         }
         if self.proof.len() != 2 * PROOF_BYTES {
             return Err(VerificationError::Malformed {

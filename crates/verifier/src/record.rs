@@ -21,8 +21,12 @@ pub const RECORD_VERSION: u32 = 2;
 /// The most values a tensor of a record or receipt may have.
 pub const MAX_ELEMENTS: usize = 1 << 24;
 
+/// The largest scale exponent a tensor format may declare (`|frac_bits|`).
+pub const MAX_FRAC_BITS: i32 = 256;
+
 /// Shape and fixed-point format of a tensor (batch excluded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TensorFormat {
     /// Dimensions.
     pub shape: Vec<usize>,
@@ -69,6 +73,7 @@ impl TensorFormat {
 
 /// What a model owner publishes about a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelRecord {
     /// Record format version.
     pub version: u32,
@@ -165,6 +170,12 @@ impl ModelRecord {
         }
         for (name, f) in [("input", &self.input), ("output", &self.output)] {
             checked_len(&f.shape).map_err(|e| malformed(format!("{name}: {e}")))?;
+            if f.frac_bits.unsigned_abs() > MAX_FRAC_BITS as u32 {
+                return Err(malformed(format!(
+                    "{name}: scale exponent {} is beyond ±{MAX_FRAC_BITS}",
+                    f.frac_bits
+                )));
+            }
         }
         Ok(())
     }
@@ -185,5 +196,62 @@ impl ModelRecord {
 
 /// 64 lower-case hex digits: a blake3 digest as ids are written.
 pub fn is_digest_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    s.len() == 64 && is_lower_hex(s)
+}
+
+/// Only lower-case hex digits (so that one value has one spelling).
+pub fn is_lower_hex(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format(shape: Vec<usize>) -> TensorFormat {
+        TensorFormat {
+            shape,
+            frac_bits: 0,
+            bits: Width::new(8).unwrap(),
+        }
+    }
+
+    #[test]
+    fn lengths_saturate_instead_of_overflowing() {
+        assert_eq!(format(vec![2, 3]).len(), 6);
+        assert!(!format(vec![2, 3]).is_empty());
+        assert!(format(vec![2, 0]).is_empty());
+        assert_eq!(format(vec![usize::MAX, 2]).len(), usize::MAX);
+        assert_eq!(checked_len(&[2, 3]), Ok(6));
+        assert_eq!(checked_len(&[MAX_ELEMENTS]), Ok(MAX_ELEMENTS));
+        assert!(checked_len(&[MAX_ELEMENTS + 1]).is_err());
+        assert!(checked_len(&[MAX_ELEMENTS, 2]).is_err());
+    }
+
+    #[test]
+    fn digest_hex_is_64_lower_case_hex_digits() {
+        assert!(is_digest_hex(&"0a".repeat(32)));
+        assert!(!is_digest_hex(&"0A".repeat(32)));
+        assert!(!is_digest_hex(&"0a".repeat(31)));
+        assert!(!is_digest_hex(&"0g".repeat(32)));
+        assert!(!is_digest_hex(""));
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let id = [7u8; 32];
+        let r = ModelRecord {
+            version: RECORD_VERSION,
+            model_id: hex::encode(id),
+            name: "m".into(),
+            weight_mode: "fixed".into(),
+            model_commitment: crate::field::fr_to_hex(&fixed_model_commitment(&id)),
+            vk_id: "ab".repeat(32),
+            input: format(vec![4]),
+            output: format(vec![1, 2]),
+            constraints: 9,
+        };
+        assert_eq!(ModelRecord::from_json(r.to_json().as_bytes()).unwrap(), r);
+        assert!(r.to_json().contains("\"bits\": 8"));
+    }
 }

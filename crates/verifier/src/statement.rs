@@ -156,6 +156,23 @@ mod tests {
     }
 
     #[test]
+    fn outputs_beyond_64_values_are_digested() {
+        assert!(!output_is_digested(64));
+        assert!(output_is_digested(65));
+        assert_eq!(public_input_count(1), 4);
+        assert_eq!(public_input_count(64), 67);
+        assert_eq!(public_input_count(65), 4);
+    }
+
+    #[test]
+    fn a_fixed_models_commitment_is_its_id_in_the_field() {
+        let mut id = [0u8; 32];
+        id[0] = 7;
+        id[1] = 1;
+        assert_eq!(fixed_model_commitment(&id), Fr::from(263u64));
+    }
+
+    #[test]
     fn job_binding_separates_fields() {
         assert_ne!(job_binding("ab", "c", ""), job_binding("a", "bc", ""));
         assert_ne!(job_binding("j", "w1", "n"), job_binding("j", "w2", "n"));

@@ -148,6 +148,11 @@ mod tests {
     }
 
     #[test]
+    fn widths_print_as_bits() {
+        assert_eq!(Width::new(8).unwrap().to_string(), "8 bits");
+    }
+
+    #[test]
     fn serde_refuses_bad_widths() {
         assert_eq!(serde_json::from_str::<Width>("8").unwrap().bits(), 8);
         assert!(serde_json::from_str::<Width>("0").is_err());

@@ -148,6 +148,22 @@ fn record_ids_modes_commitments_and_versions_are_checked() {
         let e = record_err(&r);
         assert!(e.contains(want), "{field}: {e} lacks {want}");
     }
+    for (frac, ok) in [
+        (256, true),
+        (-256, true),
+        (257, false),
+        (i32::MIN as i64, false),
+    ] {
+        let mut r = record();
+        r["input"]["frac_bits"] = json!(frac);
+        match ModelRecord::from_json(r.to_string().as_bytes()) {
+            Ok(_) => assert!(ok, "{frac}"),
+            Err(e) => {
+                assert!(!ok, "{frac}: {e}");
+                assert!(e.to_string().contains("is beyond ±256"), "{e}");
+            }
+        }
+    }
     let e = record_err(&json!({"version": 1}));
     assert!(e.contains("run `zkw model setup` again"), "{e}");
 }
@@ -182,6 +198,47 @@ fn receipt_fields_are_checked() {
         let e = receipt_err(&r);
         assert!(e.contains(want), "{field}: {e} lacks {want}");
     }
+    // Strings a verifier prints are printable ASCII: no newline, carriage return or escape
+    // sequence to draw a fake "verified" line or hide a warning.
+    for bad in [
+        "a\nverified",
+        "a\rb",
+        "\u{1b}[8m",
+        "tab\there",
+        "é",
+        "\u{202e}",
+    ] {
+        for field in ["job_id", "worker_id", "client_nonce"] {
+            let mut r = receipt();
+            r[field] = json!(bad);
+            let e = receipt_err(&r);
+            assert!(
+                e.contains("outside printable ASCII"),
+                "{field} {bad:?}: {e}"
+            );
+        }
+    }
+    // One spelling per receipt: unknown fields and upper-case hex are refused.
+    let mut r = receipt();
+    r["extra"] = json!(1);
+    assert!(
+        receipt_err(&r).contains("unknown field"),
+        "{}",
+        receipt_err(&r)
+    );
+    let mut r = receipt();
+    r["output"]["extra"] = json!(1);
+    assert!(receipt_err(&r).contains("unknown field"));
+    let mut r = receipt();
+    r["proof"] = json!("AB".repeat(128));
+    assert!(receipt_err(&r).contains("malformed proof: not lower-case hex"));
+    let mut r = receipt();
+    r["input_digest"] = json!("0A00000000000000000000000000000000000000000000000000000000000000");
+    assert!(receipt_err(&r).contains("not a canonical field element"));
+    let mut r = record();
+    r["extra"] = json!(1);
+    assert!(record_err(&r).contains("unknown field"));
+
     let mut r = receipt();
     r["version"] = json!(9);
     assert_eq!(

@@ -1,0 +1,450 @@
+//! `verify()` end to end inside the verifier crate, with real Groth16 proofs: a stand-in
+//! circuit whose public inputs are exactly a statement's encoding (each bound by `x · 1 = x`)
+//! proves any statement, so every rejection path is checked against a proof that is valid for
+//! *some* statement — the one the receipt was made from.
+
+use ark_bn254::Bn254;
+use ark_groth16::Groth16;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
+};
+use ark_snark::SNARK;
+use ark_std::rand::SeedableRng;
+use ark_std::rand::rngs::StdRng;
+use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::receipt::{RECEIPT_VERSION, encode_proof};
+use zkw_verifier::record::RECORD_VERSION;
+use zkw_verifier::statement::{Statement, fixed_model_commitment, job_binding, public_input_count};
+use zkw_verifier::{
+    Check, Expected, Fr, ModelRecord, Receipt, ReceiptOutput, TensorFormat, Unchecked,
+    VerificationError, VerifierKey, Width, verify,
+};
+
+const MODEL: [u8; 32] = [0x1a; 32];
+
+/// Public inputs, each bound by one constraint.
+struct Publics(Vec<Fr>);
+
+impl ConstraintSynthesizer<Fr> for Publics {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        for v in self.0 {
+            let x = cs.new_input_variable(|| Ok(v))?;
+            cs.enforce_r1cs_constraint(
+                || LinearCombination::from(x),
+                || LinearCombination::from(Variable::one()),
+                || LinearCombination::from(x),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+struct Fixture {
+    record: ModelRecord,
+    key: VerifierKey,
+    receipt: Receipt,
+    input_digest: Fr,
+}
+
+fn width(bits: u32) -> Width {
+    Width::new(bits).unwrap()
+}
+
+/// A model record, a key and a receipt whose proof is valid, for an output of `n` values.
+fn fixture(n: usize, seed: u64) -> Fixture {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let output: Vec<i64> = (0..n as i64).map(|i| (i * 37 % 256) - 128).collect();
+    let input_digest = Fr::from(1234u64 + seed);
+    let (job, worker, nonce) = ("job-1", "worker-a", "nonce-x");
+    let statement = Statement {
+        model_commitment: fixed_model_commitment(&MODEL),
+        input_digest,
+        output: output.clone(),
+        output_width: width(8),
+        job_binding: job_binding(job, worker, nonce),
+    };
+    let publics = statement.public_inputs().unwrap();
+    assert_eq!(publics.len(), public_input_count(n));
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(
+        Publics(vec![Fr::from(0u64); publics.len()]),
+        &mut rng,
+    )
+    .unwrap();
+    let proof = Groth16::<Bn254>::prove(&pk, Publics(publics), &mut rng).unwrap();
+    let key = VerifierKey::new(vk);
+    let record = ModelRecord {
+        version: RECORD_VERSION,
+        model_id: hex::encode(MODEL),
+        name: "stand-in".into(),
+        weight_mode: "fixed".into(),
+        model_commitment: fr_to_hex(&statement.model_commitment),
+        vk_id: key.id.clone(),
+        input: TensorFormat {
+            shape: vec![4],
+            frac_bits: 4,
+            bits: width(8),
+        },
+        output: TensorFormat {
+            shape: vec![n],
+            frac_bits: 2,
+            bits: width(8),
+        },
+        constraints: n,
+    };
+    let receipt = Receipt {
+        version: RECEIPT_VERSION,
+        job_id: job.into(),
+        worker_id: worker.into(),
+        client_nonce: nonce.into(),
+        model_id: record.model_id.clone(),
+        vk_id: key.id.clone(),
+        input_digest: fr_to_hex(&input_digest),
+        output: ReceiptOutput {
+            shape: vec![n],
+            values: output.iter().map(|&v| v as f64 / 4.0).collect(),
+            quantized: output,
+            frac_bits: 2,
+        },
+        proof: encode_proof(&proof),
+    };
+    Fixture {
+        record,
+        key,
+        receipt,
+        input_digest,
+    }
+}
+
+fn strict(f: &Fixture) -> Expected<'_> {
+    Expected::new(&f.record, f.input_digest, "job-1")
+        .worker("worker-a")
+        .nonce("nonce-x")
+}
+
+fn set_output(r: &mut Receipt, i: usize, v: i64) {
+    r.output.quantized[i] = v;
+    r.output.values[i] = v as f64 / 4.0;
+}
+
+#[test]
+fn an_honest_receipt_verifies_strictly_and_round_trips() {
+    for n in [3, 64, 65, 70] {
+        let f = fixture(n, n as u64);
+        let v = verify(&f.receipt, &f.key, &strict(&f)).unwrap();
+        assert_eq!(v.job_id, "job-1");
+        assert_eq!(v.worker_id, "worker-a");
+        assert_eq!(v.model_id, f.record.model_id);
+        assert_eq!(v.quantized, f.receipt.output.quantized);
+        assert_eq!(v.output, f.receipt.output.values);
+        assert!(v.unchecked.is_empty() && v.is_strict());
+        let back = Receipt::from_json(f.receipt.to_json().as_bytes()).unwrap();
+        assert_eq!(back, f.receipt);
+        assert_eq!(
+            encode_proof(&f.receipt.decode_proof().unwrap()),
+            f.receipt.proof
+        );
+    }
+}
+
+#[test]
+fn every_claimed_field_is_bound_by_the_proof() {
+    for n in [3, 70] {
+        let f = fixture(n, 7);
+        let any = Expected::model_only(&f.record);
+        type Edit = fn(&mut Receipt);
+        let edits: [(&str, Edit); 6] = [
+            ("output", |r| set_output(r, 1, r.output.quantized[1] + 1)),
+            ("input digest", |r| {
+                r.input_digest = fr_to_hex(&Fr::from(9u64))
+            }),
+            ("job id", |r| r.job_id = "job-2".into()),
+            ("worker id", |r| r.worker_id = "worker-b".into()),
+            ("client nonce", |r| r.client_nonce = "nonce-y".into()),
+            ("proof", |r| {
+                // Another valid proof, of another statement.
+                r.proof = fixture(r.output.quantized.len(), 99).receipt.proof;
+            }),
+        ];
+        for (what, edit) in edits {
+            let mut r = f.receipt.clone();
+            edit(&mut r);
+            assert_eq!(
+                verify(&r, &f.key, &any),
+                Err(VerificationError::BadProof),
+                "{n} outputs: {what}"
+            );
+        }
+        let mut other = f.record.clone();
+        other.weight_mode = "private".into();
+        other.model_commitment = fr_to_hex(&Fr::from(5u64));
+        assert_eq!(
+            verify(&f.receipt, &f.key, &Expected::model_only(&other)),
+            Err(VerificationError::BadProof),
+            "another commitment"
+        );
+    }
+}
+
+#[test]
+fn the_carry_between_packed_outputs_is_refused_by_position() {
+    let f = fixture(70, 3);
+    let mut r = f.receipt.clone();
+    let (a, b) = (r.output.quantized[4], r.output.quantized[5]);
+    set_output(&mut r, 4, a + 256);
+    set_output(&mut r, 5, b - 1);
+    assert_eq!(
+        verify(&r, &f.key, &strict(&f)),
+        Err(VerificationError::OutOfRange {
+            what: "output",
+            index: 4,
+            value: a + 256,
+            bits: 8
+        })
+    );
+    for v in [128, -129, i64::MAX, i64::MIN] {
+        let mut r = f.receipt.clone();
+        set_output(&mut r, 69, v);
+        assert!(matches!(
+            verify(&r, &f.key, &strict(&f)),
+            Err(VerificationError::OutOfRange { index: 69, .. })
+        ));
+    }
+    // Values at the edges of the width are fine as far as the range goes.
+    for (i, v) in [(0, 127), (1, -128)] {
+        let mut r = f.receipt.clone();
+        assert_ne!(r.output.quantized[i], v);
+        set_output(&mut r, i, v);
+        assert_eq!(
+            verify(&r, &f.key, &strict(&f)),
+            Err(VerificationError::BadProof)
+        );
+    }
+}
+
+#[test]
+fn expectations_are_checked_field_by_field() {
+    let f = fixture(3, 1);
+    let e = strict(&f);
+    assert_eq!(
+        verify(
+            &f.receipt,
+            &f.key,
+            &Expected {
+                job_id: Check::Equals("job-9"),
+                ..e
+            }
+        ),
+        Err(VerificationError::JobMismatch {
+            expected: "job-9".into(),
+            received: "job-1".into()
+        })
+    );
+    assert_eq!(
+        verify(&f.receipt, &f.key, &e.worker("w-9")),
+        Err(VerificationError::WorkerMismatch {
+            expected: "w-9".into(),
+            received: "worker-a".into()
+        })
+    );
+    assert_eq!(
+        verify(&f.receipt, &f.key, &e.nonce("n-9")),
+        Err(VerificationError::JobMismatch {
+            expected: "client nonce n-9".into(),
+            received: "client nonce nonce-x".into()
+        })
+    );
+    let other = Fr::from(5u64);
+    assert_eq!(
+        verify(
+            &f.receipt,
+            &f.key,
+            &Expected {
+                input_digest: Check::Equals(other),
+                ..e
+            }
+        ),
+        Err(VerificationError::InputMismatch {
+            expected: fr_to_hex(&other),
+            received: f.receipt.input_digest.clone()
+        })
+    );
+    // Skipped checks are listed, in order.
+    let v = verify(
+        &f.receipt,
+        &f.key,
+        &Expected::new(&f.record, f.input_digest, "job-1"),
+    )
+    .unwrap();
+    assert_eq!(v.unchecked, [Unchecked::WorkerId, Unchecked::ClientNonce]);
+    assert!(v.is_strict());
+    let v = verify(
+        &f.receipt,
+        &f.key,
+        &Expected {
+            job_id: Check::Skip,
+            ..e
+        },
+    )
+    .unwrap();
+    assert_eq!(v.unchecked, [Unchecked::JobId]);
+    assert!(!v.is_strict());
+    let v = verify(
+        &f.receipt,
+        &f.key,
+        &Expected {
+            input_digest: Check::Skip,
+            ..e
+        },
+    )
+    .unwrap();
+    assert_eq!(v.unchecked, [Unchecked::Input]);
+    assert!(!v.is_strict());
+    let v = verify(&f.receipt, &f.key, &Expected::model_only(&f.record)).unwrap();
+    assert_eq!(
+        v.unchecked,
+        [
+            Unchecked::Input,
+            Unchecked::JobId,
+            Unchecked::WorkerId,
+            Unchecked::ClientNonce
+        ]
+    );
+    let names: Vec<String> = v.unchecked.iter().map(|u| u.to_string()).collect();
+    assert_eq!(names, ["input", "job id", "worker id", "client nonce"]);
+}
+
+#[test]
+fn the_receipt_must_match_the_record_and_the_key() {
+    let f = fixture(3, 2);
+    let e = strict(&f);
+    let mut r = f.receipt.clone();
+    r.model_id = "2b".repeat(32);
+    assert_eq!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::ModelMismatch {
+            expected: f.record.model_id.clone(),
+            received: "2b".repeat(32)
+        })
+    );
+    let mut r = f.receipt.clone();
+    r.vk_id = "3c".repeat(32);
+    assert_eq!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::KeyMismatch {
+            expected: f.record.vk_id.clone(),
+            received: "3c".repeat(32)
+        })
+    );
+    // The key file is another key than the record names.
+    let other = fixture(3, 5).key;
+    assert_eq!(
+        verify(&f.receipt, &other, &e),
+        Err(VerificationError::KeyMismatch {
+            expected: f.record.vk_id.clone(),
+            received: other.id.clone()
+        })
+    );
+    // A key for another number of public inputs, registered under its own id.
+    let wide = fixture(70, 5);
+    let mut rec = f.record.clone();
+    rec.vk_id = wide.key.id.clone();
+    let mut r = f.receipt.clone();
+    r.vk_id = wide.key.id.clone();
+    assert_eq!(
+        verify(&r, &wide.key, &Expected::new(&rec, f.input_digest, "job-1")),
+        Err(VerificationError::KeyMismatch {
+            expected: "a key for 6 public inputs".into(),
+            received: "a key for 4".into()
+        })
+    );
+}
+
+#[test]
+fn the_output_must_have_the_models_format() {
+    let f = fixture(3, 4);
+    let e = strict(&f);
+    let mut r = f.receipt.clone();
+    r.output.frac_bits = 3;
+    assert_eq!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::OutputMismatch(
+            "scale 2^-3, the model's output scale is 2^-2".into()
+        ))
+    );
+    let mut r = f.receipt.clone();
+    r.output.shape = vec![1, 3];
+    assert_eq!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::OutputMismatch(
+            "shape [1, 3], the model outputs shape [3]".into()
+        ))
+    );
+    // A displayed value has one spelling: -0.0 is not 0.
+    let zero = fixture(3, 4);
+    let mut r = zero.receipt.clone();
+    set_output(&mut r, 0, 0);
+    r.output.values[0] = -0.0;
+    let err = verify(&r, &zero.key, &strict(&zero))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("dequantized value #0 = -0 is not quantized value 0"),
+        "{err}"
+    );
+    let mut r = f.receipt.clone();
+    r.output.values[2] += 0.25;
+    let err = verify(&r, &f.key, &e).unwrap_err().to_string();
+    assert!(err.contains("dequantized value #2"), "{err}");
+    // The proof must be 128 bytes of valid points.
+    let mut r = f.receipt.clone();
+    r.proof = "00".repeat(128);
+    assert!(matches!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::Malformed { what: "proof", .. })
+    ));
+    let mut r = f.receipt.clone();
+    r.proof = "00".repeat(127);
+    assert!(matches!(
+        r.decode_proof(),
+        Err(VerificationError::Malformed { what: "proof", .. })
+    ));
+    r.proof = "zz".repeat(128);
+    assert!(matches!(
+        r.decode_proof(),
+        Err(VerificationError::Malformed { what: "proof", .. })
+    ));
+    // Versions other than this build's are refused as such.
+    let mut r = f.receipt.clone();
+    r.version = RECEIPT_VERSION + 1;
+    assert_eq!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::UnsupportedVersion {
+            found: (RECEIPT_VERSION + 1).into(),
+            supported: RECEIPT_VERSION
+        })
+    );
+    // An invalid record is refused before anything else.
+    let mut rec = f.record.clone();
+    rec.version = 1;
+    assert!(matches!(
+        verify(
+            &f.receipt,
+            &f.key,
+            &Expected::new(&rec, f.input_digest, "job-1")
+        ),
+        Err(VerificationError::Malformed {
+            what: "model record",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn ids_at_the_size_limit_are_accepted_one_byte_more_is_not() {
+    let f = fixture(3, 6);
+    let mut r = f.receipt.clone();
+    r.job_id = "j".repeat(zkw_verifier::receipt::MAX_ID_BYTES);
+    assert!(r.validate().is_ok());
+    r.job_id.push('j');
+    assert!(r.validate().is_err());
+}
