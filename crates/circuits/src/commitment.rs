@@ -77,3 +77,75 @@ pub fn commit_private(cs: &Cs, salt: &Lin, layers: &[PrivateDense]) -> Result<Li
     }
     poseidon(cs, &elements)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkw_model::{Dense, Op, TensorInfo};
+
+    fn private(salt: Option<String>) -> Model {
+        Model {
+            name: "m".into(),
+            weight_mode: WeightMode::Private,
+            input: TensorInfo {
+                shape: vec![2],
+                frac_bits: 0,
+                bits: 8,
+            },
+            ops: vec![Op::Dense(Dense {
+                name: "fc".into(),
+                in_features: 2,
+                out_features: 1,
+                weights: vec![3, -4],
+                weight_bits: 8,
+                weight_frac_bits: 0,
+                bias: vec![9],
+                bias_bits: 12,
+            })],
+            salt,
+        }
+    }
+
+    #[test]
+    fn a_private_commitment_is_poseidon_over_the_salt_and_the_weights() {
+        let model = private(Some("0102".repeat(15) + "03"));
+        let id = zkw_model::model_id(&model);
+        let mut salt_bytes = [0u8; 31];
+        for (i, b) in salt_bytes.iter_mut().enumerate() {
+            *b = [1, 2][i % 2];
+        }
+        salt_bytes[30] = 3;
+        let w = |b| Width::new(b).unwrap();
+        let want = weight_commitment(
+            salt_element(&salt_bytes),
+            &[(&[3, -4], w(8)), (&[9], w(12))],
+        )
+        .unwrap();
+        assert_eq!(model_commitment(&model, &id).unwrap(), want);
+        assert_eq!(salt(&model).unwrap(), salt_element(&salt_bytes));
+        // Fixed weights: the model id itself.
+        let mut fixed = private(None);
+        fixed.weight_mode = WeightMode::Fixed;
+        let id = zkw_model::model_id(&fixed);
+        assert_eq!(
+            model_commitment(&fixed, &id).unwrap(),
+            fixed_model_commitment(&id.0)
+        );
+    }
+
+    #[test]
+    fn malformed_salts_are_named() {
+        for (salt, want) in [
+            (None, "needs a salt"),
+            (Some("zz".into()), "Invalid character"),
+            (Some("ab".into()), "expected 31 bytes"),
+        ] {
+            let err = salt_of(&private(salt)).to_string();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+
+    fn salt_of(m: &Model) -> CircuitError {
+        salt(m).unwrap_err()
+    }
+}

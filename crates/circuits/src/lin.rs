@@ -119,14 +119,9 @@ pub fn enforce_equal(cs: &Cs, a: &Lin, b: &Lin) -> Result<(), SynthesisError> {
     enforce(cs, &a.sub(b), &Lin::constant(Fr::one()), &Lin::default())
 }
 
-/// A witness bit, constrained boolean by `b · (1 - b) = 0`.
-pub fn boolean(cs: &Cs, bit: bool) -> Result<Lin, SynthesisError> {
-    boolean_value(cs, Fr::from(bit as u64))
-}
-
-/// A witness constrained boolean, with the value given as a field element. Honest callers pass
-/// 0 or 1 ([`boolean`]); the adversarial tests pass anything else and expect this constraint,
-/// and only it, to fail.
+/// A witness constrained boolean by `b · (1 - b) = 0`, with the value given as a field
+/// element. Honest callers pass 0 or 1 (`crate::range::bit_values`); the adversarial tests pass
+/// anything else and expect this constraint, and only it, to fail.
 pub fn boolean_value(cs: &Cs, value: Fr) -> Result<Lin, SynthesisError> {
     let b = witness(cs, value)?;
     // Built inside the closures: when proving with cached matrices they never run, and range
@@ -164,5 +159,34 @@ impl Val {
             lin,
             non_negative: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_relations::gr1cs::ConstraintSystem;
+
+    #[test]
+    fn linear_combinations_carry_their_values() {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let x = witness(&cs, fr(5)).unwrap();
+        let y = witness(&cs, fr(-3)).unwrap();
+        assert_eq!(x.add(&y).value, fr(2));
+        assert_eq!(x.sub(&y).value, fr(8));
+        assert_eq!(x.scale(fr(7)).value, fr(35));
+        assert_eq!(x.scale(fr(-1)).value, fr(-5));
+        assert_eq!(x.add_const(fr(10)).value, fr(15));
+        assert_eq!(Lin::constant(fr(4)).value, fr(4));
+        assert!(Lin::constant(fr(0)).terms.is_empty());
+        assert_eq!(not(&Lin::constant(fr(1))).value, fr(0));
+        let w = Lin::weighted_sum([(fr(2), &x), (fr(0), &y), (fr(3), &y)]);
+        assert_eq!(w.value, fr(1));
+        assert_eq!(w.terms.len(), 2, "zero weights add no term");
+        let p = product(&cs, &x, &y).unwrap();
+        assert_eq!(p.value, fr(-15));
+        assert!(cs.is_satisfied().unwrap());
+        // The constraint system sees the same values through the terms.
+        assert_eq!(x.scale(fr(7)).to_lc().0, vec![(fr(7), x.terms[0].1)]);
     }
 }

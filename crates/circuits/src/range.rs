@@ -49,11 +49,6 @@ pub fn alloc_bits(cs: &Cs, bits: &[Fr]) -> Result<Vec<Lin>, SynthesisError> {
     bits.iter().map(|&b| boolean_value(cs, b)).collect()
 }
 
-/// Unsigned: `value ∈ [0, 2^width)` as `width` boolean witnesses; returns the bits.
-pub fn unsigned_bits(cs: &Cs, value: u64, width: u32) -> Result<Vec<Lin>, SynthesisError> {
-    alloc_bits(cs, &bit_values(value, width))
-}
-
 /// `Σ b_k 2^k`.
 pub fn from_bits(bits: &[Lin]) -> Lin {
     let mut pow = Fr::from(1u64);

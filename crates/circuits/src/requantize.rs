@@ -57,10 +57,10 @@ impl RequantizeHint {
         // i64 (the constraints then fail; the witness generator must not overflow first).
         let rounding = if s == 0 { 0 } else { 1i128 << (s - 1) };
         let n = acc_value as i128 + rounding;
+        // q = floor(n / 2^s); the remainder n - q·2^s is n's low s bits (two's complement).
         let q = (n >> s) as i64;
-        let rem = (n - ((n >> s) << s)) as i64;
         RequantizeHint {
-            rem_bits: bit_values(rem as u64 & ((1u64 << s) - 1), s),
+            rem_bits: bit_values(n as u64 & ((1u64 << s) - 1), s),
             q_bits: signed_bit_values(q, k),
             y: fr(y_value),
         }
