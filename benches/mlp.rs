@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use zkworker::model::input::{quantize_input, read_input_file};
 use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::model::{WeightMode, load_model, save_model};
-use zkworker::prover::{Job, KeyDir, Prover, setup};
+use zkworker::prover::{KeyDir, LocalProver, setup};
+use zkworker::verifier::Job;
 use zkworker::verifier::{Expected, InputSalt, Receipt, verify};
 
 fn peak_rss_mib() -> f64 {
@@ -60,7 +61,7 @@ fn child(phase: &str, mode: WeightMode, bench: &Path, work: &Path) {
             let x = read_input_file(&bench.join("input.json")).unwrap();
             let q = quantize_input(&model.input, &x).unwrap();
             let t = Instant::now();
-            let prover = Prover::load(model, &id, &keys).unwrap();
+            let prover = LocalProver::load(model, &id, &keys).unwrap();
             let load = secs(t.elapsed());
             let mut runs = Vec::new();
             let mut last = None;

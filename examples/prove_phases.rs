@@ -15,9 +15,10 @@ use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_poly::GeneralEvaluationDomain;
 use zkworker::model::input::{quantize_input, read_input_file};
+use zkworker::prover::LocalProver;
 use zkworker::prover::groth16::create_proof;
 use zkworker::prover::msm::msm_g1;
-use zkworker::prover::{Job, Prover};
+use zkworker::verifier::Job;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
@@ -26,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (model, id) = zkworker::model::load_model(model_path)?;
     let q = quantize_input(&model.input, &read_input_file(input)?)?;
-    let prover = Prover::load(model.clone(), &id, keys_dir)?;
+    let prover = LocalProver::load(model.clone(), &id, keys_dir)?;
     let pk = prover.proving_key();
     let job = Job {
         job_id: "phases".into(),

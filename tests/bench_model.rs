@@ -6,7 +6,8 @@ use std::path::Path;
 use zkworker::model::input::{quantize_input, read_input_file};
 use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::model::{WeightMode, model_id};
-use zkworker::prover::{Job, Prover, setup};
+use zkworker::prover::{LocalProver, setup};
+use zkworker::verifier::Job;
 use zkworker::verifier::digest::input_digest;
 use zkworker::verifier::{Expected, InputSalt, verify};
 
@@ -37,7 +38,7 @@ fn prove_and_verify(mode: WeightMode) {
     let id = model_id(&model);
     let keys = tempfile::tempdir().unwrap();
     let report = setup(&model, &id, keys.path(), &|_| {}).unwrap();
-    let prover = Prover::load(model.clone(), &id, keys.path()).unwrap();
+    let prover = LocalProver::load(model.clone(), &id, keys.path()).unwrap();
     let q = quantize_input(&model.input, &x).unwrap();
     let job = Job {
         job_id: "bench-1".into(),

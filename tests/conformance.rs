@@ -8,7 +8,8 @@ use zkworker::model::ModelError;
 use zkworker::model::input::{parse_input_json, quantize_input};
 use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::model::{model_id, run};
-use zkworker::prover::{Job, Prover, setup};
+use zkworker::prover::{LocalProver, setup};
+use zkworker::verifier::Job;
 use zkworker::verifier::digest::input_digest;
 use zkworker::verifier::{Expected, InputSalt, verify};
 
@@ -68,7 +69,7 @@ fn check_case(name: &str, dir: &Path) -> Result<String, ModelError> {
     let id = model_id(&model);
     let keys = tempfile::tempdir().unwrap();
     let report = setup(&model, &id, keys.path(), &|_| {}).unwrap();
-    let prover = Prover::load(model, &id, keys.path()).unwrap();
+    let prover = LocalProver::load(model, &id, keys.path()).unwrap();
     let job = Job {
         job_id: name.into(),
         worker_id: "conformance".into(),

@@ -15,6 +15,7 @@
 pub mod bounds;
 pub mod error;
 pub mod exec;
+pub mod executor;
 pub mod file;
 pub mod input;
 pub mod ir;
@@ -24,5 +25,6 @@ pub mod onnx;
 pub use bounds::{Bounds, Interval};
 pub use error::ModelError;
 pub use exec::{Trace, run};
+pub use executor::{Executor, Reference};
 pub use file::{ModelId, load_model, model_id, save_model, to_canonical_bytes};
 pub use ir::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};

@@ -4,19 +4,24 @@
 //! (blake3 of its compressed bytes):
 //!
 //! ```text
-//! record.json     the registry record (model id, commitment, vk id, formats)
-//! <vk_id>.vk      verifying key, compressed and validated on load (it is small)
-//! <vk_id>.pk      proving key, uncompressed
-//! <vk_id>.r1cs    constraint matrices
-//! <vk_id>.base    the baseline: reference assignment and its MSMs (see `baseline`)
+//! record.json     the registry record (model id, commitment, vk id, formats)   public
+//! <vk_id>.vk      verifying key, compressed and validated on load (it is small) public
+//! <vk_id>.pk      proving key, uncompressed                                     worker
+//! <vk_id>.r1cs    constraint matrices                                           worker
+//! <vk_id>.base    the baseline: reference assignment and its MSMs (see `baseline`) worker
+//! model.zkm       the model file (for private weights: the weights and salt)    worker, secret
 //! ```
+//!
+//! A keys directory is what a worker serves (`zkw worker --models`); verifiers need only the
+//! record and the verifying key.
 //!
 //! Curve-point validation of a large proving key takes tens of seconds, so `.pk`, `.r1cs` and
 //! `.base` carry a blake3 digest of their payload: points are validated once, at setup, when the key is
 //! made; later loads check the digest (catching corruption and truncation) and skip validation.
-//! These are the worker's own files; a digest mismatch is refused, never "repaired". None of
-//! them holds a private model's weights (the baseline keeps points and a digest, not the
-//! assignment they come from).
+//! These are the worker's own files; a digest mismatch is refused, never "repaired". Of the key
+//! files, none holds a private model's weights (the baseline keeps points and a digest, not the
+//! assignment they come from); `model.zkm` does, and is checked against the record's model id
+//! when loaded.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -64,6 +69,11 @@ impl KeyDir {
     /// `<vk_id>.r1cs`.
     pub fn r1cs_path(&self, vk_id: &str) -> PathBuf {
         self.dir.join(format!("{vk_id}.r1cs"))
+    }
+
+    /// `model.zkm`: the model the keys were made for.
+    pub fn model_path(&self) -> PathBuf {
+        self.dir.join("model.zkm")
     }
 
     /// `<vk_id>.base`.

@@ -21,5 +21,5 @@ pub mod witness;
 
 pub use error::ProverError;
 pub use keys::KeyDir;
-pub use prove::{Job, Proved, Prover};
+pub use prove::{LocalProver, Proved, Prover};
 pub use setup::{SetupReport, setup};

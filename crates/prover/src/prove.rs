@@ -18,8 +18,9 @@ use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
 use ark_std::rand::rngs::OsRng;
 use zkw_circuits::{Fr, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId, Trace};
-use zkw_verifier::statement::job_binding;
-use zkw_verifier::{Expected, InputSalt, ModelRecord, Receipt, Statement, VerifierKey, verify};
+use zkw_verifier::{
+    Expected, InputSalt, Job, ModelRecord, Receipt, Statement, VerifierKey, verify,
+};
 
 use crate::baseline::{Baseline, BaselineFile};
 use crate::error::ProverError;
@@ -28,17 +29,6 @@ use crate::keys::{BASELINE_MAGIC, KeyDir, PK_MAGIC, R1CS_MAGIC, read_digested};
 use crate::matrices::R1csMatrices;
 use crate::receipt::build_receipt;
 use crate::witness;
-
-/// Who asked for the proof, and who makes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    /// The job's id.
-    pub job_id: String,
-    /// The worker's id.
-    pub worker_id: String,
-    /// The client's nonce.
-    pub client_nonce: String,
-}
 
 /// A proved job.
 #[derive(Debug, Clone)]
@@ -53,8 +43,28 @@ pub struct Proved {
     pub timings: Vec<(&'static str, Duration)>,
 }
 
-/// One model's prover: keys and matrices in memory.
-pub struct Prover {
+/// Proves jobs of one model: what a worker calls, whatever does the proving behind it.
+///
+/// The trace comes from any executor (the reference or the GPU); the prover checks it against
+/// the circuit, never trusts it. [`LocalProver`] proves on this machine; a remote or
+/// accelerated prover is another implementation.
+pub trait Prover: Send + Sync {
+    /// The model the prover proves.
+    fn model(&self) -> &Model;
+
+    /// The registry record of its keys.
+    fn record(&self) -> &ModelRecord;
+
+    /// The verifying key.
+    fn verifier_key(&self) -> &VerifierKey;
+
+    /// Proves a trace for a job; the receipt it returns has verified.
+    fn prove_trace(&self, trace: Trace, salt: &InputSalt, job: &Job)
+    -> Result<Proved, ProverError>;
+}
+
+/// One model's prover on this machine: keys and matrices in memory.
+pub struct LocalProver {
     keys: KeyDir,
     model: Model,
     record: ModelRecord,
@@ -94,7 +104,15 @@ fn check_sizes(pk: &ProvingKey<Bn254>, m: &R1csMatrices) -> Result<(), String> {
     }
 }
 
-impl Prover {
+impl LocalProver {
+    /// Opens a keys directory as a worker serves it: the model file it holds (`model.zkm`,
+    /// which must be the record's model) and its keys.
+    pub fn open(dir: &Path) -> Result<Self, ProverError> {
+        let keys = KeyDir::new(dir);
+        let (model, id) = zkw_model::load_model(&keys.model_path())?;
+        Self::load(model, &id, dir)
+    }
+
     /// Loads the keys of `model` from a keys directory.
     pub fn load(model: Model, id: &ModelId, dir: &Path) -> Result<Self, ProverError> {
         let keys = KeyDir::new(dir);
@@ -139,7 +157,7 @@ impl Prover {
                 ),
             });
         }
-        Ok(Prover {
+        Ok(LocalProver {
             keys,
             model,
             record,
@@ -195,13 +213,12 @@ impl Prover {
         salt: &InputSalt,
         job: &Job,
     ) -> Result<InferenceCircuit<'_>, ProverError> {
-        let jb = job_binding(&job.job_id, &job.worker_id, &job.client_nonce);
         Ok(InferenceCircuit::new(
             &self.model,
             self.commitment,
             trace,
             salt,
-            jb,
+            job.binding(),
         )?)
     }
 
@@ -258,5 +275,28 @@ impl Prover {
             trace,
             timings,
         })
+    }
+}
+
+impl Prover for LocalProver {
+    fn model(&self) -> &Model {
+        LocalProver::model(self)
+    }
+
+    fn record(&self) -> &ModelRecord {
+        LocalProver::record(self)
+    }
+
+    fn verifier_key(&self) -> &VerifierKey {
+        LocalProver::verifier_key(self)
+    }
+
+    fn prove_trace(
+        &self,
+        trace: Trace,
+        salt: &InputSalt,
+        job: &Job,
+    ) -> Result<Proved, ProverError> {
+        LocalProver::prove_trace(self, trace, salt, job)
     }
 }

@@ -6,7 +6,7 @@ use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::receipt::{RECEIPT_VERSION, encode_proof};
 use zkw_verifier::{ModelRecord, Receipt, ReceiptOutput, Statement};
 
-use crate::prove::Job;
+use zkw_verifier::Job;
 
 /// The receipt of `job` proving `statement` with `proof`.
 pub fn build_receipt(
@@ -31,5 +31,6 @@ pub fn build_receipt(
             values: statement.output.iter().map(|&q| q as f64 * step).collect(),
         },
         proof: encode_proof(proof),
+        signature: None,
     }
 }

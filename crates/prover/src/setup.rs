@@ -11,7 +11,7 @@ use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use ark_std::rand::rngs::OsRng;
 use zkw_circuits::{CircuitError, InferenceCircuit, model_commitment};
-use zkw_model::{Model, ModelId};
+use zkw_model::{Model, ModelId, to_canonical_bytes};
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::key::vk_bytes;
 use zkw_verifier::record::RECORD_VERSION;
@@ -123,6 +123,7 @@ pub fn setup(
         BASELINE_MAGIC,
         &baseline.file(),
     )?;
+    write_atomic(&keys.model_path(), &to_canonical_bytes(model))?;
     let record = make_record(model, id, key.id.clone(), matrices.num_constraints)?;
     write_atomic(&keys.record_path(), record.to_json().as_bytes())?;
     timings.push(("write", t.elapsed()));

@@ -5,7 +5,7 @@ mod common;
 
 use common::{SALT, job, mlp};
 use zkw_model::{WeightMode, model_id};
-use zkw_prover::{Prover, setup};
+use zkw_prover::{LocalProver, setup};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::{
@@ -21,7 +21,7 @@ fn round_trip(mode: WeightMode) {
     let id = model_id(&model);
     let dir = tempfile::tempdir().unwrap();
     let report = setup(&model, &id, dir.path(), &|_| {}).unwrap();
-    let prover = Prover::load(model.clone(), &id, dir.path()).unwrap();
+    let prover = LocalProver::load(model.clone(), &id, dir.path()).unwrap();
     let input = [100, -128, 7, 127];
     let proved = prover.prove(&input, &SALT, &job()).unwrap();
     let receipt = &proved.receipt;

@@ -12,7 +12,7 @@ mod common;
 use ark_ff::{AdditiveGroup, Field};
 use common::{SALT, job, mlp, wide};
 use zkw_model::{WeightMode, model_id};
-use zkw_prover::{Prover, setup};
+use zkw_prover::{LocalProver, setup};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::statement::output_is_digested;
 use zkw_verifier::{Expected, Fr, Receipt, VerificationError, verify};
@@ -45,7 +45,7 @@ fn carry_forgery_is_refused(mode: WeightMode) {
     let id = model_id(&model);
     let dir = tempfile::tempdir().unwrap();
     let report = setup(&model, &id, dir.path(), &|_| {}).unwrap();
-    let prover = Prover::load(model.clone(), &id, dir.path()).unwrap();
+    let prover = LocalProver::load(model.clone(), &id, dir.path()).unwrap();
     let input: Vec<i64> = (0..16).map(|i| (i * 29 % 200) - 100).collect();
     let proved = prover.prove(&input, &SALT, &job()).unwrap();
     let receipt = &proved.receipt;
@@ -133,7 +133,7 @@ fn out_of_range_public_outputs_are_refused_by_position() {
     let id = model_id(&model);
     let dir = tempfile::tempdir().unwrap();
     let report = setup(&model, &id, dir.path(), &|_| {}).unwrap();
-    let prover = Prover::load(model, &id, dir.path()).unwrap();
+    let prover = LocalProver::load(model, &id, dir.path()).unwrap();
     let input = [1, 2, 3, 4];
     let proved = prover.prove(&input, &SALT, &job()).unwrap();
     let mut y = proved.receipt.output.quantized.clone();
@@ -160,7 +160,7 @@ fn a_proof_about_another_input_is_refused_when_the_input_is_checked() {
     let id = model_id(&model);
     let dir = tempfile::tempdir().unwrap();
     let report = setup(&model, &id, dir.path(), &|_| {}).unwrap();
-    let prover = Prover::load(model, &id, dir.path()).unwrap();
+    let prover = LocalProver::load(model, &id, dir.path()).unwrap();
     let clients = [10, 20, 30, 40];
     let workers = [127, 127, 127, 127];
     let proved = prover.prove(&workers, &SALT, &job()).unwrap();

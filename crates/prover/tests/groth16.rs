@@ -9,13 +9,13 @@ use common::{SALT, job, mlp};
 use zkw_circuits::Fr;
 use zkw_model::{WeightMode, model_id};
 use zkw_prover::groth16::create_proof;
-use zkw_prover::{KeyDir, Prover, ProverError, setup};
+use zkw_prover::{KeyDir, LocalProver, ProverError, setup};
 
-fn prover(mode: WeightMode, dir: &std::path::Path) -> Prover {
+fn prover(mode: WeightMode, dir: &std::path::Path) -> LocalProver {
     let model = mlp(mode);
     let id = model_id(&model);
     setup(&model, &id, dir, &|_| {}).unwrap();
-    Prover::load(model, &id, dir).unwrap()
+    LocalProver::load(model, &id, dir).unwrap()
 }
 
 fn same_proof_as_arkworks(mode: WeightMode) {
@@ -97,7 +97,7 @@ fn broken_baseline_files_are_refused_by_name() {
     let model = mlp(WeightMode::Fixed);
     let id = model_id(&model);
     let load = || {
-        Prover::load(model.clone(), &id, &fixed)
+        LocalProver::load(model.clone(), &id, &fixed)
             .map(|_| ())
             .unwrap_err()
     };

@@ -10,7 +10,7 @@ use common::{SALT, job, wide};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use zkw_model::{WeightMode, model_id};
-use zkw_prover::{Prover, setup};
+use zkw_prover::{LocalProver, setup};
 use zkw_verifier::{Expected, ModelRecord, Receipt, VerifierKey, verify};
 
 struct Fixture {
@@ -26,7 +26,7 @@ fn fixture() -> &'static Fixture {
         let model = wide(WeightMode::Fixed);
         let id = model_id(&model);
         let report = setup(&model, &id, dir.path(), &|_| {}).unwrap();
-        let prover = Prover::load(model, &id, dir.path()).unwrap();
+        let prover = LocalProver::load(model, &id, dir.path()).unwrap();
         let input: Vec<i64> = (0..16).map(|i| i * 7 - 50).collect();
         let receipt = prover.prove(&input, &SALT, &job()).unwrap().receipt;
         Fixture {

@@ -15,7 +15,7 @@ use zkw_circuits::Fr;
 use zkw_model::{WeightMode, model_id};
 use zkw_prover::keys::{BASELINE_MAGIC, PK_MAGIC, R1CS_MAGIC, read_digested, write_digested};
 use zkw_prover::matrices::R1csMatrices;
-use zkw_prover::{KeyDir, Prover, ProverError, setup};
+use zkw_prover::{KeyDir, LocalProver, ProverError, setup};
 
 struct Keys {
     _dir: tempfile::TempDir,
@@ -44,9 +44,9 @@ fn keys() -> Keys {
     }
 }
 
-fn load(k: &Keys) -> Result<Prover, ProverError> {
+fn load(k: &Keys) -> Result<LocalProver, ProverError> {
     let model = mlp(WeightMode::Fixed);
-    Prover::load(model.clone(), &model_id(&model), &k.path)
+    LocalProver::load(model.clone(), &model_id(&model), &k.path)
 }
 
 /// The reason of a `BadKeyFile` error for `file`, or a panic with what came instead.

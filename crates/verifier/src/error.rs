@@ -81,6 +81,12 @@ pub enum VerificationError {
         /// The declared width.
         bits: u32,
     },
+    /// The receipt carries a signature that is not its worker's over its claim.
+    #[error("bad worker signature: {reason}")]
+    BadSignature {
+        /// What is wrong.
+        reason: String,
+    },
     /// The Groth16 proof does not verify for this statement.
     #[error("the proof does not verify for this statement (model, input, output and job)")]
     BadProof,

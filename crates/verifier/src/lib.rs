@@ -10,7 +10,8 @@
 //!   (salted input digest, weight commitment, output digest), native side; [`width`]: the
 //!   signed widths packing accepts, and the range check every packed value passes first.
 //! - [`receipt`] and [`record`]: the receipt a worker returns and the registry record a model
-//!   owner publishes.
+//!   owner publishes; [`job`]: the job a receipt is for; [`signature`]: the worker's ed25519
+//!   signature over a receipt's claim.
 //! - [`verify()`]: `Result<Verified, VerificationError>` with a specific reason for every
 //!   rejection, never a bare `false`. Strict by default: [`Expected`] says for each field of
 //!   the job whether it is checked, and [`Verified`] reports what was not.
@@ -19,18 +20,22 @@
 pub mod digest;
 pub mod error;
 pub mod field;
+pub mod job;
 pub mod key;
 pub mod receipt;
 pub mod record;
+pub mod signature;
 pub mod statement;
 pub mod verify;
 pub mod width;
 
 pub use digest::InputSalt;
 pub use error::VerificationError;
+pub use job::Job;
 pub use key::VerifierKey;
 pub use receipt::{Receipt, ReceiptOutput};
 pub use record::{ModelRecord, TensorFormat};
+pub use signature::{Signer, WorkerKey, check_signature};
 pub use statement::{Statement, job_binding};
 pub use verify::{Check, Expected, Unchecked, Verified, verify};
 pub use width::Width;

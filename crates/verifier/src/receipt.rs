@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::VerificationError;
 use crate::field::fr_from_hex;
 use crate::record::{checked_len, is_digest_hex, is_lower_hex};
+use crate::signature::SIGNATURE_BYTES;
 
 /// Current receipt version (2: the input digest absorbs the client's salt).
 pub const RECEIPT_VERSION: u32 = 2;
@@ -60,6 +61,10 @@ pub struct Receipt {
     pub output: ReceiptOutput,
     /// Compressed Groth16 proof, hex.
     pub proof: String,
+    /// The worker's ed25519 signature over the claim ([`crate::signature`]), hex; absent when
+    /// the receipt was made outside a worker daemon (`zkw prove`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 impl Receipt {
@@ -147,6 +152,13 @@ impl Receipt {
                 out.quantized.len(),
                 out.values.len()
             )));
+        }
+        if let Some(sig) = &self.signature
+            && (sig.len() != 2 * SIGNATURE_BYTES || !is_lower_hex(sig))
+        {
+            return Err(VerificationError::BadSignature {
+                reason: format!("not {} lower-case hex digits", 2 * SIGNATURE_BYTES),
+            });
         }
         if !is_lower_hex(&self.proof) {
             return Err(VerificationError::Malformed {

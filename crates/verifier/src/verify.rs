@@ -17,6 +17,7 @@ use crate::field::{fr_from_hex, fr_to_hex};
 use crate::key::VerifierKey;
 use crate::receipt::Receipt;
 use crate::record::ModelRecord;
+use crate::signature::{Signer, check_signature};
 use crate::statement::{Statement, job_binding};
 
 /// Whether the verifier compares one field of a receipt with an expected value.
@@ -140,6 +141,8 @@ pub struct Verified {
     /// The fields of the statement that were not compared with an expectation; empty when
     /// everything was.
     pub unchecked: Vec<Unchecked>,
+    /// Who signed the receipt's claim.
+    pub signer: Signer,
 }
 
 impl Verified {
@@ -170,6 +173,7 @@ pub fn verify(
     let record = expected.record;
     record.validate()?;
     receipt.validate()?;
+    let signer = check_signature(receipt)?;
     if receipt.model_id != record.model_id {
         return Err(VerificationError::ModelMismatch {
             expected: record.model_id.clone(),
@@ -279,6 +283,7 @@ pub fn verify(
             quantized: out.quantized.clone(),
             output: out.values.clone(),
             unchecked: expected.unchecked(),
+            signer,
         }),
         Ok(false) => Err(VerificationError::BadProof),
         Err(e) => Err(VerificationError::Malformed {

@@ -16,8 +16,8 @@ use zkw_verifier::receipt::{RECEIPT_VERSION, encode_proof};
 use zkw_verifier::record::RECORD_VERSION;
 use zkw_verifier::statement::{Statement, fixed_model_commitment, job_binding, public_input_count};
 use zkw_verifier::{
-    Check, Expected, Fr, ModelRecord, Receipt, ReceiptOutput, TensorFormat, Unchecked,
-    VerificationError, VerifierKey, Width, verify,
+    Check, Expected, Fr, ModelRecord, Receipt, ReceiptOutput, Signer, TensorFormat, Unchecked,
+    VerificationError, VerifierKey, Width, WorkerKey, check_signature, verify,
 };
 
 const MODEL: [u8; 32] = [0x1a; 32];
@@ -52,10 +52,15 @@ fn width(bits: u32) -> Width {
 
 /// A model record, a key and a receipt whose proof is valid, for an output of `n` values.
 fn fixture(n: usize, seed: u64) -> Fixture {
+    fixture_by(n, seed, "worker-a")
+}
+
+/// The same, for a given worker id.
+fn fixture_by(n: usize, seed: u64, worker: &str) -> Fixture {
     let mut rng = StdRng::seed_from_u64(seed);
     let output: Vec<i64> = (0..n as i64).map(|i| (i * 37 % 256) - 128).collect();
     let input_digest = Fr::from(1234u64 + seed);
-    let (job, worker, nonce) = ("job-1", "worker-a", "nonce-x");
+    let (job, nonce) = ("job-1", "nonce-x");
     let statement = Statement {
         model_commitment: fixed_model_commitment(&MODEL),
         input_digest,
@@ -106,6 +111,7 @@ fn fixture(n: usize, seed: u64) -> Fixture {
             frac_bits: 2,
         },
         proof: encode_proof(&proof),
+        signature: None,
     };
     Fixture {
         record,
@@ -447,4 +453,86 @@ fn ids_at_the_size_limit_are_accepted_one_byte_more_is_not() {
     assert!(r.validate().is_ok());
     r.job_id.push('j');
     assert!(r.validate().is_err());
+}
+
+#[test]
+fn a_workers_signature_is_checked_and_reported() {
+    let key = WorkerKey::from_seed(&[9; 32]);
+    let f = fixture_by(3, 8, &key.worker_id());
+    let e = Expected::new(&f.record, f.input_digest, "job-1");
+    // Unsigned: verified, and said so.
+    assert_eq!(
+        verify(&f.receipt, &f.key, &e).unwrap().signer,
+        Signer::Unsigned
+    );
+    let mut signed = f.receipt.clone();
+    key.sign(&mut signed);
+    let v = verify(&signed, &f.key, &e).unwrap();
+    assert_eq!(v.signer, Signer::Worker(key.worker_id()));
+    // The signature survives JSON.
+    let back = Receipt::from_json(signed.to_json().as_bytes()).unwrap();
+    assert_eq!(
+        check_signature(&back).unwrap(),
+        Signer::Worker(key.worker_id())
+    );
+
+    // Signed by another key, altered, or over another claim: refused, naming the signature.
+    let other = WorkerKey::from_seed(&[10; 32]);
+    let mut r = f.receipt.clone();
+    other.sign(&mut r);
+    assert!(matches!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::BadSignature { .. })
+    ));
+    let mut r = signed.clone();
+    let mut sig = hex::decode(r.signature.as_ref().unwrap()).unwrap();
+    sig[10] ^= 1;
+    r.signature = Some(hex::encode(sig));
+    assert!(matches!(
+        verify(&r, &f.key, &e),
+        Err(VerificationError::BadSignature { .. })
+    ));
+    // Every part of the claim is signed.
+    type Edit = fn(&mut Receipt);
+    let edits: [Edit; 8] = [
+        |r| r.model_id = "2b".repeat(32),
+        |r| r.vk_id = "3c".repeat(32),
+        |r| r.input_digest = fr_to_hex(&Fr::from(3u64)),
+        |r| r.job_id = "job-2".into(),
+        |r| r.client_nonce = "other".into(),
+        |r| r.output.quantized[0] += 1,
+        |r| r.output.frac_bits += 1,
+        |r| r.output.shape = vec![1, 3],
+    ];
+    for edit in edits {
+        let mut r = signed.clone();
+        edit(&mut r);
+        assert!(matches!(
+            check_signature(&r),
+            Err(VerificationError::BadSignature { .. })
+        ));
+    }
+    // A signature with a worker id that is no key, and malformed signatures.
+    let mut r = f.receipt.clone();
+    key.sign(&mut r);
+    r.worker_id = "worker-a".into();
+    let err = check_signature(&r).unwrap_err().to_string();
+    assert!(err.contains("not an ed25519 public key"), "{err}");
+    let mut r = signed.clone();
+    r.signature = Some("00".repeat(63));
+    assert!(matches!(
+        r.validate(),
+        Err(VerificationError::BadSignature { .. })
+    ));
+    r.signature = Some("AB".repeat(64));
+    assert!(matches!(
+        r.validate(),
+        Err(VerificationError::BadSignature { .. })
+    ));
+    // The seed never prints.
+    assert!(!format!("{key:?}").contains(&hex::encode([9u8; 32])));
+    assert_eq!(
+        WorkerKey::from_seed(&key.seed()).worker_id(),
+        key.worker_id()
+    );
 }

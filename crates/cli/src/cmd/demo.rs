@@ -13,7 +13,8 @@ use clap::Args;
 use zkw_model::input::{quantize_input, read_client_input, read_input_file};
 use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
 use zkw_model::{WeightMode, save_model};
-use zkw_prover::{Job, Prover};
+use zkw_prover::LocalProver;
+use zkw_verifier::Job;
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::{Expected, InputSalt, verify};
 
@@ -136,7 +137,7 @@ fn run_mode(
     );
 
     let t = Instant::now();
-    let prover = Prover::load(model.clone(), &id, &keys)?;
+    let prover = LocalProver::load(model.clone(), &id, &keys)?;
     let q = quantize_input(&model.input, &x)?;
     let job = Job {
         job_id: format!("demo-{mode}-1"),

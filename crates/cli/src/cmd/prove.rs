@@ -6,8 +6,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use zkw_model::input::{quantize_input, read_client_input};
 use zkw_model::load_model;
-use zkw_prover::{Job, Prover};
+use zkw_prover::LocalProver;
 use zkw_verifier::InputSalt;
+use zkw_verifier::Job;
 
 use crate::out::{dur, spinner};
 
@@ -86,7 +87,7 @@ pub fn prove(a: ProveArgs) -> Result<()> {
     crate::cmd::model::warn_saturation(&model.input, &x);
     let pb = spinner("prove");
     pb.set_message("loading keys");
-    let prover = Prover::load(model, &id, &a.keys)?;
+    let prover = LocalProver::load(model, &id, &a.keys)?;
     pb.set_message("proving");
     let job = Job {
         job_id: match a.job_id {

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};
-use zkw_prover::Job;
 use zkw_verifier::InputSalt;
+use zkw_verifier::Job;
 
 /// The client's input salt in the tests.
 pub const SALT: InputSalt = InputSalt::from_bytes([0x33; 31]);

@@ -1,0 +1,41 @@
+//! The job a receipt is for: who asked (the client's job id and nonce) and who answered (the
+//! worker). Its [`Job::binding`] is the statement's last public input, so a proof made for one
+//! job verifies for no other.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Fr;
+use crate::statement::job_binding;
+
+/// Who asked for a proof, and who makes it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Job {
+    /// The job's id.
+    pub job_id: String,
+    /// The worker's id (a worker daemon's ed25519 public key, hex).
+    pub worker_id: String,
+    /// The client's nonce.
+    pub client_nonce: String,
+}
+
+impl Job {
+    /// The job binding public input: blake3 of the three fields, length-prefixed.
+    pub fn binding(&self) -> Fr {
+        job_binding(&self.job_id, &self.worker_id, &self.client_nonce)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binding_is_the_statements() {
+        let j = Job {
+            job_id: "j".into(),
+            worker_id: "w".into(),
+            client_nonce: "n".into(),
+        };
+        assert_eq!(j.binding(), job_binding("j", "w", "n"));
+    }
+}
