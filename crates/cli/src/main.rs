@@ -26,7 +26,21 @@ enum Command {
     Prove(cmd::prove::ProveArgs),
     /// Verify a receipt against a model's keys. Exit 0 when verified, 1 when rejected.
     Verify(cmd::verify::VerifyArgs),
-    /// The newcomer's tour: import → setup → prove → verify on the bundled digits model.
+    /// Run the worker daemon: jobs over gRPC, persisted, proved, signed.
+    Worker(cmd::worker::WorkerArgs),
+    /// Submit a job to a worker.
+    Submit(cmd::jobs::SubmitArgs),
+    /// Show a job's state and history.
+    Status(cmd::jobs::JobArgs),
+    /// Follow a job to its end with a progress line (exit 0 only when it succeeded).
+    Watch(cmd::jobs::JobArgs),
+    /// Cancel a job.
+    Cancel(cmd::jobs::JobArgs),
+    /// Fetch a job's receipt.
+    Receipt(cmd::jobs::ReceiptArgs),
+    /// List a worker's models.
+    Models(cmd::jobs::ModelsArgs),
+    /// The newcomer's tour: import → setup → worker → submit → verify on the bundled model.
     Demo(cmd::demo::DemoArgs),
 }
 
@@ -54,6 +68,13 @@ fn main() -> ExitCode {
         Command::Model(ModelCmd::Setup(a)) => cmd::model::setup(a),
         Command::Prove(a) => cmd::prove::prove(a),
         Command::Verify(a) => return cmd::verify::verify(a),
+        Command::Worker(a) => cmd::worker::worker(a),
+        Command::Submit(a) => cmd::jobs::submit(a),
+        Command::Status(a) => cmd::jobs::job_status(a),
+        Command::Watch(a) => cmd::jobs::watch(a),
+        Command::Cancel(a) => cmd::jobs::cancel(a),
+        Command::Receipt(a) => cmd::jobs::receipt(a),
+        Command::Models(a) => cmd::jobs::models(a),
         Command::Demo(a) => cmd::demo::demo(a),
     };
     match result {

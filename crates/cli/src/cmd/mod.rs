@@ -1,6 +1,8 @@
 //! One file per command family.
 
 pub mod demo;
+pub mod jobs;
 pub mod model;
 pub mod prove;
 pub mod verify;
+pub mod worker;

@@ -17,7 +17,7 @@ use zkw_prover::KeyDir;
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_from_hex;
 use zkw_verifier::{
-    Check, Expected, InputSalt, Receipt, Unchecked, VerificationError, Verified,
+    Check, Expected, InputSalt, Receipt, Signer, Unchecked, VerificationError, Verified,
     verify as verify_receipt,
 };
 
@@ -197,6 +197,10 @@ pub fn verify(a: VerifyArgs) -> ExitCode {
                 v.model_id
             );
             println!("  output {:?}{tag}", v.output);
+            match &v.signer {
+                Signer::Worker(id) => println!("  signed by worker {id}{tag}"),
+                Signer::Unsigned => println!("  unsigned (made outside a worker daemon){tag}"),
+            }
             ExitCode::SUCCESS
         }
         Ok(Outcome::Rejected(e, hint)) => {

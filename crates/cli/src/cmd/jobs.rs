@@ -1,0 +1,407 @@
+//! The worker's client commands: `zkw submit`, `status`, `watch`, `cancel`, `receipt`,
+//! `models`. Each connects to a worker daemon over gRPC (`--worker`, `--token`, `--ca`) and
+//! prints for people, or JSON with `--json`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use tokio_stream::StreamExt;
+use zkw_model::input::read_client_input;
+use zkw_worker::client::{Client, connect};
+use zkw_worker::proto as pb;
+
+/// How to reach the worker (shared by every client command).
+#[derive(Args, Clone)]
+pub struct Conn {
+    /// The worker's address.
+    #[arg(long, default_value = "http://127.0.0.1:7700", env = "ZKW_WORKER")]
+    pub worker: String,
+    /// The worker's bearer token.
+    #[arg(long, env = "ZKW_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The CA certificate (PEM) of a worker served over TLS with a private CA.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Conn {
+    async fn client(&self) -> Result<Client> {
+        Ok(connect(&self.worker, self.token.as_deref(), self.ca.as_deref()).await?)
+    }
+}
+
+/// A gRPC status as a message: the code in words, then the worker's reason.
+fn status(e: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", e.code(), e.message())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// A job state's name.
+pub fn state_name(s: i32) -> &'static str {
+    match pb::JobState::try_from(s).unwrap_or(pb::JobState::Unspecified) {
+        pb::JobState::Unspecified => "unspecified",
+        pb::JobState::Queued => "queued",
+        pb::JobState::Running => "running",
+        pb::JobState::Proving => "proving",
+        pb::JobState::Succeeded => "succeeded",
+        pb::JobState::Failed => "failed",
+        pb::JobState::Cancelled => "cancelled",
+    }
+}
+
+fn is_terminal(s: i32) -> bool {
+    matches!(state_name(s), "succeeded" | "failed" | "cancelled")
+}
+
+fn job_json(j: &pb::Job) -> serde_json::Value {
+    json!({
+        "job_id": j.job_id,
+        "model_id": j.model_id,
+        "state": state_name(j.state),
+        "error": j.error,
+        "attempts": j.attempts,
+        "worker_id": j.worker_id,
+        "client_nonce": j.client_nonce,
+        "input_digest": j.input_digest,
+        "history": j.history.iter().map(|t| json!({
+            "state": state_name(t.state), "at_unix_ms": t.at_unix_ms, "detail": t.detail
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_job(j: &pb::Job) {
+    println!(
+        "job {} on model {}: {}",
+        j.job_id,
+        j.model_id,
+        state_name(j.state)
+    );
+    if !j.error.is_empty() {
+        println!("  error: {}", j.error);
+    }
+    let start = j.history.first().map_or(0, |t| t.at_unix_ms);
+    for t in &j.history {
+        let detail = if t.detail.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", t.detail)
+        };
+        println!(
+            "  +{:>8.3} s  {}{detail}",
+            (t.at_unix_ms - start) as f64 / 1e3,
+            state_name(t.state)
+        );
+    }
+}
+
+/// `zkw submit`.
+#[derive(Args)]
+pub struct SubmitArgs {
+    /// The model's id (see `zkw models`).
+    pub model_id: String,
+    /// The input file (EZKL format, with the client's "salt").
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The client's nonce (default: random).
+    #[arg(long)]
+    pub nonce: Option<String>,
+    /// Submitting again with the same key returns the same job.
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// Digest the input without a salt (anyone may then test guesses against the digest).
+    #[arg(long)]
+    pub unsalted: bool,
+    /// Wait for the job to end, showing its progress.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: write the receipt here.
+    #[arg(short, long, requires = "wait")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: Conn,
+}
+
+/// Submits a job.
+pub fn submit(a: SubmitArgs) -> Result<()> {
+    let input = read_client_input(&a.input)?;
+    let mut salt = input.salt.map(|s| s.to_vec()).unwrap_or_default();
+    let mut drawn = false;
+    if salt.is_empty() && !a.unsalted {
+        // The client's secret: drawn here, not by the worker, and shown to the user.
+        salt = crate::cmd::prove::fresh_salt()?.to_bytes().to_vec();
+        drawn = true;
+    }
+    if a.unsalted && input.salt.is_some() {
+        bail!(
+            "--unsalted contradicts the \"salt\" in {}: remove one of them",
+            a.input.display()
+        );
+    }
+    let nonce = match a.nonce {
+        Some(n) => n,
+        None => crate::cmd::prove::fresh_job_id()?,
+    };
+    let req = pb::SubmitJobRequest {
+        model_id: a.model_id,
+        input: input.values,
+        client_nonce: nonce.clone(),
+        input_salt: salt,
+        unsalted: a.unsalted,
+        idempotency_key: a.idempotency_key.unwrap_or_default(),
+    };
+    runtime()?.block_on(async {
+        let mut client = a.conn.client().await?;
+        let r = client.submit_job(req).await.map_err(status)?.into_inner();
+        let salt_hex = hex::encode(&r.input_salt);
+        if a.conn.json {
+            println!(
+                "{}",
+                json!({
+                    "job_id": r.job_id, "worker_id": r.worker_id, "client_nonce": nonce,
+                    "input_salt": salt_hex, "input_digest": r.input_digest, "existing": r.existing,
+                })
+            );
+        } else {
+            let again = if r.existing { " (already submitted with this key)" } else { "" };
+            println!("submitted job {}{again}", r.job_id);
+            println!("  worker {}", r.worker_id);
+            println!("  nonce  {nonce}");
+            if drawn {
+                println!(
+                    "  input salt {salt_hex} (drawn now: keep it, `zkw verify` needs it as --input-salt)"
+                );
+            }
+        }
+        if a.wait {
+            let job = follow(&mut client, &r.job_id, a.conn.json).await?;
+            if job.state != pb::JobState::Succeeded as i32 {
+                bail!(
+                    "job {} {}: {}",
+                    job.job_id,
+                    state_name(job.state),
+                    if job.error.is_empty() { "no receipt" } else { &job.error }
+                );
+            }
+            if let Some(out) = &a.output {
+                write_receipt(&mut client, &r.job_id, out, a.conn.json).await?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Follows a job to its end with a progress line; returns it as it ended.
+async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Job> {
+    let mut events = client
+        .watch_job(pb::WatchJobRequest {
+            job_id: job_id.into(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    let pb_bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let pb = ProgressBar::new(100);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} job {prefix}: {msg} [{bar:20}] {elapsed}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        pb.set_prefix(job_id[..job_id.len().min(12)].to_string());
+        pb.enable_steady_tick(Duration::from_millis(100));
+        pb
+    };
+    while let Some(ev) = events.next().await {
+        let ev = ev.map_err(status)?;
+        pb_bar.set_position((ev.progress * 100.0) as u64);
+        let detail = if ev.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", ev.detail)
+        };
+        pb_bar.set_message(format!("{}{detail}", state_name(ev.state)));
+        if is_terminal(ev.state) {
+            break;
+        }
+    }
+    pb_bar.finish_and_clear();
+    let job = client
+        .get_job(pb::GetJobRequest {
+            job_id: job_id.into(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    if !quiet {
+        let took = match (job.history.first(), job.history.last()) {
+            (Some(a), Some(b)) => {
+                format!(" in {:.2} s", (b.at_unix_ms - a.at_unix_ms) as f64 / 1e3)
+            }
+            _ => String::new(),
+        };
+        println!("job {} {}{took}", job.job_id, state_name(job.state));
+    }
+    Ok(job)
+}
+
+async fn write_receipt(client: &mut Client, job_id: &str, out: &Path, quiet: bool) -> Result<()> {
+    let r = client
+        .get_receipt(pb::GetReceiptRequest {
+            job_id: job_id.into(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    std::fs::write(out, &r.receipt_json).with_context(|| format!("writing {}", out.display()))?;
+    if !quiet {
+        println!("receipt → {}", out.display());
+    }
+    Ok(())
+}
+
+/// `zkw status`, `zkw watch`, `zkw cancel`.
+#[derive(Args)]
+pub struct JobArgs {
+    /// The job's id.
+    pub job_id: String,
+    #[command(flatten)]
+    pub conn: Conn,
+}
+
+/// Prints a job's state and history.
+pub fn job_status(a: JobArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let mut client = a.conn.client().await?;
+        let j = client
+            .get_job(pb::GetJobRequest { job_id: a.job_id })
+            .await
+            .map_err(status)?
+            .into_inner();
+        if a.conn.json {
+            println!("{}", job_json(&j));
+        } else {
+            print_job(&j);
+        }
+        Ok(())
+    })
+}
+
+/// Follows a job to its end; fails unless it succeeded.
+pub fn watch(a: JobArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let mut client = a.conn.client().await?;
+        let j = follow(&mut client, &a.job_id, a.conn.json).await?;
+        if a.conn.json {
+            println!("{}", job_json(&j));
+        }
+        if j.state != pb::JobState::Succeeded as i32 {
+            bail!("job {} {}: {}", j.job_id, state_name(j.state), j.error);
+        }
+        Ok(())
+    })
+}
+
+/// Cancels a job.
+pub fn cancel(a: JobArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let mut client = a.conn.client().await?;
+        let j = client
+            .cancel_job(pb::CancelJobRequest { job_id: a.job_id })
+            .await
+            .map_err(status)?
+            .into_inner();
+        if a.conn.json {
+            println!("{}", job_json(&j));
+        } else if is_terminal(j.state) {
+            println!("job {} {}", j.job_id, state_name(j.state));
+        } else {
+            println!(
+                "job {} is {}: it will be cancelled when its current step ends",
+                j.job_id,
+                state_name(j.state)
+            );
+        }
+        Ok(())
+    })
+}
+
+/// `zkw receipt`.
+#[derive(Args)]
+pub struct ReceiptArgs {
+    /// The job's id.
+    pub job_id: String,
+    /// Where to write the receipt.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub conn: Conn,
+}
+
+/// Fetches a job's receipt.
+pub fn receipt(a: ReceiptArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let mut client = a.conn.client().await?;
+        write_receipt(&mut client, &a.job_id, &a.output, a.conn.json).await
+    })
+}
+
+/// `zkw models`.
+#[derive(Args)]
+pub struct ModelsArgs {
+    #[command(flatten)]
+    pub conn: Conn,
+}
+
+/// Lists the worker's models.
+pub fn models(a: ModelsArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let mut client = a.conn.client().await?;
+        let r = client
+            .list_models(pb::ListModelsRequest {})
+            .await
+            .map_err(status)?
+            .into_inner();
+        if a.conn.json {
+            let models: Vec<_> = r
+                .models
+                .iter()
+                .map(|m| {
+                    json!({
+                        "model_id": m.model_id, "name": m.name, "weight_mode": m.weight_mode,
+                        "input_shape": m.input_shape, "output_shape": m.output_shape, "vk_id": m.vk_id,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                json!({"worker_id": r.worker_id, "backend": r.backend, "models": models})
+            );
+        } else {
+            println!("worker {} ({})", r.worker_id, r.backend);
+            if r.models.is_empty() {
+                println!("  no models: add key directories to its models directory and reload");
+            }
+            for m in &r.models {
+                println!(
+                    "  {}  {:<8} {:?} → {:?}  {}",
+                    m.model_id, m.weight_mode, m.input_shape, m.output_shape, m.name
+                );
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,128 @@
+//! `zkw worker`: runs the worker daemon until SIGTERM or Ctrl-C (which drain it); SIGHUP loads
+//! models added to the models directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use zkw_worker::{Backend, TlsFiles, WorkerConfig};
+
+/// The address `zkw worker` listens on and the client commands call by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7700";
+
+/// The log filter when `RUST_LOG` is not set.
+pub const DEFAULT_LOG_FILTER: &str = "warn,zkw_worker=info,zkw=info";
+
+/// `zkw worker`.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Where to listen for gRPC.
+    #[arg(long, default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// The data directory: the job store and the worker's key (made on first start).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The models directory: key directories as `zkw model setup` writes them.
+    #[arg(long)]
+    pub models: PathBuf,
+    /// Require `authorization: Bearer <token>` on every call (health excepted).
+    #[arg(long, env = "ZKW_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Serve TLS with this certificate (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Which executor runs the models: auto (a GPU if there is one), gpu, or cpu.
+    #[arg(long, default_value = "auto")]
+    pub backend: Backend,
+    /// The most jobs that may wait; beyond, submits are refused (RESOURCE_EXHAUSTED).
+    #[arg(long, default_value_t = 64)]
+    pub max_queue: usize,
+    /// Proofs made at the same time.
+    #[arg(long, default_value_t = 1)]
+    pub proofs: usize,
+    /// Serve Prometheus metrics at this address (GET /metrics).
+    #[arg(long)]
+    pub metrics: Option<SocketAddr>,
+}
+
+impl WorkerArgs {
+    fn config(self) -> WorkerConfig {
+        WorkerConfig {
+            listen: self.listen,
+            token: self.token,
+            tls: self
+                .tls_cert
+                .zip(self.tls_key)
+                .map(|(cert, key)| TlsFiles { cert, key }),
+            backend: self.backend,
+            max_queue: self.max_queue,
+            proofs: self.proofs,
+            metrics: self.metrics,
+            ..WorkerConfig::new(self.data, self.models)
+        }
+    }
+}
+
+/// Structured logs on stderr: the worker's at `info`, everything else at `warn`, unless
+/// `RUST_LOG` says otherwise. (arkworks opens a tracing span per gadget call: enabling its
+/// `info` spans makes a proof many times slower.)
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the daemon.
+pub fn worker(a: WorkerArgs) -> Result<()> {
+    init_logs();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(a.config()))
+}
+
+async fn serve(config: WorkerConfig) -> Result<()> {
+    let tls = config.tls.is_some();
+    let running = zkw_worker::start(config).await?;
+    // One line on stdout for people and scripts (with port 0, the port chosen).
+    println!(
+        "zkw worker listening on {}://{} (worker id {})",
+        if tls { "https" } else { "http" },
+        running.addr,
+        running.worker_id()
+    );
+    wait_for_stop(&running).await?;
+    tracing::info!("draining: no new jobs; proofs under way finish, queued jobs resume on restart");
+    running.shutdown().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_stop(running: &zkw_worker::RunningWorker) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = hup.recv() => match running.reload().await {
+                Ok(r) => tracing::info!(added = r.added.len(), failed = r.failed.len(), "reloaded models"),
+                Err(e) => tracing::warn!("reload failed: {e}"),
+            },
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_stop(_running: &zkw_worker::RunningWorker) -> Result<()> {
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+}

@@ -1,0 +1,96 @@
+//! Bearer-token authentication: with `--token`, every call to the Worker service must carry
+//! `authorization: Bearer <token>`, or it is answered UNAUTHENTICATED. The health service is
+//! left open so that load balancers and orchestrators can probe the worker.
+
+use std::sync::Arc;
+
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::{Request, Status};
+
+/// Server side: checks the token (in constant time).
+#[derive(Clone)]
+pub struct RequireToken {
+    expected: Option<Arc<[u8]>>,
+}
+
+impl RequireToken {
+    /// Requires `Bearer <token>`; `None` lets every call through.
+    pub fn new(token: Option<&str>) -> Self {
+        RequireToken {
+            expected: token.map(|t| format!("Bearer {t}").into_bytes().into()),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Interceptor for RequireToken {
+    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
+        let Some(expected) = &self.expected else {
+            return Ok(req);
+        };
+        match req.metadata().get("authorization") {
+            Some(v) if constant_time_eq(v.as_bytes(), expected) => Ok(req),
+            Some(_) => Err(Status::unauthenticated("wrong bearer token")),
+            None => Err(Status::unauthenticated(
+                "this worker requires a bearer token (authorization: Bearer <token>)",
+            )),
+        }
+    }
+}
+
+/// Client side: adds the token to every call.
+#[derive(Clone, Default)]
+pub struct BearerToken {
+    value: Option<MetadataValue<Ascii>>,
+}
+
+impl BearerToken {
+    /// Sends `Bearer <token>` (nothing with `None`); a token that is not visible ASCII is an
+    /// error.
+    pub fn new(token: Option<&str>) -> Result<Self, String> {
+        let value = token
+            .map(|t| {
+                format!("Bearer {t}")
+                    .parse::<MetadataValue<Ascii>>()
+                    .map_err(|_| "the token must be visible ASCII".to_string())
+            })
+            .transpose()?;
+        Ok(BearerToken { value })
+    }
+}
+
+impl Interceptor for BearerToken {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(v) = &self.value {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_right_token_passes() {
+        let mut check = RequireToken::new(Some("s3cret"));
+        let mut send = BearerToken::new(Some("s3cret")).unwrap();
+        assert!(check.call(send.call(Request::new(())).unwrap()).is_ok());
+        let mut wrong = BearerToken::new(Some("s3cre7")).unwrap();
+        let e = check
+            .call(wrong.call(Request::new(())).unwrap())
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Unauthenticated);
+        assert_eq!(e.message(), "wrong bearer token");
+        let e = check.call(Request::new(())).unwrap_err();
+        assert!(e.message().contains("requires a bearer token"));
+        assert!(RequireToken::new(None).call(Request::new(())).is_ok());
+        assert!(BearerToken::new(Some("a\nb")).is_err());
+        assert!(!constant_time_eq(b"ab", b"abc"));
+    }
+}

@@ -1,0 +1,60 @@
+//! What an operator configures (`zkw worker` flags).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::backend::Backend;
+
+/// A TLS certificate and its key, PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// The worker's settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Where to listen for gRPC (port 0: any free port).
+    pub listen: SocketAddr,
+    /// The data directory: the job store and the worker's key.
+    pub data: PathBuf,
+    /// The models directory: key directories as `zkw model setup` writes them.
+    pub models: PathBuf,
+    /// Calls must carry `authorization: Bearer <token>` (the health service excepted).
+    pub token: Option<String>,
+    /// Serve TLS with this certificate and key.
+    pub tls: Option<TlsFiles>,
+    /// Which executor runs the models.
+    pub backend: Backend,
+    /// The most jobs that may wait in the queue; beyond, submits get RESOURCE_EXHAUSTED.
+    pub max_queue: usize,
+    /// Proofs made at the same time (each uses every core; more overlap only helps when jobs
+    /// are small).
+    pub proofs: usize,
+    /// Times a job may be started before a transient failure (or a worker crash under it) is
+    /// final.
+    pub max_attempts: u32,
+    /// Serve Prometheus metrics at this address.
+    pub metrics: Option<SocketAddr>,
+}
+
+impl WorkerConfig {
+    /// The defaults for a worker with these directories, on a free loopback port.
+    pub fn new(data: impl Into<PathBuf>, models: impl Into<PathBuf>) -> Self {
+        WorkerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data: data.into(),
+            models: models.into(),
+            token: None,
+            tls: None,
+            backend: Backend::Auto,
+            max_queue: 64,
+            proofs: 1,
+            max_attempts: 3,
+            metrics: None,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! `zkw-worker`: the worker daemon. Clients submit inference jobs over gRPC; the worker stores
+//! each job before it answers, runs the model, proves the trace, signs the receipt and keeps
+//! it — and after a crash resumes every job it had accepted.
+//!
+//! The layers follow the path of a job:
+//! - [`grpc`] is a thin translation of the wire ([`proto`], generated from
+//!   `proto/zkworker/v1/worker.proto`) to [`worker::Worker`]'s operations, with [`auth`]'s
+//!   bearer-token check in front and every status code decided in [`error`];
+//! - [`worker`] validates and accepts jobs: [`store`] (redb) persists them, [`queue`] bounds
+//!   what waits;
+//! - [`pipeline`] runs them: the executor ([`backend`]) then the prover, overlapped, off the
+//!   async runtime, with bounded retries and recovery after a restart;
+//! - [`models`] holds the served models' keys, loaded once; [`identity`] the worker's ed25519
+//!   key, which is its id and signs every receipt; [`metrics`] the Prometheus metrics;
+//! - [`server`] starts and stops it all, and [`client`] connects to it.
+//!
+//! Nothing here proves or verifies by itself: `zkw-prover` and `zkw-verifier` do, and the
+//! receipts are the same as `zkw prove` writes, plus the worker's signature.
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod backend;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod grpc;
+pub mod identity;
+pub mod job;
+pub mod metrics;
+pub mod models;
+pub mod pipeline;
+pub mod queue;
+pub mod server;
+pub mod store;
+pub mod worker;
+
+/// The generated gRPC code of `zkworker.v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod proto {
+    tonic::include_proto!("zkworker.v1");
+
+    /// The encoded descriptors of the service (for gRPC reflection).
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("zkworker_v1_descriptor");
+}
+
+pub use backend::Backend;
+pub use config::{TlsFiles, WorkerConfig};
+pub use error::WorkerError;
+pub use server::{RunningWorker, start};

@@ -1,0 +1,355 @@
+//! The worker's operations, independent of gRPC: submit, look up, cancel, watch, fetch a
+//! receipt, list and reload models. [`crate::grpc`] is a thin translation of these.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::broadcast;
+use zkw_model::input::quantize_input;
+use zkw_model::{Executor, TensorInfo};
+use zkw_verifier::digest::input_digest;
+use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::receipt::MAX_ID_BYTES;
+use zkw_verifier::{InputSalt, WorkerKey};
+
+use crate::config::WorkerConfig;
+use crate::error::WorkerError;
+use crate::job::{JobRecord, JobState, new_job_id, now_ms};
+use crate::metrics;
+use crate::models::{LoadReport, ModelStore, ServedModel};
+use crate::queue::JobQueue;
+use crate::store::JobStore;
+
+/// The longest idempotency key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// A state change, as watchers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobEvent {
+    /// The job.
+    pub job_id: String,
+    /// The state it entered.
+    pub state: JobState,
+    /// When.
+    pub at_unix_ms: i64,
+    /// Why, or what happened.
+    pub detail: String,
+}
+
+impl JobEvent {
+    /// The event of a job's current state.
+    pub fn of(job: &JobRecord) -> Self {
+        let last = job.history.last();
+        JobEvent {
+            job_id: job.job_id.clone(),
+            state: job.state,
+            at_unix_ms: last.map_or_else(now_ms, |t| t.at_unix_ms),
+            detail: last.map(|t| t.detail.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// A job submission.
+#[derive(Debug, Clone, Default)]
+pub struct Submit {
+    /// The model.
+    pub model_id: String,
+    /// The input values as the ONNX graph takes them.
+    pub input: Vec<f64>,
+    /// The client's nonce.
+    pub client_nonce: String,
+    /// The client's salt (31 bytes), or empty for one drawn by the worker.
+    pub input_salt: Vec<u8>,
+    /// Digest the input without a salt (only with an empty `input_salt`).
+    pub unsalted: bool,
+    /// A key that makes repeated submits return the same job.
+    pub idempotency_key: Option<String>,
+}
+
+/// What a submit returns.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The job (as stored).
+    pub job: JobRecord,
+    /// True when the idempotency key named an existing job.
+    pub existing: bool,
+}
+
+/// Everything the service and the pipeline share.
+pub struct Worker {
+    pub(crate) config: WorkerConfig,
+    pub(crate) store: JobStore,
+    pub(crate) queue: Arc<JobQueue>,
+    pub(crate) models: ModelStore,
+    pub(crate) executor: Arc<dyn Executor>,
+    pub(crate) key: WorkerKey,
+    pub(crate) events: broadcast::Sender<JobEvent>,
+    pub(crate) stopping: AtomicBool,
+}
+
+fn printable(what: &str, s: &str, max: usize) -> Result<(), WorkerError> {
+    if s.len() > max {
+        return Err(WorkerError::BadRequest(format!(
+            "{what} has {} bytes, at most {max} are allowed",
+            s.len()
+        )));
+    }
+    if let Some(at) = s.bytes().position(|b| !(b' '..=b'~').contains(&b)) {
+        return Err(WorkerError::BadRequest(format!(
+            "{what} has a byte outside printable ASCII at offset {at}"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a float input against the model's input format and quantizes it; the errors name
+/// the first offending value.
+fn quantize(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, WorkerError> {
+    if x.len() != info.len() {
+        return Err(WorkerError::BadRequest(format!(
+            "the input has {} values, the model expects {} (shape {:?})",
+            x.len(),
+            info.len(),
+            info.shape
+        )));
+    }
+    let scale = (info.frac_bits as f64).exp2();
+    let half = (1i64 << (info.bits - 1)) as f64;
+    let (lo, hi) = (-half / scale, (half - 1.0) / scale);
+    for (i, &v) in x.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(WorkerError::BadRequest(format!(
+                "input value #{i} is not a finite number ({v})"
+            )));
+        }
+        let q = (v * scale).round();
+        if q < -half || q > half - 1.0 {
+            return Err(WorkerError::BadRequest(format!(
+                "input value #{i} = {v} is outside the model's input range [{lo}, {hi}] \
+                 (it would saturate); scale or clip the input"
+            )));
+        }
+    }
+    quantize_input(info, x).map_err(|e| WorkerError::BadRequest(e.to_string()))
+}
+
+impl Worker {
+    /// The worker's id (its public key).
+    pub fn worker_id(&self) -> String {
+        self.key.worker_id()
+    }
+
+    /// What runs the models.
+    pub fn backend(&self) -> String {
+        self.executor.name()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    pub(crate) fn emit(&self, job: &JobRecord) {
+        let previous = job.history.iter().rev().nth(1).map(|t| t.state);
+        metrics::job_moved(previous, job.state);
+        // No watcher is not an error.
+        let _ = self.events.send(JobEvent::of(job));
+    }
+
+    /// Accepts a job: validated, stored, then queued. Refused with RESOURCE_EXHAUSTED when the
+    /// queue is full (never stored then).
+    pub fn submit(&self, s: Submit) -> Result<Submitted, WorkerError> {
+        if self.stopping.load(Ordering::Relaxed) {
+            return Err(WorkerError::ShuttingDown);
+        }
+        printable("the client nonce", &s.client_nonce, MAX_ID_BYTES)?;
+        if let Some(key) = &s.idempotency_key {
+            printable("the idempotency key", key, MAX_IDEMPOTENCY_KEY)?;
+            if let Some(job) = self.store.by_idempotency_key(key)? {
+                return Ok(Submitted {
+                    job,
+                    existing: true,
+                });
+            }
+        }
+        let model = self
+            .models
+            .get(&s.model_id)
+            .ok_or_else(|| WorkerError::UnknownModel(s.model_id.clone()))?;
+        let record = model.prover.record();
+        let info = &model.prover.model().input;
+        let input = quantize(info, &s.input)?;
+        let salt = match (s.input_salt.len(), s.unsalted) {
+            (0, true) => InputSalt::UNSALTED,
+            (0, false) => {
+                let mut b = [0u8; 31];
+                getrandom::fill(&mut b)
+                    .map_err(|e| WorkerError::Internal(format!("no OS randomness: {e}")))?;
+                InputSalt::from_bytes(b)
+            }
+            (31, false) => InputSalt::from_bytes(
+                s.input_salt
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| WorkerError::Internal("salt length".into()))?,
+            ),
+            (_, true) => {
+                return Err(WorkerError::BadRequest(
+                    "unsalted contradicts the input salt given: send one or the other".into(),
+                ));
+            }
+            (n, false) => {
+                return Err(WorkerError::BadRequest(format!(
+                    "the input salt has {n} bytes, expected 31"
+                )));
+            }
+        };
+        let digest = input_digest(&input, record.input.bits, &salt)
+            .map_err(|e| WorkerError::BadRequest(format!("input {e}")))?;
+        let reservation = self.queue.try_reserve().ok_or(WorkerError::QueueFull {
+            max: self.queue.max(),
+        })?;
+        let mut job = JobRecord {
+            job_id: new_job_id()
+                .map_err(|e| WorkerError::Internal(format!("no OS randomness: {e}")))?,
+            model_id: s.model_id,
+            seq: 0,
+            input,
+            input_salt: salt.to_hex(),
+            input_digest: fr_to_hex(&digest),
+            client_nonce: s.client_nonce,
+            worker_id: self.worker_id(),
+            idempotency_key: s.idempotency_key,
+            state: JobState::Queued,
+            history: Vec::new(),
+            attempts: 0,
+            error: None,
+            cancel_requested: false,
+        };
+        job.transition(JobState::Queued, "");
+        let (job, existing) = self.store.submit(job)?;
+        if !existing {
+            reservation.push(job.job_id.clone());
+            metrics::queue_depth(self.queue.len());
+            self.emit(&job);
+        }
+        Ok(Submitted { job, existing })
+    }
+
+    /// A job.
+    pub fn job(&self, job_id: &str) -> Result<JobRecord, WorkerError> {
+        self.store
+            .get(job_id)?
+            .ok_or_else(|| WorkerError::UnknownJob(job_id.to_string()))
+    }
+
+    /// Cancels a job: at once when queued; when running or proving, its result is dropped
+    /// when it comes. A job that has ended is returned as it is.
+    pub fn cancel(&self, job_id: &str) -> Result<JobRecord, WorkerError> {
+        let mut cancelled = false;
+        let job = self.store.update(job_id, |j| match j.state {
+            JobState::Queued => {
+                j.transition(JobState::Cancelled, "cancelled by the client");
+                cancelled = true;
+                true
+            }
+            JobState::Running | JobState::Proving if !j.cancel_requested => {
+                j.cancel_requested = true;
+                true
+            }
+            _ => false,
+        })?;
+        if cancelled {
+            self.emit(&job);
+        }
+        Ok(job)
+    }
+
+    /// A job's receipt (JSON).
+    pub fn receipt(&self, job_id: &str) -> Result<String, WorkerError> {
+        match self.store.receipt(job_id)? {
+            Some(r) => Ok(r),
+            None => Err(WorkerError::NoReceipt {
+                job_id: job_id.to_string(),
+                state: self.job(job_id)?.state,
+            }),
+        }
+    }
+
+    /// A job's current state and a subscription to its later changes (subscribed first, so
+    /// no change is missed between the two).
+    pub fn watch(
+        &self,
+        job_id: &str,
+    ) -> Result<(JobRecord, broadcast::Receiver<JobEvent>), WorkerError> {
+        let rx = self.events.subscribe();
+        Ok((self.job(job_id)?, rx))
+    }
+
+    /// The served models.
+    pub fn models(&self) -> Vec<Arc<ServedModel>> {
+        self.models.list()
+    }
+
+    /// Loads models added to the models directory.
+    pub fn reload(&self) -> Result<LoadReport, WorkerError> {
+        let report = self.models.reload()?;
+        for m in self.models.list() {
+            if report.added.iter().any(|id| id == m.id()) {
+                metrics::key_load(m.id(), m.load_time);
+                tracing::info!(model = %m.id(), dir = %m.dir.display(), load_ms = m.load_time.as_millis() as u64, "model loaded");
+            }
+        }
+        for (dir, why) in &report.failed {
+            tracing::warn!(dir = %dir.display(), "model not loaded: {why}");
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> TensorInfo {
+        TensorInfo {
+            shape: vec![3],
+            frac_bits: 4,
+            bits: 8,
+        }
+    }
+
+    #[test]
+    fn inputs_are_checked_value_by_value() {
+        assert_eq!(
+            quantize(&info(), &[0.5, -1.0, 7.9375]).unwrap(),
+            [8, -16, 127]
+        );
+        let err = |x: &[f64]| quantize(&info(), x).unwrap_err().to_string();
+        assert_eq!(
+            err(&[1.0]),
+            "the input has 1 values, the model expects 3 (shape [3])"
+        );
+        assert_eq!(
+            err(&[0.0, f64::NAN, 0.0]),
+            "input value #1 is not a finite number (NaN)"
+        );
+        assert!(err(&[0.0, 0.0, 8.0]).starts_with("input value #2 = 8 is outside"));
+        assert!(err(&[-8.1, 0.0, 0.0]).contains("[-8, 7.9375]"));
+        assert!(quantize(&info(), &[-8.0, 0.0, 7.96]).is_ok());
+    }
+
+    #[test]
+    fn strings_must_be_printable_and_short() {
+        assert!(printable("n", "abc-123", 10).is_ok());
+        let e = printable("the client nonce", "a\nb", 10)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "the client nonce has a byte outside printable ASCII at offset 1"
+        );
+        let e = printable("k", "abcdef", 3).unwrap_err().to_string();
+        assert_eq!(e, "k has 6 bytes, at most 3 are allowed");
+    }
+}
