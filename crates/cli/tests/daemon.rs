@@ -656,3 +656,117 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
     );
     assert!(daemon.terminate().success());
 }
+
+/// A free port on 127.0.0.1 (bound and released: good enough for a test).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET path` over plain HTTP/1.0; the body.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_metrics_and_models_added_while_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let metrics = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics}");
+    let daemon = Daemon::start(
+        &dir.path().join("data"),
+        &models,
+        &[
+            "--tls-cert",
+            s(&cert_pem),
+            "--tls-key",
+            s(&key_pem),
+            "--metrics",
+            &metrics_addr,
+        ],
+    );
+    assert!(daemon.url.starts_with("https://"), "{}", daemon.url);
+    let mut client = connect(&daemon.url, None, Some(&cert_pem)).await.unwrap();
+    let listed = client
+        .list_models(pb::ListModelsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.models.is_empty());
+    // Plain text to a TLS port gets nowhere.
+    let plain = daemon.url.replace("https://", "http://");
+    if let Ok(mut c) = connect(&plain, None, None).await {
+        assert!(c.list_models(pb::ListModelsRequest {}).await.is_err());
+    }
+    // The CLI with the CA.
+    let o = zkw(&["models", "--worker", &daemon.url, "--ca", s(&cert_pem)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no models"));
+
+    // A model added while the worker runs: SIGHUP loads it.
+    let id = prepare(&models, "fixed");
+    Command::new("kill")
+        .args(["-HUP", &daemon.child.id().to_string()])
+        .status()
+        .unwrap();
+    let t = Instant::now();
+    loop {
+        let listed = client
+            .list_models(pb::ListModelsRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        if listed.models.iter().any(|m| m.model_id == id) {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "SIGHUP did not load the model"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // ReloadModels: nothing new, the same list.
+    let again = client
+        .reload_models(pb::ReloadModelsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.models.len(), 1);
+
+    let r = client
+        .submit_job(request(&id, 4))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        wait(&mut client, &r.job_id).await.state,
+        pb::JobState::Succeeded as i32
+    );
+    let page = http_get(metrics, "/metrics");
+    for want in [
+        "zkw_job_transitions_total{state=\"succeeded\"} 1",
+        "zkw_jobs{state=\"succeeded\"} 1",
+        "zkw_queue_depth",
+        "zkw_prove_seconds_bucket",
+        "zkw_inference_seconds_count 1",
+        "zkw_key_load_seconds{model=",
+        "zkw_backend_info{backend=\"cpu reference\"} 1",
+    ] {
+        assert!(page.contains(want), "metrics lack {want}:\n{page}");
+    }
+}

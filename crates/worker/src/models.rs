@@ -109,6 +109,18 @@ impl ModelStore {
         Ok(report)
     }
 
+    /// Serves a model loaded elsewhere (another [`Prover`] implementation); refused when its
+    /// id is served already.
+    pub fn insert(&self, model: ServedModel) -> Result<(), WorkerError> {
+        let mut models = self.models.write().unwrap_or_else(|p| p.into_inner());
+        let id = model.id().to_string();
+        if models.contains_key(&id) {
+            return Err(WorkerError::Config(format!("model {id} is already served")));
+        }
+        models.insert(id, Arc::new(model));
+        Ok(())
+    }
+
     /// A served model.
     pub fn get(&self, model_id: &str) -> Option<Arc<ServedModel>> {
         self.models

@@ -294,3 +294,321 @@ async fn prove(worker: &Arc<Worker>, item: ToProve) {
         Err(e) => retry_or_fail(worker, &job_id, format!("storing the receipt: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use tokio::sync::broadcast;
+    use zkw_model::{Dense, Model, ModelError, Op, Reference, Requantize, TensorInfo, WeightMode};
+    use zkw_prover::{LocalProver, Proved, Prover};
+    use zkw_verifier::{InputSalt, Job, ModelRecord, VerifierKey, WorkerKey};
+
+    use super::*;
+    use crate::config::WorkerConfig;
+    use crate::models::ModelStore;
+    use crate::queue::JobQueue;
+    use crate::store::JobStore;
+    use crate::worker::Submit;
+
+    /// A prover that fails its first `failures` calls with `error`, and can be held at a gate.
+    struct Flaky {
+        inner: LocalProver,
+        failures: AtomicU32,
+        error: fn() -> ProverError,
+        gate: Option<StdMutex<std::sync::mpsc::Receiver<()>>>,
+    }
+
+    impl Prover for Flaky {
+        fn model(&self) -> &Model {
+            self.inner.model()
+        }
+        fn record(&self) -> &ModelRecord {
+            self.inner.record()
+        }
+        fn verifier_key(&self) -> &VerifierKey {
+            self.inner.verifier_key()
+        }
+        fn prove_trace(
+            &self,
+            trace: Trace,
+            salt: &InputSalt,
+            job: &Job,
+        ) -> Result<Proved, ProverError> {
+            if let Some(gate) = &self.gate {
+                let _ = gate.lock().unwrap().recv();
+            }
+            if self
+                .failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+                .is_ok()
+            {
+                return Err((self.error)());
+            }
+            self.inner.prove_trace(trace, salt, job)
+        }
+    }
+
+    fn model() -> Model {
+        Model {
+            name: "tiny".into(),
+            weight_mode: WeightMode::Fixed,
+            input: TensorInfo {
+                shape: vec![2],
+                frac_bits: 0,
+                bits: 8,
+            },
+            ops: vec![
+                Op::Dense(Dense {
+                    name: "fc".into(),
+                    in_features: 2,
+                    out_features: 1,
+                    weights: vec![3, -2],
+                    weight_bits: 8,
+                    weight_frac_bits: 0,
+                    bias: vec![5],
+                    bias_bits: 12,
+                }),
+                Op::Requantize(Requantize { shift: 2, bits: 8 }),
+            ],
+            salt: None,
+        }
+    }
+
+    fn io_error() -> ProverError {
+        ProverError::Io {
+            path: "/disk".into(),
+            error: std::io::Error::other("the disk hiccuped"),
+        }
+    }
+
+    fn model_error() -> ProverError {
+        ProverError::Model(ModelError::Invalid("the model refuses this".into()))
+    }
+
+    struct Setup {
+        _dir: tempfile::TempDir,
+        worker: Arc<Worker>,
+        model_id: String,
+    }
+
+    fn setup(
+        failures: u32,
+        error: fn() -> ProverError,
+        gate: Option<std::sync::mpsc::Receiver<()>>,
+    ) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let m = model();
+        let id = zkw_model::model_id(&m);
+        let keys = dir.path().join("keys");
+        zkw_prover::setup(&m, &id, &keys, &|_| {}).unwrap();
+        let inner = LocalProver::load(m, &id, &keys).unwrap();
+        let models = ModelStore::new(&keys);
+        models
+            .insert(ServedModel {
+                prover: Arc::new(Flaky {
+                    inner,
+                    failures: AtomicU32::new(failures),
+                    error,
+                    gate: gate.map(StdMutex::new),
+                }),
+                dir: keys,
+                load_time: Duration::ZERO,
+            })
+            .unwrap();
+        let worker = Arc::new(Worker {
+            config: WorkerConfig::new(dir.path().join("data"), dir.path()),
+            store: JobStore::open(&dir.path().join("jobs.redb")).unwrap(),
+            queue: JobQueue::new(8),
+            models,
+            executor: Arc::new(Reference),
+            key: WorkerKey::from_seed(&[1; 32]),
+            events: broadcast::channel(64).0,
+            stopping: AtomicBool::new(false),
+        });
+        Setup {
+            _dir: dir,
+            worker,
+            model_id: id.to_hex(),
+        }
+    }
+
+    fn submit(s: &Setup) -> String {
+        s.worker
+            .submit(Submit {
+                model_id: s.model_id.clone(),
+                input: vec![7.0, -3.0],
+                client_nonce: "n".into(),
+                input_salt: vec![2; 31],
+                ..Submit::default()
+            })
+            .unwrap()
+            .job
+            .job_id
+    }
+
+    async fn ended(w: &Worker, job_id: &str) -> JobRecord {
+        for _ in 0..2000 {
+            let j = w.job(job_id).unwrap();
+            if j.state.is_terminal() {
+                return j;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("job {job_id} never ended");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_transient_failure_is_retried_and_the_job_succeeds_once() {
+        let s = setup(1, io_error, None);
+        let p = Pipeline::start(s.worker.clone());
+        let id = submit(&s);
+        let j = ended(&s.worker, &id).await;
+        assert_eq!(j.state, JobState::Succeeded, "{j:?}");
+        assert_eq!(j.attempts, 2);
+        assert!(
+            j.history
+                .iter()
+                .any(|t| t.detail.contains("retrying after")
+                    && t.detail.contains("the disk hiccuped"))
+        );
+        assert_eq!(
+            j.history
+                .iter()
+                .filter(|t| t.state == JobState::Succeeded)
+                .count(),
+            1
+        );
+        assert!(s.worker.receipt(&id).unwrap().contains("\"signature\""));
+        s.worker.queue.close();
+        p.join().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn retries_are_bounded_and_the_reason_kept() {
+        let s = setup(u32::MAX, io_error, None);
+        let p = Pipeline::start(s.worker.clone());
+        let id = submit(&s);
+        let j = ended(&s.worker, &id).await;
+        assert_eq!(j.state, JobState::Failed);
+        assert_eq!(j.attempts, 3);
+        let last = &j.history.last().unwrap().detail;
+        assert!(last.starts_with("gave up after 3 attempts"), "{last}");
+        assert!(j.error.unwrap().contains("the disk hiccuped"));
+        assert!(matches!(
+            s.worker.receipt(&id),
+            Err(WorkerError::NoReceipt { .. })
+        ));
+        s.worker.queue.close();
+        p.join().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_permanent_failure_is_not_retried() {
+        let s = setup(1, model_error, None);
+        let p = Pipeline::start(s.worker.clone());
+        let id = submit(&s);
+        let j = ended(&s.worker, &id).await;
+        assert_eq!(j.state, JobState::Failed);
+        assert_eq!(j.attempts, 1);
+        assert!(j.error.unwrap().contains("the model refuses this"));
+        s.worker.queue.close();
+        p.join().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn cancelled_while_proving_drops_the_receipt() {
+        let (release, gate) = std::sync::mpsc::channel();
+        let s = setup(0, io_error, Some(gate));
+        let p = Pipeline::start(s.worker.clone());
+        let id = submit(&s);
+        for _ in 0..2000 {
+            if s.worker.job(&id).unwrap().state == JobState::Proving {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let j = s.worker.cancel(&id).unwrap();
+        assert!(j.cancel_requested && j.state == JobState::Proving);
+        // Another job, cancelled wherever it is (queued, or already taken by the executor).
+        let second = submit(&s);
+        s.worker.cancel(&second).unwrap();
+        release.send(()).unwrap();
+        let _ = release.send(());
+        let j = ended(&s.worker, &id).await;
+        assert_eq!(ended(&s.worker, &second).await.state, JobState::Cancelled);
+        assert_eq!(j.state, JobState::Cancelled);
+        assert!(matches!(
+            s.worker.receipt(&id),
+            Err(WorkerError::NoReceipt { .. })
+        ));
+        // Cancelling an ended job changes nothing.
+        assert_eq!(s.worker.cancel(&id).unwrap().state, JobState::Cancelled);
+        drop(release);
+        s.worker.queue.close();
+        p.join().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn recovery_resumes_in_order_and_fails_a_job_that_keeps_killing_the_worker() {
+        let s = setup(0, io_error, None);
+        // With no pipeline running, a queued job is cancelled at once.
+        let queued = submit(&s);
+        let j = s.worker.cancel(&queued).unwrap();
+        assert_eq!(j.state, JobState::Cancelled);
+        assert_eq!(j.history.last().unwrap().detail, "cancelled by the client");
+        let ids: Vec<String> = (0..3).map(|_| submit(&s)).collect();
+        // As a crash would leave them: one running, one proving (out of attempts), one queued.
+        while !s.worker.queue.is_empty() {
+            s.worker.queue.pop().await;
+        }
+        s.worker
+            .store
+            .update(&ids[0], |j| {
+                j.attempts = 1;
+                j.transition(JobState::Running, "");
+                true
+            })
+            .unwrap();
+        s.worker
+            .store
+            .update(&ids[1], |j| {
+                j.attempts = 3;
+                j.transition(JobState::Proving, "");
+                true
+            })
+            .unwrap();
+        assert_eq!(
+            recover(&s.worker).unwrap(),
+            3,
+            "the cancelled job is not resumed"
+        );
+        let resumed: Vec<JobRecord> = ids.iter().map(|i| s.worker.job(i).unwrap()).collect();
+        assert!(resumed.iter().all(|j| j.state == JobState::Queued));
+        assert!(
+            resumed[0]
+                .history
+                .last()
+                .unwrap()
+                .detail
+                .contains("resumed after a restart (was running)")
+        );
+        let p = Pipeline::start(s.worker.clone());
+        let a = ended(&s.worker, &ids[0]).await;
+        let b = ended(&s.worker, &ids[1]).await;
+        let c = ended(&s.worker, &ids[2]).await;
+        assert_eq!((a.state, a.attempts), (JobState::Succeeded, 2));
+        assert_eq!(b.state, JobState::Failed);
+        assert!(
+            b.error
+                .unwrap()
+                .contains("started 3 times without finishing")
+        );
+        assert_eq!((c.state, c.attempts), (JobState::Succeeded, 1));
+        assert!(a.seq < b.seq && b.seq < c.seq);
+        s.worker.queue.close();
+        p.join().await;
+    }
+}

@@ -80,6 +80,11 @@ impl RunningWorker {
 /// Starts a worker: everything is loaded and listening when this returns.
 pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let t = Instant::now();
+    // First, so that every metric recorded while starting is exported.
+    if let Some(m) = config.metrics {
+        metrics::install(m)?;
+        info!(addr = %m, "metrics at /metrics");
+    }
     std::fs::create_dir_all(&config.data).map_err(|e| WorkerError::io(&config.data, e))?;
     let (key, created) = identity::load_or_create(&config.data)?;
     if created {
@@ -149,10 +154,6 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let addr = listener
         .local_addr()
         .map_err(|e| WorkerError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
-    if let Some(m) = config.metrics {
-        metrics::install(m)?;
-        info!(addr = %m, "metrics at /metrics");
-    }
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let router = builder
         .add_service(health_service)

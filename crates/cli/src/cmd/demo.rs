@@ -1,23 +1,28 @@
-//! `zkw demo`: import → setup → prove → verify on the bundled digits classifier, in-process.
+//! `zkw demo`: the whole path on the bundled digits classifier, in both weight modes —
+//! import and set up the model, start a worker daemon on a free loopback port, submit a job
+//! over gRPC, watch it, fetch the receipt and verify it strictly, as a client would.
 //!
 //! The model (64 → 32 → ReLU → 10, trained on scikit-learn's 8×8 digits by
 //! `examples/train_digits.py`) and a test image ship inside the binary, so the demo needs no
-//! file and no network. It writes its artifacts to a work directory so the user can go on with
-//! the real commands it prints at the end.
+//! file and no network. It writes its artifacts to a work directory and ends with the
+//! commands that do the same by hand.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokio_stream::StreamExt;
 use zkw_model::input::{quantize_input, read_client_input, read_input_file};
 use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
 use zkw_model::{WeightMode, save_model};
-use zkw_prover::LocalProver;
-use zkw_verifier::Job;
 use zkw_verifier::digest::input_digest;
-use zkw_verifier::{Expected, InputSalt, verify};
+use zkw_verifier::{Expected, InputSalt, Receipt, Signer, VerifierKey, verify};
+use zkw_worker::WorkerConfig;
+use zkw_worker::client::{Client, connect};
+use zkw_worker::proto as pb;
 
+use crate::cmd::jobs::state_name;
 use crate::out::{count, dur, size};
 
 const ONNX: &[u8] = include_bytes!("../../../../examples/digits/digits.onnx");
@@ -27,7 +32,7 @@ const CALIBRATION: &[u8] = include_bytes!("../../../../examples/digits/calibrati
 /// `zkw demo`.
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Where to write the demo's model, keys and receipts.
+    /// Where to write the demo's models, keys, worker data and receipts.
     #[arg(long, default_value = "zkw-demo")]
     pub dir: PathBuf,
 }
@@ -39,7 +44,14 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 }
 
 fn step(n: usize, what: &str) {
-    println!("[{n}/4] {what}");
+    println!("[{n}/5] {what}");
+}
+
+/// A model made ready for the worker.
+struct Prepared {
+    mode: WeightMode,
+    model_id: String,
+    keys: PathBuf,
 }
 
 /// Runs the tour.
@@ -55,41 +67,64 @@ pub fn demo(a: DemoArgs) -> Result<()> {
         serde_json::to_string(&doc)?.as_bytes(),
     )?;
     let calibration = write(&a.dir, "calibration.json", CALIBRATION)?;
+    let models = a.dir.join("models");
     println!("zkworker demo: a 64→32→ReLU→10 digits classifier (examples/train_digits.py)");
     println!("work dir: {}\n", a.dir.display());
+
+    let mut prepared = Vec::new();
     for mode in [WeightMode::Fixed, WeightMode::Private] {
-        run_mode(&a.dir, &onnx, &input, &calibration, mode)?;
-        println!();
+        prepared.push(prepare(&models, &onnx, &input, &calibration, mode)?);
     }
-    let d = a.dir.display();
-    println!("What to try next (the same steps, one command each):");
-    println!(
-        "  zkw model import {d}/digits.onnx -o {d}/m.zkm --calibration {d}/calibration.json --weights private"
-    );
-    println!("  zkw model inspect {d}/m.zkm");
-    println!("  zkw model run {d}/m.zkm --input {d}/input.json");
-    println!("  zkw model setup {d}/m.zkm -o {d}/keys");
-    println!(
-        "  zkw prove {d}/m.zkm --keys {d}/keys --input {d}/input.json -o {d}/receipt.json --job-id job-1"
-    );
-    println!("  zkw verify {d}/receipt.json --keys {d}/keys --input {d}/input.json --job-id job-1");
-    println!("Then bring your own ONNX MLP (Gemm/MatMul, Add, Relu, Flatten, Reshape).");
-    Ok(())
+
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let t = Instant::now();
+        let config = WorkerConfig::new(a.dir.join("worker-data"), &models);
+        let worker = zkw_worker::start(config).await?;
+        let url = format!("http://{}", worker.addr);
+        println!(
+            "\n[3/5] worker    → listening on {url} in {} (worker id {}…, {})",
+            dur(t.elapsed()),
+            &worker.worker_id()[..16],
+            worker.worker().backend()
+        );
+        let mut client = connect(&url, None, None).await?;
+        for p in &prepared {
+            println!();
+            run_job(&mut client, p, &input, &a.dir).await?;
+        }
+        worker.shutdown().await?;
+        let d = a.dir.display();
+        let m = &prepared[1].model_id;
+        println!("\nThe same by hand (worker in one terminal, client in another):");
+        println!("  zkw worker --data {d}/worker-data --models {d}/models");
+        println!("  zkw models");
+        println!(
+            "  zkw submit {m} --input {d}/input.json --nonce n-1 --wait -o {d}/receipt.json"
+        );
+        println!(
+            "  zkw verify {d}/receipt.json --keys {d}/models/private --input {d}/input.json --job-id JOB_ID --nonce n-1"
+        );
+        println!(
+            "Or step by step: zkw model import|inspect|setup, zkw status|watch|receipt JOB_ID; see README.md."
+        );
+        Ok(())
+    })
 }
 
-fn run_mode(
-    dir: &Path,
+/// Imports and sets up one weight mode's model into `models/<mode>`.
+fn prepare(
+    models: &Path,
     onnx: &Path,
     input: &Path,
     calibration: &Path,
     mode: WeightMode,
-) -> Result<()> {
+) -> Result<Prepared> {
     let what = match mode {
         WeightMode::Fixed => "fixed weights (weights are circuit constants)",
         WeightMode::Private => "private weights (proof of knowledge of the committed weights)",
     };
     println!("== {what}");
-
     let t = Instant::now();
     let graph = import_float_graph(onnx)?;
     let calib = read_input_file(calibration)?;
@@ -98,7 +133,7 @@ fn run_mode(
         ..Default::default()
     };
     let model = quantize(&graph, &options, Some(&calib))?;
-    let model_path = dir.join(format!("digits-{mode}.zkm"));
+    let model_path = models.with_file_name(format!("digits-{mode}.zkm"));
     let id = save_model(&model, &model_path)?;
     step(
         1,
@@ -108,12 +143,7 @@ fn run_mode(
             dur(t.elapsed())
         ),
     );
-    let client = read_client_input(input)?;
-    let salt = client
-        .salt
-        .map(InputSalt::from_bytes)
-        .unwrap_or(InputSalt::UNSALTED);
-    let x = client.values;
+    let x = read_client_input(input)?.values;
     let err = quantization_error(onnx, &graph, &model, &x)?;
     println!(
         "          model id {}…, {} parameters, int8; error vs ONNX float output {:.2}% of its range",
@@ -121,9 +151,12 @@ fn run_mode(
         count(model.parameter_count()),
         100.0 * err.relative()
     );
-
     let t = Instant::now();
-    let keys = dir.join(format!("keys-{mode}"));
+    let keys = models.join(mode.as_str());
+    if keys.exists() {
+        // A previous run's keys (another salt, another model id): replaced, not mixed.
+        std::fs::remove_dir_all(&keys).with_context(|| format!("clearing {}", keys.display()))?;
+    }
     let report = zkw_prover::setup(&model, &id, &keys, &|_| {})?;
     step(
         2,
@@ -135,72 +168,141 @@ fn run_mode(
         size(report.pk_bytes),
         size(report.vk_bytes)
     );
+    Ok(Prepared {
+        mode,
+        model_id: id.to_hex(),
+        keys,
+    })
+}
 
+/// Submits, watches, fetches and verifies one job, as a client.
+async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) -> Result<()> {
+    println!("== job on the {} model", p.mode);
+    let doc = read_client_input(input)?;
+    let salt = InputSalt::from_bytes(doc.salt.context("the demo input has a salt")?);
+    let nonce = crate::cmd::prove::fresh_job_id()?;
     let t = Instant::now();
-    let prover = LocalProver::load(model.clone(), &id, &keys)?;
-    let q = quantize_input(&model.input, &x)?;
-    let job = Job {
-        job_id: format!("demo-{mode}-1"),
-        worker_id: "demo-worker".into(),
-        client_nonce: crate::cmd::prove::fresh_job_id()?,
-    };
-    let proved = prover.prove(&q, &salt, &job)?;
-    let receipt_path = dir.join(format!("receipt-{mode}.json"));
-    std::fs::write(&receipt_path, proved.receipt.to_json())?;
-    let values = &proved.receipt.output.values;
+    let submitted = client
+        .submit_job(pb::SubmitJobRequest {
+            model_id: p.model_id.clone(),
+            input: doc.values.clone(),
+            client_nonce: nonce.clone(),
+            input_salt: salt.to_bytes().to_vec(),
+            unsalted: false,
+            idempotency_key: String::new(),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("submit: {}", e.message()))?
+        .into_inner();
+    let job_id = submitted.job_id.clone();
+    let mut events = client
+        .watch_job(pb::WatchJobRequest {
+            job_id: job_id.clone(),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("watch: {}", e.message()))?
+        .into_inner();
+    let mut seen = Vec::new();
+    let mut last = 0;
+    while let Some(ev) = events.next().await {
+        let ev = ev.map_err(|e| anyhow::anyhow!("watch: {}", e.message()))?;
+        seen.push(state_name(ev.state));
+        last = ev.state;
+        if ev.state >= pb::JobState::Succeeded as i32 {
+            break;
+        }
+    }
+    if last != pb::JobState::Succeeded as i32 {
+        bail!("the demo job {job_id} ended {}", state_name(last));
+    }
+    step(
+        4,
+        &format!(
+            "submit    → job {}… {} in {}",
+            &job_id[..12],
+            seen.join(" → "),
+            dur(t.elapsed())
+        ),
+    );
+    let json = client
+        .get_receipt(pb::GetReceiptRequest {
+            job_id: job_id.clone(),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("receipt: {}", e.message()))?
+        .into_inner()
+        .receipt_json;
+    let receipt_path = write(dir, &format!("receipt-{}.json", p.mode), json.as_bytes())?;
+    let receipt = Receipt::from_json(json.as_bytes())?;
+    let values = &receipt.output.values;
     let digit = values
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
         .map(|(i, _)| i)
         .unwrap_or(0);
+    println!(
+        "          receipt → {}: the image is classified as a {digit}",
+        receipt_path.display()
+    );
+
+    // Strict, as a client checks it: its own input and salt, its job, the worker, the nonce,
+    // against the owner's record and verifying key.
+    let t = Instant::now();
+    let keys = zkw_prover::KeyDir::new(&p.keys);
+    let record = keys.read_record()?;
+    let key: VerifierKey = keys.read_vk(&record)?;
+    let q = quantize_input(
+        &zkw_model::TensorInfo {
+            shape: record.input.shape.clone(),
+            frac_bits: record.input.frac_bits,
+            bits: record.input.bits.bits(),
+        },
+        &doc.values,
+    )?;
+    let digest = input_digest(&q, record.input.bits, &salt)?;
+    let expected = Expected::new(&record, digest, &job_id)
+        .worker(&submitted.worker_id)
+        .nonce(&nonce);
+    let verified = verify(&receipt, &key, &expected)?;
+    let signer = match &verified.signer {
+        Signer::Worker(id) => format!("signed by worker {}…", &id[..16]),
+        Signer::Unsigned => "unsigned".into(),
+    };
     step(
-        3,
+        5,
         &format!(
-            "prove     → {} in {}",
-            receipt_path.display(),
+            "verify    → OK in {}: the client's input and salt, its job, {signer}",
             dur(t.elapsed())
         ),
     );
-    println!("          the image is classified as a {digit}; 128-byte Groth16 proof");
-
-    let t = Instant::now();
-    // Strict, as a client checks it: its own input and salt, its job, the worker it chose.
-    let record = prover.record();
-    let digest = input_digest(&q, record.input.bits, &salt)?;
-    let expected = Expected::new(record, digest, &job.job_id)
-        .worker(&job.worker_id)
-        .nonce(&job.client_nonce);
-    let verified = verify(&proved.receipt, prover.verifier_key(), &expected)?;
-    step(
-        4,
-        &format!(
-            "verify    → OK in {} (the client's input and salt, job {}, worker {})",
-            dur(t.elapsed()),
-            verified.job_id,
-            verified.worker_id
-        ),
-    );
-    let mut forged = proved.receipt.clone();
+    let mut forged = receipt.clone();
     let other = (digit + 1) % forged.output.quantized.len();
     forged.output.quantized[other] += 10;
     forged.output.values[other] =
         forged.output.quantized[other] as f64 * (-(forged.output.frac_bits as f64)).exp2();
-    match verify(&forged, prover.verifier_key(), &expected) {
+    match verify(&forged, &key, &expected) {
         Err(e) => println!("          a receipt with a forged output is rejected: {e}"),
-        Ok(_) => anyhow::bail!("a forged receipt verified: this is a bug, please report it"),
+        Ok(_) => bail!("a forged receipt verified: this is a bug, please report it"),
     }
-    // The same receipt, checked by a client with another input: the proof is not about it.
+    forged.signature = None;
+    match verify(&forged, &key, &expected) {
+        Err(e) => println!("          … and with the signature stripped as well: {e}"),
+        Ok(_) => bail!("a forged receipt verified: this is a bug, please report it"),
+    }
     let mut other_input = q.clone();
     other_input[0] = if other_input[0] == 0 { 1 } else { 0 };
     let other = Expected::new(
-        record,
+        &record,
         input_digest(&other_input, record.input.bits, &salt)?,
-        &job.job_id,
+        &job_id,
     );
-    match verify(&proved.receipt, prover.verifier_key(), &other) {
-        Err(e) => println!("          checked against another input, it is rejected: {e}"),
-        Ok(_) => anyhow::bail!("a receipt verified for another input: this is a bug"),
+    match verify(&receipt, &key, &other) {
+        Err(e) => println!(
+            "          checked against another input, it is rejected: {}",
+            e.to_string().split(':').next().unwrap_or_default()
+        ),
+        Ok(_) => bail!("a receipt verified for another input: this is a bug"),
     }
     Ok(())
 }
