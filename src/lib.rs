@@ -8,6 +8,7 @@
 //! | [`circuits`] | the R1CS gadgets and the inference circuit |
 //! | [`prover`] | Groth16 setup, keys and proving |
 //! | [`verifier`] | receipts, the statement encoding, verification |
+//! | [`worker`] | the worker daemon: jobs over gRPC, persisted, proved, signed |
 #![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ pub use zkw_circuits as circuits;
 pub use zkw_model as model;
 pub use zkw_prover as prover;
 pub use zkw_verifier as verifier;
+pub use zkw_worker as worker;
 
 /// The shared folder of benchmark and conformance models: `$ZKW_SHARED`, else `../shared`
 /// beside the checkout. `None` when it does not exist.

@@ -52,14 +52,21 @@ fn prepare(models: &Path, mode: &str) -> String {
     record["model_id"].as_str().unwrap().to_string()
 }
 
-/// A running `zkw worker` child process.
+/// A running `zkw worker` child process (its log is printed if the test fails).
 struct Daemon {
     child: Child,
     url: String,
+    log: PathBuf,
 }
 
 impl Daemon {
     fn start(data: &Path, models: &Path, extra: &[&str]) -> Daemon {
+        let log = data.with_extension(format!("{}.log", std::process::id()));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_zkw"))
             .args(["worker", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
@@ -68,7 +75,7 @@ impl Daemon {
             .args(["--backend", "cpu"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log_file)
             .spawn()
             .expect("spawn zkw worker");
         let mut line = String::new();
@@ -80,7 +87,7 @@ impl Daemon {
             .find(|w| w.starts_with("http"))
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .to_string();
-        Daemon { child, url }
+        Daemon { child, url, log }
     }
 
     async fn client(&self, token: Option<&str>) -> Client {
@@ -114,6 +121,10 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!("--- worker log ({}) ---\n{log}", self.log.display());
+        }
     }
 }
 
@@ -134,7 +145,7 @@ fn request(model_id: &str, salt: u8) -> pb::SubmitJobRequest {
         model_id: model_id.into(),
         input: input().0,
         client_nonce: format!("nonce-{salt}"),
-        input_salt: vec![salt; 31],
+        input_salt: vec![salt ^ 0xa5; 31],
         unsalted: false,
         idempotency_key: String::new(),
     }
@@ -505,6 +516,22 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
         ),
         (
             pb::SubmitJobRequest {
+                input_salt: vec![0; 31],
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "an all-zero input salt is no salt",
+        ),
+        (
+            pb::SubmitJobRequest {
+                model_id: "not-a-model".into(),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "a model id is 64 lower-case hex digits",
+        ),
+        (
+            pb::SubmitJobRequest {
                 client_nonce: "a\nb".into(),
                 ..good.clone()
             },
@@ -575,6 +602,28 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
+    // Not a job id at all: refused without being echoed.
+    let e = client
+        .get_job(pb::GetJobRequest {
+            job_id: "../../etc/passwd\u{1b}[8m".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(e.message(), "a job id is 32 lower-case hex digits");
+    // An idempotency key reused for another request.
+    let mut first = request(&id, 5);
+    first.idempotency_key = "order-9".into();
+    client.submit_job(first.clone()).await.unwrap();
+    let mut other = first.clone();
+    other.client_nonce = "another".into();
+    let e = client.submit_job(other).await.unwrap_err();
+    assert_eq!(e.code(), Code::AlreadyExists);
+    assert!(
+        e.message()
+            .contains("`order-9` was used for another request"),
+        "{e}"
+    );
 
     // A job's receipt before it exists; a cancelled job.
     let queued = client.submit_job(good.clone()).await.unwrap().into_inner();
@@ -626,11 +675,21 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    let mut reflection = ServerReflectionClient::new(channel);
     let req = tonic_reflection::pb::v1::ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
+    // Behind the token like the service itself.
+    let e = ServerReflectionClient::new(channel.clone())
+        .server_reflection_info(tokio_stream::iter([req.clone()]))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    let mut reflection = ServerReflectionClient::with_interceptor(
+        channel,
+        zkw_worker::auth::BearerToken::new(Some("s3cret")).unwrap(),
+    );
     let mut answers = reflection
         .server_reflection_info(tokio_stream::iter([req]))
         .await

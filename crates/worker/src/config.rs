@@ -39,6 +39,8 @@ pub struct WorkerConfig {
     pub max_attempts: u32,
     /// Serve Prometheus metrics at this address.
     pub metrics: Option<SocketAddr>,
+    /// Ended jobs kept (with their receipts); older ones are dropped.
+    pub retain_finished: usize,
 }
 
 impl WorkerConfig {
@@ -55,6 +57,7 @@ impl WorkerConfig {
             proofs: 1,
             max_attempts: 3,
             metrics: None,
+            retain_finished: 100_000,
         }
     }
 }

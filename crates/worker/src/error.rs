@@ -15,6 +15,11 @@ pub enum WorkerError {
     /// No model with this id is served here.
     #[error("unknown model {0}: this worker serves no such model (see ListModels)")]
     UnknownModel(String),
+    /// An idempotency key already names a job submitted with another request.
+    #[error(
+        "idempotency key `{0}` was used for another request (another model, input, nonce or salt)"
+    )]
+    IdempotencyConflict(String),
     /// No job with this id.
     #[error("unknown job {0}")]
     UnknownJob(String),
@@ -69,6 +74,7 @@ impl From<WorkerError> for Status {
         let code = match &e {
             WorkerError::BadRequest(_) | WorkerError::UnknownModel(_) => Code::InvalidArgument,
             WorkerError::UnknownJob(_) => Code::NotFound,
+            WorkerError::IdempotencyConflict(_) => Code::AlreadyExists,
             WorkerError::QueueFull { .. } => Code::ResourceExhausted,
             WorkerError::NoReceipt { .. } => Code::FailedPrecondition,
             WorkerError::ShuttingDown => Code::Unavailable,
@@ -91,6 +97,10 @@ mod tests {
             (WorkerError::BadRequest("x".into()), Code::InvalidArgument),
             (WorkerError::UnknownModel("m".into()), Code::InvalidArgument),
             (WorkerError::UnknownJob("j".into()), Code::NotFound),
+            (
+                WorkerError::IdempotencyConflict("k".into()),
+                Code::AlreadyExists,
+            ),
             (WorkerError::QueueFull { max: 3 }, Code::ResourceExhausted),
             (
                 WorkerError::NoReceipt {

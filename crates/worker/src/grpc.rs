@@ -140,23 +140,43 @@ impl pb::worker_server::Worker for Service {
         let (job, mut events) = blocking(move || w.watch(&lookup)).await?;
         let (tx, rx) = mpsc::channel(16);
         let worker = self.worker.clone();
+        let mut stop = worker.stop_signal();
         tokio::spawn(async move {
             let mut last = JobEvent::of(&job);
             if tx.send(Ok(event_to_pb(&last))).await.is_err() || last.state.is_terminal() {
                 return;
             }
             loop {
-                let event = match events.recv().await {
+                let received = tokio::select! {
+                    r = events.recv() => Some(r),
+                    // The client left: nothing more to send.
+                    _ = tx.closed() => return,
+                    // The worker stops: end the stream so the server can drain.
+                    _ = stop.wait_for(|s| *s) => None,
+                };
+                let Some(received) = received else {
+                    let _ = tx
+                        .send(Err(Status::unavailable(
+                            "the worker is stopping; the job resumes when it restarts",
+                        )))
+                        .await;
+                    return;
+                };
+                let event = match received {
                     Ok(e) if e.job_id == id => e,
                     Ok(_) => continue,
                     // Fell behind: the store has the truth.
-                    Err(RecvError::Lagged(_)) => match worker.job(&id) {
-                        Ok(j) => JobEvent::of(&j),
-                        Err(e) => {
-                            let _ = tx.send(Err(e.into())).await;
-                            return;
+                    Err(RecvError::Lagged(_)) => {
+                        let w = worker.clone();
+                        let lookup = id.clone();
+                        match blocking(move || w.job(&lookup)).await {
+                            Ok(j) => JobEvent::of(&j),
+                            Err(e) => {
+                                let _ = tx.send(Err(e)).await;
+                                return;
+                            }
                         }
-                    },
+                    }
                     Err(RecvError::Closed) => {
                         let _ = tx
                             .send(Err(Status::unavailable("the worker stopped")))
@@ -164,7 +184,8 @@ impl pb::worker_server::Worker for Service {
                         return;
                     }
                 };
-                if event == last {
+                // Older than what was sent (buffered before a store read): skip.
+                if event == last || event.at_unix_ms < last.at_unix_ms {
                     continue;
                 }
                 last = event;

@@ -17,6 +17,21 @@ pub fn load_or_create(data: &Path) -> Result<(WorkerKey, bool), WorkerError> {
     let path = data.join(KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path)
+                    .map_err(|e| WorkerError::io(&path, e))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "the worker key is readable by others (mode {:o}): chmod 600 it",
+                        mode & 0o777
+                    );
+                }
+            }
             let seed: [u8; 32] = hex::decode(text.trim())
                 .ok()
                 .and_then(|b| b.try_into().ok())
@@ -39,8 +54,12 @@ pub fn load_or_create(data: &Path) -> Result<(WorkerKey, bool), WorkerError> {
     }
 }
 
-/// Writes a file only its owner can read, without replacing an existing one.
+/// Writes a file only its owner can read, whole or not at all: a temporary file, synced, then
+/// linked under its name (never replacing one) and the directory synced — so a crash leaves
+/// either no key (made again on the next start, before any job is accepted) or the whole key.
 fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), WorkerError> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -48,10 +67,19 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), WorkerError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options.open(path).map_err(|e| WorkerError::io(path, e))?;
+    let mut f = options.open(&tmp).map_err(|e| WorkerError::io(&tmp, e))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
-        .map_err(|e| WorkerError::io(path, e))
+        .map_err(|e| WorkerError::io(&tmp, e))?;
+    drop(f);
+    std::fs::hard_link(&tmp, path).map_err(|e| WorkerError::io(path, e))?;
+    let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| WorkerError::io(dir, e))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ pub struct Transition {
     pub detail: String,
 }
 
-/// A job as persisted.
+/// A job as persisted (its input is stored apart: see [`crate::store`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRecord {
     /// The job's id (random, 128 bits, hex).
@@ -93,8 +93,6 @@ pub struct JobRecord {
     pub model_id: String,
     /// Submission order (recovery resumes jobs in it).
     pub seq: u64,
-    /// The quantized input.
-    pub input: Vec<i64>,
     /// The input salt, hex (31 bytes).
     pub input_salt: String,
     /// The input digest the receipt will carry (hex field element).

@@ -45,6 +45,8 @@ pub struct LoadReport {
 pub struct ModelStore {
     dir: PathBuf,
     models: RwLock<BTreeMap<String, Arc<ServedModel>>>,
+    /// One reload at a time: two would load the same (large) keys twice.
+    reloading: std::sync::Mutex<()>,
 }
 
 impl ModelStore {
@@ -53,11 +55,13 @@ impl ModelStore {
         ModelStore {
             dir: dir.into(),
             models: RwLock::default(),
+            reloading: std::sync::Mutex::new(()),
         }
     }
 
     /// Loads every key directory not loaded yet.
     pub fn reload(&self) -> Result<LoadReport, WorkerError> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let dirs = key_dirs(&self.dir)?;
         let loaded: Vec<PathBuf> = self.list().iter().map(|m| m.dir.clone()).collect();
         let todo: Vec<PathBuf> = dirs.into_iter().filter(|d| !loaded.contains(d)).collect();

@@ -2,25 +2,32 @@
 //!
 //! One task takes jobs from the queue and runs the model (on the blocking pool: the executor is
 //! synchronous); `proofs` tasks prove the traces it hands over through a channel of `proofs`
-//! places — so the inference of the next job overlaps the proof of the current one, and at
-//! most `2 · proofs` traces wait in memory. Proving runs on tokio's blocking pool (arkworks
-//! spreads each proof over rayon's), never on the async runtime's threads.
+//! places. The executor task takes a job only when the channel has room for its trace, so the
+//! inference of the next job overlaps the proof of the current one and at most `2 · proofs`
+//! traces are in memory. Proving runs on tokio's blocking pool (arkworks spreads each proof
+//! over rayon's), never on the async runtime's threads — and so does every store transaction.
 //!
-//! Every state change is persisted before the next step. A job whose attempt fails
-//! transiently (a panic, an I/O or self-check failure) goes back in the queue until it has been
-//! started `max_attempts` times; one whose input the model refuses fails at once. After a
-//! crash, the jobs left queued, running or proving resume from the queue
-//! ([`recover`]); a job started `max_attempts` times without finishing — say, one that kills
-//! the worker — fails instead of looping.
+//! Every state change is persisted before the next step. A job is marked `Proving`, and
+//! charged an attempt, when a prover takes it — not while its trace waits — so a crash charges
+//! only the jobs that were being proved. A transient failure (an I/O error, a panic) sends the
+//! job back to the queue until it has used `max_attempts`; an error that would repeat (the
+//! model refuses the input, a broken key, a receipt that does not verify) fails it at once.
+//! After a crash, the jobs left queued, running or proving resume from the queue
+//! ([`recover`]); one that was being proved each time the worker died fails after
+//! `max_attempts` instead of looping. A store error is fatal: the worker stops (and a
+//! supervisor restarts it, which runs the recovery) rather than run on with jobs it can no
+//! longer record.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, error, info, info_span, warn};
 use zkw_model::Trace;
 use zkw_prover::ProverError;
+use zkw_verifier::field::fr_from_hex;
+use zkw_verifier::{Expected, verify};
 
 use crate::error::WorkerError;
 use crate::job::{JobRecord, JobState};
@@ -47,9 +54,15 @@ impl Pipeline {
         let proofs = worker.config.proofs.max(1);
         let (tx, rx) = mpsc::channel::<ToProve>(proofs);
         let rx = Arc::new(Mutex::new(rx));
-        let mut tasks = vec![tokio::spawn(infer_loop(worker.clone(), tx))];
+        let mut tasks = vec![tokio::spawn(supervised(
+            worker.clone(),
+            infer_loop(worker.clone(), tx),
+        ))];
         for _ in 0..proofs {
-            tasks.push(tokio::spawn(prove_loop(worker.clone(), rx.clone())));
+            tasks.push(tokio::spawn(supervised(
+                worker.clone(),
+                prove_loop(worker.clone(), rx.clone()),
+            )));
         }
         Pipeline { tasks }
     }
@@ -63,11 +76,62 @@ impl Pipeline {
     }
 }
 
-/// Puts every job a previous run left unfinished back in the queue, in submission order.
+/// Runs a pipeline task; one that ends (or panics) while the worker is not stopping leaves
+/// no one to run the jobs: that is fatal.
+async fn supervised(worker: Arc<Worker>, task: impl Future<Output = ()> + Send + 'static) {
+    let handle = tokio::spawn(task);
+    let outcome = handle.await;
+    if !worker.is_stopping() {
+        let why = match outcome {
+            Ok(()) => "a pipeline task stopped".to_string(),
+            Err(e) => format!("a pipeline task failed: {e}"),
+        };
+        worker.fail_fatally(why);
+    }
+}
+
+/// Runs store work on the blocking pool; a store error is fatal to the worker.
+async fn blocking<T: Send + 'static>(
+    worker: &Arc<Worker>,
+    f: impl FnOnce(&Worker) -> Result<T, WorkerError> + Send + 'static,
+) -> Option<T> {
+    let w = worker.clone();
+    let result = tokio::task::spawn_blocking(move || f(&w)).await;
+    match result {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            worker.fail_fatally(format!("job store: {e}"));
+            None
+        }
+        Err(e) => {
+            worker.fail_fatally(format!("a store task failed: {e}"));
+            None
+        }
+    }
+}
+
+/// Puts every job a previous run left unfinished back in the queue, in submission order. A job
+/// accepted under another worker identity (the key file was replaced) cannot be signed for
+/// the id its proof binds, and fails.
 pub fn recover(worker: &Worker) -> Result<usize, WorkerError> {
     let jobs = worker.store.unfinished()?;
-    let n = jobs.len();
+    let me = worker.worker_id();
+    let mut resumed = 0;
     for job in jobs {
+        if job.worker_id != me {
+            let reason = format!(
+                "accepted by worker {} and this worker is {me} (its key changed): it cannot \
+                 sign this job's receipt",
+                job.worker_id
+            );
+            warn!(job_id = %job.job_id, "{reason}");
+            worker.store.update(&job.job_id, |j| {
+                j.error = Some(reason.clone());
+                j.transition(JobState::Failed, reason);
+                true
+            })?;
+            continue;
+        }
         let job = if job.state == JobState::Queued {
             job
         } else {
@@ -82,54 +146,69 @@ pub fn recover(worker: &Worker) -> Result<usize, WorkerError> {
         };
         info!(job_id = %job.job_id, attempts = job.attempts, "resuming job");
         worker.queue.push_recovered(job.job_id);
+        resumed += 1;
     }
     metrics::queue_depth(worker.queue.len());
-    Ok(n)
+    Ok(resumed)
 }
 
-/// Whether a proving error may go away on another attempt.
+/// Whether a proving error may go away on another attempt: only I/O. The others would repeat
+/// (the model refuses the input, a key file is broken, the trace does not satisfy the circuit).
 fn transient(e: &ProverError) -> bool {
-    !matches!(e, ProverError::Model(_) | ProverError::Circuit(_))
+    matches!(e, ProverError::Io { .. })
 }
 
 /// Applies a change to a job that has not ended, persists it and tells the watchers;
-/// `None` when the job had ended (nothing changes then) or could not be stored.
-fn change(worker: &Worker, job_id: &str, f: impl FnOnce(&mut JobRecord)) -> Option<JobRecord> {
+/// `Ok(None)` when the job had ended (nothing changes then).
+fn change(
+    worker: &Worker,
+    job_id: &str,
+    f: impl FnOnce(&mut JobRecord),
+) -> Result<Option<JobRecord>, WorkerError> {
     let mut changed = false;
-    let result = worker.store.update(job_id, |j| {
+    let job = worker.store.update(job_id, |j| {
         if j.state.is_terminal() {
             return false;
         }
         f(j);
         changed = true;
         true
-    });
-    match result {
-        Ok(job) if changed => {
-            worker.emit(&job);
-            Some(job)
-        }
-        Ok(_) => None,
-        Err(e) => {
-            warn!(%job_id, "could not record a state change: {e}");
-            None
-        }
+    })?;
+    if changed {
+        worker.emit(&job);
+        Ok(Some(job))
+    } else {
+        Ok(None)
     }
 }
 
-/// Ends a job for good.
-fn fail(worker: &Worker, job_id: &str, reason: String) {
+/// Ends a job for good (cancelled instead, if a client asked).
+fn fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), WorkerError> {
     warn!(%job_id, "job failed: {reason}");
     change(worker, job_id, |j| {
         j.error = Some(reason.clone());
-        j.transition(JobState::Failed, reason);
-    });
+        if j.cancel_requested {
+            j.transition(JobState::Cancelled, "cancelled by the client");
+        } else {
+            j.transition(JobState::Failed, reason);
+        }
+    })?;
+    Ok(())
 }
 
 /// Requeues a job after a transient failure, or fails it when it has used its attempts.
-fn retry_or_fail(worker: &Worker, job_id: &str, reason: String) {
+/// `charge`: the failed attempt was not counted yet (the executor's).
+fn retry_or_fail(
+    worker: &Worker,
+    job_id: &str,
+    reason: String,
+    charge: bool,
+) -> Result<(), WorkerError> {
     let max = worker.config.max_attempts;
     let job = change(worker, job_id, |j| {
+        if charge {
+            j.attempts += 1;
+        }
         j.error = Some(reason.clone());
         if j.cancel_requested {
             j.transition(JobState::Cancelled, "cancelled by the client");
@@ -141,25 +220,21 @@ fn retry_or_fail(worker: &Worker, job_id: &str, reason: String) {
         } else {
             j.transition(JobState::Queued, format!("retrying after: {reason}"));
         }
-    });
+    })?;
     if let Some(job) = job {
         warn!(%job_id, attempts = job.attempts, state = %job.state, "attempt failed: {reason}");
         if job.state == JobState::Queued {
             worker.queue.push_retry(job.job_id);
         }
     }
+    Ok(())
 }
 
-/// Marks a job running (one more attempt), or skips it: ended, cancelled, or out of
-/// attempts (it was started that many times and never finished: the worker died under it).
-fn start(worker: &Worker, job_id: &str) -> Result<(JobRecord, bool), WorkerError> {
+/// Marks a job running and returns it with its input; `None` when it went elsewhere: ended,
+/// cancelled, or out of attempts (it was being proved that many times when the worker died).
+fn start(worker: &Worker, job_id: &str) -> Result<Option<(JobRecord, Vec<i64>)>, WorkerError> {
     let max = worker.config.max_attempts;
-    let mut changed = false;
-    let job = worker.store.update(job_id, |j| {
-        if j.state.is_terminal() {
-            return false;
-        }
-        changed = true;
+    let job = change(worker, job_id, |j| {
         if j.cancel_requested {
             j.transition(JobState::Cancelled, "cancelled by the client");
         } else if j.attempts >= max {
@@ -170,74 +245,88 @@ fn start(worker: &Worker, job_id: &str) -> Result<(JobRecord, bool), WorkerError
             j.error = Some(reason.clone());
             j.transition(JobState::Failed, reason);
         } else {
-            j.attempts += 1;
             j.transition(JobState::Running, "");
         }
-        true
     })?;
-    Ok((job, changed))
+    let Some(job) = job.filter(|j| j.state == JobState::Running) else {
+        return Ok(None);
+    };
+    match worker.store.input(job_id)? {
+        Some(input) => Ok(Some((job, input))),
+        None => {
+            fail(
+                worker,
+                job_id,
+                "the job's input is missing from the store".into(),
+            )?;
+            Ok(None)
+        }
+    }
 }
 
 async fn infer_loop(worker: Arc<Worker>, tx: mpsc::Sender<ToProve>) {
-    while let Some(job_id) = worker.queue.pop().await {
+    loop {
+        // Room for the trace first: a job is taken only when a prover will take it next.
+        let Ok(permit) = tx.reserve().await else {
+            break;
+        };
+        let Some(job_id) = worker.queue.pop().await else {
+            break;
+        };
         metrics::queue_depth(worker.queue.len());
         let span = info_span!("job", %job_id);
-        let next = infer(&worker, &job_id).instrument(span.clone()).await;
-        if let Some(item) = next
-            && tx.send(item).await.is_err()
-        {
-            break;
+        match infer(&worker, &job_id).instrument(span).await {
+            Ok(Some(item)) => permit.send(item),
+            Ok(None) => {}
+            Err(()) => break,
         }
     }
 }
 
-/// Runs one job's model; the trace to prove, or `None` when the job went elsewhere.
-async fn infer(worker: &Arc<Worker>, job_id: &str) -> Option<ToProve> {
-    let job = match start(worker, job_id) {
-        Ok((job, true)) => job,
-        // Ended while it waited (cancelled): nothing to do.
-        Ok((_, false)) => return None,
-        Err(e) => {
-            warn!("cannot start the job: {e}");
-            return None;
-        }
+/// Runs one job's model; the trace to prove, `Ok(None)` when the job went elsewhere, `Err`
+/// when the worker must stop.
+async fn infer(worker: &Arc<Worker>, job_id: &str) -> Result<Option<ToProve>, ()> {
+    let id = job_id.to_string();
+    let Some(started) = blocking(worker, move |w| start(w, &id)).await else {
+        return Err(());
     };
-    worker.emit(&job);
-    if job.state != JobState::Running {
-        return None;
-    }
+    let Some((job, input)) = started else {
+        return Ok(None);
+    };
     let Some(model) = worker.models.get(&job.model_id) else {
-        fail(
-            worker,
-            job_id,
+        let (id, reason) = (
+            job_id.to_string(),
             format!("model {} is no longer served", job.model_id),
         );
-        return None;
+        return blocking(worker, move |w| fail(w, &id, reason))
+            .await
+            .map(|_| None)
+            .ok_or(());
     };
     let t = Instant::now();
-    let (executor, m, input) = (worker.executor.clone(), model.clone(), job.input.clone());
+    let (executor, m) = (worker.executor.clone(), model.clone());
     let ran = tokio::task::spawn_blocking(move || executor.run(m.prover.model(), &input)).await;
     metrics::inference(t.elapsed());
+    let id = job_id.to_string();
     let trace = match ran {
         Ok(Ok(trace)) => trace,
         Ok(Err(e)) => {
-            fail(worker, job_id, format!("the model refused the input: {e}"));
-            return None;
+            let reason = format!("the model refused the input: {e}");
+            return blocking(worker, move |w| fail(w, &id, reason))
+                .await
+                .map(|_| None)
+                .ok_or(());
         }
         Err(e) => {
-            retry_or_fail(worker, job_id, format!("the executor panicked: {e}"));
-            return None;
+            let reason = format!("the executor panicked: {e}");
+            return blocking(worker, move |w| retry_or_fail(w, &id, reason, true))
+                .await
+                .map(|_| None)
+                .ok_or(());
         }
     };
     info!(ms = t.elapsed().as_millis() as u64, executor = %worker.executor.name(), "inference done");
-    let job = change(worker, job_id, |j| {
-        if j.cancel_requested {
-            j.transition(JobState::Cancelled, "cancelled by the client");
-        } else {
-            j.transition(JobState::Proving, "");
-        }
-    })?;
-    (job.state == JobState::Proving).then_some(ToProve { job, model, trace })
+    Ok(Some(ToProve { job, model, trace }))
 }
 
 async fn prove_loop(worker: Arc<Worker>, rx: Arc<Mutex<mpsc::Receiver<ToProve>>>) {
@@ -245,54 +334,96 @@ async fn prove_loop(worker: Arc<Worker>, rx: Arc<Mutex<mpsc::Receiver<ToProve>>>
         let next = rx.lock().await.recv().await;
         let Some(item) = next else { break };
         let span = info_span!("job", job_id = %item.job.job_id);
-        prove(&worker, item).instrument(span).await;
+        if prove(&worker, item).instrument(span).await.is_err() {
+            break;
+        }
     }
 }
 
-async fn prove(worker: &Arc<Worker>, item: ToProve) {
-    let ToProve { job, model, trace } = item;
-    let job_id = job.job_id.clone();
+/// Proves one job, signs and stores its receipt. `Err` when the worker must stop.
+async fn prove(worker: &Arc<Worker>, item: ToProve) -> Result<(), ()> {
+    let ToProve { model, trace, .. } = item;
+    let job_id = item.job.job_id.clone();
+    // Taken by a prover: now it is proving, and this is an attempt.
+    let id = job_id.clone();
+    let taken = blocking(worker, move |w| {
+        change(w, &id, |j| {
+            if j.cancel_requested {
+                j.transition(JobState::Cancelled, "cancelled by the client");
+            } else {
+                j.attempts += 1;
+                j.transition(JobState::Proving, "");
+            }
+        })
+    })
+    .await
+    .ok_or(())?;
+    let Some(job) = taken.filter(|j| j.state == JobState::Proving) else {
+        return Ok(());
+    };
     let t = Instant::now();
-    let (salt, binding) = (job.salt(), job.job());
+    let (salt, binding, m) = (job.salt(), job.job(), model.clone());
     let proved =
-        tokio::task::spawn_blocking(move || model.prover.prove_trace(trace, &salt, &binding)).await;
+        tokio::task::spawn_blocking(move || m.prover.prove_trace(trace, &salt, &binding)).await;
     metrics::prove(t.elapsed());
+    let id = job_id.clone();
     let mut receipt = match proved {
         Ok(Ok(p)) => p.receipt,
         Ok(Err(e)) if transient(&e) => {
-            retry_or_fail(worker, &job_id, e.to_string());
-            return;
+            let reason = e.to_string();
+            return blocking(worker, move |w| retry_or_fail(w, &id, reason, false))
+                .await
+                .ok_or(());
         }
         Ok(Err(e)) => {
-            fail(worker, &job_id, e.to_string());
-            return;
+            let reason = e.to_string();
+            return blocking(worker, move |w| fail(w, &id, reason))
+                .await
+                .ok_or(());
         }
         Err(e) => {
-            retry_or_fail(worker, &job_id, format!("the prover panicked: {e}"));
-            return;
+            let reason = format!("the prover panicked: {e}");
+            return blocking(worker, move |w| retry_or_fail(w, &id, reason, false))
+                .await
+                .ok_or(());
         }
     };
-    if receipt.input_digest != job.input_digest {
-        // The prover digested another input than the one accepted: never hand that out.
-        fail(
-            worker,
-            &job_id,
-            "internal error: the proof's input digest is not the job's".into(),
-        );
-        return;
+    // The worker signs what it answers for: check that the prover's receipt is this job's
+    // claim — its digest, job, worker and nonce — and that its proof verifies.
+    let record = model.prover.record();
+    let checked = fr_from_hex(&job.input_digest)
+        .map_err(|e| format!("the job's input digest: {e}"))
+        .and_then(|digest| {
+            let own = worker.worker_id();
+            let expected = Expected::new(record, digest, &job.job_id)
+                .worker(&own)
+                .nonce(&job.client_nonce);
+            verify(&receipt, model.prover.verifier_key(), &expected)
+                .map(|_| ())
+                .map_err(|e| format!("the prover's receipt does not verify for this job: {e}"))
+        });
+    if let Err(reason) = checked {
+        error!("{reason}");
+        return blocking(worker, move |w| fail(w, &id, reason))
+            .await
+            .ok_or(());
     }
     worker.key.sign(&mut receipt);
-    match worker.store.finish(&job_id, &receipt.to_json()) {
-        Ok(Finish::Succeeded(job)) => {
+    let json = receipt.to_json();
+    let finished = blocking(worker, move |w| w.store.finish(&id, &json))
+        .await
+        .ok_or(())?;
+    match finished {
+        Finish::Succeeded(job) => {
             info!(ms = t.elapsed().as_millis() as u64, "proved");
             worker.emit(&job);
         }
-        Ok(Finish::Cancelled(job)) => worker.emit(&job),
-        Ok(Finish::AlreadyEnded(job)) => {
+        Finish::Cancelled(job) => worker.emit(&job),
+        Finish::AlreadyEnded(job) => {
             warn!(state = %job.state, "the job had already ended; this proof is dropped");
         }
-        Err(e) => retry_or_fail(worker, &job_id, format!("storing the receipt: {e}")),
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -420,13 +551,15 @@ mod tests {
             .unwrap();
         let worker = Arc::new(Worker {
             config: WorkerConfig::new(dir.path().join("data"), dir.path()),
-            store: JobStore::open(&dir.path().join("jobs.redb")).unwrap(),
+            store: JobStore::open(&dir.path().join("jobs.redb"), 100).unwrap(),
             queue: JobQueue::new(8),
             models,
             executor: Arc::new(Reference),
             key: WorkerKey::from_seed(&[1; 32]),
             events: broadcast::channel(64).0,
             stopping: AtomicBool::new(false),
+            stop: tokio::sync::watch::channel(false).0,
+            fatal: std::sync::Mutex::new(None),
         });
         Setup {
             _dir: dir,
@@ -559,7 +692,7 @@ mod tests {
         let j = s.worker.cancel(&queued).unwrap();
         assert_eq!(j.state, JobState::Cancelled);
         assert_eq!(j.history.last().unwrap().detail, "cancelled by the client");
-        let ids: Vec<String> = (0..3).map(|_| submit(&s)).collect();
+        let ids: Vec<String> = (0..4).map(|_| submit(&s)).collect();
         // As a crash would leave them: one running, one proving (out of attempts), one queued.
         while !s.worker.queue.is_empty() {
             s.worker.queue.pop().await;
@@ -580,12 +713,23 @@ mod tests {
                 true
             })
             .unwrap();
+        // One accepted under another identity (the key file was replaced since).
+        s.worker
+            .store
+            .update(&ids[3], |j| {
+                j.worker_id = "ab".repeat(32);
+                true
+            })
+            .unwrap();
         assert_eq!(
             recover(&s.worker).unwrap(),
             3,
-            "the cancelled job is not resumed"
+            "neither the cancelled job nor the other worker's is resumed"
         );
-        let resumed: Vec<JobRecord> = ids.iter().map(|i| s.worker.job(i).unwrap()).collect();
+        let other = s.worker.job(&ids[3]).unwrap();
+        assert_eq!(other.state, JobState::Failed);
+        assert!(other.error.unwrap().contains("its key changed"));
+        let resumed: Vec<JobRecord> = ids[..3].iter().map(|i| s.worker.job(i).unwrap()).collect();
         assert!(resumed.iter().all(|j| j.state == JobState::Queued));
         assert!(
             resumed[0]
@@ -610,5 +754,33 @@ mod tests {
         assert!(a.seq < b.seq && b.seq < c.seq);
         s.worker.queue.close();
         p.join().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_fatal_error_stops_the_worker_instead_of_running_on() {
+        let s = setup(0, io_error, None);
+        let p = Pipeline::start(s.worker.clone());
+        let id = submit(&s);
+        assert_eq!(ended(&s.worker, &id).await.state, JobState::Succeeded);
+        let mut stop = s.worker.stop_signal();
+        s.worker.fail_fatally("job store: the disk is gone".into());
+        assert!(*stop.wait_for(|s| *s).await.unwrap());
+        assert!(s.worker.is_stopping());
+        assert_eq!(
+            s.worker.failure().as_deref(),
+            Some("job store: the disk is gone")
+        );
+        assert!(matches!(
+            s.worker.submit(Submit {
+                model_id: s.model_id.clone(),
+                input: vec![1.0, 2.0],
+                ..Submit::default()
+            }),
+            Err(WorkerError::ShuttingDown)
+        ));
+        // The pipeline ends (its queue is closed) without being told anything else.
+        tokio::time::timeout(Duration::from_secs(10), p.join())
+            .await
+            .unwrap();
     }
 }

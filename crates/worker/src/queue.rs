@@ -93,6 +93,14 @@ impl JobQueue {
         }
     }
 
+    /// Takes a waiting job out of the line (a cancelled one); whether it was there.
+    pub fn remove(&self, job_id: &str) -> bool {
+        let mut inner = self.lock();
+        let before = inner.items.len();
+        inner.items.retain(|id| id != job_id);
+        before != inner.items.len()
+    }
+
     /// Stops handing out jobs (those waiting stay stored and resume after a restart).
     pub fn close(&self) {
         self.lock().closed = true;
@@ -147,9 +155,16 @@ mod tests {
         assert!(q.try_reserve().is_none());
         q.push_recovered("r".into());
         assert_eq!(q.len(), 3);
+        assert!(q.remove("b"));
+        assert!(!q.remove("b"));
+        assert!(q.try_reserve().is_none(), "a and r still fill it");
+        assert!(q.remove("r"));
+        assert!(q.try_reserve().is_some(), "removed jobs free their places");
+        q.push_recovered("r".into());
+        q.push_recovered("b".into());
         assert_eq!(q.pop().await.as_deref(), Some("a"));
-        assert_eq!(q.pop().await.as_deref(), Some("b"));
         assert_eq!(q.pop().await.as_deref(), Some("r"));
+        assert_eq!(q.pop().await.as_deref(), Some("b"));
         assert!(q.is_empty());
         // A waiting pop wakes for the next job, and for closing.
         let q2 = q.clone();

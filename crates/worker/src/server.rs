@@ -3,14 +3,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
 
 use crate::auth::RequireToken;
@@ -31,11 +33,15 @@ use crate::worker::Worker;
 /// larger one is refused by gRPC itself with OUT_OF_RANGE before the worker reads it.
 pub const MAX_MESSAGE_BYTES: usize = 32 << 20;
 
+/// How long a stopping worker waits for open streams and calls before closing them.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
 /// A started worker.
 pub struct RunningWorker {
     /// Where it listens.
     pub addr: SocketAddr,
     worker: Arc<Worker>,
+    health: HealthReporter,
     stop_server: Option<oneshot::Sender<()>>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     pipeline: Pipeline,
@@ -60,19 +66,47 @@ impl RunningWorker {
             .map_err(|e| WorkerError::Internal(e.to_string()))?
     }
 
-    /// Stops: refuses new jobs, stops the server, lets the proofs under way finish and be
+    /// Waits until the worker must stop on its own (its store failed, a pipeline task died);
+    /// the reason. Never returns for a healthy worker.
+    pub async fn failed(&self) -> String {
+        let mut stop = self.worker.stop_signal();
+        loop {
+            let _ = stop.wait_for(|s| *s).await;
+            if let Some(why) = self.worker.failure() {
+                return why;
+            }
+            // Stopping on request, not failing: wait forever.
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Stops: reports NOT_SERVING, refuses new jobs, ends watch streams, stops the server
+    /// (waiting up to [`DRAIN_GRACE`] for open calls), lets the proofs under way finish and be
     /// stored; jobs still queued stay stored and resume on the next start.
     pub async fn shutdown(mut self) -> Result<(), WorkerError> {
-        self.worker.stopping.store(true, Ordering::Relaxed);
+        self.health
+            .set_not_serving::<proto::worker_server::WorkerServer<Service>>()
+            .await;
+        self.worker.begin_stop();
         if let Some(stop) = self.stop_server.take() {
             let _ = stop.send(());
         }
-        self.worker.queue.close();
         self.pipeline.join().await;
-        match self.server.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(WorkerError::Internal(format!("gRPC server: {e}"))),
-            Err(e) => Err(WorkerError::Internal(format!("gRPC server task: {e}"))),
+        let mut server = self.server;
+        match tokio::time::timeout(DRAIN_GRACE, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(WorkerError::Internal(format!("gRPC server: {e}"))),
+            Ok(Err(e)) => return Err(WorkerError::Internal(format!("gRPC server task: {e}"))),
+            Err(_) => {
+                warn!("calls still open after {DRAIN_GRACE:?}: closing them");
+                server.abort();
+            }
+        }
+        match self.worker.failure() {
+            Some(why) => Err(WorkerError::Internal(format!(
+                "the worker had to stop: {why}"
+            ))),
+            None => Ok(()),
         }
     }
 }
@@ -86,6 +120,16 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         info!(addr = %m, "metrics at /metrics");
     }
     std::fs::create_dir_all(&config.data).map_err(|e| WorkerError::io(&config.data, e))?;
+    #[cfg(unix)]
+    {
+        // The job store and the worker's key: the operator's alone.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| WorkerError::io(&config.data, e))?;
+    }
+    if config.token.as_deref() == Some("") {
+        return Err(WorkerError::Config("--token is empty".into()));
+    }
     let (key, created) = identity::load_or_create(&config.data)?;
     if created {
         info!(worker_id = %key.worker_id(), "made a new worker identity");
@@ -95,8 +139,7 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         warn!("{n}");
     }
     metrics::backend(&executor.name());
-    let store = JobStore::open(&config.data.join("jobs.redb"))?;
-    metrics::jobs_at_start(&store.counts()?);
+    let store = JobStore::open(&config.data.join("jobs.redb"), config.retain_finished)?;
     let (events, _) = broadcast::channel(1024);
     let worker = Arc::new(Worker {
         store,
@@ -106,6 +149,8 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         key,
         events,
         stopping: AtomicBool::new(false),
+        stop: tokio::sync::watch::channel(false).0,
+        fatal: std::sync::Mutex::new(None),
         config: config.clone(),
     });
     {
@@ -118,34 +163,49 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         }
     }
     let resumed = recover(&worker)?;
+    metrics::jobs_at_start(&worker.store.counts()?);
     let pipeline = Pipeline::start(worker.clone());
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<proto::worker_server::WorkerServer<Service>>()
         .await;
+    // Reflection reveals the service's shape, not its data; behind the token all the same.
+    let token = RequireToken::new(config.token.as_deref());
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| WorkerError::Internal(format!("reflection: {e}")))?;
+    let reflection = InterceptedService::new(reflection, token.clone());
     let reflection_alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .map_err(|e| WorkerError::Internal(format!("reflection: {e}")))?;
-    let service = tonic::service::interceptor::InterceptedService::new(
+    let reflection_alpha = InterceptedService::new(reflection_alpha, token.clone());
+    let service = InterceptedService::new(
         proto::worker_server::WorkerServer::new(Service::new(worker.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES),
-        RequireToken::new(config.token.as_deref()),
+        token,
     );
 
-    let mut builder = Server::builder();
+    // Idle or silent connections do not hold the worker's file descriptors for ever.
+    let mut builder = Server::builder()
+        .tcp_keepalive(Some(Duration::from_secs(60)))
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .max_concurrent_streams(Some(256))
+        .concurrency_limit_per_connection(64);
     if let Some(tls) = &config.tls {
         let cert = std::fs::read(&tls.cert).map_err(|e| WorkerError::io(&tls.cert, e))?;
         let key = std::fs::read(&tls.key).map_err(|e| WorkerError::io(&tls.key, e))?;
         builder = builder
-            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
+            .tls_config(
+                ServerTlsConfig::new()
+                    .identity(Identity::from_pem(cert, key))
+                    .timeout(Duration::from_secs(10)),
+            )
             .map_err(|e| WorkerError::Config(format!("TLS: {e}")))?;
     }
     let listener = TcpListener::bind(config.listen)
@@ -180,6 +240,7 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     Ok(RunningWorker {
         addr,
         worker,
+        health,
         stop_server: Some(stop_tx),
         server,
         pipeline,

@@ -18,7 +18,7 @@ use crate::job::{JobRecord, JobState, new_job_id, now_ms};
 use crate::metrics;
 use crate::models::{LoadReport, ModelStore, ServedModel};
 use crate::queue::JobQueue;
-use crate::store::JobStore;
+use crate::store::{JobStore, Submitted as StoreSubmitted};
 
 /// The longest idempotency key, in bytes.
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
@@ -85,6 +85,10 @@ pub struct Worker {
     pub(crate) key: WorkerKey,
     pub(crate) events: broadcast::Sender<JobEvent>,
     pub(crate) stopping: AtomicBool,
+    /// Set when the worker stops; watch streams end on it.
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
+    /// Why the worker had to stop, if it did not choose to.
+    pub(crate) fatal: std::sync::Mutex<Option<String>>,
 }
 
 fn printable(what: &str, s: &str, max: usize) -> Result<(), WorkerError> {
@@ -100,6 +104,29 @@ fn printable(what: &str, s: &str, max: usize) -> Result<(), WorkerError> {
         )));
     }
     Ok(())
+}
+
+/// A job id is 32 lower-case hex digits (what the worker hands out); anything else is refused
+/// without being echoed.
+fn check_job_id(id: &str) -> Result<(), WorkerError> {
+    if id.len() == 32 && zkw_verifier::record::is_lower_hex(id) {
+        Ok(())
+    } else {
+        Err(WorkerError::BadRequest(
+            "a job id is 32 lower-case hex digits".into(),
+        ))
+    }
+}
+
+/// A model id is 64 lower-case hex digits (blake3 of the model file).
+fn check_model_id(id: &str) -> Result<(), WorkerError> {
+    if zkw_verifier::record::is_digest_hex(id) {
+        Ok(())
+    } else {
+        Err(WorkerError::BadRequest(
+            "a model id is 64 lower-case hex digits (see ListModels)".into(),
+        ))
+    }
 }
 
 /// Checks a float input against the model's input format and quantizes it; the errors name
@@ -149,6 +176,40 @@ impl Worker {
         &self.config
     }
 
+    /// Whether the worker is stopping (draining, or after a fatal error).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// Begins stopping: no new jobs, no new work, watch streams end.
+    pub(crate) fn begin_stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        self.queue.close();
+        let _ = self.stop.send(true);
+    }
+
+    /// Stops the worker because it cannot go on (its store failed, a pipeline task died):
+    /// better a restart, which recovers every job, than a worker that accepts jobs it cannot
+    /// run.
+    pub(crate) fn fail_fatally(&self, why: String) {
+        tracing::error!("the worker must stop: {why}");
+        self.fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(why);
+        self.begin_stop();
+    }
+
+    /// Why the worker had to stop, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Changes to `true` when the worker stops.
+    pub fn stop_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
     pub(crate) fn emit(&self, job: &JobRecord) {
         let previous = job.history.iter().rev().nth(1).map(|t| t.state);
         metrics::job_moved(previous, job.state);
@@ -157,20 +218,16 @@ impl Worker {
     }
 
     /// Accepts a job: validated, stored, then queued. Refused with RESOURCE_EXHAUSTED when the
-    /// queue is full (never stored then).
+    /// queue is full (never stored then). A repeated submit with the same idempotency key and
+    /// the same request returns the first job; with another request it is refused.
     pub fn submit(&self, s: Submit) -> Result<Submitted, WorkerError> {
-        if self.stopping.load(Ordering::Relaxed) {
+        if self.is_stopping() {
             return Err(WorkerError::ShuttingDown);
         }
+        check_model_id(&s.model_id)?;
         printable("the client nonce", &s.client_nonce, MAX_ID_BYTES)?;
         if let Some(key) = &s.idempotency_key {
             printable("the idempotency key", key, MAX_IDEMPOTENCY_KEY)?;
-            if let Some(job) = self.store.by_idempotency_key(key)? {
-                return Ok(Submitted {
-                    job,
-                    existing: true,
-                });
-            }
         }
         let model = self
             .models
@@ -179,20 +236,21 @@ impl Worker {
         let record = model.prover.record();
         let info = &model.prover.model().input;
         let input = quantize(info, &s.input)?;
-        let salt = match (s.input_salt.len(), s.unsalted) {
-            (0, true) => InputSalt::UNSALTED,
-            (0, false) => {
-                let mut b = [0u8; 31];
-                getrandom::fill(&mut b)
-                    .map_err(|e| WorkerError::Internal(format!("no OS randomness: {e}")))?;
-                InputSalt::from_bytes(b)
-            }
-            (31, false) => InputSalt::from_bytes(
-                s.input_salt
+        let given: Option<[u8; 31]> = match (s.input_salt.len(), s.unsalted) {
+            (0, _) => None,
+            (31, false) => {
+                let salt: [u8; 31] = s
+                    .input_salt
                     .as_slice()
                     .try_into()
-                    .map_err(|_| WorkerError::Internal("salt length".into()))?,
-            ),
+                    .map_err(|_| WorkerError::Internal("salt length".into()))?;
+                if salt == [0; 31] {
+                    return Err(WorkerError::BadRequest(
+                        "an all-zero input salt is no salt: send a random one, or unsalted".into(),
+                    ));
+                }
+                Some(salt)
+            }
             (_, true) => {
                 return Err(WorkerError::BadRequest(
                     "unsalted contradicts the input salt given: send one or the other".into(),
@@ -202,6 +260,41 @@ impl Worker {
                 return Err(WorkerError::BadRequest(format!(
                     "the input salt has {n} bytes, expected 31"
                 )));
+            }
+        };
+        // What makes two submits "the same request" for an idempotency key.
+        let fingerprint = {
+            let mut h = blake3::Hasher::new_derive_key("zkworker 2026-11 submit fingerprint v1");
+            h.update(s.model_id.as_bytes());
+            h.update(&[0]);
+            h.update(s.client_nonce.as_bytes());
+            h.update(&[0]);
+            match (&given, s.unsalted) {
+                (Some(salt), _) => h.update(b"salt").update(salt),
+                (None, true) => h.update(b"unsalted"),
+                (None, false) => h.update(b"drawn"),
+            };
+            for v in &input {
+                h.update(&v.to_le_bytes());
+            }
+            h.finalize().to_hex().to_string()
+        };
+        if let Some(key) = &s.idempotency_key
+            && let Some(job) = self.store.by_idempotency_key(key, &fingerprint)?
+        {
+            return Ok(Submitted {
+                job,
+                existing: true,
+            });
+        }
+        let salt = match (given, s.unsalted) {
+            (Some(salt), _) => InputSalt::from_bytes(salt),
+            (None, true) => InputSalt::UNSALTED,
+            (None, false) => {
+                let mut b = [0u8; 31];
+                getrandom::fill(&mut b)
+                    .map_err(|e| WorkerError::Internal(format!("no OS randomness: {e}")))?;
+                InputSalt::from_bytes(b)
             }
         };
         let digest = input_digest(&input, record.input.bits, &salt)
@@ -214,7 +307,6 @@ impl Worker {
                 .map_err(|e| WorkerError::Internal(format!("no OS randomness: {e}")))?,
             model_id: s.model_id,
             seq: 0,
-            input,
             input_salt: salt.to_hex(),
             input_digest: fr_to_hex(&digest),
             client_nonce: s.client_nonce,
@@ -227,17 +319,27 @@ impl Worker {
             cancel_requested: false,
         };
         job.transition(JobState::Queued, "");
-        let (job, existing) = self.store.submit(job)?;
-        if !existing {
-            reservation.push(job.job_id.clone());
-            metrics::queue_depth(self.queue.len());
-            self.emit(&job);
+        match self.store.submit(job, &input, &fingerprint)? {
+            StoreSubmitted::New(job) => {
+                reservation.push(job.job_id.clone());
+                metrics::queue_depth(self.queue.len());
+                self.emit(&job);
+                tracing::info!(job_id = %job.job_id, model = %job.model_id, queued = self.queue.len(), "job accepted");
+                Ok(Submitted {
+                    job,
+                    existing: false,
+                })
+            }
+            StoreSubmitted::Existing(job) => Ok(Submitted {
+                job,
+                existing: true,
+            }),
         }
-        Ok(Submitted { job, existing })
     }
 
     /// A job.
     pub fn job(&self, job_id: &str) -> Result<JobRecord, WorkerError> {
+        check_job_id(job_id)?;
         self.store
             .get(job_id)?
             .ok_or_else(|| WorkerError::UnknownJob(job_id.to_string()))
@@ -246,6 +348,7 @@ impl Worker {
     /// Cancels a job: at once when queued; when running or proving, its result is dropped
     /// when it comes. A job that has ended is returned as it is.
     pub fn cancel(&self, job_id: &str) -> Result<JobRecord, WorkerError> {
+        check_job_id(job_id)?;
         let mut cancelled = false;
         let job = self.store.update(job_id, |j| match j.state {
             JobState::Queued => {
@@ -260,6 +363,9 @@ impl Worker {
             _ => false,
         })?;
         if cancelled {
+            // Its place in the queue is free again.
+            self.queue.remove(job_id);
+            metrics::queue_depth(self.queue.len());
             self.emit(&job);
         }
         Ok(job)
@@ -267,6 +373,7 @@ impl Worker {
 
     /// A job's receipt (JSON).
     pub fn receipt(&self, job_id: &str) -> Result<String, WorkerError> {
+        check_job_id(job_id)?;
         match self.store.receipt(job_id)? {
             Some(r) => Ok(r),
             None => Err(WorkerError::NoReceipt {

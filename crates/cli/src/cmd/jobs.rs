@@ -33,13 +33,45 @@ pub struct Conn {
 
 impl Conn {
     async fn client(&self) -> Result<Client> {
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+        if self.token.is_some()
+            && self.worker.starts_with("http://")
+            && !local.iter().any(|l| self.worker.starts_with(l))
+        {
+            eprintln!(
+                "warning: the token goes in clear text to {} (serve the worker with TLS)",
+                self.worker
+            );
+        }
+        if self.ca.is_some() && !self.worker.starts_with("https://") {
+            bail!("--ca is for a worker served with TLS (an https:// address)");
+        }
         Ok(connect(&self.worker, self.token.as_deref(), self.ca.as_deref()).await?)
     }
 }
 
+/// A string the worker sent, safe to print: control characters escaped (no terminal escape
+/// sequence from a worker reaches the user's terminal).
+fn clean(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Seconds between two worker timestamps (saturating: the worker's clock is not trusted).
+fn secs_between(a: i64, b: i64) -> f64 {
+    b.saturating_sub(a) as f64 / 1e3
+}
+
 /// A gRPC status as a message: the code in words, then the worker's reason.
 fn status(e: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{:?}: {}", e.code(), e.message())
+    anyhow::anyhow!("{:?}: {}", e.code(), clean(e.message()))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -85,23 +117,23 @@ fn job_json(j: &pb::Job) -> serde_json::Value {
 fn print_job(j: &pb::Job) {
     println!(
         "job {} on model {}: {}",
-        j.job_id,
-        j.model_id,
+        clean(&j.job_id),
+        clean(&j.model_id),
         state_name(j.state)
     );
     if !j.error.is_empty() {
-        println!("  error: {}", j.error);
+        println!("  error: {}", clean(&j.error));
     }
     let start = j.history.first().map_or(0, |t| t.at_unix_ms);
     for t in &j.history {
         let detail = if t.detail.is_empty() {
             String::new()
         } else {
-            format!("  ({})", t.detail)
+            format!("  ({})", clean(&t.detail))
         };
         println!(
             "  +{:>8.3} s  {}{detail}",
-            (t.at_unix_ms - start) as f64 / 1e3,
+            secs_between(start, t.at_unix_ms),
             state_name(t.state)
         );
     }
@@ -176,8 +208,8 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
             );
         } else {
             let again = if r.existing { " (already submitted with this key)" } else { "" };
-            println!("submitted job {}{again}", r.job_id);
-            println!("  worker {}", r.worker_id);
+            println!("submitted job {}{again}", clean(&r.job_id));
+            println!("  worker {}", clean(&r.worker_id));
             println!("  nonce  {nonce}");
             if drawn {
                 println!(
@@ -190,9 +222,13 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
             if job.state != pb::JobState::Succeeded as i32 {
                 bail!(
                     "job {} {}: {}",
-                    job.job_id,
+                    clean(&job.job_id),
                     state_name(job.state),
-                    if job.error.is_empty() { "no receipt" } else { &job.error }
+                    if job.error.is_empty() {
+                        "no receipt".to_string()
+                    } else {
+                        clean(&job.error)
+                    }
                 );
             }
             if let Some(out) = &a.output {
@@ -221,7 +257,7 @@ async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Jo
                 .expect("static template")
                 .progress_chars("=> "),
         );
-        pb.set_prefix(job_id[..job_id.len().min(12)].to_string());
+        pb.set_prefix(clean(&job_id.chars().take(12).collect::<String>()));
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     };
@@ -231,7 +267,7 @@ async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Jo
         let detail = if ev.detail.is_empty() {
             String::new()
         } else {
-            format!(" ({})", ev.detail)
+            format!(" ({})", clean(&ev.detail))
         };
         pb_bar.set_message(format!("{}{detail}", state_name(ev.state)));
         if is_terminal(ev.state) {
@@ -249,11 +285,11 @@ async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Jo
     if !quiet {
         let took = match (job.history.first(), job.history.last()) {
             (Some(a), Some(b)) => {
-                format!(" in {:.2} s", (b.at_unix_ms - a.at_unix_ms) as f64 / 1e3)
+                format!(" in {:.2} s", secs_between(a.at_unix_ms, b.at_unix_ms))
             }
             _ => String::new(),
         };
-        println!("job {} {}{took}", job.job_id, state_name(job.state));
+        println!("job {} {}{took}", clean(&job.job_id), state_name(job.state));
     }
     Ok(job)
 }
@@ -309,7 +345,12 @@ pub fn watch(a: JobArgs) -> Result<()> {
             println!("{}", job_json(&j));
         }
         if j.state != pb::JobState::Succeeded as i32 {
-            bail!("job {} {}: {}", j.job_id, state_name(j.state), j.error);
+            bail!(
+                "job {} {}: {}",
+                clean(&j.job_id),
+                state_name(j.state),
+                clean(&j.error)
+            );
         }
         Ok(())
     })
@@ -327,11 +368,11 @@ pub fn cancel(a: JobArgs) -> Result<()> {
         if a.conn.json {
             println!("{}", job_json(&j));
         } else if is_terminal(j.state) {
-            println!("job {} {}", j.job_id, state_name(j.state));
+            println!("job {} {}", clean(&j.job_id), state_name(j.state));
         } else {
             println!(
                 "job {} is {}: it will be cancelled when its current step ends",
-                j.job_id,
+                clean(&j.job_id),
                 state_name(j.state)
             );
         }
@@ -391,17 +432,30 @@ pub fn models(a: ModelsArgs) -> Result<()> {
                 json!({"worker_id": r.worker_id, "backend": r.backend, "models": models})
             );
         } else {
-            println!("worker {} ({})", r.worker_id, r.backend);
+            println!("worker {} ({})", clean(&r.worker_id), clean(&r.backend));
             if r.models.is_empty() {
                 println!("  no models: add key directories to its models directory and reload");
             }
             for m in &r.models {
                 println!(
                     "  {}  {:<8} {:?} → {:?}  {}",
-                    m.model_id, m.weight_mode, m.input_shape, m.output_shape, m.name
+                    clean(&m.model_id), clean(&m.weight_mode), m.input_shape, m.output_shape, clean(&m.name)
                 );
             }
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_strings_print_without_terminal_escapes() {
+        assert_eq!(clean("ok-123"), "ok-123");
+        assert_eq!(clean("a\nb\u{1b}[8m"), "a\\nb\\u{1b}[8m");
+        assert_eq!(secs_between(i64::MIN, i64::MAX), i64::MAX as f64 / 1e3);
+        assert_eq!(secs_between(1000, 3500), 2.5);
+    }
 }

@@ -89,6 +89,8 @@ pub fn worker(a: WorkerArgs) -> Result<()> {
 }
 
 async fn serve(config: WorkerConfig) -> Result<()> {
+    // Handlers first: a SIGHUP or SIGTERM while the keys load must not kill the process.
+    let (mut stop, mut reload) = install_signals()?;
     let tls = config.tls.is_some();
     let running = zkw_worker::start(config).await?;
     // One line on stdout for people and scripts (with port 0, the port chosen).
@@ -98,31 +100,81 @@ async fn serve(config: WorkerConfig) -> Result<()> {
         running.addr,
         running.worker_id()
     );
-    wait_for_stop(&running).await?;
+    loop {
+        tokio::select! {
+            _ = stop.recv() => break,
+            _ = reload.recv() => {
+                let w = running.worker().clone();
+                // In the background: a SIGTERM during a long reload is not kept waiting.
+                tokio::task::spawn_blocking(move || match w.reload() {
+                    Ok(r) => tracing::info!(added = r.added.len(), failed = r.failed.len(), "reloaded models"),
+                    Err(e) => tracing::warn!("reload failed: {e}"),
+                });
+            }
+            why = running.failed() => {
+                let _ = running.shutdown().await;
+                anyhow::bail!("the worker stopped: {why} (restart it: accepted jobs resume)");
+            }
+        }
+    }
     tracing::info!("draining: no new jobs; proofs under way finish, queued jobs resume on restart");
-    running.shutdown().await?;
+    tokio::select! {
+        r = running.shutdown() => r?,
+        _ = stop.recv() => {
+            eprintln!("second stop signal: exiting now (accepted jobs resume on restart)");
+            std::process::exit(130);
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
-#[cfg(unix)]
-async fn wait_for_stop(running: &zkw_worker::RunningWorker) -> Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
-    loop {
-        tokio::select! {
-            _ = term.recv() => return Ok(()),
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-            _ = hup.recv() => match running.reload().await {
-                Ok(r) => tracing::info!(added = r.added.len(), failed = r.failed.len(), "reloaded models"),
-                Err(e) => tracing::warn!("reload failed: {e}"),
+/// SIGTERM or Ctrl-C: stop.
+struct Stop {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+/// SIGHUP: reload the models.
+struct Reload {
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+fn install_signals() -> Result<(Stop, Reload)> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok((
+            Stop {
+                term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
             },
+            Reload {
+                hup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
+            },
+        ))
+    }
+    #[cfg(not(unix))]
+    Ok((Stop {}, Reload {}))
+}
+
+impl Stop {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
-#[cfg(not(unix))]
-async fn wait_for_stop(_running: &zkw_worker::RunningWorker) -> Result<()> {
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+impl Reload {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        self.hup.recv().await;
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
 }
