@@ -47,6 +47,9 @@ pub struct WorkerArgs {
     /// Serve Prometheus metrics at this address (GET /metrics).
     #[arg(long)]
     pub metrics: Option<SocketAddr>,
+    /// Ended jobs kept with their receipts; older ones are dropped.
+    #[arg(long, default_value_t = 100_000)]
+    pub retain_finished: usize,
 }
 
 impl WorkerArgs {
@@ -62,6 +65,7 @@ impl WorkerArgs {
             max_queue: self.max_queue,
             proofs: self.proofs,
             metrics: self.metrics,
+            retain_finished: self.retain_finished,
             ..WorkerConfig::new(self.data, self.models)
         }
     }
