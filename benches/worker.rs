@@ -14,14 +14,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tokio_stream::StreamExt;
 use zkworker::model::input::{quantize_input, read_input_file};
 use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::model::{WeightMode, run, save_model};
 use zkworker::prover::{LocalProver, Prover, setup};
 use zkworker::verifier::{InputSalt, Job};
 use zkworker::worker::WorkerConfig;
-use zkworker::worker::client::{Client, connect};
+use zkworker::worker::client::{Client, connect, wait};
 use zkworker::worker::proto as pb;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -59,21 +58,9 @@ async fn job(client: &mut Client, model_id: &str, input: &[f64], k: usize) -> St
     r.job_id
 }
 
-async fn wait(client: &mut Client, job_id: &str) {
-    let mut events = client
-        .watch_job(pb::WatchJobRequest {
-            job_id: job_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    while let Some(ev) = events.next().await {
-        let ev = ev.unwrap();
-        if ev.state >= pb::JobState::Succeeded as i32 {
-            assert_eq!(ev.state, pb::JobState::Succeeded as i32);
-            break;
-        }
-    }
+async fn wait_for_receipt(client: &mut Client, job_id: &str) {
+    let job = wait(client, job_id, |_| {}).await.unwrap();
+    assert_eq!(job.state, pb::JobState::Succeeded as i32);
     client
         .get_receipt(pb::GetReceiptRequest {
             job_id: job_id.into(),
@@ -132,7 +119,7 @@ fn main() {
             for k in 0..sequential {
                 let t = Instant::now();
                 let id = job(&mut client, &model_id, &x, k).await;
-                wait(&mut client, &id).await;
+                wait_for_receipt(&mut client, &id).await;
                 daemon.push(t.elapsed().as_secs_f64());
             }
             let t = Instant::now();
@@ -141,7 +128,7 @@ fn main() {
                 ids.push(job(&mut client, &model_id, &x, 1000 + k).await);
             }
             for id in &ids {
-                wait(&mut client, id).await;
+                wait_for_receipt(&mut client, id).await;
             }
             let per_min = burst as f64 / t.elapsed().as_secs_f64() * 60.0;
             worker.shutdown().await.unwrap();

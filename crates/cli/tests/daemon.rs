@@ -153,26 +153,9 @@ fn request(model_id: &str, salt: u8) -> pb::SubmitJobRequest {
 
 /// Waits until the job ends; returns it.
 async fn wait(client: &mut Client, job_id: &str) -> pb::Job {
-    let mut events = client
-        .watch_job(pb::WatchJobRequest {
-            job_id: job_id.into(),
-        })
+    zkw_worker::client::wait(client, job_id, |_| {})
         .await
         .unwrap()
-        .into_inner();
-    while let Some(ev) = events.next().await {
-        let ev = ev.unwrap();
-        if ev.state >= pb::JobState::Succeeded as i32 {
-            break;
-        }
-    }
-    client
-        .get_job(pb::GetJobRequest {
-            job_id: job_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
 }
 
 fn count(job: &pb::Job, state: pb::JobState) -> usize {

@@ -19,6 +19,7 @@ use crate::receipt::Receipt;
 use crate::record::ModelRecord;
 use crate::signature::{Signer, check_signature};
 use crate::statement::{Statement, job_binding};
+use crate::width::OutOfRange;
 
 /// Whether the verifier compares one field of a receipt with an expected value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +165,15 @@ fn check_eq(
     }
 }
 
+fn output_out_of_range(e: OutOfRange) -> VerificationError {
+    VerificationError::OutOfRange {
+        what: "output",
+        index: e.index,
+        value: e.value,
+        bits: e.bits,
+    }
+}
+
 /// Verifies a receipt; every rejection says why.
 pub fn verify(
     receipt: &Receipt,
@@ -222,12 +232,7 @@ pub fn verify(
     format
         .bits
         .check(&out.quantized)
-        .map_err(|e| VerificationError::OutOfRange {
-            what: "output",
-            index: e.index,
-            value: e.value,
-            bits: e.bits,
-        })?;
+        .map_err(output_out_of_range)?;
     // Compared bit for bit: a displayed value has one spelling (no -0.0 for 0).
     let step = (-(format.frac_bits as f64)).exp2();
     if let Some(i) = (0..out.quantized.len())
@@ -261,14 +266,7 @@ pub fn verify(
         output_width: format.bits,
         job_binding: job_binding(&receipt.job_id, &receipt.worker_id, &receipt.client_nonce),
     };
-    let inputs = statement
-        .public_inputs()
-        .map_err(|e| VerificationError::OutOfRange {
-            what: "output",
-            index: e.index,
-            value: e.value,
-            bits: e.bits,
-        })?;
+    let inputs = statement.public_inputs().map_err(output_out_of_range)?;
     if inputs.len() + 1 != key.vk.gamma_abc_g1.len() {
         return Err(VerificationError::KeyMismatch {
             expected: format!("a key for {} public inputs", inputs.len()),

@@ -7,7 +7,10 @@ use std::path::Path;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
+use tokio_stream::StreamExt;
+
 use crate::auth::BearerToken;
+use crate::proto as pb;
 use crate::proto::worker_client::WorkerClient;
 use crate::server::MAX_MESSAGE_BYTES;
 
@@ -83,6 +86,34 @@ pub async fn connect(
     Ok(WorkerClient::with_interceptor(channel, token)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES))
+}
+
+/// Follows a job until it ends, telling `on_event` each state it enters (its current one
+/// first); returns the job as it ended.
+pub async fn wait(
+    client: &mut Client,
+    job_id: &str,
+    mut on_event: impl FnMut(&pb::JobEvent),
+) -> Result<pb::Job, tonic::Status> {
+    let mut events = client
+        .watch_job(pb::WatchJobRequest {
+            job_id: job_id.into(),
+        })
+        .await?
+        .into_inner();
+    while let Some(ev) = events.next().await {
+        let ev = ev?;
+        on_event(&ev);
+        if ev.state >= pb::JobState::Succeeded as i32 {
+            break;
+        }
+    }
+    Ok(client
+        .get_job(pb::GetJobRequest {
+            job_id: job_id.into(),
+        })
+        .await?
+        .into_inner())
 }
 
 /// A transport error with its causes (tonic's own message is only "transport error").

@@ -285,6 +285,16 @@ impl JobStore {
         Ok(())
     }
 
+    /// A job, read inside a write transaction.
+    fn load(txn: &WriteTransaction, job_id: &str) -> Result<JobRecord, WorkerError> {
+        let jobs = txn.open_table(JOBS).map_err(store_err)?;
+        let job = jobs.get(job_id).map_err(store_err)?;
+        match job {
+            Some(b) => decode(b.value()),
+            None => Err(WorkerError::UnknownJob(job_id.to_string())),
+        }
+    }
+
     /// Changes a job in one transaction: `change` sees the stored job and returns whether to
     /// write it back. Returns the job as it is afterwards.
     pub fn update(
@@ -293,14 +303,7 @@ impl JobStore {
         change: impl FnOnce(&mut JobRecord) -> bool,
     ) -> Result<JobRecord, WorkerError> {
         let txn = self.db.begin_write().map_err(store_err)?;
-        let mut job = {
-            let jobs = txn.open_table(JOBS).map_err(store_err)?;
-            let job = jobs.get(job_id).map_err(store_err)?;
-            match job {
-                Some(b) => decode(b.value())?,
-                None => return Err(WorkerError::UnknownJob(job_id.to_string())),
-            }
-        };
+        let mut job = Self::load(&txn, job_id)?;
         let before = job.state;
         if change(&mut job) {
             self.write(&txn, before, &job)?;
@@ -313,14 +316,7 @@ impl JobStore {
     /// ended (never twice) or a client cancelled it meanwhile.
     pub fn finish(&self, job_id: &str, receipt_json: &str) -> Result<Finish, WorkerError> {
         let txn = self.db.begin_write().map_err(store_err)?;
-        let mut job = {
-            let jobs = txn.open_table(JOBS).map_err(store_err)?;
-            let job = jobs.get(job_id).map_err(store_err)?;
-            match job {
-                Some(b) => decode(b.value())?,
-                None => return Err(WorkerError::UnknownJob(job_id.to_string())),
-            }
-        };
+        let mut job = Self::load(&txn, job_id)?;
         let before = job.state;
         let finish = if job.state.is_terminal() {
             Finish::AlreadyEnded(job)

@@ -12,14 +12,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use tokio_stream::StreamExt;
 use zkw_model::input::{quantize_input, read_client_input, read_input_file};
 use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
 use zkw_model::{WeightMode, save_model};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::{Expected, InputSalt, Receipt, Signer, VerifierKey, verify};
 use zkw_worker::WorkerConfig;
-use zkw_worker::client::{Client, connect};
+use zkw_worker::client::{Client, connect, wait};
 use zkw_worker::proto as pb;
 
 use crate::cmd::jobs::state_name;
@@ -195,23 +194,11 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
         .map_err(|e| anyhow::anyhow!("submit: {}", e.message()))?
         .into_inner();
     let job_id = submitted.job_id.clone();
-    let mut events = client
-        .watch_job(pb::WatchJobRequest {
-            job_id: job_id.clone(),
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("watch: {}", e.message()))?
-        .into_inner();
     let mut seen = Vec::new();
-    let mut last = 0;
-    while let Some(ev) = events.next().await {
-        let ev = ev.map_err(|e| anyhow::anyhow!("watch: {}", e.message()))?;
-        seen.push(state_name(ev.state));
-        last = ev.state;
-        if ev.state >= pb::JobState::Succeeded as i32 {
-            break;
-        }
-    }
+    let job = wait(client, &job_id, |ev| seen.push(state_name(ev.state)))
+        .await
+        .map_err(|e| anyhow::anyhow!("watch: {}", e.message()))?;
+    let last = job.state;
     if last != pb::JobState::Succeeded as i32 {
         bail!("the demo job {job_id} ended {}", state_name(last));
     }

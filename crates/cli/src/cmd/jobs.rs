@@ -9,9 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use tokio_stream::StreamExt;
 use zkw_model::input::read_client_input;
-use zkw_worker::client::{Client, connect};
+use zkw_worker::client::{Client, connect, wait};
 use zkw_worker::proto as pb;
 
 /// How to reach the worker (shared by every client command).
@@ -241,13 +240,6 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
 
 /// Follows a job to its end with a progress line; returns it as it ended.
 async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Job> {
-    let mut events = client
-        .watch_job(pb::WatchJobRequest {
-            job_id: job_id.into(),
-        })
-        .await
-        .map_err(status)?
-        .into_inner();
     let pb_bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -261,8 +253,7 @@ async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Jo
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     };
-    while let Some(ev) = events.next().await {
-        let ev = ev.map_err(status)?;
+    let job = wait(client, job_id, |ev| {
         pb_bar.set_position((ev.progress * 100.0) as u64);
         let detail = if ev.detail.is_empty() {
             String::new()
@@ -270,18 +261,10 @@ async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Jo
             format!(" ({})", clean(&ev.detail))
         };
         pb_bar.set_message(format!("{}{detail}", state_name(ev.state)));
-        if is_terminal(ev.state) {
-            break;
-        }
-    }
+    })
+    .await
+    .map_err(status)?;
     pb_bar.finish_and_clear();
-    let job = client
-        .get_job(pb::GetJobRequest {
-            job_id: job_id.into(),
-        })
-        .await
-        .map_err(status)?
-        .into_inner();
     if !quiet {
         let took = match (job.history.first(), job.history.last()) {
             (Some(a), Some(b)) => {
