@@ -125,12 +125,40 @@ impl LocalProver {
             });
         }
         let key = keys.read_vk(&record)?;
-        let pk: ProvingKey<Bn254> =
-            read_digested(&keys.pk_path(&record.vk_id), PK_MAGIC, "proving key")?;
-        let r1cs: R1csMatrices =
-            read_digested(&keys.r1cs_path(&record.vk_id), R1CS_MAGIC, "matrices")?;
+        let commitment = model_commitment(&model, id)?;
         let base_path = keys.baseline_path(&record.vk_id);
-        let base_file: BaselineFile = read_digested(&base_path, BASELINE_MAGIC, "baseline")?;
+        // The proving key, the matrices and the baseline (its reference assignment synthesized
+        // again) are independent: loaded side by side, a worker starts in the time of the
+        // slowest instead of the sum.
+        let (pk, r1cs, baseline) = std::thread::scope(|s| {
+            let pk = s.spawn(|| {
+                read_digested::<ProvingKey<Bn254>>(
+                    &keys.pk_path(&record.vk_id),
+                    PK_MAGIC,
+                    "proving key",
+                )
+            });
+            let r1cs = s.spawn(|| {
+                read_digested::<R1csMatrices>(
+                    &keys.r1cs_path(&record.vk_id),
+                    R1CS_MAGIC,
+                    "matrices",
+                )
+            });
+            let baseline = s.spawn(|| {
+                let file: BaselineFile = read_digested(&base_path, BASELINE_MAGIC, "baseline")?;
+                Baseline::from_file(&file, &base_path, &model, commitment)
+            });
+            let join = |what: &str| ProverError::BadKeyFile {
+                path: dir.to_path_buf(),
+                reason: format!("loading the {what} panicked"),
+            };
+            Ok::<_, ProverError>((
+                pk.join().map_err(|_| join("proving key"))??,
+                r1cs.join().map_err(|_| join("matrices"))??,
+                baseline.join().map_err(|_| join("baseline"))??,
+            ))
+        })?;
         if pk.vk != key.vk {
             return Err(ProverError::BadKeyFile {
                 path: keys.pk_path(&record.vk_id),
@@ -145,8 +173,6 @@ impl LocalProver {
             path: keys.pk_path(&record.vk_id),
             reason,
         })?;
-        let commitment = model_commitment(&model, id)?;
-        let baseline = Baseline::from_file(&base_file, &base_path, &model, commitment)?;
         if baseline.z.len() != r1cs.num_variables() {
             return Err(ProverError::BadKeyFile {
                 path: keys.r1cs_path(&record.vk_id),
