@@ -532,6 +532,10 @@ fn a_workers_signature_is_checked_and_reported() {
     // The seed never prints.
     assert!(!format!("{key:?}").contains(&hex::encode([9u8; 32])));
     assert_eq!(
+        format!("{key:?}"),
+        format!("WorkerKey({})", key.worker_id())
+    );
+    assert_eq!(
         WorkerKey::from_seed(&key.seed()).worker_id(),
         key.worker_id()
     );
