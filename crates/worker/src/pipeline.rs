@@ -366,6 +366,7 @@ async fn prove(worker: &Arc<Worker>, item: ToProve) -> Result<(), ()> {
     let proved =
         tokio::task::spawn_blocking(move || m.prover.prove_trace(trace, &salt, &binding)).await;
     metrics::prove(t.elapsed());
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "prove_trace returned");
     let id = job_id.clone();
     let mut receipt = match proved {
         Ok(Ok(p)) => p.receipt,
@@ -390,24 +391,27 @@ async fn prove(worker: &Arc<Worker>, item: ToProve) -> Result<(), ()> {
     };
     // The worker signs what it answers for: check that the prover's receipt is this job's
     // claim — its digest, job, worker and nonce — and that its proof verifies.
-    let record = model.prover.record();
-    let checked = fr_from_hex(&job.input_digest)
-        .map_err(|e| format!("the job's input digest: {e}"))
-        .and_then(|digest| {
-            let own = worker.worker_id();
-            let expected = Expected::new(record, digest, &job.job_id)
-                .worker(&own)
-                .nonce(&job.client_nonce);
-            verify(&receipt, model.prover.verifier_key(), &expected)
-                .map(|_| ())
-                .map_err(|e| format!("the prover's receipt does not verify for this job: {e}"))
-        });
+    // A pairing check: off the runtime's threads, like the proof.
+    let (own, m, r) = (worker.worker_id(), model.clone(), receipt.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        let digest =
+            fr_from_hex(&job.input_digest).map_err(|e| format!("the job's input digest: {e}"))?;
+        let expected = Expected::new(m.prover.record(), digest, &job.job_id)
+            .worker(&own)
+            .nonce(&job.client_nonce);
+        verify(&r, m.prover.verifier_key(), &expected)
+            .map(|_| ())
+            .map_err(|e| format!("the prover's receipt does not verify for this job: {e}"))
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the receipt check panicked: {e}")));
     if let Err(reason) = checked {
         error!("{reason}");
         return blocking(worker, move |w| fail(w, &id, reason))
             .await
             .ok_or(());
     }
+    tracing::debug!(ms = t.elapsed().as_millis() as u64, "receipt checked");
     worker.key.sign(&mut receipt);
     let json = receipt.to_json();
     let finished = blocking(worker, move |w| w.store.finish(&id, &json))

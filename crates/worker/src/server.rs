@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
@@ -192,7 +192,6 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
 
     // Idle or silent connections do not hold the worker's file descriptors for ever.
     let mut builder = Server::builder()
-        .tcp_keepalive(Some(Duration::from_secs(60)))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .max_concurrent_streams(Some(256))
@@ -215,17 +214,19 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         .local_addr()
         .map_err(|e| WorkerError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    // tonic applies TCP_NODELAY and keepalives only to the listeners it makes itself: without
+    // NODELAY each response waits ~40 ms on Nagle's algorithm (measured: 90 ms per job).
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_secs(60)));
     let router = builder
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
         .add_service(service);
-    let server = tokio::spawn(router.serve_with_incoming_shutdown(
-        TcpListenerStream::new(listener),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
+        let _ = stop_rx.await;
+    }));
     info!(
         %addr,
         worker_id = %worker.worker_id(),
