@@ -59,7 +59,7 @@ fn child(phase: &str, mode: WeightMode, bench: &Path, work: &Path) {
         "prove" => {
             let (model, id) = load_model(&model_path).unwrap();
             let x = read_input_file(&bench.join("input.json")).unwrap();
-            let q = quantize_input(&model.input, &x).unwrap();
+            let q = quantize_input(&model.input_info(), &x).unwrap();
             let t = Instant::now();
             let prover = LocalProver::load(model, &id, &keys).unwrap();
             let load = secs(t.elapsed());

@@ -106,7 +106,7 @@ fn main() {
         let t = Instant::now();
         let prover = LocalProver::open(&keys).unwrap();
         let load_s = t.elapsed().as_secs_f64();
-        let q = quantize_input(&prover.model().input, &x).unwrap();
+        let q = quantize_input(&prover.model().input_info(), &x).unwrap();
         let salt = InputSalt::from_bytes([7; 31]);
 
         let (start_s, bare, daemon, diffs, outside, per_min) = runtime.block_on(async {

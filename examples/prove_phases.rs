@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: prove_phases MODEL.zkm KEYS_DIR INPUT.json".into());
     };
     let (model, id) = zkworker::model::load_model(model_path)?;
-    let q = quantize_input(&model.input, &read_input_file(input)?)?;
+    let q = quantize_input(&model.input_info(), &read_input_file(input)?)?;
     let prover = LocalProver::load(model.clone(), &id, keys_dir)?;
     let pk = prover.proving_key();
     let job = Job {

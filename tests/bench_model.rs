@@ -39,7 +39,7 @@ fn prove_and_verify(mode: WeightMode) {
     let keys = tempfile::tempdir().unwrap();
     let report = setup(&model, &id, keys.path(), &|_| {}).unwrap();
     let prover = LocalProver::load(model.clone(), &id, keys.path()).unwrap();
-    let q = quantize_input(&model.input, &x).unwrap();
+    let q = quantize_input(&model.input_info(), &x).unwrap();
     let job = Job {
         job_id: "bench-1".into(),
         worker_id: "w".into(),

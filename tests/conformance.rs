@@ -44,7 +44,7 @@ fn check_case(name: &str, dir: &Path) -> Result<String, ModelError> {
     let inputs = parse_input_json(&text, &dir.join("input.json"))?;
     let x = &inputs[0];
     let model = quantize(&graph, &QuantizeOptions::default(), Some(x))?;
-    let q = quantize_input(&model.input, x)?;
+    let q = quantize_input(&model.input_info(), x)?;
     let out = model.output_info()?;
     let trace = run(&model, &q)?;
     let got: Vec<f64> = trace

@@ -3,9 +3,9 @@
 //! Public inputs are allocated from `Statement::public_inputs` (the one statement encoding) and
 //! each is tied to the computation: the commitment to the weights (a constant in fixed mode,
 //! a Poseidon recomputation in private mode), the input digest to the range-checked input and
-//! the client's salt (a private witness), the output to the last tensor, and the job binding by
-//! an `x · 1 = x` constraint so that the proof binds it (an unused public input is not bound by
-//! Groth16).
+//! the client's salt (a private witness), the output to the output tensors (concatenated), and
+//! the job binding by an `x · 1 = x` constraint so that the proof binds it (an unused public
+//! input is not bound by Groth16).
 //!
 //! The structure depends on the model alone, never on the trace: setup synthesizes the circuit
 //! over the trace of an all-zero input, proving over the real trace, and both give the same
@@ -21,7 +21,7 @@ use ark_relations::gr1cs::{
 };
 use zkw_model::bounds::{Bounds, analyze};
 use zkw_model::exec::run;
-use zkw_model::{Model, Op, Trace, WeightMode};
+use zkw_model::{Model, Trace, WeightMode};
 use zkw_verifier::InputSalt;
 use zkw_verifier::digest::{DOMAIN_OUTPUT, input_digest};
 use zkw_verifier::statement::{
@@ -30,14 +30,12 @@ use zkw_verifier::statement::{
 use zkw_verifier::width::Width;
 
 use crate::Fr;
-use crate::commitment::{commit_private, salt};
-use crate::dense::{alloc_private, dense_fixed, dense_private};
+use crate::commitment::{Committed, alloc_parameter, commit_private, salt};
 use crate::digest::{input_digest as input_digest_gadget, tensor_digest};
 use crate::error::CircuitError;
 use crate::lin::{Lin, Val, enforce, enforce_equal, instance, witness};
+use crate::ops::{NodeInputs, gadget};
 use crate::range::signed_var;
-use crate::relu::relu;
-use crate::requantize::requantize;
 
 /// The circuit of one inference.
 #[derive(Debug, Clone)]
@@ -72,20 +70,23 @@ impl<'a> InferenceCircuit<'a> {
     ) -> Result<Self, CircuitError> {
         let bounds = analyze(model)?;
         let infos = model.tensor_infos()?;
-        if trace.input.len() != model.input.len() || trace.steps.len() != model.ops.len() {
+        if trace.tensors.len() != infos.len()
+            || trace.inputs != model.inputs.len()
+            || trace.outputs != model.outputs
+        {
             return Err(CircuitError::TraceShape(format!(
-                "{} inputs and {} steps, the model has {} inputs and {} ops",
-                trace.input.len(),
-                trace.steps.len(),
-                model.input.len(),
-                model.ops.len()
+                "{} tensors ({} inputs), the model has {} ({} inputs), or other outputs",
+                trace.tensors.len(),
+                trace.inputs,
+                infos.len(),
+                model.inputs.len()
             )));
         }
-        for (i, (step, info)) in trace.steps.iter().zip(&infos).enumerate() {
-            if step.len() != info.len() {
+        for (t, (values, info)) in trace.tensors.iter().zip(&infos).enumerate() {
+            if values.len() != info.len() {
                 return Err(CircuitError::TraceShape(format!(
-                    "step {i} has {} values, op #{i} outputs {}",
-                    step.len(),
+                    "tensor {t} has {} values, the model's has {}",
+                    values.len(),
                     info.len()
                 )));
             }
@@ -96,21 +97,20 @@ impl<'a> InferenceCircuit<'a> {
                 err,
             })
         };
-        let input_width = width("the input", model.input.bits)?;
-        let output_width = width(
-            "the output",
-            infos.last().map_or(model.input.bits, |i| i.bits),
-        )?;
+        let input_width = width("the input", model.input_info().bits)?;
+        let output_width = width("the output", model.output_info()?.bits)?;
         // The output is packed at its width when digested: every value the model can output
         // must fit it, or packing would not be injective. The bounds analysis guarantees it for
         // every accepted model; a model where it failed is refused here, never proved.
-        let out = bounds.output();
-        if !out.fits_signed(output_width.bits()) {
-            return Err(CircuitError::OutputWidth {
-                lo: out.lo,
-                hi: out.hi,
-                bits: output_width.bits(),
-            });
+        for &t in &model.outputs {
+            let out = bounds.tensor(t);
+            if !out.fits_signed(output_width.bits()) {
+                return Err(CircuitError::OutputWidth {
+                    lo: out.lo,
+                    hi: out.hi,
+                    bits: output_width.bits(),
+                });
+            }
         }
         let out_of_range = |what: &str| {
             let what = what.to_string();
@@ -118,9 +118,9 @@ impl<'a> InferenceCircuit<'a> {
         };
         let statement = Statement {
             model_commitment: commitment,
-            input_digest: input_digest(&trace.input, input_width, input_salt)
+            input_digest: input_digest(&trace.input(), input_width, input_salt)
                 .map_err(out_of_range("the trace's input"))?,
-            output: trace.output().to_vec(),
+            output: trace.output(),
             output_width,
             job_binding,
         };
@@ -141,7 +141,7 @@ impl<'a> InferenceCircuit<'a> {
     /// The circuit over an all-zero, unsalted input, for setup and constraint counting (the
     /// structure is the same for every input and salt).
     pub fn for_setup(model: &'a Model, commitment: Fr) -> Result<Self, CircuitError> {
-        let trace = run(model, &vec![0; model.input.len()])?;
+        let trace = run(model, &vec![0; model.input_info().len()])?;
         Self::new(
             model,
             commitment,
@@ -192,31 +192,36 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
             .map(|v| instance(&cs, v))
             .collect::<Result<Vec<Lin>, _>>()?;
 
-        // Public input 0: the model commitment.
-        let private_layers = match model.weight_mode {
+        // Public input 0: the model commitment. Private mode: every node's parameters as
+        // range-checked witnesses, committed, and the same variables used by the node's gadget.
+        let mut parameters: Vec<Vec<Committed>> = vec![Vec::new(); model.nodes.len()];
+        match model.weight_mode {
             WeightMode::Fixed => {
                 let pinned = Lin::constant(statement.model_commitment);
                 enforce_equal(&cs, &publics[MODEL_COMMITMENT], &pinned)?;
-                Vec::new()
             }
             WeightMode::Private => {
-                let layers = model
-                    .dense_layers()
-                    .map(|d| alloc_private(&cs, d))
-                    .collect::<Result<Vec<_>, _>>()?;
+                for (k, node) in model.nodes.iter().enumerate() {
+                    parameters[k] = node
+                        .op
+                        .parameters()
+                        .iter()
+                        .map(|p| alloc_parameter(&cs, p))
+                        .collect::<Result<_, _>>()?;
+                }
                 mark(&profile, &cs, "weight and bias range checks");
                 let salt = salt(model).map_err(|_| SynthesisError::AssignmentMissing)?;
                 let salt = witness(&cs, salt)?;
-                let c = commit_private(&cs, &salt, &layers)?;
+                let groups: Vec<Committed> = parameters.iter().flatten().cloned().collect();
+                let c = commit_private(&cs, &salt, &groups)?;
                 enforce_equal(&cs, &c, &publics[MODEL_COMMITMENT])?;
-                layers
             }
-        };
+        }
         mark(&profile, &cs, "model commitment");
 
-        // Public input 1: the salted digest of the range-checked input.
-        let xs = trace
-            .input
+        // Public input 1: the salted digest of the range-checked input (all graph inputs).
+        let input = trace.input();
+        let xs = input
             .iter()
             .map(|&v| signed_var(&cs, v, input_width.bits()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -227,40 +232,37 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
         enforce_equal(&cs, &digest, &publics[INPUT_DIGEST])?;
         mark(&profile, &cs, "input digest (Poseidon)");
 
-        // The op chain.
-        let mut cur: Vec<Val> = xs
-            .into_iter()
-            .map(|r| Val {
-                non_negative: Some(r.non_negative().clone()),
-                lin: r.value,
-            })
+        // The graph, node by node: `tensors[t]` holds tensor t's circuit values.
+        let mut xs = xs.into_iter().map(|r| Val {
+            non_negative: Some(r.non_negative().clone()),
+            lin: r.value,
+        });
+        let mut tensors: Vec<Vec<Val>> = model
+            .inputs
+            .iter()
+            .map(|info| xs.by_ref().take(info.len()).collect())
             .collect();
-        let mut layers = private_layers.iter();
-        for (i, op) in model.ops.iter().enumerate() {
-            let (x, y) = (trace.op_input(i), &trace.steps[i]);
-            let in_bounds = bounds.op_input(i);
-            cur = match op {
-                Op::Dense(d) => match model.weight_mode {
-                    WeightMode::Fixed => dense_fixed(d, &cur),
-                    WeightMode::Private => {
-                        let p = layers.next().ok_or(SynthesisError::Unsatisfiable)?;
-                        dense_private(&cs, d, p, &cur)?
-                    }
+        for (k, node) in model.nodes.iter().enumerate() {
+            let out = gadget(
+                &cs,
+                &node.op,
+                model.weight_mode,
+                NodeInputs {
+                    operands: node.inputs.iter().map(|&t| tensors[t].as_slice()).collect(),
+                    values: node.inputs.iter().map(|&t| trace.tensor(t)).collect(),
+                    output: trace.tensor(model.node_output(k)),
+                    bounds: node.inputs.iter().map(|&t| bounds.tensor(t)).collect(),
+                    parameters: &parameters[k],
                 },
-                Op::Requantize(r) => cur
-                    .iter()
-                    .enumerate()
-                    .map(|(j, v)| requantize(&cs, r, &v.lin, x[j], in_bounds, y[j]))
-                    .collect::<Result<_, _>>()?,
-                Op::Relu => cur
-                    .iter()
-                    .enumerate()
-                    .map(|(j, v)| relu(&cs, v, x[j], y[j], in_bounds))
-                    .collect::<Result<_, _>>()?,
-                Op::Reshape { .. } => cur,
-            };
-            mark(&profile, &cs, format!("op #{i}: {}", op.describe()));
+            )?;
+            tensors.push(out);
+            mark(&profile, &cs, format!("node #{k}: {}", node.op.describe()));
         }
+        let cur: Vec<&Val> = model
+            .outputs
+            .iter()
+            .flat_map(|&t| tensors[t].iter())
+            .collect();
 
         // Public inputs 2..: the output, value by value or through its digest.
         if output_is_digested(cur.len()) {

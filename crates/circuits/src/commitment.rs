@@ -12,11 +12,13 @@ use zkw_verifier::digest::{DOMAIN_WEIGHTS, header, salt_element, weight_commitme
 use zkw_verifier::statement::fixed_model_commitment;
 use zkw_verifier::width::Width;
 
+use zkw_model::Parameter;
+
 use crate::Fr;
-use crate::dense::PrivateDense;
 use crate::digest::{pack, poseidon};
 use crate::error::CircuitError;
 use crate::lin::{Cs, Lin};
+use crate::range::{Ranged, signed};
 
 /// The model's salt as a field element (private mode).
 pub fn salt(model: &Model) -> Result<Fr, CircuitError> {
@@ -36,11 +38,10 @@ pub fn model_commitment(model: &Model, id: &ModelId) -> Result<Fr, CircuitError>
     match model.weight_mode {
         WeightMode::Fixed => Ok(fixed_model_commitment(&id.0)),
         WeightMode::Private => {
-            let mut groups: Vec<(&[i64], Width)> = Vec::new();
-            for d in model.dense_layers() {
-                groups.push((&d.weights, width(&d.name, "weight", d.weight_bits)?));
-                groups.push((&d.bias, width(&d.name, "bias", d.bias_bits)?));
-            }
+            let groups = model
+                .parameters()
+                .map(|(node, p)| Ok((p.values, width(&node.name, p.what, p.bits)?)))
+                .collect::<Result<Vec<(&[i64], Width)>, CircuitError>>()?;
             weight_commitment(salt(model)?, &groups).map_err(|err| CircuitError::OutOfRange {
                 what: "a committed weight or bias".into(),
                 err,
@@ -57,23 +58,43 @@ pub fn width(layer: &str, what: &str, bits: u32) -> Result<Width, CircuitError> 
     })
 }
 
-/// The private-weights commitment over allocated layers.
-pub fn commit_private(cs: &Cs, salt: &Lin, layers: &[PrivateDense]) -> Result<Lin, SynthesisError> {
+/// One parameter group of an op, allocated as witnesses range-checked at the width the
+/// commitment packs it at — the same variables the op's gadget computes with.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The values, in order.
+    pub values: Vec<Ranged>,
+    /// Their width.
+    pub width: Width,
+}
+
+/// Allocates one parameter group.
+pub fn alloc_parameter(cs: &Cs, p: &Parameter<'_>) -> Result<Committed, SynthesisError> {
+    Ok(Committed {
+        width: Width::new(p.bits).map_err(|_| SynthesisError::Unsatisfiable)?,
+        values: p
+            .values
+            .iter()
+            .map(|&v| signed(cs, v, p.bits))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// The private-weights commitment over every allocated parameter group, in the model's order.
+pub fn commit_private(cs: &Cs, salt: &Lin, groups: &[Committed]) -> Result<Lin, SynthesisError> {
     let mut elements = vec![
         Lin::constant(Fr::from(DOMAIN_WEIGHTS)),
         salt.clone(),
-        Lin::constant(Fr::from(2 * layers.len() as u64)),
+        Lin::constant(Fr::from(groups.len() as u64)),
     ];
-    for p in layers {
-        for (vals, width) in [(&p.weights, p.weight_width), (&p.bias, p.bias_width)] {
-            elements.extend(
-                header(DOMAIN_WEIGHTS, vals.len(), width)
-                    .into_iter()
-                    .map(Lin::constant),
-            );
-            let refs: Vec<&Lin> = vals.iter().map(|r| &r.value).collect();
-            elements.extend(pack(&refs, width));
-        }
+    for g in groups {
+        elements.extend(
+            header(DOMAIN_WEIGHTS, g.values.len(), g.width)
+                .into_iter()
+                .map(Lin::constant),
+        );
+        let refs: Vec<&Lin> = g.values.iter().map(|r| &r.value).collect();
+        elements.extend(pack(&refs, g.width));
     }
     poseidon(cs, &elements)
 }
@@ -84,15 +105,15 @@ mod tests {
     use zkw_model::{Dense, Op, TensorInfo};
 
     fn private(salt: Option<String>) -> Model {
-        Model {
-            name: "m".into(),
-            weight_mode: WeightMode::Private,
-            input: TensorInfo {
+        Model::chain(
+            "m",
+            WeightMode::Private,
+            TensorInfo {
                 shape: vec![2],
                 frac_bits: 0,
                 bits: 8,
             },
-            ops: vec![Op::Dense(Dense {
+            vec![Op::Dense(Dense {
                 name: "fc".into(),
                 in_features: 2,
                 out_features: 1,
@@ -103,7 +124,7 @@ mod tests {
                 bias_bits: 12,
             })],
             salt,
-        }
+        )
     }
 
     #[test]

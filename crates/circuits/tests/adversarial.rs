@@ -24,8 +24,8 @@ mod attack;
 
 use attack::{System, breaks_exactly, claim, cs, f, honest};
 use zkw_circuits::Fr;
-use zkw_circuits::commitment::commit_private;
-use zkw_circuits::dense::{PrivateDense, dense_private};
+use zkw_circuits::commitment::{Committed, commit_private};
+use zkw_circuits::dense::dense_private;
 use zkw_circuits::digest::input_digest;
 use zkw_circuits::lin::{Lin, Val, boolean_value, enforce_equal, instance, witness};
 use zkw_circuits::range::{
@@ -143,7 +143,7 @@ impl Rq {
         edit: impl FnOnce(&mut RequantizeHint),
     ) -> Rq {
         let k = quotient_width(bounds, r);
-        let y = zkw_model::exec::requantize(r, acc_value);
+        let y = r.apply(acc_value);
         let mut hint = RequantizeHint::honest(r, k, acc_value, y);
         edit(&mut hint);
         let cs = cs();
@@ -457,17 +457,21 @@ fn dense_attack(w_bits: [Vec<Fr>; 2], salt: u64, claimed: i64) -> DenseAttack {
     let bias = vec![signed_from_bits(
         alloc_bits(&cs, &signed_bit_values(10, 12)).unwrap(),
     )];
-    let p = PrivateDense {
-        weights: weights.clone(),
-        bias,
-        weight_width: w(8),
-        bias_width: w(12),
-    };
+    let p = [
+        Committed {
+            values: weights.clone(),
+            width: w(8),
+        },
+        Committed {
+            values: bias,
+            width: w(12),
+        },
+    ];
     let first_product = cs.num_witness_variables();
     let acc = dense_private(&cs, &d, &p, &x).unwrap();
     enforce_equal(&cs, &c, &acc[0].lin).unwrap();
     let s = witness(&cs, Fr::from(salt)).unwrap();
-    let commitment = commit_private(&cs, &s, std::slice::from_ref(&p)).unwrap();
+    let commitment = commit_private(&cs, &s, &p).unwrap();
     let commitment_row = cs.num_constraints();
     enforce_equal(&cs, &commitment, &public).unwrap();
     let sys = System::new(&cs);

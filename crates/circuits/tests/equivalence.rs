@@ -21,7 +21,7 @@ proptest! {
         let trace = run(&model, &input).unwrap();
         let c = circuit(&model, trace.clone());
         let statement = c.statement().clone();
-        prop_assert_eq!(&statement.output[..], trace.output());
+        prop_assert_eq!(&statement.output, &trace.output());
         let publics = statement.public_inputs().unwrap();
         for (k, y) in trace.output().iter().enumerate() {
             prop_assert_eq!(publics[OUTPUT_START + k], fr_from_i64(*y));
@@ -39,18 +39,17 @@ proptest! {
         (Just(m), i, any::<prop::sample::Index>())
     })) {
         let mut trace = run(&model, &input).unwrap();
-        let slots: Vec<(usize, usize)> = trace
-            .steps
-            .iter()
-            .enumerate()
-            .flat_map(|(s, v)| (0..v.len()).map(move |k| (s, k)))
-            // A reshape's output is the same tensor as its input: nothing to corrupt there.
-            .filter(|(s, _)| !matches!(model.ops[*s], zkw_model::Op::Reshape { .. }))
+        // Every value of every node's output (the inputs are the statement's own).
+        let slots: Vec<(usize, usize)> = (0..model.nodes.len())
+            // A reshape's output is the same values as its input: nothing to corrupt there.
+            .filter(|&n| !matches!(model.nodes[n].op, zkw_model::Op::Reshape(_)))
+            .map(|n| model.node_output(n))
+            .flat_map(|t| (0..trace.tensors[t].len()).map(move |k| (t, k)))
             .collect();
-        let reference = trace.output().to_vec();
+        let reference = trace.output();
         let (s, k) = slots[pick.index(slots.len())];
-        trace.steps[s][k] += 1;
-        let last = s + 1 == trace.steps.len();
+        trace.tensors[s][k] += 1;
+        let last = model.outputs.contains(&s);
         // A value pushed outside its width has no statement at all: refused before proving.
         let Ok(c) = try_circuit(&model, trace) else {
             return Ok(());

@@ -22,7 +22,7 @@ proptest! {
     })) {
         let commitment = model_commitment(&model, &model_id(&model)).unwrap();
         let setup = InferenceCircuit::for_setup(&model, commitment).unwrap();
-        prop_assert_eq!(setup.trace().input.iter().filter(|&&v| v != 0).count(), 0);
+        prop_assert_eq!(setup.trace().input().iter().filter(|&&v| v != 0).count(), 0);
         let setup = setup.synthesize_for_matrices().unwrap();
         let job = synthesize(circuit(&model, run(&model, &input).unwrap()));
         prop_assert_eq!(setup.num_instance_variables(), job.num_instance_variables());
@@ -55,11 +55,11 @@ fn the_breakdown_names_every_section_and_sums_to_the_total() {
             "model commitment",
             "input range checks",
             "input digest (Poseidon)",
-            "op #0: dense `fc1` 3→2",
-            "op #1: requantize >>5 to 8 bits",
-            "op #2: relu",
-            "op #3: dense `fc2` 2→2",
-            "op #4: requantize >>0 to 8 bits",
+            "node #0: dense `fc1` 3→2",
+            "node #1: requantize >>5 to 8 bits",
+            "node #2: relu",
+            "node #3: dense `fc2` 2→2",
+            "node #4: requantize >>0 to 8 bits",
             "output and job binding",
         ]);
         assert_eq!(names, want, "{mode}");
@@ -70,13 +70,13 @@ fn the_breakdown_names_every_section_and_sums_to_the_total() {
         assert_eq!(get("output and job binding"), 2 + 1, "{mode}");
         if mode == WeightMode::Fixed {
             assert_eq!(get("model commitment"), 1);
-            assert_eq!(get("op #0: dense `fc1` 3→2"), 0);
+            assert_eq!(get("node #0: dense `fc1` 3→2"), 0);
         } else {
             assert_eq!(
                 get("weight and bias range checks"),
                 6 * 8 + 2 * 12 + 4 * 4 + 2 * 4
             );
-            assert_eq!(get("op #0: dense `fc1` 3→2"), 6);
+            assert_eq!(get("node #0: dense `fc1` 3→2"), 6);
         }
     }
 }

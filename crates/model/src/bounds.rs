@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
-use crate::ir::{Model, Op, signed_range};
+use crate::ir::{Model, TensorId, signed_range};
 
 /// An inclusive integer interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,32 +49,19 @@ impl Interval {
     }
 }
 
-/// Interval of the quotient `floor((acc + 2^(s-1)) / 2^s)` before saturation.
-pub fn quotient_interval(acc: Interval, shift: u32) -> Interval {
-    Interval {
-        lo: crate::exec::round_shift(acc.lo, shift),
-        hi: crate::exec::round_shift(acc.hi, shift),
-    }
-}
+pub use crate::ops::requantize::quotient_interval;
 
-/// The result of the analysis: the interval of the input and of every op's output.
+/// The result of the analysis: the interval of every tensor, indexed by `TensorId`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bounds {
-    /// Interval of the input values.
-    pub input: Interval,
-    /// `ops[i]` bounds every value of `model.ops[i]`'s output.
-    pub ops: Vec<Interval>,
+    /// `tensors[t]` bounds every value of tensor `t`.
+    pub tensors: Vec<Interval>,
 }
 
 impl Bounds {
-    /// Interval of op `i`'s input.
-    pub fn op_input(&self, i: usize) -> Interval {
-        if i == 0 { self.input } else { self.ops[i - 1] }
-    }
-
-    /// Interval of the model's output.
-    pub fn output(&self) -> Interval {
-        self.ops.last().copied().unwrap_or(self.input)
+    /// Interval of tensor `t`.
+    pub fn tensor(&self, t: TensorId) -> Interval {
+        self.tensors[t]
     }
 }
 
@@ -83,87 +70,49 @@ const GPU_LIMIT: i128 = i32::MAX as i128;
 /// Computes the bounds of every tensor, rejecting a model that could overflow.
 pub fn analyze(model: &Model) -> Result<Bounds, ModelError> {
     model.tensor_infos()?;
-    let input = Interval::signed(model.input.bits);
-    let mut cur = input;
-    let mut ops = Vec::with_capacity(model.ops.len());
-    for (i, op) in model.ops.iter().enumerate() {
+    let mut tensors: Vec<Interval> = model
+        .inputs
+        .iter()
+        .map(|i| Interval::signed(i.bits))
+        .collect();
+    for (k, node) in model.nodes.iter().enumerate() {
         let overflow = |bound: i128| ModelError::Overflow {
-            op_index: i,
-            op: op.describe(),
+            op_index: k,
+            op: node.op.describe(),
             bound,
             limit: GPU_LIMIT,
             why: "a GPU accumulator is an i32",
         };
-        cur = match op {
-            Op::Dense(d) => {
-                let xmax = cur.abs_max() as i128;
-                let (mut lo, mut hi) = (i128::MAX, i128::MIN);
-                for j in 0..d.out_features {
-                    let row = &d.weights[j * d.in_features..(j + 1) * d.in_features];
-                    let b = d.bias[j] as i128;
-                    // Every partial sum, in any order, is bounded by |b| + Σ|w|·max|x|.
-                    let worst =
-                        b.abs() + row.iter().map(|&w| (w as i128).abs()).sum::<i128>() * xmax;
-                    if worst > GPU_LIMIT {
-                        return Err(overflow(worst));
-                    }
-                    let (mut rlo, mut rhi) = (b, b);
-                    for &w in row {
-                        let (a, c) = (w as i128 * cur.lo as i128, w as i128 * cur.hi as i128);
-                        rlo += a.min(c);
-                        rhi += a.max(c);
-                    }
-                    lo = lo.min(rlo);
-                    hi = hi.max(rhi);
-                }
-                Interval {
-                    lo: lo as i64,
-                    hi: hi as i64,
-                }
-            }
-            Op::Requantize(r) => {
-                if r.shift > 0 {
-                    let with_rounding = cur.abs_max() as i128 + (1i128 << (r.shift - 1));
-                    if with_rounding > GPU_LIMIT {
-                        return Err(overflow(with_rounding));
-                    }
-                }
-                let q = quotient_interval(cur, r.shift);
-                let (slo, shi) = signed_range(r.bits);
-                Interval {
-                    lo: q.lo.clamp(slo, shi),
-                    hi: q.hi.clamp(slo, shi),
-                }
-            }
-            Op::Relu => Interval {
-                lo: cur.lo.max(0),
-                hi: cur.hi.max(0),
-            },
-            Op::Reshape { .. } => cur,
-        };
-        if cur.abs_max() as i128 > GPU_LIMIT {
-            return Err(overflow(cur.abs_max() as i128));
+        let operands: Vec<Interval> = node.inputs.iter().map(|&t| tensors[t]).collect();
+        let out = node
+            .op
+            .semantics()
+            .bounds(&operands, GPU_LIMIT)
+            .map_err(overflow)?;
+        if out.abs_max() as i128 > GPU_LIMIT {
+            return Err(overflow(out.abs_max() as i128));
         }
-        ops.push(cur);
+        tensors.push(out);
     }
-    Ok(Bounds { input, ops })
+    Ok(Bounds { tensors })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{Dense, Requantize, TensorInfo, WeightMode};
+    use crate::ir::{TensorInfo, WeightMode};
+    use crate::ops::{Dense, Op, Relu, Requantize};
 
     fn model(in_features: usize, w: i64, bits: u32) -> Model {
-        Model {
-            name: "b".into(),
-            weight_mode: WeightMode::Fixed,
-            input: TensorInfo {
+        Model::chain(
+            "b",
+            WeightMode::Fixed,
+            TensorInfo {
                 shape: vec![in_features],
                 frac_bits: 0,
                 bits,
             },
-            ops: vec![
+            vec![
                 Op::Dense(Dense {
                     name: "fc".into(),
                     in_features,
@@ -175,24 +124,24 @@ mod tests {
                     bias_bits: 8,
                 }),
                 Op::Requantize(Requantize { shift: 4, bits: 8 }),
-                Op::Relu,
+                Op::Relu(Relu),
             ],
-            salt: None,
-        }
+            None,
+        )
     }
 
     #[test]
     fn dense_bounds_are_exact_for_uniform_weights() {
         let b = analyze(&model(3, -2, 8)).unwrap();
         assert_eq!(
-            b.ops[0],
+            b.tensors[1],
             Interval {
                 lo: -2 * 127 * 3,
                 hi: 2 * 128 * 3
             }
         );
-        assert_eq!(b.ops[1], Interval { lo: -48, hi: 48 });
-        assert_eq!(b.ops[2], Interval { lo: 0, hi: 48 });
+        assert_eq!(b.tensors[2], Interval { lo: -48, hi: 48 });
+        assert_eq!(b.tensors[3], Interval { lo: 0, hi: 48 });
     }
 
     #[test]

@@ -26,10 +26,10 @@ pub enum ModelError {
     Invalid(String),
     /// Static bounds analysis found a value that could leave its safe range.
     #[error(
-        "model could overflow: op #{op_index} ({op}) can reach {bound}, beyond the limit {limit} ({why})"
+        "model could overflow: node #{op_index} ({op}) can reach {bound}, beyond the limit {limit} ({why})"
     )]
     Overflow {
-        /// Index of the op in the model's op list.
+        /// Index of the node in the model.
         op_index: usize,
         /// Short description of the op.
         op: String,

@@ -16,7 +16,7 @@ use crate::ir::Model;
 /// Name in the file envelope.
 pub const FORMAT: &str = "zkw-model";
 /// Current file version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// A model's content id: blake3 of its canonical file bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,6 +84,13 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<(Model, ModelId), ModelEr
             envelope.format
         )));
     }
+    if envelope.version == 1 {
+        return Err(bad(
+            "file version 1 holds a chain of ops, and this build reads graphs (version 2): \
+             import the ONNX file again with `zkw model import`"
+                .into(),
+        ));
+    }
     if envelope.version != VERSION {
         return Err(bad(format!(
             "file version {} is not supported (this build reads version {VERSION})",
@@ -111,20 +118,21 @@ pub fn load_model(path: &Path) -> Result<(Model, ModelId), ModelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{Op, TensorInfo, WeightMode};
+    use crate::ir::{TensorInfo, WeightMode};
+    use crate::ops::{Op, Relu};
 
     fn m() -> Model {
-        Model {
-            name: "m".into(),
-            weight_mode: WeightMode::Fixed,
-            input: TensorInfo {
+        Model::chain(
+            "m",
+            WeightMode::Fixed,
+            TensorInfo {
                 shape: vec![2],
                 frac_bits: 0,
                 bits: 8,
             },
-            ops: vec![Op::Relu],
-            salt: None,
-        }
+            vec![Op::Relu(Relu)],
+            None,
+        )
     }
 
     #[test]
@@ -154,10 +162,22 @@ mod tests {
         assert!(err.to_string().contains("format is `onnx`"), "{err}");
         let newer = String::from_utf8(to_canonical_bytes(&m()))
             .unwrap()
-            .replace("\"version\":1", "\"version\":9");
+            .replace("\"version\":2", "\"version\":9");
         let err = from_bytes(newer.as_bytes(), Path::new("x.zkm")).unwrap_err();
         assert!(
             err.to_string().contains("version 9 is not supported"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_version_1_chain_asks_for_a_new_import() {
+        let old = String::from_utf8(to_canonical_bytes(&m()))
+            .unwrap()
+            .replace("\"version\":2", "\"version\":1");
+        let err = from_bytes(old.as_bytes(), Path::new("x.zkm")).unwrap_err();
+        assert!(
+            err.to_string().contains("import the ONNX file again"),
             "{err}"
         );
     }

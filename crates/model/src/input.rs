@@ -76,26 +76,21 @@ pub fn read_input_file(path: &Path) -> Result<Vec<f64>, ModelError> {
 /// A client's input: the values, and the salt of its digest when the file gives one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientInput {
-    /// The one graph input, flattened.
+    /// The graph inputs, each flattened, concatenated in order (the model's input format).
     pub values: Vec<f64>,
     /// The 31-byte salt (`"salt"`, 62 hex digits), if present.
     pub salt: Option<[u8; 31]>,
 }
 
-/// Parses a client's input document: one graph input and an optional salt.
+/// Parses a client's input document: one array per graph input (concatenated) and an
+/// optional salt.
 pub fn parse_client_input(text: &str, path: &Path) -> Result<ClientInput, ModelError> {
     let bad = |reason: String| ModelError::BadInputFile {
         path: path.to_path_buf(),
         reason,
     };
     let file = parse_file(text, path)?;
-    let mut inputs = values(&file, path)?;
-    if inputs.len() != 1 {
-        return Err(bad(format!(
-            "has {} inputs; models with one graph input are supported",
-            inputs.len()
-        )));
-    }
+    let inputs = values(&file, path)?;
     let salt = match &file.salt {
         None => None,
         Some(hex_salt) => {
@@ -110,12 +105,12 @@ pub fn parse_client_input(text: &str, path: &Path) -> Result<ClientInput, ModelE
         }
     };
     Ok(ClientInput {
-        values: inputs.remove(0),
+        values: inputs.concat(),
         salt,
     })
 }
 
-/// Reads a client's input file: one graph input and an optional salt.
+/// Reads a client's input file: the graph inputs (concatenated) and an optional salt.
 pub fn read_client_input(path: &Path) -> Result<ClientInput, ModelError> {
     let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
     parse_client_input(&text, path)
@@ -233,10 +228,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("expected {\"input_data\""), "{err}");
-        let err = parse_client_input(r#"{"input_data": [[1.0], [2.0]]}"#, p)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("has 2 inputs"), "{err}");
+        // Several graph inputs: one vector, in order.
+        let two = parse_client_input(r#"{"input_data": [[1.0], [2.0, 3.0]]}"#, p).unwrap();
+        assert_eq!(two.values, vec![1.0, 2.0, 3.0]);
     }
 
     #[test]

@@ -1,13 +1,15 @@
-//! The quantized model IR: a chain of integer ops over power-of-two-scaled tensors.
+//! The quantized model IR: a graph of integer ops over power-of-two-scaled tensors.
 //!
-//! A tensor is a vector of integers `v` standing for the reals `v · 2^-frac_bits`. The model is a
-//! straight chain (`ops[i]` consumes the output of `ops[i-1]`, the first consumes the input),
-//! which is what MLPs are; the IR knows nothing of ONNX. What each op computes, to the bit, is
-//! defined in [`crate::exec`].
+//! A tensor is a vector of integers `v` standing for the reals `v · 2^-frac_bits`. The model is
+//! a list of [`Node`]s in topological order, each an [`Op`] over earlier tensors (graph inputs
+//! or earlier nodes' outputs) with one output, so residual connections and several inputs fit;
+//! the IR knows nothing of ONNX. What each op computes, to the bit, is defined in its module
+//! under [`crate::ops`].
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
+use crate::ops::{Op, Parameter};
 
 /// How a model's weights appear in its proofs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,65 +78,6 @@ impl TensorInfo {
     }
 }
 
-/// A fully connected layer: `acc[j] = bias[j] + Σ_i weights[j·in + i] · x[i]`, exact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dense {
-    /// Name of the ONNX node this came from (for messages).
-    pub name: String,
-    /// Input features.
-    pub in_features: usize,
-    /// Output features.
-    pub out_features: usize,
-    /// Row-major `[out_features][in_features]` signed integers of `weight_bits` bits.
-    pub weights: Vec<i64>,
-    /// Signed width of every weight.
-    pub weight_bits: u32,
-    /// The weights stand for `w · 2^-weight_frac_bits`.
-    pub weight_frac_bits: i32,
-    /// One bias per output, at the accumulator's scale (input frac bits + weight frac bits).
-    pub bias: Vec<i64>,
-    /// Signed width of every bias value.
-    pub bias_bits: u32,
-}
-
-/// Round-half-up arithmetic shift right by `shift`, then saturation to `bits` signed bits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Requantize {
-    /// Bits shifted out (the scale drops by `2^shift`).
-    pub shift: u32,
-    /// Signed width of the result.
-    pub bits: u32,
-}
-
-/// One op of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
-    /// Fully connected layer with exact integer accumulation.
-    Dense(Dense),
-    /// Rounding shift and saturation back to a narrow width.
-    Requantize(Requantize),
-    /// `max(0, v)`.
-    Relu,
-    /// Reinterpret the data with a new shape (Flatten and Reshape); data order unchanged.
-    Reshape {
-        /// The new shape, batch excluded.
-        shape: Vec<usize>,
-    },
-}
-
-impl Op {
-    /// Short description for messages and `inspect`.
-    pub fn describe(&self) -> String {
-        match self {
-            Op::Dense(d) => format!("dense `{}` {}→{}", d.name, d.in_features, d.out_features),
-            Op::Requantize(r) => format!("requantize >>{} to {} bits", r.shift, r.bits),
-            Op::Relu => "relu".to_string(),
-            Op::Reshape { shape } => format!("reshape {shape:?}"),
-        }
-    }
-}
-
 /// Largest signed bit width a tensor, weight or bias may be declared with.
 pub const MAX_BITS: u32 = 24;
 
@@ -142,190 +85,58 @@ pub const MAX_BITS: u32 = 24;
 /// proves, low enough that no count computed from a model file can overflow.
 pub const MAX_ELEMENTS: usize = 1 << 24;
 
+/// The most values all of a model's tensors may hold together (the trace's size): a model
+/// file of a few bytes must not make a verifier or prover allocate without bound.
+pub const MAX_TRACE_VALUES: usize = 1 << 26;
+
 /// The largest scale exponent (`|frac_bits|`) any tensor or weight may have: far beyond what
 /// quantization picks, small enough that scales never overflow and `2^-frac_bits` stays a
 /// finite, non-zero `f64`.
 pub const MAX_FRAC_BITS: i32 = 256;
 
-fn check_frac(what: &str, frac_bits: Option<i32>) -> Result<i32, ModelError> {
+pub(crate) fn check_frac(what: &str, frac_bits: Option<i32>) -> Result<i32, String> {
     frac_bits
         .filter(|f| f.unsigned_abs() <= MAX_FRAC_BITS as u32)
         .ok_or_else(|| {
-            ModelError::Invalid(format!(
+            format!(
                 "{what}: scale exponent {} is beyond ±{MAX_FRAC_BITS}",
                 frac_bits.map_or("(overflow)".to_string(), |f| f.to_string())
-            ))
+            )
         })
 }
 
 /// Checks that a tensor of `shape` has between 1 and [`MAX_ELEMENTS`] values.
-fn check_shape(what: &str, shape: &[usize]) -> Result<usize, ModelError> {
+pub(crate) fn check_shape(what: &str, shape: &[usize]) -> Result<usize, String> {
     let n = shape
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .filter(|&n| n <= MAX_ELEMENTS)
-        .ok_or_else(|| {
-            ModelError::Invalid(format!(
-                "{what} of shape {shape:?} has more than {MAX_ELEMENTS} values"
-            ))
-        })?;
+        .ok_or_else(|| format!("{what} of shape {shape:?} has more than {MAX_ELEMENTS} values"))?;
     if n == 0 {
-        return Err(ModelError::Invalid(format!("{what} has no element")));
+        return Err(format!("{what} has no element"));
     }
     Ok(n)
 }
 
-/// A quantized model: an input format and a chain of ops.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Model {
-    /// Human-readable name (usually the ONNX file's stem).
-    pub name: String,
-    /// How the weights appear in proofs.
-    pub weight_mode: WeightMode,
-    /// The input tensor's shape and format.
-    pub input: TensorInfo,
-    /// The chain of ops.
-    pub ops: Vec<Op>,
-    /// Private mode: 31 random bytes (hex) that blind the weight commitment. `None` in fixed mode.
-    pub salt: Option<String>,
-}
-
-impl Model {
-    /// Shape and format of the output of every op (`result[i]` is the output of `ops[i]`),
-    /// checking that the chain is consistent.
-    pub fn tensor_infos(&self) -> Result<Vec<TensorInfo>, ModelError> {
-        let mut cur = self.input.clone();
-        check_bits("input", cur.bits)?;
-        check_shape("the input", &cur.shape)?;
-        check_frac("the input", Some(cur.frac_bits))?;
-        let mut out = Vec::with_capacity(self.ops.len());
-        for (i, op) in self.ops.iter().enumerate() {
-            cur = match op {
-                Op::Dense(d) => {
-                    if d.in_features != cur.len() {
-                        return Err(ModelError::Invalid(format!(
-                            "op #{i} ({}) expects {} inputs but receives {} (shape {:?})",
-                            op.describe(),
-                            d.in_features,
-                            cur.len(),
-                            cur.shape
-                        )));
-                    }
-                    let weights = check_shape(
-                        &format!("op #{i}'s weight matrix"),
-                        &[d.out_features, d.in_features],
-                    )?;
-                    if d.weights.len() != weights || d.bias.len() != d.out_features {
-                        return Err(ModelError::Invalid(format!(
-                            "op #{i} ({}) has {} weights and {} biases, expected {} and {}",
-                            op.describe(),
-                            d.weights.len(),
-                            d.bias.len(),
-                            weights,
-                            d.out_features
-                        )));
-                    }
-                    check_bits("weight", d.weight_bits)?;
-                    if d.bias_bits == 0 || d.bias_bits > 32 {
-                        return Err(ModelError::Invalid(format!(
-                            "op #{i}: bias width {} is outside 1..=32",
-                            d.bias_bits
-                        )));
-                    }
-                    check_values(i, "weight", &d.weights, d.weight_bits)?;
-                    check_values(i, "bias", &d.bias, d.bias_bits)?;
-                    check_frac(&format!("op #{i}'s weights"), Some(d.weight_frac_bits))?;
-                    TensorInfo {
-                        shape: vec![d.out_features],
-                        frac_bits: check_frac(
-                            &format!("op #{i}'s output"),
-                            cur.frac_bits.checked_add(d.weight_frac_bits),
-                        )?,
-                        // Accumulators are wide; `bounds` gives their exact range.
-                        bits: 32,
-                    }
-                }
-                Op::Requantize(r) => {
-                    check_bits("requantize", r.bits)?;
-                    if r.shift > 31 {
-                        return Err(ModelError::Invalid(format!(
-                            "op #{i}: shift {} is larger than 31",
-                            r.shift
-                        )));
-                    }
-                    TensorInfo {
-                        shape: cur.shape.clone(),
-                        frac_bits: check_frac(
-                            &format!("op #{i}'s output"),
-                            cur.frac_bits.checked_sub(r.shift as i32),
-                        )?,
-                        bits: r.bits,
-                    }
-                }
-                Op::Relu => cur.clone(),
-                Op::Reshape { shape } => {
-                    let n = check_shape(&format!("op #{i}'s output"), shape)?;
-                    if n != cur.len() {
-                        return Err(ModelError::Invalid(format!(
-                            "op #{i} reshapes {:?} ({} values) to {shape:?} ({n} values)",
-                            cur.shape,
-                            cur.len()
-                        )));
-                    }
-                    TensorInfo {
-                        shape: shape.clone(),
-                        ..cur.clone()
-                    }
-                }
-            };
-            out.push(cur.clone());
-        }
-        Ok(out)
-    }
-
-    /// Shape and format of the model's output.
-    pub fn output_info(&self) -> Result<TensorInfo, ModelError> {
-        Ok(self
-            .tensor_infos()?
-            .pop()
-            .unwrap_or_else(|| self.input.clone()))
-    }
-
-    /// The dense layers, in order.
-    pub fn dense_layers(&self) -> impl Iterator<Item = &Dense> {
-        self.ops.iter().filter_map(|op| match op {
-            Op::Dense(d) => Some(d),
-            _ => None,
-        })
-    }
-
-    /// Total number of weights and biases.
-    pub fn parameter_count(&self) -> usize {
-        self.dense_layers()
-            .map(|d| d.weights.len() + d.bias.len())
-            .sum()
-    }
-}
-
-fn check_bits(what: &str, bits: u32) -> Result<(), ModelError> {
+pub(crate) fn check_bits(what: &str, bits: u32) -> Result<(), String> {
     if !(2..=MAX_BITS).contains(&bits) {
-        return Err(ModelError::Invalid(format!(
+        return Err(format!(
             "{what} width of {bits} bits is outside 2..={MAX_BITS}"
-        )));
+        ));
     }
     Ok(())
 }
 
-fn check_values(op: usize, what: &str, values: &[i64], bits: u32) -> Result<(), ModelError> {
+pub(crate) fn check_values(what: &str, values: &[i64], bits: u32) -> Result<(), String> {
     let (lo, hi) = signed_range(bits);
     if let Some((k, v)) = values
         .iter()
         .enumerate()
         .find(|(_, v)| **v < lo || **v > hi)
     {
-        return Err(ModelError::Invalid(format!(
-            "op #{op}: {what} #{k} = {v} does not fit in {bits} signed bits"
-        )));
+        return Err(format!(
+            "{what} #{k} = {v} does not fit in {bits} signed bits"
+        ));
     }
     Ok(())
 }
@@ -336,21 +147,245 @@ pub fn signed_range(bits: u32) -> (i64, i64) {
     (-half, half - 1)
 }
 
+/// A tensor's index in a model: the graph inputs come first (`0..inputs.len()`), then node
+/// `k`'s output is tensor `inputs.len() + k`.
+pub type TensorId = usize;
+
+/// One node of the graph: an op over earlier tensors, with one output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// The ONNX node (or tensor) it came from, for messages.
+    pub name: String,
+    /// What it computes.
+    pub op: Op,
+    /// Its operands: tensors defined before it (graph inputs or earlier nodes' outputs).
+    pub inputs: Vec<TensorId>,
+}
+
+/// A quantized model: a graph of integer ops in topological order.
+///
+/// The client's input is the graph inputs' values concatenated in order, all in one format
+/// (one scale and width, so that one digest covers them); the output is the graph outputs'
+/// values concatenated, at one scale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    /// Human-readable name (usually the ONNX file's stem).
+    pub name: String,
+    /// How the weights appear in proofs.
+    pub weight_mode: WeightMode,
+    /// The graph inputs' shapes and format: tensors `0..inputs.len()`.
+    pub inputs: Vec<TensorInfo>,
+    /// The nodes, each after its operands.
+    pub nodes: Vec<Node>,
+    /// The tensors that make the output, in order.
+    pub outputs: Vec<TensorId>,
+    /// Private mode: 31 random bytes (hex) that blind the weight commitment. `None` in fixed mode.
+    pub salt: Option<String>,
+}
+
+fn invalid(s: String) -> ModelError {
+    ModelError::Invalid(s)
+}
+
+/// The shape and format of several tensors as one: the shape itself for one tensor, else the
+/// flat concatenation; the widest width. All must share `frac_bits`.
+fn concatenated(what: &str, infos: &[&TensorInfo]) -> Result<TensorInfo, ModelError> {
+    let first = infos
+        .first()
+        .ok_or_else(|| invalid(format!("the model has no {what}")))?;
+    if let Some(other) = infos.iter().find(|i| i.frac_bits != first.frac_bits) {
+        return Err(invalid(format!(
+            "the model's {what}s have scales 2^-{} and 2^-{}; they must share one",
+            first.frac_bits, other.frac_bits
+        )));
+    }
+    if infos.len() == 1 {
+        return Ok((*first).clone());
+    }
+    let total = infos
+        .iter()
+        .try_fold(0usize, |n, i| n.checked_add(i.len()))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| {
+            invalid(format!(
+                "the model's {what}s hold more than {MAX_ELEMENTS} values"
+            ))
+        })?;
+    Ok(TensorInfo {
+        shape: vec![total],
+        frac_bits: first.frac_bits,
+        bits: infos.iter().map(|i| i.bits).max().unwrap_or(first.bits),
+    })
+}
+
+impl Model {
+    /// The tensor node `k` outputs.
+    pub fn node_output(&self, k: usize) -> TensorId {
+        self.inputs.len() + k
+    }
+
+    /// Number of tensors (graph inputs and node outputs).
+    pub fn tensor_count(&self) -> usize {
+        self.inputs.len() + self.nodes.len()
+    }
+
+    /// Shape and format of every tensor (indexed by [`TensorId`]), checking that the graph is
+    /// well formed: operands defined before use, arities, shapes, scales, widths, parameters.
+    pub fn tensor_infos(&self) -> Result<Vec<TensorInfo>, ModelError> {
+        if self.inputs.is_empty() {
+            return Err(invalid("the model has no input".into()));
+        }
+        let mut infos: Vec<TensorInfo> = Vec::with_capacity(self.tensor_count().min(1 << 16));
+        for (i, input) in self.inputs.iter().enumerate() {
+            let what = format!("input #{i}");
+            check_bits(&what, input.bits).map_err(invalid)?;
+            check_shape(&what, &input.shape).map_err(invalid)?;
+            check_frac(&what, Some(input.frac_bits)).map_err(invalid)?;
+            infos.push(input.clone());
+        }
+        let mut total = infos.iter().fold(0usize, |n, i| n.saturating_add(i.len()));
+        if let Some(other) = self
+            .inputs
+            .iter()
+            .find(|i| i.frac_bits != self.inputs[0].frac_bits || i.bits != self.inputs[0].bits)
+        {
+            return Err(invalid(format!(
+                "the model's inputs have formats (2^-{}, {} bits) and (2^-{}, {} bits); they \
+                 must share one",
+                self.inputs[0].frac_bits, self.inputs[0].bits, other.frac_bits, other.bits
+            )));
+        }
+        for (k, node) in self.nodes.iter().enumerate() {
+            let sem = node.op.semantics();
+            let at = || format!("node #{k} `{}` ({})", node.name, node.op.describe());
+            if node.inputs.len() != sem.arity() {
+                return Err(invalid(format!(
+                    "{} takes {} operands, not {}",
+                    at(),
+                    sem.arity(),
+                    node.inputs.len()
+                )));
+            }
+            let own = self.node_output(k);
+            let operands = node
+                .inputs
+                .iter()
+                .map(|&t| {
+                    infos.get(t).filter(|_| t < own).ok_or_else(|| {
+                        invalid(format!("{} reads tensor {t}, not defined before it", at()))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let info = sem
+                .output_info(&operands)
+                .map_err(|e| invalid(format!("{}: {e}", at())))?;
+            check_shape(&at(), &info.shape).map_err(invalid)?;
+            if !(1..=32).contains(&info.bits) {
+                return Err(invalid(format!(
+                    "{}: output width {} bits",
+                    at(),
+                    info.bits
+                )));
+            }
+            total = total.saturating_add(info.len());
+            if total > MAX_TRACE_VALUES {
+                return Err(invalid(format!(
+                    "the model's tensors hold more than {MAX_TRACE_VALUES} values together"
+                )));
+            }
+            infos.push(info);
+        }
+        if self.outputs.is_empty() {
+            return Err(invalid("the model has no output".into()));
+        }
+        if let Some(t) = self.outputs.iter().find(|&&t| t >= infos.len()) {
+            return Err(invalid(format!("output tensor {t} does not exist")));
+        }
+        let outs: Vec<&TensorInfo> = self.outputs.iter().map(|&t| &infos[t]).collect();
+        concatenated("output", &outs)?;
+        Ok(infos)
+    }
+
+    /// The client's input as one tensor: the graph input's shape and format, or for several
+    /// inputs their flat concatenation.
+    /// Of a model that failed validation: the first input's (empty without inputs).
+    pub fn input_info(&self) -> TensorInfo {
+        let refs: Vec<&TensorInfo> = self.inputs.iter().collect();
+        concatenated("input", &refs).unwrap_or_else(|_| {
+            self.inputs.first().cloned().unwrap_or(TensorInfo {
+                shape: Vec::new(),
+                frac_bits: 0,
+                bits: 2,
+            })
+        })
+    }
+
+    /// Shape and format of the model's output (several outputs: their flat concatenation, at
+    /// the widest width).
+    pub fn output_info(&self) -> Result<TensorInfo, ModelError> {
+        let infos = self.tensor_infos()?;
+        let outs: Vec<&TensorInfo> = self.outputs.iter().map(|&t| &infos[t]).collect();
+        concatenated("output", &outs)
+    }
+
+    /// Every parameter group the weight commitment absorbs, node by node (through
+    /// [`Op::parameters`], exhaustive over the op set).
+    pub fn parameters(&self) -> impl Iterator<Item = (&Node, Parameter<'_>)> {
+        self.nodes
+            .iter()
+            .flat_map(|n| n.op.parameters().into_iter().map(move |p| (n, p)))
+    }
+
+    /// Total number of weights and biases.
+    pub fn parameter_count(&self) -> usize {
+        self.parameters().map(|(_, p)| p.values.len()).sum()
+    }
+
+    /// A model whose nodes form a chain over one input, the output the last node's (or the
+    /// input's, without nodes): what MLP importers and tests build.
+    pub fn chain(
+        name: impl Into<String>,
+        weight_mode: WeightMode,
+        input: TensorInfo,
+        ops: Vec<Op>,
+        salt: Option<String>,
+    ) -> Model {
+        let nodes: Vec<Node> = ops
+            .into_iter()
+            .enumerate()
+            .map(|(k, op)| Node {
+                name: format!("{}{k}", op.kind()),
+                op,
+                inputs: vec![k],
+            })
+            .collect();
+        Model {
+            name: name.into(),
+            weight_mode,
+            inputs: vec![input],
+            outputs: vec![nodes.len()],
+            nodes,
+            salt,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::{Add, Dense, Relu, Requantize, Reshape};
 
     fn tiny() -> Model {
-        Model {
-            name: "t".into(),
-            weight_mode: WeightMode::Fixed,
-            input: TensorInfo {
+        Model::chain(
+            "t",
+            WeightMode::Fixed,
+            TensorInfo {
                 shape: vec![1, 2],
                 frac_bits: 4,
                 bits: 8,
             },
-            ops: vec![
-                Op::Reshape { shape: vec![2] },
+            vec![
+                Op::Reshape(Reshape { shape: vec![2] }),
                 Op::Dense(Dense {
                     name: "fc".into(),
                     in_features: 2,
@@ -363,34 +398,114 @@ mod tests {
                 }),
                 Op::Requantize(Requantize { shift: 3, bits: 8 }),
             ],
-            salt: None,
-        }
+            None,
+        )
     }
 
     #[test]
-    fn scales_follow_the_chain() {
+    fn scales_follow_the_graph() {
         let infos = tiny().tensor_infos().unwrap();
-        assert_eq!(infos[1].frac_bits, 7);
-        assert_eq!(infos[2].frac_bits, 4);
-        assert_eq!(infos[2].bits, 8);
-        assert_eq!(infos[2].shape, vec![1]);
+        assert_eq!(infos[2].frac_bits, 7);
+        assert_eq!(infos[3].frac_bits, 4);
+        assert_eq!(infos[3].bits, 8);
+        assert_eq!(infos[3].shape, vec![1]);
     }
 
     #[test]
-    fn inconsistent_shapes_are_rejected_with_the_op() {
+    fn inconsistent_shapes_are_rejected_with_the_node() {
         let mut m = tiny();
-        m.ops[0] = Op::Reshape { shape: vec![3] };
+        m.nodes[0].op = Op::Reshape(Reshape { shape: vec![3] });
         let err = m.tensor_infos().unwrap_err().to_string();
-        assert!(err.contains("op #0 reshapes [1, 2]"), "{err}");
+        assert!(err.contains("node #0 `reshape0`"), "{err}");
+        assert!(err.contains("reshapes [1, 2] (2 values) to [3]"), "{err}");
     }
 
     #[test]
     fn out_of_width_weights_are_rejected() {
         let mut m = tiny();
-        if let Op::Dense(d) = &mut m.ops[1] {
+        if let Op::Dense(d) = &mut m.nodes[1].op {
             d.weights[1] = 200;
         }
         let err = m.tensor_infos().unwrap_err().to_string();
         assert!(err.contains("weight #1 = 200"), "{err}");
+    }
+
+    #[test]
+    fn operands_must_be_defined_before_use_and_match_the_arity() {
+        let mut m = tiny();
+        m.nodes[0].inputs = vec![2];
+        let err = m.tensor_infos().unwrap_err().to_string();
+        assert!(
+            err.contains("reads tensor 2, not defined before it"),
+            "{err}"
+        );
+        m.nodes[0].inputs = vec![0, 0];
+        let err = m.tensor_infos().unwrap_err().to_string();
+        assert!(err.contains("takes 1 operands, not 2"), "{err}");
+        let mut m = tiny();
+        m.outputs = vec![9];
+        let err = m.tensor_infos().unwrap_err().to_string();
+        assert!(err.contains("output tensor 9 does not exist"), "{err}");
+    }
+
+    #[test]
+    fn a_residual_graph_and_several_inputs() {
+        let info = TensorInfo {
+            shape: vec![2],
+            frac_bits: 2,
+            bits: 8,
+        };
+        let m = Model {
+            name: "r".into(),
+            weight_mode: WeightMode::Fixed,
+            inputs: vec![info.clone(), info.clone()],
+            nodes: vec![
+                Node {
+                    name: "relu".into(),
+                    op: Op::Relu(Relu),
+                    inputs: vec![0],
+                },
+                Node {
+                    name: "skip".into(),
+                    op: Op::Add(Add),
+                    inputs: vec![2, 1],
+                },
+            ],
+            outputs: vec![3, 2],
+            salt: None,
+        };
+        let infos = m.tensor_infos().unwrap();
+        assert_eq!(infos[3].bits, 9);
+        assert_eq!(m.input_info().shape, vec![4]);
+        let out = m.output_info().unwrap();
+        assert_eq!((out.shape, out.bits, out.frac_bits), (vec![4], 9, 2));
+        let mut bad = m.clone();
+        bad.inputs[1].frac_bits = 3;
+        let err = bad.tensor_infos().unwrap_err().to_string();
+        assert!(err.contains("must share one"), "{err}");
+    }
+
+    #[test]
+    fn a_small_file_cannot_ask_for_a_huge_trace() {
+        let big = TensorInfo {
+            shape: vec![1 << 24],
+            frac_bits: 0,
+            bits: 8,
+        };
+        // One output listed many times.
+        let mut m = Model::chain("big", WeightMode::Fixed, big.clone(), vec![], None);
+        m.outputs = vec![0; 1000];
+        let err = m.tensor_infos().unwrap_err().to_string();
+        assert!(
+            err.contains("outputs hold more than 16777216 values"),
+            "{err}"
+        );
+        // Many nodes, each a full copy.
+        let m = Model::chain("big", WeightMode::Fixed, big, vec![Op::Relu(Relu); 8], None);
+        let err = m.tensor_infos().unwrap_err().to_string();
+        assert!(
+            err.contains("hold more than 67108864 values together"),
+            "{err}"
+        );
     }
 }

@@ -1,15 +1,17 @@
 //! `zkw-model`: zkworker's quantized model IR and **the** reference integer semantics.
 //!
-//! Everything that is later proved is defined here, once, in integers:
-//! [`exec::run`] is the executor every other producer of a [`Trace`] (the wgpu kernels, the
-//! R1CS gadgets) is tested *equal* to, bit for bit. Floats appear only in the ONNX importer
-//! (quantization and calibration) and when a result is shown to a person.
+//! Everything that is later proved is defined here, once, in integers: each op's module under
+//! [`ops`] defines its parameters, shape rule, exact integer function, static bounds and
+//! committed parameters; [`exec::run`] walks the graph with them, and every other producer of a
+//! [`Trace`] (the wgpu kernels, the R1CS gadgets) is tested *equal* to it, bit for bit. Floats
+//! appear only in the ONNX importer (quantization and calibration) and when a result is shown
+//! to a person.
 //!
-//! The crate is layered like tract: [`ir`] is the core (ops, shapes, scales) and knows nothing
-//! of ONNX; [`onnx`] (feature `onnx`) turns an ONNX graph into that IR. [`bounds`] proves
-//! statically that no value can overflow an `i32` on a GPU or wrap in the proof's field, and a
-//! model that fails it is rejected before it can be mis-proved. [`file`] gives the model its
-//! canonical bytes and content id.
+//! The crate is layered like tract: [`ir`] is the core (a graph of nodes over tensors, shapes,
+//! scales) and knows nothing of ONNX; [`onnx`] (feature `onnx`) turns an ONNX graph into that
+//! IR. [`bounds`] proves statically that no value can overflow an `i32` on a GPU or wrap in the
+//! proof's field, and a model that fails it is rejected before it can be mis-proved. [`file`]
+//! gives the model its canonical bytes and content id.
 #![deny(missing_docs)]
 
 pub mod bounds;
@@ -21,10 +23,14 @@ pub mod input;
 pub mod ir;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+pub mod ops;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use bounds::{Bounds, Interval};
 pub use error::ModelError;
 pub use exec::{Trace, run};
 pub use executor::{Executor, Reference};
 pub use file::{ModelId, load_model, model_id, save_model, to_canonical_bytes};
-pub use ir::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};
+pub use ir::{Model, Node, TensorId, TensorInfo, WeightMode};
+pub use ops::{Add, Dense, Op, OpSemantics, Parameter, Relu, Requantize, Reshape};

@@ -9,19 +9,19 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use zkw_model::file::{from_bytes, to_canonical_bytes};
 use zkw_model::input::parse_client_input;
-use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode, run};
+use zkw_model::{Dense, Model, Op, Relu, Requantize, Reshape, TensorInfo, WeightMode, run};
 
 fn model() -> Model {
-    Model {
-        name: "m".into(),
-        weight_mode: WeightMode::Private,
-        input: TensorInfo {
+    Model::chain(
+        "m",
+        WeightMode::Private,
+        TensorInfo {
             shape: vec![1, 3],
             frac_bits: 4,
             bits: 8,
         },
-        ops: vec![
-            Op::Reshape { shape: vec![3] },
+        vec![
+            Op::Reshape(Reshape { shape: vec![3] }),
             Op::Dense(Dense {
                 name: "fc".into(),
                 in_features: 3,
@@ -33,10 +33,10 @@ fn model() -> Model {
                 bias_bits: 16,
             }),
             Op::Requantize(Requantize { shift: 3, bits: 8 }),
-            Op::Relu,
+            Op::Relu(Relu),
         ],
-        salt: Some("ab".repeat(31)),
-    }
+        Some("ab".repeat(31)),
+    )
 }
 
 fn hostile_value() -> impl Strategy<Value = Value> {
@@ -90,7 +90,7 @@ fn at<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
 /// Loads `bytes`; a model that loads must also run on an all-zero input.
 fn load_and_run(bytes: &[u8]) {
     if let Ok((m, _)) = from_bytes(bytes, Path::new("m.zkm")) {
-        run(&m, &vec![0; m.input.len()]).expect("a model that loads runs");
+        run(&m, &vec![0; m.input_info().len()]).expect("a model that loads runs");
     }
 }
 
@@ -110,30 +110,40 @@ fn the_fixture_loads() {
 #[test]
 fn huge_shapes_are_refused_without_overflow() {
     let mut m = model();
-    m.input.shape = vec![usize::MAX, usize::MAX];
+    m.inputs[0].shape = vec![usize::MAX, usize::MAX];
     let err = from_bytes(&to_canonical_bytes(&m), Path::new("m.zkm"))
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("the input of shape [18446744073709551615, 18446744073709551615] has more than 16777216 values"),
+        err.contains("input #0 of shape [18446744073709551615, 18446744073709551615] has more than 16777216 values"),
         "{err}"
     );
     let mut m = model();
-    if let Op::Dense(d) = &mut m.ops[1] {
+    if let Op::Dense(d) = &mut m.nodes[1].op {
         d.out_features = usize::MAX;
     }
     let err = from_bytes(&to_canonical_bytes(&m), Path::new("m.zkm"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("op #1's weight matrix of shape"), "{err}");
+    assert!(
+        err.contains(
+            "node #1 `dense1` (dense `fc` 3→18446744073709551615): the weight matrix of shape"
+        ),
+        "{err}"
+    );
     let mut m = model();
-    m.ops[0] = Op::Reshape {
+    m.nodes[0].op = Op::Reshape(Reshape {
         shape: vec![1 << 40, 1 << 40, 0],
-    };
+    });
     let err = from_bytes(&to_canonical_bytes(&m), Path::new("m.zkm"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("op #0's output of shape"), "{err}");
+    assert!(
+        err.contains(
+            "node #0 `reshape0` (reshape [1099511627776, 1099511627776, 0]): the output of shape"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -142,34 +152,34 @@ fn scale_exponents_are_bounded_without_overflow() {
     type Edit = fn(&mut Model);
     let cases: [(Edit, &str); 4] = [
         (
-            |m| m.input.frac_bits = i32::MAX,
-            "the input: scale exponent 2147483647 is beyond ±256",
+            |m| m.inputs[0].frac_bits = i32::MAX,
+            "input #0: scale exponent 2147483647 is beyond ±256",
         ),
         (
             |m| {
-                m.input.frac_bits = 200;
-                if let Op::Dense(d) = &mut m.ops[1] {
+                m.inputs[0].frac_bits = 200;
+                if let Op::Dense(d) = &mut m.nodes[1].op {
                     d.weight_frac_bits = 100;
                 }
             },
-            "op #1's output: scale exponent 300 is beyond ±256",
+            "(dense `fc` 3→2): the output: scale exponent 300 is beyond ±256",
         ),
         (
             |m| {
-                if let Op::Dense(d) = &mut m.ops[1] {
+                if let Op::Dense(d) = &mut m.nodes[1].op {
                     d.weight_frac_bits = i32::MIN;
                 }
             },
-            "op #1's weights: scale exponent -2147483648 is beyond ±256",
+            "(dense `fc` 3→2): the weights: scale exponent -2147483648 is beyond ±256",
         ),
         (
             |m| {
-                m.input.frac_bits = -254;
-                if let Op::Dense(d) = &mut m.ops[1] {
+                m.inputs[0].frac_bits = -254;
+                if let Op::Dense(d) = &mut m.nodes[1].op {
                     d.weight_frac_bits = 0;
                 }
             },
-            "op #2's output: scale exponent -257 is beyond ±256",
+            "node #2 `requantize2` (requantize >>3 to 8 bits): the output: scale exponent -257 is beyond ±256",
         ),
     ];
     for (edit, want) in cases {

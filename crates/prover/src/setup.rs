@@ -51,6 +51,7 @@ pub fn make_record(
     constraints: usize,
 ) -> Result<ModelRecord, ProverError> {
     let out = model.output_info()?;
+    let input = model.input_info();
     let width = |what: &str, bits: u32| {
         Width::new(bits).map_err(|err| CircuitError::Width {
             what: what.into(),
@@ -65,9 +66,9 @@ pub fn make_record(
         model_commitment: fr_to_hex(&model_commitment(model, id)?),
         vk_id,
         input: TensorFormat {
-            shape: model.input.shape.clone(),
-            frac_bits: model.input.frac_bits,
-            bits: width("the input", model.input.bits)?,
+            shape: input.shape,
+            frac_bits: input.frac_bits,
+            bits: width("the input", input.bits)?,
         },
         output: TensorFormat {
             shape: out.shape,

@@ -77,8 +77,8 @@ fn a_wrong_trace_is_refused_naming_the_constraint_it_breaks() {
     for mode in [WeightMode::Fixed, WeightMode::Private] {
         let p = prover(mode, dir.path().join(format!("{mode:?}")).as_path());
         let mut trace = zkw_model::run(p.model(), &[100, -128, 7, 127]).unwrap();
-        let last = trace.steps.len() - 1;
-        trace.steps[last][1] += 1;
+        let last = trace.tensors.len() - 1;
+        trace.tensors[last][1] += 1;
         match p.prove_trace(trace, &SALT, &job()) {
             Err(ProverError::Unsatisfied(row)) => assert!(row < p.matrices().num_constraints),
             other => panic!("{mode:?}: expected Unsatisfied, got {other:?}"),

@@ -487,15 +487,15 @@ mod tests {
     }
 
     fn model() -> Model {
-        Model {
-            name: "tiny".into(),
-            weight_mode: WeightMode::Fixed,
-            input: TensorInfo {
+        Model::chain(
+            "tiny",
+            WeightMode::Fixed,
+            TensorInfo {
                 shape: vec![2],
                 frac_bits: 0,
                 bits: 8,
             },
-            ops: vec![
+            vec![
                 Op::Dense(Dense {
                     name: "fc".into(),
                     in_features: 2,
@@ -508,8 +508,8 @@ mod tests {
                 }),
                 Op::Requantize(Requantize { shift: 2, bits: 8 }),
             ],
-            salt: None,
-        }
+            None,
+        )
     }
 
     fn io_error() -> ProverError {

@@ -234,7 +234,7 @@ impl Worker {
             .get(&s.model_id)
             .ok_or_else(|| WorkerError::UnknownModel(s.model_id.clone()))?;
         let record = model.prover.record();
-        let info = &model.prover.model().input;
+        let info = &model.prover.model().input_info();
         let input = quantize(info, &s.input)?;
         let given: Option<[u8; 31]> = match (s.input_salt.len(), s.unsalted) {
             (0, _) => None,

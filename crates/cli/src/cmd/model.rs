@@ -44,9 +44,10 @@ pub fn import(a: ImportArgs) -> Result<()> {
     println!("  model id      {id}");
     println!("  weights       {}", model.weight_mode);
     println!("  parameters    {}", count(model.parameter_count()));
+    let input = model.input_info();
     println!(
         "  input         {:?}, {} bits, scale 2^-{}",
-        model.input.shape, model.input.bits, model.input.frac_bits
+        input.shape, input.bits, input.frac_bits
     );
     if let Some(x) = &calibration {
         let e = quantization_error(&a.onnx, &graph, &model, x)?;
@@ -72,26 +73,30 @@ pub fn inspect(path: &Path) -> Result<()> {
     println!("id        {id}");
     println!("weights   {}", model.weight_mode);
     println!("params    {}", count(model.parameter_count()));
-    println!(
-        "input     shape {:?}, {} bits, scale 2^-{}, values in [{}, {}]",
-        model.input.shape,
-        model.input.bits,
-        model.input.frac_bits,
-        bounds.input.lo,
-        bounds.input.hi
-    );
-    println!("ops");
-    for (i, op) in model.ops.iter().enumerate() {
-        let b = bounds.ops[i];
+    for (t, input) in model.inputs.iter().enumerate() {
+        let b = bounds.tensor(t);
         println!(
-            "  #{i:<2} {:<32} → shape {:?}, scale 2^-{}, values in [{}, {}]",
-            op.describe(),
-            infos[i].shape,
-            infos[i].frac_bits,
+            "input     t{t}: shape {:?}, {} bits, scale 2^-{}, values in [{}, {}]",
+            input.shape, input.bits, input.frac_bits, b.lo, b.hi
+        );
+    }
+    println!("nodes");
+    for (k, node) in model.nodes.iter().enumerate() {
+        let t = model.node_output(k);
+        let (b, info) = (bounds.tensor(t), &infos[t]);
+        let operands: Vec<String> = node.inputs.iter().map(|i| format!("t{i}")).collect();
+        println!(
+            "  t{t:<3} = {:<32} ({}) → shape {:?}, scale 2^-{}, values in [{}, {}]",
+            node.op.describe(),
+            operands.join(", "),
+            info.shape,
+            info.frac_bits,
             b.lo,
             b.hi
         );
     }
+    let outputs: Vec<String> = model.outputs.iter().map(|t| format!("t{t}")).collect();
+    println!("outputs   {}", outputs.join(", "));
     let pb = spinner("counting constraints");
     let commitment = zkw_circuits::model_commitment(&model, &id)?;
     let sections = zkw_circuits::circuit::constraint_breakdown(&model, commitment)?;
@@ -127,8 +132,8 @@ pub struct RunArgs {
 pub fn run(a: RunArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
     let x = read_input_file(&a.input)?;
-    let q = quantize_input(&model.input, &x)?;
-    warn_saturation(&model.input, &x);
+    let q = quantize_input(&model.input_info(), &x)?;
+    warn_saturation(&model.input_info(), &x);
     let trace = zkw_model::run(&model, &q)?;
     let out = model.output_info()?;
     let values: Vec<f64> = trace

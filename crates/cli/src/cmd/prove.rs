@@ -82,9 +82,9 @@ pub fn prove(a: ProveArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
     let input = read_client_input(&a.input)?;
     let x = input.values;
-    let q = quantize_input(&model.input, &x)?;
+    let q = quantize_input(&model.input_info(), &x)?;
     let salt = input_salt(&a, input.salt)?;
-    crate::cmd::model::warn_saturation(&model.input, &x);
+    crate::cmd::model::warn_saturation(&model.input_info(), &x);
     let pb = spinner("prove");
     pb.set_message("loading keys");
     let prover = LocalProver::load(model, &id, &a.keys)?;

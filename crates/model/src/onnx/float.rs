@@ -1,14 +1,13 @@
-//! The float view of an imported graph: what ONNX says the model computes, in `f64`.
+//! The float view of an imported graph: what ONNX says the model computes, in `f64`, as a
+//! graph of nodes over tensors (graph inputs first, then each node's output).
 
 use crate::error::ModelError;
 
-/// One op of the imported float chain.
+/// What one node of the imported float graph computes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FloatOp {
     /// `y = W x + b`, `W` row-major `[out][in]`.
     Dense {
-        /// ONNX node name.
-        name: String,
         /// Input features.
         in_features: usize,
         /// Output features.
@@ -25,57 +24,94 @@ pub enum FloatOp {
         /// The new shape.
         shape: Vec<usize>,
     },
+    /// Element-wise sum of two tensors of one shape.
+    Add,
 }
 
-/// An imported ONNX graph as a chain of float ops over one input.
+/// One node: an op over earlier tensors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatNode {
+    /// The ONNX node's name.
+    pub name: String,
+    /// What it computes.
+    pub op: FloatOp,
+    /// Operand tensors (indices into the graph's tensors).
+    pub inputs: Vec<usize>,
+}
+
+/// An imported ONNX graph in floats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloatGraph {
     /// Model name (file stem).
     pub name: String,
-    /// Input shape, batch excluded.
-    pub input_shape: Vec<usize>,
-    /// Whether the ONNX input has a leading batch dimension.
+    /// The graph inputs' shapes, batch excluded: tensors `0..inputs.len()`.
+    pub inputs: Vec<Vec<usize>>,
+    /// Whether the ONNX inputs have a leading batch dimension.
     pub has_batch: bool,
-    /// The chain.
-    pub ops: Vec<FloatOp>,
+    /// The nodes in topological order; node `k` outputs tensor `inputs.len() + k`.
+    pub nodes: Vec<FloatNode>,
+    /// The output tensors, in order.
+    pub outputs: Vec<usize>,
 }
 
 impl FloatGraph {
-    /// Number of input elements.
+    /// Number of input elements (all graph inputs).
     pub fn input_len(&self) -> usize {
-        self.input_shape.iter().product()
+        self.inputs
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum()
     }
 
-    /// Runs the chain in `f64`; returns the output of every op.
+    /// The tensors each tensor feeds, by consumer node.
+    pub fn consumers(&self, t: usize) -> impl Iterator<Item = &FloatNode> {
+        self.nodes.iter().filter(move |n| n.inputs.contains(&t))
+    }
+
+    /// Runs the graph in `f64` on the graph inputs concatenated; returns every tensor.
     pub fn run(&self, x: &[f64]) -> Result<Vec<Vec<f64>>, ModelError> {
         if x.len() != self.input_len() {
             return Err(ModelError::InputLength {
                 expected: self.input_len(),
                 got: x.len(),
-                shape: self.input_shape.clone(),
+                shape: if self.inputs.len() == 1 {
+                    self.inputs[0].clone()
+                } else {
+                    vec![self.input_len()]
+                },
             });
         }
-        let mut out: Vec<Vec<f64>> = Vec::with_capacity(self.ops.len());
-        for op in &self.ops {
-            let cur = out.last().map(Vec::as_slice).unwrap_or(x);
-            let next = match op {
+        let mut tensors: Vec<Vec<f64>> = Vec::with_capacity(self.inputs.len() + self.nodes.len());
+        let mut rest = x;
+        for shape in &self.inputs {
+            let (head, tail) = rest.split_at(shape.iter().product());
+            tensors.push(head.to_vec());
+            rest = tail;
+        }
+        for node in &self.nodes {
+            let a = &tensors[node.inputs[0]];
+            let next = match &node.op {
                 FloatOp::Dense {
                     in_features,
                     out_features,
                     weights,
                     bias,
-                    ..
                 } => (0..*out_features)
                     .map(|j| {
                         let row = &weights[j * in_features..(j + 1) * in_features];
-                        bias[j] + row.iter().zip(cur).map(|(w, v)| w * v).sum::<f64>()
+                        bias[j] + row.iter().zip(a).map(|(w, v)| w * v).sum::<f64>()
                     })
                     .collect(),
-                FloatOp::Relu => cur.iter().map(|v| v.max(0.0)).collect(),
-                FloatOp::Reshape { .. } => cur.to_vec(),
+                FloatOp::Relu => a.iter().map(|v| v.max(0.0)).collect(),
+                FloatOp::Reshape { .. } => a.to_vec(),
+                FloatOp::Add => a
+                    .iter()
+                    .zip(&tensors[node.inputs[1]])
+                    .map(|(p, q)| p + q)
+                    .collect(),
             };
-            out.push(next);
+            tensors.push(next);
         }
-        Ok(out)
+        Ok(tensors)
     }
 }

@@ -1,9 +1,10 @@
-//! ONNX protobuf → [`FloatGraph`]: Gemm, MatMul (+ Add as bias), Relu, Flatten, Reshape,
-//! Identity/Dropout, Constant.
+//! ONNX protobuf → [`FloatGraph`]: Gemm, MatMul (+ Add of a constant as bias), Add of two
+//! activations, Relu, Flatten, Reshape, Identity/Dropout, Constant.
 //!
 //! tract-onnx decodes the protobuf and the tensors; this file only interprets nodes. The graph
-//! must be a chain over one input whose weights are constants — any other node is reported
-//! with its op type and name, so the user knows exactly what to change.
+//! may branch and join (residual connections) and have several inputs; weights must be
+//! constants. Any other node is reported with its op type and name, so the user knows exactly
+//! what to change.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,7 +16,7 @@ use tract_onnx::pb::{
 };
 use tract_onnx::prelude::{Framework, Tensor};
 
-use super::float::{FloatGraph, FloatOp};
+use super::float::{FloatGraph, FloatNode, FloatOp};
 use crate::error::ModelError;
 
 /// A constant tensor: shape and values as `f64`.
@@ -127,36 +128,60 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
         .iter()
         .filter(|i| !consts.contains_key(&i.name))
         .collect();
-    if inputs.len() != 1 {
-        return Err(ModelError::Invalid(format!(
-            "the graph has {} inputs; models with exactly one input are supported",
-            inputs.len()
-        )));
+    if inputs.is_empty() {
+        return Err(ModelError::Invalid(
+            "the graph has no input that is not a constant".into(),
+        ));
     }
-    let dims = input_dims(inputs[0])?;
-    // A leading symbolic (or 1) dimension on a rank ≥ 2 input is the batch: we prove batch 1.
-    let has_batch = dims.len() >= 2 && matches!(dims[0], None | Some(1));
-    let body = if has_batch { &dims[1..] } else { &dims[..] };
-    let input_shape = body
-        .iter()
-        .map(|d| {
-            d.ok_or_else(|| {
-                ModelError::Invalid(format!(
-                    "graph input `{}` has a symbolic dimension other than the batch",
-                    inputs[0].name
-                ))
+    // Tensors by ONNX name: the graph inputs, then each node's output.
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut shapes: Vec<Vec<usize>> = Vec::new();
+    let mut batch: Option<bool> = None;
+    for vi in &inputs {
+        let dims = input_dims(vi)?;
+        // A leading symbolic (or 1) dimension on a rank ≥ 2 input is the batch: we prove batch 1.
+        let has_batch = dims.len() >= 2 && matches!(dims[0], None | Some(1));
+        if batch.is_some_and(|b| b != has_batch) {
+            return Err(ModelError::Invalid(format!(
+                "graph input `{}` has a batch dimension and another input has none",
+                vi.name
+            )));
+        }
+        batch = Some(has_batch);
+        let body = if has_batch { &dims[1..] } else { &dims[..] };
+        let shape = body
+            .iter()
+            .map(|d| {
+                d.ok_or_else(|| {
+                    ModelError::Invalid(format!(
+                        "graph input `{}` has a symbolic dimension other than the batch",
+                        vi.name
+                    ))
+                })
             })
-        })
-        .collect::<Result<Vec<usize>, _>>()?;
-
-    let mut current = inputs[0].name.clone();
-    let mut shape = input_shape.clone();
-    let mut ops: Vec<FloatOp> = Vec::new();
+            .collect::<Result<Vec<usize>, _>>()?;
+        ids.insert(vi.name.clone(), shapes.len());
+        shapes.push(shape);
+    }
+    let has_batch = batch.unwrap_or(false);
+    let input_shapes = shapes.clone();
+    // How many nodes read each tensor: a constant added to a dense layer's output folds into
+    // its bias only when nothing else reads that output.
+    let mut readers: HashMap<&str, usize> = HashMap::new();
+    for node in &graph.node {
+        for i in &node.input {
+            *readers.entry(i.as_str()).or_default() += 1;
+        }
+    }
+    for out in &graph.output {
+        *readers.entry(out.name.as_str()).or_default() += 1;
+    }
+    let mut nodes: Vec<FloatNode> = Vec::new();
 
     for node in &graph.node {
         let name = node_name(node);
         // Every op here has exactly one result; a node without one (a malformed graph) would
-        // leave the chain with nothing to follow.
+        // leave its readers with nothing to read.
         let Some(output) = node.output.first().filter(|o| !o.is_empty()) else {
             return Err(ModelError::Invalid(format!(
                 "node `{name}` ({}) has no output",
@@ -177,13 +202,6 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             op_type: node.op_type.clone(),
             node: name.clone(),
         };
-        if !node.input.contains(&current) {
-            return Err(ModelError::Invalid(format!(
-                "node `{name}` ({}) does not consume the running activation `{current}`; only \
-                 chains of ops over one input are supported",
-                node.op_type
-            )));
-        }
         let operand = |k: usize| -> Result<&Const, ModelError> {
             node.input
                 .get(k)
@@ -195,14 +213,31 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                     ))
                 })
         };
-        let len: usize = shape.iter().product();
-        match node.op_type.as_str() {
+        // Operand `k` as an activation: a graph input or an earlier node's output.
+        let activation = |k: usize| -> Result<usize, ModelError> {
+            let input = node.input.get(k).map(String::as_str).unwrap_or("");
+            ids.get(input).copied().ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "node `{name}` ({}): input #{k} `{input}` is neither a graph input nor an \
+                     earlier node's output",
+                    node.op_type
+                ))
+            })
+        };
+        let push = |nodes: &mut Vec<FloatNode>, shapes: &mut Vec<Vec<usize>>, op, inputs, shape| {
+            nodes.push(FloatNode {
+                name: name.clone(),
+                op,
+                inputs,
+            });
+            shapes.push(shape);
+            shapes.len() - 1
+        };
+        let id = match node.op_type.as_str() {
             "Gemm" => {
-                if node.input[0] != current {
-                    return Err(ModelError::Invalid(format!(
-                        "Gemm `{name}`: the activation must be input A"
-                    )));
-                }
+                let x = activation(0)?;
+                let shape = &shapes[x];
+                let len: usize = shape.iter().product();
                 let (alpha, beta) = (attr_f(node, "alpha", 1.0), attr_f(node, "beta", 1.0));
                 let trans_b = attr_i(node, "transB", 0) != 0;
                 // A is the batch-1 activation: as a matrix it must be one row (1×K), which it
@@ -218,94 +253,122 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 };
                 if rows != 1 {
                     return Err(ModelError::Invalid(format!(
-                        "Gemm `{name}`: input A of shape {full:?} (transA={}) is not a single                          row; only batch-1 vectors through a dense layer are supported",
+                        "Gemm `{name}`: input A of shape {full:?} (transA={}) is not a single \
+                         row; only batch-1 vectors through a dense layer are supported",
                         attr_i(node, "transA", 0)
                     )));
                 }
-                let b = operand(1)?;
-                let (w, n) = dense_weights(&name, b, len, trans_b, alpha as f64)?;
+                let (w, n) = dense_weights(&name, operand(1)?, len, trans_b, alpha as f64)?;
                 let bias = match node.input.get(2).filter(|s| !s.is_empty()) {
                     Some(_) => broadcast_bias(&name, operand(2)?, n, beta as f64)?,
                     None => vec![0.0; n],
                 };
-                ops.push(FloatOp::Dense {
-                    name: name.clone(),
+                let op = FloatOp::Dense {
                     in_features: len,
                     out_features: n,
                     weights: w,
                     bias,
-                });
-                shape = vec![n];
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], vec![n])
             }
             "MatMul" => {
-                if node.input[0] != current {
-                    return Err(ModelError::Invalid(format!(
+                let x = activation(0).map_err(|_| {
+                    ModelError::Invalid(format!(
                         "MatMul `{name}`: the activation must be the left operand"
-                    )));
-                }
+                    ))
+                })?;
+                let len: usize = shapes[x].iter().product();
                 let (w, n) = dense_weights(&name, operand(1)?, len, false, 1.0)?;
-                ops.push(FloatOp::Dense {
-                    name: name.clone(),
+                let op = FloatOp::Dense {
                     in_features: len,
                     out_features: n,
                     weights: w,
                     bias: vec![0.0; n],
-                });
-                shape = vec![n];
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], vec![n])
             }
-            "Add" => {
-                let other = if node.input[0] == current { 1 } else { 0 };
-                let c = operand(other)?;
-                match ops.last_mut() {
-                    Some(FloatOp::Dense {
-                        bias, out_features, ..
-                    }) => {
-                        let add = broadcast_bias(&name, c, *out_features, 1.0)?;
-                        bias.iter_mut().zip(add).for_each(|(b, a)| *b += a);
-                    }
-                    _ => {
+            "Add" => match (activation(0), activation(1)) {
+                (Ok(a), Ok(b)) => {
+                    if shapes[a] != shapes[b] {
                         return Err(ModelError::UnsupportedOp {
-                            op_type: "Add (other than a bias after MatMul/Gemm)".into(),
+                            op_type: format!(
+                                "Add broadcasting {:?} with {:?}",
+                                shapes[a], shapes[b]
+                            ),
                             node: name.clone(),
                         });
                     }
+                    let shape = shapes[a].clone();
+                    push(&mut nodes, &mut shapes, FloatOp::Add, vec![a, b], shape)
                 }
+                (Ok(x), Err(_)) | (Err(_), Ok(x)) => {
+                    let k = if activation(0).is_ok() { 1 } else { 0 };
+                    let c = operand(k)?;
+                    let source = node.input[1 - k].as_str();
+                    let folds = readers.get(source) == Some(&1);
+                    let at = x.checked_sub(input_shapes.len()).filter(|_| folds);
+                    match at.map(|i| &mut nodes[i].op) {
+                        Some(FloatOp::Dense {
+                            bias, out_features, ..
+                        }) => {
+                            let add = broadcast_bias(&name, c, *out_features, 1.0)?;
+                            bias.iter_mut().zip(add).for_each(|(b, a)| *b += a);
+                            x
+                        }
+                        _ => {
+                            return Err(ModelError::UnsupportedOp {
+                                op_type: "Add of a constant (other than a bias after MatMul/Gemm)"
+                                    .into(),
+                                node: name.clone(),
+                            });
+                        }
+                    }
+                }
+                (Err(e), Err(_)) => return Err(e),
+            },
+            "Relu" => {
+                let x = activation(0)?;
+                let shape = shapes[x].clone();
+                push(&mut nodes, &mut shapes, FloatOp::Relu, vec![x], shape)
             }
-            "Relu" => ops.push(FloatOp::Relu),
             "Flatten" => {
-                shape = vec![len];
-                ops.push(FloatOp::Reshape {
+                let x = activation(0)?;
+                let shape = vec![shapes[x].iter().product()];
+                let op = FloatOp::Reshape {
                     shape: shape.clone(),
-                });
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
             }
             "Reshape" => {
+                let x = activation(0)?;
                 let target = operand(1)?;
-                shape = resolve_reshape(&name, &target.data, &shape, has_batch)?;
-                ops.push(FloatOp::Reshape {
+                let shape = resolve_reshape(&name, &target.data, &shapes[x], has_batch)?;
+                let op = FloatOp::Reshape {
                     shape: shape.clone(),
-                });
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
             }
-            "Identity" | "Dropout" => {}
+            "Identity" | "Dropout" => activation(0)?,
             _ => return Err(unsupported()),
-        }
-        current = output.clone();
+        };
+        ids.insert(output.clone(), id);
     }
 
-    match graph.output.as_slice() {
-        [out] if out.name == current => {}
-        [out] => {
-            return Err(ModelError::Invalid(format!(
-                "graph output `{}` is not the end of the op chain (`{current}`)",
-                out.name
-            )));
-        }
-        outs => {
-            return Err(ModelError::Invalid(format!(
-                "the graph has {} outputs; models with exactly one output are supported",
-                outs.len()
-            )));
-        }
+    if graph.output.is_empty() {
+        return Err(ModelError::Invalid("the graph has no output".into()));
     }
+    let outputs = graph
+        .output
+        .iter()
+        .map(|o| {
+            ids.get(&o.name).copied().ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "graph output `{}` is not computed from the graph's input",
+                    o.name
+                ))
+            })
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
 
     let name = path
         .file_stem()
@@ -313,9 +376,10 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
         .unwrap_or_else(|| "model".into());
     Ok(FloatGraph {
         name,
-        input_shape,
+        inputs: input_shapes,
         has_batch,
-        ops,
+        nodes,
+        outputs,
     })
 }
 
@@ -483,5 +547,50 @@ mod tests {
         proto.graph = None;
         let err = graph_from_proto(&proto, &path).unwrap_err().to_string();
         assert_eq!(err, "cannot import ONNX model: the model has no graph");
+    }
+
+    /// digits with a residual-style join: the ReLU's output is read twice, by an Add of it with
+    /// itself, and the next layer reads the sum — a graph, not a chain.
+    #[test]
+    fn a_tensor_read_twice_and_joined_by_add_imports_as_a_graph() {
+        let (mut proto, path) = digits();
+        let graph = proto.graph.as_mut().unwrap();
+        let relu = graph.node.iter().position(|n| n.op_type == "Relu").unwrap();
+        let r = graph.node[relu].output[0].clone();
+        let mut add = graph.node[relu].clone();
+        add.op_type = "Add".into();
+        add.name = "join".into();
+        add.input = vec![r.clone(), r.clone()];
+        add.output = vec!["joined".into()];
+        add.attribute.clear();
+        for n in graph.node.iter_mut().skip(relu + 1) {
+            for i in n.input.iter_mut().filter(|i| **i == r) {
+                *i = "joined".into();
+            }
+        }
+        graph.node.insert(relu + 1, add);
+        let g = graph_from_proto(&proto, &path).unwrap();
+        let join = g.nodes.iter().find(|n| n.name == "join").unwrap();
+        assert_eq!(join.op, FloatOp::Add);
+        assert_eq!(join.inputs[0], join.inputs[1]);
+
+        let x: Vec<f64> = (0..g.input_len()).map(|i| (i % 7) as f64 / 7.0).collect();
+        let model = super::super::quantize(&g, &super::super::QuantizeOptions::default(), Some(&x))
+            .unwrap();
+        assert!(
+            model
+                .nodes
+                .iter()
+                .any(|n| n.op == crate::ops::Op::Add(crate::ops::Add))
+        );
+        let q = crate::input::quantize_input(&model.input_info(), &x).unwrap();
+        let got = crate::exec::run(&model, &q).unwrap().output();
+        let want = &g.run(&x).unwrap()[g.outputs[0]];
+        let out = model.output_info().unwrap();
+        let range = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (a, b) in got.iter().zip(want) {
+            let a = crate::input::dequantize(*a, out.frac_bits);
+            assert!((a - b).abs() <= 0.05 * range, "{a} vs {b} (range {range})");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! ONNX in: parse the graph into a float chain, calibrate, quantize to the integer IR.
+//! ONNX in: parse the graph into a float graph, calibrate, quantize to the integer IR.
 //!
 //! Like tract's importer, this module turns ONNX nodes into our ops and never leaks into the
 //! core IR: [`import`] reads the ONNX protobuf (decoded by tract-onnx, a maintained parser) into a
@@ -11,7 +11,7 @@ mod import;
 mod quantize;
 mod reference;
 
-pub use float::{FloatGraph, FloatOp};
+pub use float::{FloatGraph, FloatNode, FloatOp};
 pub use import::import_float_graph;
 pub use quantize::{QuantizeOptions, quantize};
 pub use reference::{QuantizationError, quantization_error, run_float_reference};

@@ -1,16 +1,18 @@
-//! Float chain → integer IR: power-of-two scales chosen from a calibration input.
+//! Float graph → integer IR: power-of-two scales chosen from a calibration input.
 //!
 //! For each tensor the scale is the finest power of two at which the calibrated magnitude still
 //! fits the bit width: `frac = floor(log2((2^(b-1) - 1) / max|x|))`. Weights get a per-layer
 //! scale from their own magnitude; biases are stored at the accumulator's scale, so the dense
-//! layer itself is exact and all rounding happens in the following requantize. Without a
+//! layer itself is exact and all rounding happens in the following requantize. A sum of two
+//! tensors first brings the finer operand to the coarser scale, then adds exactly. Without a
 //! calibration file the input is assumed to lie in [-1, 1] and hidden ranges come from
 //! worst-case float intervals (coarser, but never saturating).
 
 use super::float::{FloatGraph, FloatOp};
 use crate::bounds::{Interval, analyze};
 use crate::error::ModelError;
-use crate::ir::{Dense, Model, Op, Requantize, TensorInfo, WeightMode, signed_range};
+use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode, signed_range};
+use crate::ops::{Add, Dense, Op, Relu, Requantize, Reshape};
 
 /// What the user chooses at import.
 #[derive(Debug, Clone)]
@@ -51,7 +53,74 @@ fn abs_max(v: &[f64]) -> f64 {
     v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
-/// Quantizes a float chain.
+/// Builds the IR graph node by node, mapping float tensors to IR tensors.
+struct Builder {
+    nodes: Vec<Node>,
+    inputs: usize,
+}
+
+impl Builder {
+    fn push(&mut self, name: &str, op: Op, inputs: Vec<TensorId>) -> TensorId {
+        self.nodes.push(Node {
+            name: name.to_string(),
+            op,
+            inputs,
+        });
+        self.inputs + self.nodes.len() - 1
+    }
+}
+
+/// The float magnitude each tensor is calibrated to.
+fn ranges(graph: &FloatGraph, calibration: Option<&[f64]>) -> Result<Vec<f64>, ModelError> {
+    match calibration {
+        Some(x) => {
+            if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(ModelError::NonFiniteInput { index, value });
+            }
+            let tensors = graph.run(x)?;
+            Ok(tensors
+                .iter()
+                .enumerate()
+                .map(|(t, o)| {
+                    // Read only by ReLUs: only the positive side survives, calibrate on it.
+                    let mut readers = graph.consumers(t).peekable();
+                    let relu_only = readers.peek().is_some()
+                        && readers.all(|n| n.op == FloatOp::Relu)
+                        && !graph.outputs.contains(&t);
+                    if relu_only {
+                        o.iter().fold(0.0f64, |m, v| m.max(*v))
+                    } else {
+                        abs_max(o)
+                    }
+                })
+                .collect())
+        }
+        // Worst case over inputs in [-1, 1].
+        None => {
+            let mut r: Vec<f64> = vec![1.0; graph.inputs.len()];
+            for node in &graph.nodes {
+                let a = r[node.inputs[0]];
+                r.push(match &node.op {
+                    FloatOp::Dense {
+                        in_features,
+                        weights,
+                        bias,
+                        ..
+                    } => weights
+                        .chunks(*in_features)
+                        .zip(bias)
+                        .map(|(row, b)| b.abs() + row.iter().map(|w| w.abs()).sum::<f64>() * a)
+                        .fold(0.0, f64::max),
+                    FloatOp::Relu | FloatOp::Reshape { .. } => a,
+                    FloatOp::Add => a + r[node.inputs[1]],
+                });
+            }
+            Ok(r)
+        }
+    }
+}
+
+/// Quantizes a float graph.
 pub fn quantize(
     graph: &FloatGraph,
     options: &QuantizeOptions,
@@ -63,64 +132,35 @@ pub fn quantize(
             "--bits {bits} is outside the supported 2..=16"
         )));
     }
-    // Per-op magnitude of the float activations: calibrated, or worst case over [-1, 1].
-    let (input_range, ranges): (f64, Vec<f64>) = match calibration {
-        Some(x) => {
-            if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-                return Err(ModelError::NonFiniteInput { index, value });
-            }
-            let outs = graph.run(x)?;
-            let ranges = outs
-                .iter()
-                .enumerate()
-                .map(|(i, o)| {
-                    // Before a ReLU only the positive side survives: calibrate on it.
-                    if matches!(graph.ops.get(i + 1), Some(FloatOp::Relu)) {
-                        o.iter().fold(0.0f64, |m, v| m.max(*v))
-                    } else {
-                        abs_max(o)
-                    }
-                })
-                .collect();
-            (abs_max(x), ranges)
-        }
-        None => {
-            let mut a = 1.0f64;
-            let ranges = graph
-                .ops
-                .iter()
-                .map(|op| {
-                    if let FloatOp::Dense {
-                        in_features,
-                        weights,
-                        bias,
-                        ..
-                    } = op
-                    {
-                        a = weights
-                            .chunks(*in_features)
-                            .zip(bias)
-                            .map(|(row, b)| b.abs() + row.iter().map(|w| w.abs()).sum::<f64>() * a)
-                            .fold(0.0, f64::max);
-                    }
-                    a
-                })
-                .collect();
-            (1.0, ranges)
-        }
+    let ranges = ranges(graph, calibration)?;
+    // The client's input is one vector in one format: every graph input at the scale of the
+    // widest-ranging one.
+    let n_in = graph.inputs.len();
+    let input_frac = (0..n_in)
+        .map(|t| frac_for(ranges[t], bits))
+        .min()
+        .unwrap_or(0);
+    let inputs: Vec<TensorInfo> = graph
+        .inputs
+        .iter()
+        .map(|shape| TensorInfo {
+            shape: shape.clone(),
+            frac_bits: input_frac,
+            bits,
+        })
+        .collect();
+    // For each float tensor: its IR tensor, scale and width.
+    let mut at: Vec<(TensorId, i32, u32)> = (0..n_in).map(|t| (t, input_frac, bits)).collect();
+    let mut b = Builder {
+        nodes: Vec::new(),
+        inputs: n_in,
     };
-
-    let input = TensorInfo {
-        shape: graph.input_shape.clone(),
-        frac_bits: frac_for(input_range, bits),
-        bits,
-    };
-    let mut frac = input.frac_bits;
-    let mut ops = Vec::new();
-    for (i, op) in graph.ops.iter().enumerate() {
-        match op {
+    for (k, node) in graph.nodes.iter().enumerate() {
+        let t = n_in + k;
+        let name = node.name.as_str();
+        let (x, frac, xbits) = at[node.inputs[0]];
+        let next = match &node.op {
             FloatOp::Dense {
-                name,
                 in_features,
                 out_features,
                 weights,
@@ -148,27 +188,80 @@ pub fn quantize(
                          the input or weights have too fine a scale for these biases"
                     )));
                 }
-                ops.push(Op::Dense(Dense {
-                    name: name.clone(),
-                    in_features: *in_features,
-                    out_features: *out_features,
-                    weights: qw,
-                    weight_bits: bits,
-                    weight_frac_bits: wf,
-                    bias: qb,
-                    bias_bits,
-                }));
-                let out_frac = frac_for(ranges[i], bits).min(acc_frac);
-                let shift = (acc_frac - out_frac).clamp(0, 31) as u32;
-                ops.push(Op::Requantize(Requantize { shift, bits }));
-                frac = acc_frac - shift as i32;
+                let acc = b.push(
+                    name,
+                    Op::Dense(Dense {
+                        name: name.to_string(),
+                        in_features: *in_features,
+                        out_features: *out_features,
+                        weights: qw,
+                        weight_bits: bits,
+                        weight_frac_bits: wf,
+                        bias: qb,
+                        bias_bits,
+                    }),
+                    vec![x],
+                );
+                requantize_to(&mut b, name, acc, acc_frac, ranges[t], bits)
             }
-            FloatOp::Relu => ops.push(Op::Relu),
-            FloatOp::Reshape { shape } => ops.push(Op::Reshape {
-                shape: shape.clone(),
-            }),
-        }
+            FloatOp::Relu => (b.push(name, Op::Relu(Relu), vec![x]), frac, xbits),
+            FloatOp::Reshape { shape } => (
+                b.push(
+                    name,
+                    Op::Reshape(Reshape {
+                        shape: shape.clone(),
+                    }),
+                    vec![x],
+                ),
+                frac,
+                xbits,
+            ),
+            FloatOp::Add => {
+                // Operands at one scale: the finer one is shifted to the coarser (its width
+                // can only shrink), the sum is exact and one bit wider, then requantized to
+                // its calibrated range.
+                let (y, yfrac, ybits) = at[node.inputs[1]];
+                let common = frac.min(yfrac);
+                let align = |b: &mut Builder, t: TensorId, f: i32, w: u32| {
+                    if f == common {
+                        t
+                    } else {
+                        let shift = (f - common) as u32;
+                        b.push(name, Op::Requantize(Requantize { shift, bits: w }), vec![t])
+                    }
+                };
+                let xa = align(&mut b, x, frac, xbits);
+                let ya = align(&mut b, y, yfrac, ybits);
+                let sum = b.push(name, Op::Add(Add), vec![xa, ya]);
+                requantize_to(&mut b, name, sum, common, ranges[t], bits)
+            }
+        };
+        at.push(next);
     }
+    // One output scale: the coarsest of the outputs'.
+    let out_frac = graph
+        .outputs
+        .iter()
+        .map(|&t| at[t].1)
+        .min()
+        .unwrap_or(input_frac);
+    let outputs = graph
+        .outputs
+        .iter()
+        .map(|&t| {
+            let (id, frac, w) = at[t];
+            if frac == out_frac {
+                id
+            } else {
+                let shift = (frac - out_frac) as u32;
+                b.push(
+                    "output",
+                    Op::Requantize(Requantize { shift, bits: w }),
+                    vec![id],
+                )
+            }
+        })
+        .collect();
 
     let salt = match options.weight_mode {
         WeightMode::Fixed => None,
@@ -189,17 +282,35 @@ pub fn quantize(
     let model = Model {
         name: graph.name.clone(),
         weight_mode: options.weight_mode,
-        input,
-        ops,
+        inputs,
+        nodes: b.nodes,
+        outputs,
         salt,
     };
     analyze(&model)?;
     Ok(model)
 }
 
+/// A requantize of the wide tensor `acc` (scale `2^-acc_frac`) to `bits` at the finest scale
+/// that holds the calibrated `range`: the tensor, its scale and width.
+fn requantize_to(
+    b: &mut Builder,
+    name: &str,
+    acc: TensorId,
+    acc_frac: i32,
+    range: f64,
+    bits: u32,
+) -> (TensorId, i32, u32) {
+    let out_frac = frac_for(range, bits).min(acc_frac);
+    let shift = (acc_frac - out_frac).clamp(0, 31) as u32;
+    let id = b.push(name, Op::Requantize(Requantize { shift, bits }), vec![acc]);
+    (id, acc_frac - shift as i32, bits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::onnx::FloatNode;
 
     #[test]
     fn frac_for_picks_the_finest_fitting_scale() {
@@ -210,27 +321,41 @@ mod tests {
     }
 
     fn graph() -> FloatGraph {
+        let node = |name: &str, op, inputs| FloatNode {
+            name: name.into(),
+            op,
+            inputs,
+        };
         FloatGraph {
             name: "g".into(),
-            input_shape: vec![2],
+            inputs: vec![vec![2]],
             has_batch: true,
-            ops: vec![
-                FloatOp::Dense {
-                    name: "fc1".into(),
-                    in_features: 2,
-                    out_features: 2,
-                    weights: vec![0.5, -0.25, 1.0, 0.75],
-                    bias: vec![0.1, -0.2],
-                },
-                FloatOp::Relu,
-                FloatOp::Dense {
-                    name: "fc2".into(),
-                    in_features: 2,
-                    out_features: 1,
-                    weights: vec![1.5, -1.0],
-                    bias: vec![0.05],
-                },
+            nodes: vec![
+                node(
+                    "fc1",
+                    FloatOp::Dense {
+                        in_features: 2,
+                        out_features: 2,
+                        weights: vec![0.5, -0.25, 1.0, 0.75],
+                        bias: vec![0.1, -0.2],
+                    },
+                    vec![0],
+                ),
+                node("relu", FloatOp::Relu, vec![1]),
+                // A residual connection around the ReLU.
+                node("skip", FloatOp::Add, vec![2, 1]),
+                node(
+                    "fc2",
+                    FloatOp::Dense {
+                        in_features: 2,
+                        out_features: 1,
+                        weights: vec![1.5, -1.0],
+                        bias: vec![0.05],
+                    },
+                    vec![3],
+                ),
             ],
+            outputs: vec![4],
         }
     }
 
@@ -239,11 +364,12 @@ mod tests {
         let g = graph();
         let x = [0.3, -0.7];
         let m = quantize(&g, &QuantizeOptions::default(), Some(&x)).unwrap();
-        let q = crate::input::quantize_input(&m.input, &x).unwrap();
+        assert!(m.nodes.iter().any(|n| n.op == Op::Add(Add)), "{m:?}");
+        let q = crate::input::quantize_input(&m.input_info(), &x).unwrap();
         let t = crate::exec::run(&m, &q).unwrap();
         let out = m.output_info().unwrap();
         let got = crate::input::dequantize(t.output()[0], out.frac_bits);
-        let want = g.run(&x).unwrap().last().unwrap()[0];
+        let want = g.run(&x).unwrap()[g.outputs[0]][0];
         let step = (-(out.frac_bits as f64)).exp2();
         assert!(
             (got - want).abs() <= 4.0 * step,

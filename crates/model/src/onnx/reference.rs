@@ -9,34 +9,56 @@ use tract_onnx::prelude::*;
 
 use crate::error::ModelError;
 
-/// Runs the ONNX model in `f32` on one input; `input_shape` excludes the batch.
+/// Runs the ONNX model in `f32` on one input per graph input (`x` holds them concatenated;
+/// `input_shapes` exclude the batch); returns the outputs concatenated.
 pub fn run_float_reference(
     path: &Path,
-    input_shape: &[usize],
+    input_shapes: &[Vec<usize>],
     has_batch: bool,
     x: &[f64],
 ) -> Result<Vec<f64>, ModelError> {
     let err = |e: TractError| ModelError::Onnx(format!("float reference: {e:#}"));
-    let mut shape: Vec<usize> = input_shape.to_vec();
-    if has_batch {
-        shape.insert(0, 1);
+    let shapes: Vec<Vec<usize>> = input_shapes
+        .iter()
+        .map(|s| {
+            let mut shape = s.clone();
+            if has_batch {
+                shape.insert(0, 1);
+            }
+            shape
+        })
+        .collect();
+    let mut model = tract_onnx::onnx().model_for_path(path).map_err(err)?;
+    for (i, shape) in shapes.iter().enumerate() {
+        model = model
+            .with_input_fact(i, f32::fact(shape).into())
+            .map_err(err)?;
     }
-    let plan = tract_onnx::onnx()
-        .model_for_path(path)
-        .and_then(|m| m.with_input_fact(0, f32::fact(&shape).into()))
-        .and_then(|m| m.into_optimized())
+    let plan = model
+        .into_optimized()
         .and_then(|m| m.into_runnable())
         .map_err(err)?;
-    let data: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-    let input = Tensor::from_shape(&shape, &data).map_err(err)?;
-    let out = plan.run(tvec!(input.into())).map_err(err)?;
-    let out = out[0].cast_to::<f32>().map_err(err)?;
-    Ok(out
-        .to_plain_array_view::<f32>()
-        .map_err(err)?
-        .iter()
-        .map(|&v| v as f64)
-        .collect())
+    let mut inputs = TVec::new();
+    let mut rest = x;
+    for shape in &shapes {
+        let n: usize = shape.iter().product();
+        let (head, tail) = rest.split_at(n.min(rest.len()));
+        let data: Vec<f32> = head.iter().map(|&v| v as f32).collect();
+        inputs.push(Tensor::from_shape(shape, &data).map_err(err)?.into());
+        rest = tail;
+    }
+    let outs = plan.run(inputs).map_err(err)?;
+    let mut all = Vec::new();
+    for out in outs.iter() {
+        let out = out.cast_to::<f32>().map_err(err)?;
+        all.extend(
+            out.to_plain_array_view::<f32>()
+                .map_err(err)?
+                .iter()
+                .map(|&v| v as f64),
+        );
+    }
+    Ok(all)
 }
 
 /// How far the quantized model's output is from the float reference on one input.
@@ -72,8 +94,8 @@ pub fn quantization_error(
     model: &crate::Model,
     x: &[f64],
 ) -> Result<QuantizationError, ModelError> {
-    let float = run_float_reference(onnx_path, &graph.input_shape, graph.has_batch, x)?;
-    let q = crate::input::quantize_input(&model.input, x)?;
+    let float = run_float_reference(onnx_path, &graph.inputs, graph.has_batch, x)?;
+    let q = crate::input::quantize_input(&model.input_info(), x)?;
     let trace = crate::exec::run(model, &q)?;
     let out = model.output_info()?;
     let quantized: Vec<f64> = trace

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};
+use zkw_model::{Dense, Model, Op, Relu, Requantize, Reshape, TensorInfo, WeightMode};
 use zkw_verifier::InputSalt;
 use zkw_verifier::Job;
 
@@ -14,15 +14,15 @@ pub fn wide(mode: WeightMode) -> Model {
     let weights = (0..16 * 70)
         .map(|i: i64| ((i * 37 + 11) % 255) - 127)
         .collect();
-    Model {
-        name: "wide".into(),
-        weight_mode: mode,
-        input: TensorInfo {
+    Model::chain(
+        "wide",
+        mode,
+        TensorInfo {
             shape: vec![16],
             frac_bits: 4,
             bits: 8,
         },
-        ops: vec![
+        vec![
             Op::Dense(Dense {
                 name: "fc".into(),
                 in_features: 16,
@@ -35,22 +35,22 @@ pub fn wide(mode: WeightMode) -> Model {
             }),
             Op::Requantize(Requantize { shift: 9, bits: 8 }),
         ],
-        salt: (mode == WeightMode::Private).then(|| "cd".repeat(31)),
-    }
+        (mode == WeightMode::Private).then(|| "cd".repeat(31)),
+    )
 }
 
 /// A 4 → 3 → ReLU → 2 MLP whose values exercise saturation, negative weights and biases.
 pub fn mlp(mode: WeightMode) -> Model {
-    Model {
-        name: "tiny".into(),
-        weight_mode: mode,
-        input: TensorInfo {
+    Model::chain(
+        "tiny",
+        mode,
+        TensorInfo {
             shape: vec![1, 4],
             frac_bits: 5,
             bits: 8,
         },
-        ops: vec![
-            Op::Reshape { shape: vec![4] },
+        vec![
+            Op::Reshape(Reshape { shape: vec![4] }),
             Op::Dense(Dense {
                 name: "fc1".into(),
                 in_features: 4,
@@ -62,7 +62,7 @@ pub fn mlp(mode: WeightMode) -> Model {
                 bias_bits: 12,
             }),
             Op::Requantize(Requantize { shift: 6, bits: 8 }),
-            Op::Relu,
+            Op::Relu(Relu),
             Op::Dense(Dense {
                 name: "fc2".into(),
                 in_features: 3,
@@ -75,8 +75,8 @@ pub fn mlp(mode: WeightMode) -> Model {
             }),
             Op::Requantize(Requantize { shift: 7, bits: 8 }),
         ],
-        salt: (mode == WeightMode::Private).then(|| "ab".repeat(31)),
-    }
+        (mode == WeightMode::Private).then(|| "ab".repeat(31)),
+    )
 }
 
 /// The job the tests prove.

@@ -1,0 +1,175 @@
+//! The op set: one module per op, each the whole definition of that op in the integer IR —
+//! its parameters, its shape and scale rule, its reference integer semantics, its static
+//! bounds and the parameters it puts in the weight commitment.
+//!
+//! [`Op`] is the closed list; every `match` over it is exhaustive (no `_` arm), so adding an op
+//! means a new module here, one variant, and the compiler pointing at every place that must
+//! learn it — among them [`Op::parameters`], the one accessor the weight commitment reads.
+
+pub mod add;
+pub mod dense;
+pub mod relu;
+pub mod requantize;
+pub mod reshape;
+
+pub use add::Add;
+pub use dense::Dense;
+pub use relu::Relu;
+pub use requantize::Requantize;
+pub use reshape::Reshape;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bounds::Interval;
+use crate::ir::TensorInfo;
+
+/// A group of integer parameters an op commits to in private-weights mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parameter<'a> {
+    /// What the values are (`"weight"`, `"bias"`), for messages.
+    pub what: &'static str,
+    /// The values, each a signed `bits`-bit integer.
+    pub values: &'a [i64],
+    /// Their declared signed width (what they are range-checked and packed at).
+    pub bits: u32,
+}
+
+/// What every op defines. Implemented by each op's parameter struct.
+pub trait OpSemantics {
+    /// Number of input tensors.
+    fn arity(&self) -> usize;
+
+    /// The output's shape and format from the inputs', or why the inputs do not fit.
+    fn output_info(&self, inputs: &[&TensorInfo]) -> Result<TensorInfo, String>;
+
+    /// The reference integer semantics: the output from the inputs, exact in `i64`. Called
+    /// only on inputs [`OpSemantics::output_info`] accepted, with values inside the bounds
+    /// [`OpSemantics::bounds`] accepted.
+    fn eval(&self, inputs: &[&[i64]]) -> Vec<i64>;
+
+    /// The interval of every output value from the inputs' intervals; `Err(bound)` when some
+    /// intermediate value could exceed `limit` in magnitude.
+    fn bounds(&self, inputs: &[Interval], limit: i128) -> Result<Interval, i128>;
+
+    /// A short description for messages and `zkw model inspect`.
+    fn describe(&self) -> String;
+
+    /// The parameters the weight commitment absorbs, in order (empty for an op without any).
+    fn parameters(&self) -> Vec<Parameter<'_>>;
+}
+
+/// One op of the graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Fully connected layer with exact integer accumulation.
+    Dense(Dense),
+    /// Rounding shift and saturation back to a narrow width.
+    Requantize(Requantize),
+    /// `max(0, v)`.
+    Relu(Relu),
+    /// Reinterpret the data with a new shape (Flatten and Reshape); data order unchanged.
+    Reshape(Reshape),
+    /// Element-wise sum of two tensors of one shape and scale, exact (residual connections).
+    Add(Add),
+}
+
+impl Op {
+    /// The op's semantics. Exhaustive: a new op must be listed here to exist at all.
+    pub fn semantics(&self) -> &dyn OpSemantics {
+        match self {
+            Op::Dense(o) => o,
+            Op::Requantize(o) => o,
+            Op::Relu(o) => o,
+            Op::Reshape(o) => o,
+            Op::Add(o) => o,
+        }
+    }
+
+    /// The op's kind, as files and messages name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Dense(_) => "dense",
+            Op::Requantize(_) => "requantize",
+            Op::Relu(_) => "relu",
+            Op::Reshape(_) => "reshape",
+            Op::Add(_) => "add",
+        }
+    }
+
+    /// Short description for messages and `inspect`.
+    pub fn describe(&self) -> String {
+        self.semantics().describe()
+    }
+
+    /// The parameters the weight commitment absorbs — the one accessor it reads, so an op's
+    /// weights cannot fall out of the commitment.
+    pub fn parameters(&self) -> Vec<Parameter<'_>> {
+        self.semantics().parameters()
+    }
+}
+
+/// One op of every kind, with parameters: what the tests iterate over to check that every op
+/// keeps a rule (every kind is listed by [`Op::kind`]'s exhaustive match).
+pub fn examples() -> Vec<Op> {
+    vec![
+        Op::Dense(Dense {
+            name: "fc".into(),
+            in_features: 2,
+            out_features: 2,
+            weights: vec![1, -2, 3, -4],
+            weight_bits: 8,
+            weight_frac_bits: 3,
+            bias: vec![5, -6],
+            bias_bits: 16,
+        }),
+        Op::Requantize(Requantize { shift: 3, bits: 8 }),
+        Op::Relu(Relu),
+        Op::Reshape(Reshape { shape: vec![2] }),
+        Op::Add(Add),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_an_example() {
+        let kinds: Vec<&str> = examples().iter().map(Op::kind).collect();
+        // Serialization names every variant: an op missing from `examples` shows up here.
+        for k in ["dense", "requantize", "relu", "reshape", "add"] {
+            assert!(kinds.contains(&k), "no example of {k}");
+        }
+        assert_eq!(kinds.len(), 5, "a new op needs an example: {kinds:?}");
+    }
+
+    /// Every integer array an op stores, other than a shape, is a parameter the commitment
+    /// must see. Walks each example's serialized form and compares with `parameters()`.
+    #[test]
+    fn every_stored_integer_array_is_committed() {
+        fn arrays(v: &serde_json::Value, key: &str, out: &mut Vec<(String, usize)>) {
+            match v {
+                serde_json::Value::Array(a) if a.iter().all(|x| x.is_i64() || x.is_u64()) => {
+                    out.push((key.to_string(), a.len()))
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| arrays(x, key, out)),
+                serde_json::Value::Object(m) => m.iter().for_each(|(k, x)| arrays(x, k, out)),
+                _ => {}
+            }
+        }
+        for op in examples() {
+            let mut found = Vec::new();
+            arrays(&serde_json::to_value(&op).unwrap(), "", &mut found);
+            found.retain(|(k, _)| k != "shape");
+            let committed: usize = op.parameters().iter().map(|p| p.values.len()).sum();
+            let stored: usize = found.iter().map(|(_, n)| n).sum();
+            assert_eq!(
+                committed,
+                stored,
+                "{}: stores {found:?} but commits {committed} values",
+                op.kind()
+            );
+        }
+    }
+}

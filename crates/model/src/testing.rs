@@ -1,0 +1,217 @@
+//! Proptest strategies for random valid models (feature `testing`): graphs that use every op
+//! and every neighbour pairing the importer emits — dense → requantize, requantize → relu,
+//! relu → dense, a residual add of two branches, an add of two graph inputs, reshape — with
+//! random widths, shifts, weights and both weight modes. Shared by the circuits' property
+//! tests ("reference == circuit") and, later, the GPU executor's ("GPU == reference").
+
+use proptest::prelude::*;
+
+use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode};
+use crate::ops::{Add, Dense, Op, Relu, Requantize, Reshape};
+
+/// One dense layer's random parameters: `(weights, bias, weight_bits, shift, relu)`.
+type Layer = (Vec<i64>, Vec<i64>, u32, u32, bool);
+
+fn layer(inp: usize, out: usize) -> impl Strategy<Value = Layer> {
+    (2u32..9, 0u32..12, any::<bool>()).prop_flat_map(move |(wbits, shift, relu)| {
+        let half = 1i64 << (wbits - 1);
+        (
+            prop::collection::vec(-half..half, inp * out),
+            prop::collection::vec(-2000i64..2000, out),
+            Just(wbits),
+            Just(shift),
+            Just(relu),
+        )
+    })
+}
+
+/// The shape of a random model, drawn before its parameters.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    inp: usize,
+    hidden: usize,
+    in_bits: u32,
+    private: bool,
+    two_inputs: bool,
+    second_layer: bool,
+    residual: bool,
+    reshape: bool,
+    relu_after_add: bool,
+    twice: bool,
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    (
+        1usize..5,
+        1usize..4,
+        2u32..9,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        (any::<bool>(), any::<bool>()),
+    )
+        .prop_map(
+            |(inp, hidden, in_bits, private, two_inputs, second_layer, residual, reshape, more)| {
+                Plan {
+                    inp,
+                    hidden,
+                    in_bits,
+                    private,
+                    two_inputs,
+                    second_layer,
+                    residual,
+                    reshape,
+                    relu_after_add: more.0,
+                    twice: more.1,
+                }
+            },
+        )
+}
+
+struct Graph {
+    nodes: Vec<Node>,
+    inputs: usize,
+}
+
+impl Graph {
+    fn push(&mut self, op: Op, inputs: Vec<TensorId>) -> TensorId {
+        self.nodes.push(Node {
+            name: format!("{}{}", op.kind(), self.nodes.len()),
+            op,
+            inputs,
+        });
+        self.inputs + self.nodes.len() - 1
+    }
+
+    fn dense(&mut self, x: TensorId, inp: usize, l: Layer) -> TensorId {
+        let (weights, bias, weight_bits, shift, relu) = l;
+        let out = bias.len();
+        let acc = self.push(
+            Op::Dense(Dense {
+                name: format!("fc{}", self.nodes.len()),
+                in_features: inp,
+                out_features: out,
+                weights,
+                weight_bits,
+                weight_frac_bits: 0,
+                bias,
+                bias_bits: 12,
+            }),
+            vec![x],
+        );
+        let y = self.push(Op::Requantize(Requantize { shift, bits: 8 }), vec![acc]);
+        if relu {
+            self.push(Op::Relu(Relu), vec![y])
+        } else {
+            y
+        }
+    }
+}
+
+/// Random valid models: one or two inputs (summed), one or two dense layers with random
+/// requantizations and ReLUs, optionally a residual add around the second layer (then
+/// optionally a ReLU, then requantized back to 8 bits), a reshape, the output listed twice.
+pub fn arb_model() -> impl Strategy<Value = Model> {
+    plan()
+        .prop_flat_map(|p| (Just(p), layer(p.inp, p.hidden), layer(p.hidden, p.hidden)))
+        .prop_map(|(p, l1, l2)| {
+            let n_in = if p.two_inputs { 2 } else { 1 };
+            let mut g = Graph {
+                nodes: Vec::new(),
+                inputs: n_in,
+            };
+            let mut x: TensorId = 0;
+            if p.two_inputs {
+                x = g.push(Op::Add(Add), vec![0, 1]);
+            }
+            if p.reshape {
+                x = g.push(
+                    Op::Reshape(Reshape {
+                        shape: vec![1, p.inp],
+                    }),
+                    vec![x],
+                );
+            }
+            let h = g.dense(x, p.inp, l1);
+            let mut out = h;
+            if p.second_layer {
+                let (w, b, wbits, shift, relu) = l2;
+                // Around a residual, the branch keeps the hidden tensor's scale: no shift.
+                let shift = if p.residual { 0 } else { shift };
+                let y = g.dense(h, p.hidden, (w, b, wbits, shift, relu));
+                out = if p.residual {
+                    let mut sum = g.push(Op::Add(Add), vec![h, y]);
+                    if p.relu_after_add {
+                        // A ReLU straight after an add: no sign bit to reuse, it decomposes.
+                        sum = g.push(Op::Relu(Relu), vec![sum]);
+                    }
+                    g.push(Op::Requantize(Requantize { shift: 1, bits: 8 }), vec![sum])
+                } else {
+                    y
+                };
+            }
+            let info = TensorInfo {
+                shape: vec![p.inp],
+                frac_bits: 0,
+                bits: p.in_bits,
+            };
+            Model {
+                name: "random".into(),
+                weight_mode: if p.private {
+                    WeightMode::Private
+                } else {
+                    WeightMode::Fixed
+                },
+                inputs: vec![info; n_in],
+                nodes: g.nodes,
+                // The same tensor twice is a valid (if odd) output list.
+                outputs: if p.twice { vec![out, out] } else { vec![out] },
+                salt: p.private.then(|| "5a".repeat(31)),
+            }
+        })
+}
+
+/// A random valid input for a model (every graph input, concatenated).
+pub fn arb_input(model: &Model) -> impl Strategy<Value = Vec<i64>> + use<> {
+    let info = model.input_info();
+    let half = 1i64 << (info.bits - 1);
+    prop::collection::vec(-half..half, info.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounds::analyze;
+    use crate::exec::run;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn random_models_are_valid_and_run((m, x) in arb_model().prop_flat_map(|m| {
+            let x = arb_input(&m);
+            (Just(m), x)
+        })) {
+            analyze(&m).unwrap();
+            let t = run(&m, &x).unwrap();
+            prop_assert_eq!(t.tensors.len(), m.tensor_count());
+        }
+    }
+
+    #[test]
+    fn every_op_kind_is_generated() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let m = arb_model().new_tree(&mut runner).unwrap().current();
+            seen.extend(m.nodes.iter().map(|n| n.op.kind()));
+        }
+        let all: std::collections::BTreeSet<&str> =
+            crate::ops::examples().iter().map(Op::kind).collect();
+        assert_eq!(seen, all);
+    }
+}
