@@ -1,4 +1,4 @@
-//! Setup, prove and verify on `../shared/bench/mlp_784_56_10`, both weight modes.
+//! Setup, prove and verify on `benches/models/mlp_784_56_10`, both weight modes.
 //!
 //! ```text
 //! cargo bench --bench mlp
@@ -132,11 +132,7 @@ fn run_child(phase: &str, mode: WeightMode, work: &Path) -> serde_json::Value {
 }
 
 fn main() {
-    let Some(shared) = zkworker::shared_dir() else {
-        eprintln!("SKIPPED: shared folder not found (set ZKW_SHARED)");
-        return;
-    };
-    let bench = shared.join("bench/mlp_784_56_10");
+    let bench = zkworker::bench_models_dir().join("mlp_784_56_10");
     if let (Ok(phase), Ok(mode), Ok(work)) = (
         std::env::var("ZKW_BENCH_PHASE"),
         std::env::var("ZKW_BENCH_MODE"),

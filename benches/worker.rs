@@ -1,4 +1,4 @@
-//! The worker daemon on `../shared/bench/mlp_784_56_10`, both weight modes:
+//! The worker daemon on `benches/models/mlp_784_56_10`, both weight modes:
 //! - start time: from `start()` to listening, with the model's keys loaded;
 //! - per-job overhead: a job's latency through the daemon (gRPC submit, watch until it ends,
 //!   fetch the receipt; persistence and scheduling in between) minus a bare in-process
@@ -84,11 +84,7 @@ async fn wait_for_receipt(client: &mut Client, job_id: &str) -> f64 {
 }
 
 fn main() {
-    let Some(shared) = zkworker::shared_dir() else {
-        eprintln!("SKIPPED: shared folder not found (set ZKW_SHARED)");
-        return;
-    };
-    let bench = shared.join("bench/mlp_784_56_10");
+    let bench = zkworker::bench_models_dir().join("mlp_784_56_10");
     let x = read_input_file(&bench.join("input.json")).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!(

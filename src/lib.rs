@@ -1,6 +1,6 @@
 //! `zkworker`: a verifiable-compute worker. This root crate re-exports the workspace's crates so
-//! examples, benches and integration tests can use one name, and locates the shared
-//! benchmark and conformance models.
+//! examples, benches and integration tests can use one name, and locates the benchmark and
+//! conformance models kept in the repository.
 //!
 //! | crate | noun |
 //! |---|---|
@@ -19,26 +19,18 @@ pub use zkw_prover as prover;
 pub use zkw_verifier as verifier;
 pub use zkw_worker as worker;
 
-/// The shared folder of benchmark and conformance models: `$ZKW_SHARED`, else `../shared`
-/// beside the checkout. `None` when it does not exist.
-pub fn shared_dir() -> Option<PathBuf> {
-    let p = std::env::var_os("ZKW_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    p.is_dir().then_some(p)
+/// The repository's root (where `tests/` and `benches/` live).
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// [`shared_dir`] for tests: `None` (with a visible skip message) when absent, and a panic
-/// instead under `CI=true`, where the folder must be there.
-pub fn shared_dir_or_skip(test: &str) -> Option<PathBuf> {
-    match shared_dir() {
-        Some(p) => Some(p),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{test}: the shared folder is missing (set ZKW_SHARED); CI requires it")
-        }
-        None => {
-            eprintln!("SKIPPED {test}: shared folder not found (set ZKW_SHARED to run it)");
-            None
-        }
-    }
+/// The external ONNX conformance cases (EZKL's examples, with float references):
+/// `tests/conformance/ezkl/`.
+pub fn conformance_dir() -> PathBuf {
+    root().join("tests/conformance/ezkl")
+}
+
+/// The benchmark models: `benches/models/`.
+pub fn bench_models_dir() -> PathBuf {
+    root().join("benches/models")
 }

@@ -1,4 +1,4 @@
-//! `../shared/bench/mlp_784_56_10` (784 → 56 → ReLU → 10, 44,530 parameters) imports, proves
+//! `benches/models/mlp_784_56_10` (784 → 56 → ReLU → 10, 44,530 parameters) imports, proves
 //! and verifies in both weight modes, and its quantized output stays close to onnxruntime's.
 
 use std::path::Path;
@@ -23,10 +23,7 @@ fn expected_output(dir: &Path) -> Vec<f64> {
 }
 
 fn prove_and_verify(mode: WeightMode) {
-    let Some(shared) = zkworker::shared_dir_or_skip("mlp_784_56_10") else {
-        return;
-    };
-    let dir = shared.join("bench/mlp_784_56_10");
+    let dir = zkworker::bench_models_dir().join("mlp_784_56_10");
     let graph = import_float_graph(&dir.join("network.onnx")).unwrap();
     let x = read_input_file(&dir.join("input.json")).unwrap();
     let options = QuantizeOptions {

@@ -93,10 +93,7 @@ fn check_case(name: &str, dir: &Path) -> Result<String, ModelError> {
 
 #[test]
 fn ezkl_examples_import_prove_or_are_refused_by_name() {
-    let Some(shared) = zkworker::shared_dir_or_skip("ezkl conformance") else {
-        return;
-    };
-    let root = shared.join("conformance/ezkl");
+    let root = zkworker::conformance_dir();
     let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).unwrap();
     let (mut proved, mut refused) = (0, Vec::new());
     for line in manifest.lines().skip(1) {

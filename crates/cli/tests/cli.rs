@@ -640,10 +640,7 @@ fn bad_inputs_are_named() {
 #[test]
 fn unsupported_onnx_op_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(shared) = zkworker::shared_dir_or_skip("unsupported_onnx_op_is_named") else {
-        return;
-    };
-    let onnx = shared.join("conformance/ezkl/1l_sigmoid/network.onnx");
+    let onnx = zkworker::conformance_dir().join("1l_sigmoid/network.onnx");
     let o = zkw(&[
         "model",
         "import",
