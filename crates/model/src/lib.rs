@@ -33,4 +33,6 @@ pub use exec::{Trace, run};
 pub use executor::{Executor, Reference};
 pub use file::{ModelId, load_model, model_id, save_model, to_canonical_bytes};
 pub use ir::{Model, Node, TensorId, TensorInfo, WeightMode};
-pub use ops::{Add, Dense, Op, OpSemantics, Parameter, Relu, Requantize, Reshape};
+pub use ops::{
+    Add, Conv, ConvGeometry, Dense, Op, OpSemantics, Parameter, Relu, Requantize, Reshape,
+};

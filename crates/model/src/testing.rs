@@ -1,13 +1,14 @@
 //! Proptest strategies for random valid models (feature `testing`): graphs that use every op
 //! and every neighbour pairing the importer emits — dense → requantize, requantize → relu,
-//! relu → dense, a residual add of two branches, an add of two graph inputs, reshape — with
+//! relu → dense, a residual add of two branches, an add of two graph inputs, reshape, a 1-D
+//! convolution → requantize → reshape → dense — with
 //! random widths, shifts, weights and both weight modes. Shared by the circuits' property
 //! tests ("reference == circuit") and, later, the GPU executor's ("GPU == reference").
 
 use proptest::prelude::*;
 
 use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode};
-use crate::ops::{Add, Dense, Op, Relu, Requantize, Reshape};
+use crate::ops::{Add, Conv, ConvGeometry, Dense, Op, Relu, Requantize, Reshape};
 
 /// One dense layer's random parameters: `(weights, bias, weight_bits, shift, relu)`.
 type Layer = (Vec<i64>, Vec<i64>, u32, u32, bool);
@@ -38,6 +39,7 @@ struct Plan {
     reshape: bool,
     relu_after_add: bool,
     twice: bool,
+    conv: bool,
 }
 
 fn plan() -> impl Strategy<Value = Plan> {
@@ -50,7 +52,7 @@ fn plan() -> impl Strategy<Value = Plan> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
-        (any::<bool>(), any::<bool>()),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |(inp, hidden, in_bits, private, two_inputs, second_layer, residual, reshape, more)| {
@@ -65,6 +67,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                     reshape,
                     relu_after_add: more.0,
                     twice: more.1,
+                    conv: more.2,
                 }
             },
         )
@@ -115,8 +118,21 @@ impl Graph {
 /// optionally a ReLU, then requantized back to 8 bits), a reshape, the output listed twice.
 pub fn arb_model() -> impl Strategy<Value = Model> {
     plan()
-        .prop_flat_map(|p| (Just(p), layer(p.inp, p.hidden), layer(p.hidden, p.hidden)))
-        .prop_map(|(p, l1, l2)| {
+        .prop_flat_map(|p| {
+            // With a convolution first (1 → 2 channels, kernel 2, one pad before), the first
+            // dense layer reads its flattened [2, inp] output.
+            let first_in = if p.conv { 2 * p.inp } else { p.inp };
+            (
+                Just(p),
+                layer(first_in, p.hidden),
+                layer(p.hidden, p.hidden),
+                (
+                    prop::collection::vec(-128i64..128, 4),
+                    prop::collection::vec(-100i64..100, 2),
+                ),
+            )
+        })
+        .prop_map(|(p, l1, l2, (cw, cb))| {
             let n_in = if p.two_inputs { 2 } else { 1 };
             let mut g = Graph {
                 nodes: Vec::new(),
@@ -134,7 +150,39 @@ pub fn arb_model() -> impl Strategy<Value = Model> {
                     vec![x],
                 );
             }
-            let h = g.dense(x, p.inp, l1);
+            let mut first_in = p.inp;
+            if p.conv {
+                let acc = g.push(
+                    Op::Conv(Conv {
+                        name: "conv".into(),
+                        geometry: ConvGeometry {
+                            in_channels: 1,
+                            out_channels: 2,
+                            in_spatial: vec![p.inp],
+                            kernel: vec![2],
+                            strides: vec![1],
+                            dilations: vec![1],
+                            pads: vec![1, 0],
+                            groups: 1,
+                        },
+                        weights: cw,
+                        weight_bits: 8,
+                        weight_frac_bits: 0,
+                        bias: cb,
+                        bias_bits: 8,
+                    }),
+                    vec![x],
+                );
+                let y = g.push(Op::Requantize(Requantize { shift: 4, bits: 8 }), vec![acc]);
+                x = g.push(
+                    Op::Reshape(Reshape {
+                        shape: vec![2 * p.inp],
+                    }),
+                    vec![y],
+                );
+                first_in = 2 * p.inp;
+            }
+            let h = g.dense(x, first_in, l1);
             let mut out = h;
             if p.second_layer {
                 let (w, b, wbits, shift, relu) = l2;
@@ -153,7 +201,11 @@ pub fn arb_model() -> impl Strategy<Value = Model> {
                 };
             }
             let info = TensorInfo {
-                shape: vec![p.inp],
+                shape: if p.conv || p.reshape {
+                    vec![1, p.inp]
+                } else {
+                    vec![p.inp]
+                },
                 frac_bits: 0,
                 bits: p.in_bits,
             };

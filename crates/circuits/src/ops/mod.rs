@@ -3,6 +3,7 @@
 //! does not compile until it has a gadget).
 
 pub mod add;
+pub mod conv;
 pub mod dense;
 pub mod relu;
 pub mod requantize;
@@ -56,5 +57,9 @@ pub fn gadget(
             .collect(),
         Op::Reshape(_) => Ok(x.to_vec()),
         Op::Add(_) => Ok(add::add(x, n.operands[1])),
+        Op::Conv(c) => match mode {
+            WeightMode::Fixed => Ok(conv::conv_fixed(c, x)),
+            WeightMode::Private => conv::conv_private(cs, c, n.parameters, x),
+        },
     }
 }

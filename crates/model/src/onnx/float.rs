@@ -2,6 +2,7 @@
 //! graph of nodes over tensors (graph inputs first, then each node's output).
 
 use crate::error::ModelError;
+use crate::ops::ConvGeometry;
 
 /// What one node of the imported float graph computes.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,15 @@ pub enum FloatOp {
     },
     /// Element-wise sum of two tensors of one shape.
     Add,
+    /// Convolution: `y[o, p] = b[o] + Σ w[o, c, k] · x[c, …]` over the geometry's taps.
+    Conv {
+        /// Channels, sizes, kernel, strides, dilations, pads, groups.
+        geometry: ConvGeometry,
+        /// `[out][in / groups][kernel…]` weights.
+        weights: Vec<f64>,
+        /// One bias per output channel.
+        bias: Vec<f64>,
+    },
 }
 
 /// One node: an op over earlier tensors.
@@ -109,6 +119,21 @@ impl FloatGraph {
                     .zip(&tensors[node.inputs[1]])
                     .map(|(p, q)| p + q)
                     .collect(),
+                FloatOp::Conv {
+                    geometry,
+                    weights,
+                    bias,
+                } => {
+                    let taps = geometry.taps();
+                    let per_channel = taps.len() / geometry.out_channels.max(1);
+                    taps.iter()
+                        .enumerate()
+                        .map(|(j, t)| {
+                            bias[j / per_channel.max(1)]
+                                + t.iter().map(|&(w, i)| weights[w] * a[i]).sum::<f64>()
+                        })
+                        .collect()
+                }
             };
             tensors.push(next);
         }

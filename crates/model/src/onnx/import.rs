@@ -1,5 +1,6 @@
-//! ONNX protobuf → [`FloatGraph`]: Gemm, MatMul (+ Add of a constant as bias), Add of two
-//! activations, Relu, Flatten, Reshape, Identity/Dropout, Constant.
+//! ONNX protobuf → [`FloatGraph`]: Gemm, MatMul (+ Add of a constant as bias), Conv (1-D and
+//! 2-D, pads and auto_pad, strides, dilations, groups), Add of two activations, Relu, Flatten,
+//! Reshape, Identity/Dropout, Constant.
 //!
 //! tract-onnx decodes the protobuf and the tensors; this file only interprets nodes. The graph
 //! may branch and join (residual connections) and have several inputs; weights must be
@@ -18,6 +19,7 @@ use tract_onnx::prelude::{Framework, Tensor};
 
 use super::float::{FloatGraph, FloatNode, FloatOp};
 use crate::error::ModelError;
+use crate::ops::ConvGeometry;
 
 /// A constant tensor: shape and values as `f64`.
 #[derive(Debug, Clone)]
@@ -188,6 +190,13 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 node.op_type
             )));
         };
+        // Identity (or Dropout) of a constant is that constant.
+        if matches!(node.op_type.as_str(), "Identity" | "Dropout")
+            && let Some(c) = node.input.first().and_then(|i| consts.get(i)).cloned()
+        {
+            consts.insert(output.clone(), c);
+            continue;
+        }
         if node.op_type == "Constant" {
             let t = attr(node, "value")
                 .and_then(|a| a.t.as_ref())
@@ -326,6 +335,28 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 }
                 (Err(e), Err(_)) => return Err(e),
             },
+            "Conv" => {
+                let x = activation(0)?;
+                let w = operand(1)?;
+                let geometry = conv_geometry(&name, node, &shapes[x], &w.shape)?;
+                let bias = match node.input.get(2).filter(|s| !s.is_empty()) {
+                    Some(_) => broadcast_bias(&name, operand(2)?, geometry.out_channels, 1.0)?,
+                    None => vec![0.0; geometry.out_channels],
+                };
+                let shape: Vec<usize> = std::iter::once(geometry.out_channels)
+                    .chain(
+                        geometry
+                            .out_spatial()
+                            .map_err(|e| ModelError::Invalid(format!("Conv `{name}`: {e}")))?,
+                    )
+                    .collect();
+                let op = FloatOp::Conv {
+                    geometry,
+                    weights: w.data.clone(),
+                    bias,
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
+            }
             "Relu" => {
                 let x = activation(0)?;
                 let shape = shapes[x].clone();
@@ -381,6 +412,108 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
         nodes,
         outputs,
     })
+}
+
+fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).map(|a| a.ints.clone())
+}
+
+/// A Conv node's geometry from its attributes, its input's shape `[C, spatial…]` (batch
+/// excluded) and its weights' shape `[M, C / group, kernel…]`.
+fn conv_geometry(
+    name: &str,
+    node: &NodeProto,
+    input: &[usize],
+    weights: &[usize],
+) -> Result<ConvGeometry, ModelError> {
+    let bad = |why: String| ModelError::Invalid(format!("Conv `{name}`: {why}"));
+    let rank = input.len().saturating_sub(1);
+    if !(1..=2).contains(&rank) || weights.len() != rank + 2 {
+        return Err(ModelError::UnsupportedOp {
+            op_type: format!(
+                "Conv over an input of shape {input:?} with weights {weights:?} (1-D and 2-D are \
+                 supported)"
+            ),
+            node: name.to_string(),
+        });
+    }
+    let positive = |what: &str, v: Vec<i64>| -> Result<Vec<usize>, ModelError> {
+        if v.len() != rank || v.iter().any(|&x| x < 1) {
+            return Err(bad(format!("{what} {v:?} for a {rank}-D input")));
+        }
+        Ok(v.into_iter().map(|x| x as usize).collect())
+    };
+    let kernel = weights[2..].to_vec();
+    if let Some(k) = attr_ints(node, "kernel_shape")
+        && positive("kernel_shape", k)? != kernel
+    {
+        return Err(bad(format!(
+            "kernel_shape differs from the weights' {kernel:?}"
+        )));
+    }
+    let strides = positive(
+        "strides",
+        attr_ints(node, "strides").unwrap_or(vec![1; rank]),
+    )?;
+    let dilations = positive(
+        "dilations",
+        attr_ints(node, "dilations").unwrap_or(vec![1; rank]),
+    )?;
+    let groups = attr_i(node, "group", 1);
+    if groups < 1 {
+        return Err(bad(format!("group {groups}")));
+    }
+    let groups = groups as usize;
+    let in_spatial = input[1..].to_vec();
+    let auto_pad = attr(node, "auto_pad")
+        .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+        .unwrap_or_else(|| "NOTSET".into());
+    let pads = match auto_pad.as_str() {
+        "NOTSET" => {
+            let p = attr_ints(node, "pads").unwrap_or(vec![0; 2 * rank]);
+            if p.len() != 2 * rank || p.iter().any(|&x| x < 0) {
+                return Err(bad(format!("pads {p:?} for a {rank}-D input")));
+            }
+            p.into_iter().map(|x| x as usize).collect()
+        }
+        "VALID" => vec![0; 2 * rank],
+        "SAME_UPPER" | "SAME_LOWER" => {
+            let mut pads = vec![0; 2 * rank];
+            for d in 0..rank {
+                let out = in_spatial[d].div_ceil(strides[d]);
+                let span = dilations[d] * (kernel[d] - 1) + 1;
+                let total = ((out - 1) * strides[d] + span).saturating_sub(in_spatial[d]);
+                let small = total / 2;
+                let (begin, end) = if auto_pad == "SAME_UPPER" {
+                    (small, total - small)
+                } else {
+                    (total - small, small)
+                };
+                pads[d] = begin;
+                pads[rank + d] = end;
+            }
+            pads
+        }
+        other => return Err(bad(format!("auto_pad `{other}`"))),
+    };
+    let geometry = ConvGeometry {
+        in_channels: input[0],
+        out_channels: weights[0],
+        in_spatial,
+        kernel,
+        strides,
+        dilations,
+        pads,
+        groups,
+    };
+    if weights[1] * groups != input[0] {
+        return Err(bad(format!(
+            "weights of shape {weights:?} with {groups} groups do not fit {} input channels",
+            input[0]
+        )));
+    }
+    geometry.out_spatial().map_err(bad)?;
+    Ok(geometry)
 }
 
 /// Turns a constant `B` of a Gemm/MatMul into row-major `[out][in]` weights.

@@ -12,7 +12,54 @@ use super::float::{FloatGraph, FloatOp};
 use crate::bounds::{Interval, analyze};
 use crate::error::ModelError;
 use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode, signed_range};
-use crate::ops::{Add, Dense, Op, Relu, Requantize, Reshape};
+use crate::ops::{Add, Conv, Dense, Op, Relu, Requantize, Reshape};
+
+/// A layer's weights at their own scale and its biases at the accumulator's.
+struct Weights {
+    weights: Vec<i64>,
+    weight_frac_bits: i32,
+    bias: Vec<i64>,
+    bias_bits: u32,
+    acc_frac: i32,
+}
+
+/// Quantizes a layer's float weights and biases for an input at scale `2^-frac`.
+fn quantize_weights(
+    name: &str,
+    weights: &[f64],
+    bias: &[f64],
+    frac: i32,
+    bits: u32,
+) -> Result<Weights, ModelError> {
+    let wf = frac_for(abs_max(weights), bits);
+    let acc_frac = frac + wf;
+    let qb: Vec<i64> = bias
+        .iter()
+        .map(|&b| (b * (acc_frac as f64).exp2()).round() as i64)
+        .collect();
+    let bias_bits = qb
+        .iter()
+        .map(|&b| Interval { lo: b, hi: b }.signed_width())
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    if bias_bits > 32 {
+        return Err(ModelError::Invalid(format!(
+            "layer `{name}`: a bias needs {bias_bits} bits at scale 2^-{acc_frac}; the input or \
+             weights have too fine a scale for these biases"
+        )));
+    }
+    Ok(Weights {
+        weights: weights
+            .iter()
+            .map(|&w| quantize_value(w, wf, bits))
+            .collect(),
+        weight_frac_bits: wf,
+        bias: qb,
+        bias_bits,
+        acc_frac,
+    })
+}
 
 /// What the user chooses at import.
 #[derive(Debug, Clone)]
@@ -111,6 +158,18 @@ fn ranges(graph: &FloatGraph, calibration: Option<&[f64]>) -> Result<Vec<f64>, M
                         .zip(bias)
                         .map(|(row, b)| b.abs() + row.iter().map(|w| w.abs()).sum::<f64>() * a)
                         .fold(0.0, f64::max),
+                    FloatOp::Conv {
+                        geometry,
+                        weights,
+                        bias,
+                    } => {
+                        let per = weights.len() / geometry.out_channels.max(1);
+                        weights
+                            .chunks(per.max(1))
+                            .zip(bias)
+                            .map(|(k, b)| b.abs() + k.iter().map(|w| w.abs()).sum::<f64>() * a)
+                            .fold(0.0, f64::max)
+                    }
                     FloatOp::Relu | FloatOp::Reshape { .. } => a,
                     FloatOp::Add => a + r[node.inputs[1]],
                 });
@@ -166,43 +225,43 @@ pub fn quantize(
                 weights,
                 bias,
             } => {
-                let wf = frac_for(abs_max(weights), bits);
-                let acc_frac = frac + wf;
-                let qw = weights
-                    .iter()
-                    .map(|&w| quantize_value(w, wf, bits))
-                    .collect();
-                let qb: Vec<i64> = bias
-                    .iter()
-                    .map(|&b| (b * (acc_frac as f64).exp2()).round() as i64)
-                    .collect();
-                let bias_bits = qb
-                    .iter()
-                    .map(|&b| Interval { lo: b, hi: b }.signed_width())
-                    .max()
-                    .unwrap_or(1)
-                    .max(2);
-                if bias_bits > 32 {
-                    return Err(ModelError::Invalid(format!(
-                        "dense `{name}`: a bias needs {bias_bits} bits at scale 2^-{acc_frac}; \
-                         the input or weights have too fine a scale for these biases"
-                    )));
-                }
+                let q = quantize_weights(name, weights, bias, frac, bits)?;
                 let acc = b.push(
                     name,
                     Op::Dense(Dense {
                         name: name.to_string(),
                         in_features: *in_features,
                         out_features: *out_features,
-                        weights: qw,
+                        weights: q.weights,
                         weight_bits: bits,
-                        weight_frac_bits: wf,
-                        bias: qb,
-                        bias_bits,
+                        weight_frac_bits: q.weight_frac_bits,
+                        bias: q.bias,
+                        bias_bits: q.bias_bits,
                     }),
                     vec![x],
                 );
-                requantize_to(&mut b, name, acc, acc_frac, ranges[t], bits)
+                requantize_to(&mut b, name, acc, q.acc_frac, ranges[t], bits)
+            }
+            FloatOp::Conv {
+                geometry,
+                weights,
+                bias,
+            } => {
+                let q = quantize_weights(name, weights, bias, frac, bits)?;
+                let acc = b.push(
+                    name,
+                    Op::Conv(Conv {
+                        name: name.to_string(),
+                        geometry: geometry.clone(),
+                        weights: q.weights,
+                        weight_bits: bits,
+                        weight_frac_bits: q.weight_frac_bits,
+                        bias: q.bias,
+                        bias_bits: q.bias_bits,
+                    }),
+                    vec![x],
+                );
+                requantize_to(&mut b, name, acc, q.acc_frac, ranges[t], bits)
             }
             FloatOp::Relu => (b.push(name, Op::Relu(Relu), vec![x]), frac, xbits),
             FloatOp::Reshape { shape } => (

@@ -7,12 +7,14 @@
 //! learn it — among them [`Op::parameters`], the one accessor the weight commitment reads.
 
 pub mod add;
+pub mod conv;
 pub mod dense;
 pub mod relu;
 pub mod requantize;
 pub mod reshape;
 
 pub use add::Add;
+pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
 pub use relu::Relu;
 pub use requantize::Requantize;
@@ -72,6 +74,8 @@ pub enum Op {
     Reshape(Reshape),
     /// Element-wise sum of two tensors of one shape and scale, exact (residual connections).
     Add(Add),
+    /// 1-D or 2-D convolution with exact integer accumulation.
+    Conv(Conv),
 }
 
 impl Op {
@@ -83,6 +87,7 @@ impl Op {
             Op::Relu(o) => o,
             Op::Reshape(o) => o,
             Op::Add(o) => o,
+            Op::Conv(o) => o,
         }
     }
 
@@ -94,6 +99,7 @@ impl Op {
             Op::Relu(_) => "relu",
             Op::Reshape(_) => "reshape",
             Op::Add(_) => "add",
+            Op::Conv(_) => "conv",
         }
     }
 
@@ -127,6 +133,24 @@ pub fn examples() -> Vec<Op> {
         Op::Relu(Relu),
         Op::Reshape(Reshape { shape: vec![2] }),
         Op::Add(Add),
+        Op::Conv(Conv {
+            name: "conv".into(),
+            geometry: ConvGeometry {
+                in_channels: 2,
+                out_channels: 2,
+                in_spatial: vec![3, 3],
+                kernel: vec![2, 2],
+                strides: vec![1, 1],
+                dilations: vec![1, 1],
+                pads: vec![0, 0, 0, 0],
+                groups: 2,
+            },
+            weights: vec![1, -1, 2, -2, 3, -3, 4, -4],
+            weight_bits: 8,
+            weight_frac_bits: 2,
+            bias: vec![7, -7],
+            bias_bits: 8,
+        }),
     ]
 }
 
@@ -138,10 +162,10 @@ mod tests {
     fn every_kind_has_an_example() {
         let kinds: Vec<&str> = examples().iter().map(Op::kind).collect();
         // Serialization names every variant: an op missing from `examples` shows up here.
-        for k in ["dense", "requantize", "relu", "reshape", "add"] {
+        for k in ["dense", "requantize", "relu", "reshape", "add", "conv"] {
             assert!(kinds.contains(&k), "no example of {k}");
         }
-        assert_eq!(kinds.len(), 5, "a new op needs an example: {kinds:?}");
+        assert_eq!(kinds.len(), 6, "a new op needs an example: {kinds:?}");
     }
 
     /// Every integer array an op stores, other than a shape, is a parameter the commitment
@@ -161,7 +185,16 @@ mod tests {
         for op in examples() {
             let mut found = Vec::new();
             arrays(&serde_json::to_value(&op).unwrap(), "", &mut found);
-            found.retain(|(k, _)| k != "shape");
+            // Shapes and geometry are structure, not parameters.
+            let structure = [
+                "shape",
+                "in_spatial",
+                "kernel",
+                "strides",
+                "dilations",
+                "pads",
+            ];
+            found.retain(|(k, _)| !structure.contains(&k.as_str()));
             let committed: usize = op.parameters().iter().map(|p| p.values.len()).sum();
             let stored: usize = found.iter().map(|(_, n)| n).sum();
             assert_eq!(
