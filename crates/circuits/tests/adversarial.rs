@@ -25,6 +25,7 @@ mod attack;
 use attack::{System, breaks_exactly, claim, cs, f, honest};
 use zkw_circuits::Fr;
 use zkw_circuits::commitment::{Committed, commit_private};
+use zkw_circuits::conv::conv_private;
 use zkw_circuits::dense::dense_private;
 use zkw_circuits::digest::input_digest;
 use zkw_circuits::lin::{Lin, Val, boolean_value, enforce_equal, instance, witness};
@@ -34,7 +35,7 @@ use zkw_circuits::range::{
 use zkw_circuits::relu::relu_with;
 use zkw_circuits::requantize::{RequantizeHint, quotient_width, requantize_with};
 use zkw_model::bounds::Interval;
-use zkw_model::{Dense, Requantize};
+use zkw_model::{Conv, ConvGeometry, Dense, Requantize};
 use zkw_verifier::InputSalt;
 use zkw_verifier::digest::weight_commitment;
 use zkw_verifier::width::Width;
@@ -517,6 +518,91 @@ fn weight_commitment_binds_salt_and_weights() {
     // Another weight, in range and boolean everywhere: the same.
     let a = dense_attack([signed_bit_values(4, 8), signed_bit_values(5, 8)], SALT, 28);
     breaks_exactly(&a.sys, &[a.commitment_row]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv with private weights: one committed witness per weight, reused at every position
+
+/// 1-D, 1 → 1 channel, kernel [3, 5], bias 10, no padding, over x = [7, -2, 4]: the honest
+/// outputs are 10 + 21 - 10 = 21 and 10 - 6 + 20 = 24.
+fn conv_layer() -> Conv {
+    Conv {
+        name: "conv".into(),
+        geometry: ConvGeometry {
+            in_channels: 1,
+            out_channels: 1,
+            in_spatial: vec![3],
+            kernel: vec![2],
+            strides: vec![1],
+            dilations: vec![1],
+            pads: vec![0, 0],
+            groups: 1,
+        },
+        weights: vec![3, 5],
+        weight_bits: 8,
+        weight_frac_bits: 0,
+        bias: vec![10],
+        bias_bits: 12,
+    }
+}
+
+/// The conv over committed weights given as bits, both outputs bound to claims, the
+/// commitment bound to `layer()`'s (same weights and bias); returns the system, the weights
+/// and the column of the first product witness of the second output.
+fn conv_attack(w_bits: [Vec<Fr>; 2], claimed: [i64; 2]) -> (System, Vec<Ranged>, usize) {
+    let c = conv_layer();
+    let cs = cs();
+    let claims = claimed.map(|v| claim(&cs, v));
+    let public = instance(&cs, public_commitment()).unwrap();
+    let x = [7, -2, 4].map(|v| Val::plain(witness(&cs, f(v)).unwrap()));
+    let weights: Vec<Ranged> = w_bits
+        .iter()
+        .map(|b| signed_from_bits(alloc_bits(&cs, b).unwrap()))
+        .collect();
+    let bias = vec![signed_from_bits(
+        alloc_bits(&cs, &signed_bit_values(10, 12)).unwrap(),
+    )];
+    let p = [
+        Committed {
+            values: weights.clone(),
+            width: w(8),
+        },
+        Committed {
+            values: bias,
+            width: w(12),
+        },
+    ];
+    // Products are allocated in output order, two per output.
+    let second_output_product = cs.num_witness_variables() + 2;
+    let y = conv_private(&cs, &c, &p, &x).unwrap();
+    for (claim, y) in claims.iter().zip(&y) {
+        enforce_equal(&cs, claim, &y.lin).unwrap();
+    }
+    let s = witness(&cs, Fr::from(SALT)).unwrap();
+    let commitment = commit_private(&cs, &s, &p).unwrap();
+    enforce_equal(&cs, &commitment, &public).unwrap();
+    let sys = System::new(&cs);
+    let col = sys.wcol(second_output_product);
+    (sys, weights, col)
+}
+
+#[test]
+fn conv_private_reuses_each_committed_weight_and_checks_every_product() {
+    let honest_bits = || [signed_bit_values(3, 8), signed_bit_values(5, 8)];
+    honest(&conv_attack(honest_bits(), [21, 24]).0);
+    // A lying product at the second position (3 · -2 = -6; say -5 and claim 25).
+    let (mut sys, _, p) = conv_attack(honest_bits(), [21, 25]);
+    sys.set_col(p, f(-5));
+    breaks_exactly(&sys, &[sys.defining_row_col(p)]);
+    // The weight-carry trick of the dense case (w0 + 256, w1 - 1 pack alike): the commitment
+    // does not see it, the boolean constraint on the weight's bit 7 does — at every position.
+    let mut w0 = signed_bit_values(3, 8);
+    w0[7] = f(3);
+    let (sys, weights, _) = conv_attack(
+        [w0, signed_bit_values(4, 8)],
+        [10 + 259 * 7 - 8, 10 + 259 * -2 + 16],
+    );
+    breaks_exactly(&sys, &[sys.boolean_row(&weights[0].bits[7])]);
 }
 
 // ---------------------------------------------------------------------------------------------
