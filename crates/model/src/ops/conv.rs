@@ -8,9 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::affine::Affine;
 use super::{OpSemantics, Parameter};
 use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_bits, check_frac, check_shape, check_values};
+use crate::ir::{TensorInfo, check_shape};
 
 /// The shape of a convolution, batch excluded: input `[in_channels, spatial…]`, weights
 /// `[out_channels, in_channels / groups, kernel…]`, output `[out_channels, out_spatial…]`.
@@ -164,6 +165,16 @@ pub struct Conv {
 }
 
 impl Conv {
+    fn affine(&self) -> Affine<'_> {
+        Affine {
+            weights: &self.weights,
+            weight_bits: self.weight_bits,
+            weight_frac_bits: self.weight_frac_bits,
+            bias: &self.bias,
+            bias_bits: self.bias_bits,
+        }
+    }
+
     fn out_shape(&self) -> Result<Vec<usize>, String> {
         let spatial = self.geometry.out_spatial()?;
         Ok(std::iter::once(self.geometry.out_channels)
@@ -209,24 +220,10 @@ impl OpSemantics for Conv {
         if macs.is_none_or(|m| m > crate::ir::MAX_TRACE_VALUES) {
             return Err("more multiply-accumulates than a model may hold".into());
         }
-        if self.weights.len() != n || self.bias.len() != g.out_channels {
-            return Err(format!(
-                "has {} weights and {} biases, expected {n} and {}",
-                self.weights.len(),
-                self.bias.len(),
-                g.out_channels
-            ));
-        }
-        check_bits("weight", self.weight_bits)?;
-        if self.bias_bits == 0 || self.bias_bits > 32 {
-            return Err(format!("bias width {} is outside 1..=32", self.bias_bits));
-        }
-        check_values("weight", &self.weights, self.weight_bits)?;
-        check_values("bias", &self.bias, self.bias_bits)?;
-        check_frac("the weights", Some(self.weight_frac_bits))?;
+        let frac_bits = self.affine().check(n, g.out_channels, x.frac_bits)?;
         Ok(TensorInfo {
             shape,
-            frac_bits: check_frac("the output", x.frac_bits.checked_add(self.weight_frac_bits))?,
+            frac_bits,
             bits: 32,
         })
     }
@@ -245,29 +242,16 @@ impl OpSemantics for Conv {
     }
 
     fn bounds(&self, inputs: &[Interval], limit: i128) -> Result<Interval, i128> {
-        let x = inputs[0];
-        let xmax = x.abs_max() as i128;
         let taps = self.geometry.taps();
         let per_channel = taps.len() / self.geometry.out_channels.max(1);
         let (mut lo, mut hi) = (i128::MAX, i128::MIN);
         for (j, t) in taps.iter().enumerate() {
-            let b = self.bias[self.channel(j, per_channel)] as i128;
-            // Every partial sum, in any order, is bounded by |b| + Σ|w|·max|x|.
-            let worst = b.abs()
-                + t.iter()
-                    .map(|&(w, _)| (self.weights[w] as i128).abs())
-                    .sum::<i128>()
-                    * xmax;
-            if worst > limit {
-                return Err(worst);
-            }
-            let (mut rlo, mut rhi) = (b, b);
-            for &(w, _) in t {
-                let w = self.weights[w] as i128;
-                let (a, c) = (w * x.lo as i128, w * x.hi as i128);
-                rlo += a.min(c);
-                rhi += a.max(c);
-            }
+            let (rlo, rhi) = Affine::output_interval(
+                self.bias[self.channel(j, per_channel)],
+                t.iter().map(|&(w, _)| self.weights[w]),
+                inputs[0],
+                limit,
+            )?;
             lo = lo.min(rlo);
             hi = hi.max(rhi);
         }
@@ -294,18 +278,7 @@ impl OpSemantics for Conv {
     }
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
-        vec![
-            Parameter {
-                what: "weight",
-                values: &self.weights,
-                bits: self.weight_bits,
-            },
-            Parameter {
-                what: "bias",
-                values: &self.bias,
-                bits: self.bias_bits,
-            },
-        ]
+        self.affine().parameters()
     }
 }
 

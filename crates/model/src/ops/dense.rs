@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::affine::Affine;
 use super::{OpSemantics, Parameter};
 use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_bits, check_frac, check_shape, check_values};
+use crate::ir::{TensorInfo, check_shape};
 
 /// A fully connected layer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +30,16 @@ pub struct Dense {
 }
 
 impl Dense {
+    fn affine(&self) -> Affine<'_> {
+        Affine {
+            weights: &self.weights,
+            weight_bits: self.weight_bits,
+            weight_frac_bits: self.weight_frac_bits,
+            bias: &self.bias,
+            bias_bits: self.bias_bits,
+        }
+    }
+
     /// Row `j` of the weight matrix.
     pub fn row(&self, j: usize) -> &[i64] {
         &self.weights[j * self.in_features..(j + 1) * self.in_features]
@@ -51,25 +62,12 @@ impl OpSemantics for Dense {
             ));
         }
         let weights = check_shape("the weight matrix", &[self.out_features, self.in_features])?;
-        if self.weights.len() != weights || self.bias.len() != self.out_features {
-            return Err(format!(
-                "has {} weights and {} biases, expected {} and {}",
-                self.weights.len(),
-                self.bias.len(),
-                weights,
-                self.out_features
-            ));
-        }
-        check_bits("weight", self.weight_bits)?;
-        if self.bias_bits == 0 || self.bias_bits > 32 {
-            return Err(format!("bias width {} is outside 1..=32", self.bias_bits));
-        }
-        check_values("weight", &self.weights, self.weight_bits)?;
-        check_values("bias", &self.bias, self.bias_bits)?;
-        check_frac("the weights", Some(self.weight_frac_bits))?;
+        let frac_bits = self
+            .affine()
+            .check(weights, self.out_features, x.frac_bits)?;
         Ok(TensorInfo {
             shape: vec![self.out_features],
-            frac_bits: check_frac("the output", x.frac_bits.checked_add(self.weight_frac_bits))?,
+            frac_bits,
             // Accumulators are wide; `bounds` gives their exact range.
             bits: 32,
         })
@@ -83,23 +81,14 @@ impl OpSemantics for Dense {
     }
 
     fn bounds(&self, inputs: &[Interval], limit: i128) -> Result<Interval, i128> {
-        let x = inputs[0];
-        let xmax = x.abs_max() as i128;
         let (mut lo, mut hi) = (i128::MAX, i128::MIN);
         for j in 0..self.out_features {
-            let b = self.bias[j] as i128;
-            // Every partial sum, in any order, is bounded by |b| + Σ|w|·max|x|.
-            let worst =
-                b.abs() + self.row(j).iter().map(|&w| (w as i128).abs()).sum::<i128>() * xmax;
-            if worst > limit {
-                return Err(worst);
-            }
-            let (mut rlo, mut rhi) = (b, b);
-            for &w in self.row(j) {
-                let (a, c) = (w as i128 * x.lo as i128, w as i128 * x.hi as i128);
-                rlo += a.min(c);
-                rhi += a.max(c);
-            }
+            let (rlo, rhi) = Affine::output_interval(
+                self.bias[j],
+                self.row(j).iter().copied(),
+                inputs[0],
+                limit,
+            )?;
             lo = lo.min(rlo);
             hi = hi.max(rhi);
         }
@@ -117,18 +106,7 @@ impl OpSemantics for Dense {
     }
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
-        vec![
-            Parameter {
-                what: "weight",
-                values: &self.weights,
-                bits: self.weight_bits,
-            },
-            Parameter {
-                what: "bias",
-                values: &self.bias,
-                bits: self.bias_bits,
-            },
-        ]
+        self.affine().parameters()
     }
 }
 

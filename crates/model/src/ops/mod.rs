@@ -7,6 +7,7 @@
 //! learn it — among them [`Op::parameters`], the one accessor the weight commitment reads.
 
 pub mod add;
+mod affine;
 pub mod conv;
 pub mod dense;
 pub mod relu;
