@@ -14,7 +14,16 @@ use zkworker::verifier::digest::input_digest;
 use zkworker::verifier::{Expected, InputSalt, verify};
 
 const SUPPORTED: &[&str] = &[
-    "Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape", "Identity", "Constant",
+    "Gemm",
+    "MatMul",
+    "Conv",
+    "BatchNormalization",
+    "Add",
+    "Relu",
+    "Flatten",
+    "Reshape",
+    "Identity",
+    "Constant",
 ];
 
 /// Cases made only of supported ops that are still refused, and why.
@@ -132,7 +141,7 @@ fn ezkl_examples_import_prove_or_are_refused_by_name() {
         "ezkl conformance: {proved} proved, {} refused with a named error",
         refused.len()
     );
-    assert!(proved >= 17, "only {proved} cases proved");
+    assert!(proved >= 18, "only {proved} cases proved");
     for (name, why) in KNOWN_REFUSED {
         assert!(
             refused.iter().any(|r| r == name),

@@ -89,6 +89,11 @@ pub const MAX_ELEMENTS: usize = 1 << 24;
 /// file of a few bytes must not make a verifier or prover allocate without bound.
 pub const MAX_TRACE_VALUES: usize = 1 << 26;
 
+/// The most multiply-accumulates one evaluation of a model may cost, all layers together: a
+/// convolution's work grows with its output, not its file size, so a small file could
+/// otherwise ask for unbounded work.
+pub const MAX_MACS: usize = 1 << 28;
+
 /// The largest scale exponent (`|frac_bits|`) any tensor or weight may have: far beyond what
 /// quantization picks, small enough that scales never overflow and `2^-frac_bits` stays a
 /// finite, non-zero `f64`.
@@ -244,6 +249,7 @@ impl Model {
             infos.push(input.clone());
         }
         let mut total = infos.iter().fold(0usize, |n, i| n.saturating_add(i.len()));
+        let mut macs = 0usize;
         if let Some(other) = self
             .inputs
             .iter()
@@ -288,6 +294,12 @@ impl Model {
                 )));
             }
             total = total.saturating_add(info.len());
+            macs = macs.saturating_add(sem.macs());
+            if macs > MAX_MACS {
+                return Err(invalid(format!(
+                    "the model costs more than {MAX_MACS} multiply-accumulates per inference"
+                )));
+            }
             if total > MAX_TRACE_VALUES {
                 return Err(invalid(format!(
                     "the model's tensors hold more than {MAX_TRACE_VALUES} values together"
@@ -483,6 +495,54 @@ mod tests {
         bad.inputs[1].frac_bits = 3;
         let err = bad.tensor_infos().unwrap_err().to_string();
         assert!(err.contains("must share one"), "{err}");
+    }
+
+    #[test]
+    fn a_small_file_cannot_ask_for_unbounded_work() {
+        // Five convolutions of the same input, each 2^26 multiply-accumulates from 1024
+        // weights: each alone is accepted, together they are beyond the model's budget.
+        let conv = Op::Conv(crate::ops::Conv {
+            name: "c".into(),
+            geometry: crate::ops::ConvGeometry {
+                in_channels: 1,
+                out_channels: 1,
+                in_spatial: vec![64, 2047],
+                kernel: vec![1, 1024],
+                strides: vec![1, 1],
+                dilations: vec![1, 1],
+                pads: vec![0; 4],
+                groups: 1,
+            },
+            weights: vec![0; 1024],
+            weight_bits: 8,
+            weight_frac_bits: 0,
+            bias: vec![0],
+            bias_bits: 8,
+        });
+        let node = |name: &str| Node {
+            name: name.into(),
+            op: conv.clone(),
+            inputs: vec![0],
+        };
+        let mut m = Model {
+            name: "work".into(),
+            weight_mode: WeightMode::Fixed,
+            inputs: vec![TensorInfo {
+                shape: vec![1, 64, 2047],
+                frac_bits: 0,
+                bits: 8,
+            }],
+            nodes: vec![node("a")],
+            outputs: vec![1],
+            salt: None,
+        };
+        assert!(m.tensor_infos().is_ok());
+        m.nodes = (0..5).map(|k| node(&format!("n{k}"))).collect();
+        let err = m.tensor_infos().unwrap_err().to_string();
+        assert!(
+            err.contains("more than 268435456 multiply-accumulates"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! ONNX protobuf → [`FloatGraph`]: Gemm, MatMul (+ Add of a constant as bias), Conv (1-D and
-//! 2-D, pads and auto_pad, strides, dilations, groups), Add of two activations, Relu, Flatten,
-//! Reshape, Identity/Dropout, Constant.
+//! 2-D, pads and auto_pad, strides, dilations, groups), BatchNormalization (as a depthwise 1×1
+//! convolution), Add of two activations, Relu, Flatten, Reshape, Identity/Dropout, Constant.
 //!
 //! tract-onnx decodes the protobuf and the tensors; this file only interprets nodes. The graph
 //! may branch and join (residual connections) and have several inputs; weights must be
@@ -357,6 +357,72 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 };
                 push(&mut nodes, &mut shapes, op, vec![x], shape)
             }
+            "BatchNormalization" => {
+                // Inference-mode batch norm is a per-channel affine map, y = s·x + t with
+                // s = scale / sqrt(var + ε) and t = B - mean·s: a depthwise 1×1 convolution
+                // (a diagonal dense layer over a vector).
+                let x = activation(0)?;
+                let shape = shapes[x].clone();
+                let c = shape.first().copied().unwrap_or(0);
+                let eps = attr_f(node, "epsilon", 1e-5) as f64;
+                let per_channel = |k: usize| -> Result<Vec<f64>, ModelError> {
+                    let v = operand(k)?;
+                    broadcast_bias(&name, v, c, 1.0)
+                };
+                let (gamma, beta, mean, var) = (
+                    per_channel(1)?,
+                    per_channel(2)?,
+                    per_channel(3)?,
+                    per_channel(4)?,
+                );
+                if let Some(v) = var.iter().find(|v| v.is_nan() || **v + eps <= 0.0) {
+                    return Err(ModelError::Invalid(format!(
+                        "BatchNormalization `{name}`: variance {v} + epsilon is not positive"
+                    )));
+                }
+                let s: Vec<f64> = (0..c).map(|i| gamma[i] / (var[i] + eps).sqrt()).collect();
+                let t: Vec<f64> = (0..c).map(|i| beta[i] - mean[i] * s[i]).collect();
+                let op = match shape.len() {
+                    1 if c > 4096 => {
+                        return Err(ModelError::UnsupportedOp {
+                            op_type: format!("BatchNormalization over a vector of {c}"),
+                            node: name.clone(),
+                        });
+                    }
+                    1 => FloatOp::Dense {
+                        in_features: c,
+                        out_features: c,
+                        weights: (0..c * c)
+                            .map(|k| if k / c == k % c { s[k / c] } else { 0.0 })
+                            .collect(),
+                        bias: t,
+                    },
+                    2 | 3 => {
+                        let rank = shape.len() - 1;
+                        FloatOp::Conv {
+                            geometry: ConvGeometry {
+                                in_channels: c,
+                                out_channels: c,
+                                in_spatial: shape[1..].to_vec(),
+                                kernel: vec![1; rank],
+                                strides: vec![1; rank],
+                                dilations: vec![1; rank],
+                                pads: vec![0; 2 * rank],
+                                groups: c,
+                            },
+                            weights: s,
+                            bias: t,
+                        }
+                    }
+                    _ => {
+                        return Err(ModelError::UnsupportedOp {
+                            op_type: format!("BatchNormalization over shape {shape:?}"),
+                            node: name.clone(),
+                        });
+                    }
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
+            }
             "Relu" => {
                 let x = activation(0)?;
                 let shape = shapes[x].clone();
@@ -438,12 +504,19 @@ fn conv_geometry(
         });
     }
     let positive = |what: &str, v: Vec<i64>| -> Result<Vec<usize>, ModelError> {
-        if v.len() != rank || v.iter().any(|&x| x < 1) {
+        if v.len() != rank || v.iter().any(|&x| !(1..=1 << 16).contains(&x)) {
             return Err(bad(format!("{what} {v:?} for a {rank}-D input")));
         }
         Ok(v.into_iter().map(|x| x as usize).collect())
     };
     let kernel = weights[2..].to_vec();
+    if kernel.iter().any(|&k| !(1..=1 << 16).contains(&k))
+        || input.iter().any(|&d| d == 0 || d > 1 << 24)
+    {
+        return Err(bad(format!(
+            "kernel {kernel:?} or input {input:?} out of range"
+        )));
+    }
     if let Some(k) = attr_ints(node, "kernel_shape")
         && positive("kernel_shape", k)? != kernel
     {
@@ -460,7 +533,7 @@ fn conv_geometry(
         attr_ints(node, "dilations").unwrap_or(vec![1; rank]),
     )?;
     let groups = attr_i(node, "group", 1);
-    if groups < 1 {
+    if !(1..=1 << 24).contains(&groups) {
         return Err(bad(format!("group {groups}")));
     }
     let groups = groups as usize;
@@ -471,7 +544,7 @@ fn conv_geometry(
     let pads = match auto_pad.as_str() {
         "NOTSET" => {
             let p = attr_ints(node, "pads").unwrap_or(vec![0; 2 * rank]);
-            if p.len() != 2 * rank || p.iter().any(|&x| x < 0) {
+            if p.len() != 2 * rank || p.iter().any(|&x| !(0..=1 << 16).contains(&x)) {
                 return Err(bad(format!("pads {p:?} for a {rank}-D input")));
             }
             p.into_iter().map(|x| x as usize).collect()
@@ -482,7 +555,8 @@ fn conv_geometry(
             for d in 0..rank {
                 let out = in_spatial[d].div_ceil(strides[d]);
                 let span = dilations[d] * (kernel[d] - 1) + 1;
-                let total = ((out - 1) * strides[d] + span).saturating_sub(in_spatial[d]);
+                let total =
+                    (out.saturating_sub(1) * strides[d] + span).saturating_sub(in_spatial[d]);
                 let small = total / 2;
                 let (begin, end) = if auto_pad == "SAME_UPPER" {
                     (small, total - small)
@@ -512,7 +586,7 @@ fn conv_geometry(
             input[0]
         )));
     }
-    geometry.out_spatial().map_err(bad)?;
+    geometry.check().map_err(bad)?;
     Ok(geometry)
 }
 

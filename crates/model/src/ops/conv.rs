@@ -82,18 +82,48 @@ impl ConvGeometry {
             .collect()
     }
 
-    /// Number of weights: `out_channels · in_channels / groups · Π kernel`.
+    /// Number of weights: `out_channels · in_channels / groups · Π kernel` (saturating).
     pub fn weight_count(&self) -> usize {
-        self.out_channels
-            * (self.in_channels / self.groups.max(1))
-            * self.kernel.iter().product::<usize>()
+        [self.out_channels, self.in_channels / self.groups.max(1)]
+            .into_iter()
+            .chain(self.kernel.iter().copied())
+            .try_fold(1usize, |n, d| n.checked_mul(d))
+            .unwrap_or(usize::MAX)
+    }
+
+    /// Checks the whole geometry — sizes, the output's and the weights' element counts and
+    /// the multiply-accumulates — before anything is allocated; returns the output shape
+    /// `[out_channels, out_spatial…]` and the multiply-accumulate count.
+    pub fn check(&self) -> Result<(Vec<usize>, usize), String> {
+        let shape: Vec<usize> = std::iter::once(self.out_channels)
+            .chain(self.out_spatial()?)
+            .collect();
+        let outputs = check_shape("the output", &shape)?;
+        let weights: Vec<usize> = [self.out_channels, self.in_channels / self.groups]
+            .into_iter()
+            .chain(self.kernel.iter().copied())
+            .collect();
+        let n = check_shape("the weights", &weights)?;
+        // Every output element reads at most one output channel's weights: bound the work.
+        let macs = outputs
+            .checked_mul(n / self.out_channels)
+            .filter(|&m| m <= crate::ir::MAX_MACS)
+            .ok_or_else(|| {
+                format!(
+                    "more than {} multiply-accumulates in one layer",
+                    crate::ir::MAX_MACS
+                )
+            })?;
+        Ok((shape, macs))
     }
 
     /// For every output element (row-major `[out_channels, out_spatial…]`), its taps:
     /// `(weight index, input index)` for each kernel position inside the (unpadded) input.
     /// Call only on a geometry [`ConvGeometry::out_spatial`] accepted.
     pub fn taps(&self) -> Vec<Vec<(usize, usize)>> {
-        let out = self.out_spatial().unwrap_or_default();
+        let Ok(out) = self.out_spatial() else {
+            return Vec::new();
+        };
         let rank = self.in_spatial.len();
         // Pad to 2-D: a 1-D convolution is a 2-D one with a height of 1.
         let two = |v: &[usize], one: usize| -> [usize; 2] {
@@ -175,13 +205,6 @@ impl Conv {
         }
     }
 
-    fn out_shape(&self) -> Result<Vec<usize>, String> {
-        let spatial = self.geometry.out_spatial()?;
-        Ok(std::iter::once(self.geometry.out_channels)
-            .chain(spatial)
-            .collect())
-    }
-
     /// The output channel of output element `j`.
     fn channel(&self, j: usize, per_channel: usize) -> usize {
         j / per_channel.max(1)
@@ -205,22 +228,10 @@ impl OpSemantics for Conv {
                 x.shape
             ));
         }
-        let shape = self.out_shape()?;
-        check_shape("the output", &shape)?;
-        let wshape: Vec<usize> = [g.out_channels, g.in_channels / g.groups]
-            .into_iter()
-            .chain(g.kernel.iter().copied())
-            .collect();
-        let n = check_shape("the weights", &wshape)?;
-        // Every output element reads at most one kernel's worth of inputs: bound the work.
-        let macs = shape
-            .iter()
-            .product::<usize>()
-            .checked_mul(n / g.out_channels);
-        if macs.is_none_or(|m| m > crate::ir::MAX_TRACE_VALUES) {
-            return Err("more multiply-accumulates than a model may hold".into());
-        }
-        let frac_bits = self.affine().check(n, g.out_channels, x.frac_bits)?;
+        let (shape, _) = g.check()?;
+        let frac_bits = self
+            .affine()
+            .check(g.weight_count(), g.out_channels, x.frac_bits)?;
         Ok(TensorInfo {
             shape,
             frac_bits,
@@ -259,6 +270,10 @@ impl OpSemantics for Conv {
             lo: lo as i64,
             hi: hi as i64,
         })
+    }
+
+    fn macs(&self) -> usize {
+        self.geometry.check().map_or(usize::MAX, |(_, m)| m)
     }
 
     fn describe(&self) -> String {

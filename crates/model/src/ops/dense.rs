@@ -98,6 +98,10 @@ impl OpSemantics for Dense {
         })
     }
 
+    fn macs(&self) -> usize {
+        self.weights.len()
+    }
+
     fn describe(&self) -> String {
         format!(
             "dense `{}` {}→{}",

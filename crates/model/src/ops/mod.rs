@@ -54,6 +54,12 @@ pub trait OpSemantics {
     /// intermediate value could exceed `limit` in magnitude.
     fn bounds(&self, inputs: &[Interval], limit: i128) -> Result<Interval, i128>;
 
+    /// Multiply-accumulates one evaluation costs (what the model-wide work budget counts);
+    /// called only after [`OpSemantics::output_info`] accepted the op.
+    fn macs(&self) -> usize {
+        0
+    }
+
     /// A short description for messages and `zkw model inspect`.
     fn describe(&self) -> String;
 
