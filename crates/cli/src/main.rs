@@ -40,6 +40,9 @@ enum Command {
     Receipt(cmd::jobs::ReceiptArgs),
     /// List a worker's models.
     Models(cmd::jobs::ModelsArgs),
+    /// Run a folder of external ONNX cases end to end and compare with their float references.
+    /// Exit 0 when every selected case passed.
+    Conformance(cmd::conformance::ConformanceArgs),
     /// The newcomer's tour: import → setup → worker → submit → verify on the bundled model.
     Demo(cmd::demo::DemoArgs),
 }
@@ -76,6 +79,11 @@ fn main() -> ExitCode {
         Command::Receipt(a) => cmd::jobs::receipt(a),
         Command::Models(a) => cmd::jobs::models(a),
         Command::Demo(a) => cmd::demo::demo(a),
+        Command::Conformance(a) => match cmd::conformance::conformance(a) {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -655,3 +655,53 @@ fn unsupported_onnx_op_is_named() {
         stderr(&o)
     );
 }
+
+#[test]
+fn conformance_runs_cases_and_names_why_one_fails() {
+    let dir = zkworker::conformance_dir();
+    // Import, run and compare only: a supported case passes, an unsupported one fails with
+    // the op and node, and the exit status says not all passed.
+    let o = zkw(&[
+        "conformance",
+        s(&dir),
+        "--tier",
+        "core",
+        "--filter",
+        "1l_",
+        "--no-prove",
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("| 1l_conv | pass |"), "{out}");
+    assert!(
+        out.contains("| 1l_max_pool | FAIL |") && out.contains("unsupported ONNX op `MaxPool`"),
+        "{out}"
+    );
+    // Extended cases are not in the core tier.
+    assert!(!out.contains("| 1l_conv_transpose |"), "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.ends_with("failed") && last.contains("passed"),
+        "{last}"
+    );
+
+    // With proving: constraints and a prove time, and exit 0 when all pass.
+    let o = zkw(&["conformance", s(&dir), "--filter", "1l_relu"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    let row = out.lines().find(|l| l.starts_with("| 1l_relu |")).unwrap();
+    assert!(row.contains(" s |") && row.contains("| pass |"), "{row}");
+    assert!(out.ends_with("1 passed, 0 failed\n"), "{out}");
+
+    // Nothing to run is an error, not a silent pass.
+    let o = zkw(&["conformance", s(&dir), "--filter", "no-such-case"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no case in"), "{}", stderr(&o));
+    let o = zkw(&["conformance", "/nonexistent-dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read /nonexistent-dir"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,5 +1,6 @@
 //! One file per command family.
 
+pub mod conformance;
 pub mod demo;
 pub mod jobs;
 pub mod model;

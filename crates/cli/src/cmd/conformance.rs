@@ -1,0 +1,217 @@
+//! `zkw conformance DIR`: run a folder of external ONNX cases end to end — import (calibrated
+//! on the case's input), run, compare with the float reference, set up, prove, verify — and
+//! print one row per case and `N passed, M failed`.
+//!
+//! A case folder holds `network.onnx`, `input.json` (EZKL's format) and, where a reference
+//! exists, `expected.json` (`{"output_data": [[…]]}`, onnxruntime's float output). A
+//! `MANIFEST.tsv` beside the cases gives each one's tier (`core`, `extended`).
+//!
+//! The tolerance rule: a case passes when every output value is within 5% of the output's
+//! range (its largest magnitude) plus two quantization steps of the reference.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use zkw_model::input::{dequantize, parse_input_json, quantize_input};
+use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkw_model::{model_id, run};
+use zkw_prover::{LocalProver, setup};
+use zkw_verifier::digest::input_digest;
+use zkw_verifier::{Expected, InputSalt, Job, verify};
+
+/// Which cases of the manifest to run.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Tier {
+    /// Cases made of the core op set.
+    Core,
+    /// Everything else.
+    Extended,
+    /// Both.
+    All,
+}
+
+/// `zkw conformance`.
+#[derive(Args)]
+pub struct ConformanceArgs {
+    /// The folder of case folders (e.g. tests/conformance/ezkl).
+    pub dir: PathBuf,
+    /// Which tier of MANIFEST.tsv to run (cases without a manifest row run under `all`).
+    #[arg(long, value_enum, default_value = "all")]
+    pub tier: Tier,
+    /// Only cases whose name contains this.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Import, run and compare only: no setup, proof or verification.
+    #[arg(long)]
+    pub no_prove: bool,
+}
+
+/// The outcome of one case.
+struct Row {
+    name: String,
+    passed: bool,
+    /// Largest absolute error and that error relative to the output range.
+    error: Option<(f64, f64)>,
+    constraints: Option<usize>,
+    prove_s: Option<f64>,
+    reason: String,
+}
+
+/// The cases to run: (name, tier) from the manifest, or every subfolder without one.
+fn cases(dir: &Path) -> Result<Vec<(String, Option<String>)>> {
+    let manifest = dir.join("MANIFEST.tsv");
+    if manifest.is_file() {
+        let text = std::fs::read_to_string(&manifest)
+            .with_context(|| format!("cannot read {}", manifest.display()))?;
+        return Ok(text
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                Some((cols.next()?.to_string(), cols.next().map(str::to_string)))
+            })
+            .collect());
+    }
+    let mut names: Vec<(String, Option<String>)> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("network.onnx").is_file())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), None))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn reference(dir: &Path) -> Result<Vec<f64>> {
+    let path = dir.join("expected.json");
+    let text = std::fs::read(&path).context("no float reference (expected.json)")?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let outputs = v["output_data"]
+        .as_array()
+        .context("expected.json has no output_data")?;
+    Ok(outputs
+        .iter()
+        .filter_map(|o| o.as_array())
+        .flatten()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect())
+}
+
+/// Runs one case; `Err` is the reason it failed.
+fn check(name: &str, dir: &Path, prove: bool, row: &mut Row) -> Result<()> {
+    let graph = import_float_graph(&dir.join("network.onnx"))?;
+    let input_path = dir.join("input.json");
+    let text = std::fs::read_to_string(&input_path)
+        .with_context(|| format!("cannot read {}", input_path.display()))?;
+    let x: Vec<f64> = parse_input_json(&text, &input_path)?.concat();
+    let model = quantize(&graph, &QuantizeOptions::default(), Some(&x))?;
+    let q = quantize_input(&model.input_info(), &x)?;
+    let out = model.output_info()?;
+    let got: Vec<f64> = run(&model, &q)?
+        .output()
+        .iter()
+        .map(|&v| dequantize(v, out.frac_bits))
+        .collect();
+    let want = reference(dir)?;
+    if got.len() != want.len() {
+        bail!("outputs {} values, the reference {}", got.len(), want.len());
+    }
+    let range = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let step = (-(out.frac_bits as f64)).exp2();
+    let err = got
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    row.error = Some((err, err / range.max(f64::MIN_POSITIVE)));
+    if !(err <= 0.05 * range + 2.0 * step) {
+        bail!("error {err:.4} beyond the tolerance (5% of range {range:.4} + 2 steps of {step})");
+    }
+    if prove {
+        let id = model_id(&model);
+        let keys = tempfile::tempdir()?;
+        let report = setup(&model, &id, keys.path(), &|_| {})?;
+        row.constraints = Some(report.record.constraints);
+        let prover = LocalProver::load(model, &id, keys.path())?;
+        let job = Job {
+            job_id: name.into(),
+            worker_id: "conformance".into(),
+            client_nonce: String::new(),
+        };
+        let salt = InputSalt::from_bytes([0x17; 31]);
+        let t = Instant::now();
+        let proved = prover.prove(&q, &salt, &job)?;
+        row.prove_s = Some(t.elapsed().as_secs_f64());
+        let digest = input_digest(&q, report.record.input.bits, &salt)?;
+        verify(
+            &proved.receipt,
+            prover.verifier_key(),
+            &Expected::new(&report.record, digest, &job.job_id),
+        )?;
+    }
+    Ok(())
+}
+
+/// `zkw conformance`: exit 0 when every selected case passed.
+pub fn conformance(a: ConformanceArgs) -> Result<bool> {
+    let selected: Vec<String> = cases(&a.dir)?
+        .into_iter()
+        .filter(|(_, tier)| match (a.tier, tier.as_deref()) {
+            (Tier::All, _) => true,
+            (Tier::Core, Some(t)) => t == "core",
+            (Tier::Extended, Some(t)) => t == "extended",
+            (_, None) => false,
+        })
+        .map(|(name, _)| name)
+        .filter(|name| a.filter.as_ref().is_none_or(|f| name.contains(f.as_str())))
+        .collect();
+    if selected.is_empty() {
+        bail!("no case in {} matches", a.dir.display());
+    }
+    let pb = ProgressBar::new(selected.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
+            .expect("static template"),
+    );
+    let mut rows = Vec::new();
+    for name in &selected {
+        pb.set_message(name.clone());
+        let mut row = Row {
+            name: name.clone(),
+            passed: false,
+            error: None,
+            constraints: None,
+            prove_s: None,
+            reason: String::new(),
+        };
+        match check(name, &a.dir.join(name), !a.no_prove, &mut row) {
+            Ok(()) => row.passed = true,
+            Err(e) => row.reason = format!("{e:#}"),
+        }
+        rows.push(row);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    println!("| case | status | max abs error | of range | constraints | prove | reason |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in &rows {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.name,
+            if r.passed { "pass" } else { "FAIL" },
+            opt(r.error.map(|(e, _)| format!("{e:.4}"))),
+            opt(r.error.map(|(_, rel)| format!("{:.2}%", 100.0 * rel))),
+            opt(r.constraints.map(crate::out::count)),
+            opt(r.prove_s.map(|s| format!("{s:.2} s"))),
+            r.reason.replace('|', "\\|"),
+        );
+    }
+    let passed = rows.iter().filter(|r| r.passed).count();
+    println!("{passed} passed, {} failed", rows.len() - passed);
+    Ok(passed == rows.len())
+}
