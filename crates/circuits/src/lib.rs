@@ -1,8 +1,8 @@
 //! `zkw-circuits`: the R1CS for *"output y is what model M computes on input x, for job J"*.
 //!
 //! One gadget file per op under [`ops`], each the R1CS image of the matching op module of
-//! `zkw_model::ops`, tested equal to it: [`dense`], [`conv`], [`requantize`], [`relu`],
-//! [`add`]; plus the pieces every circuit needs: [`range`] (bit decomposition), [`digest`]
+//! `zkw_model::ops`, tested equal to it: [`dense`], [`conv`], [`max_pool`], [`requantize`],
+//! [`relu`], [`add`]; plus the pieces every circuit needs: [`range`] (bit decomposition), [`digest`]
 //! (Poseidon over packed values) and [`commitment`] (the model commitment, native and
 //! in-circuit). [`circuit::InferenceCircuit`] walks the model's graph with them and takes its
 //! witness from a `zkw_model::Trace` alone, so any executor that produces the same trace can
@@ -18,7 +18,7 @@ pub mod lin;
 pub mod ops;
 pub mod range;
 
-pub use ops::{add, conv, dense, relu, requantize};
+pub use ops::{add, conv, dense, max_pool, relu, requantize};
 
 pub use circuit::InferenceCircuit;
 pub use commitment::model_commitment;

@@ -1,14 +1,14 @@
 //! Proptest strategies for random valid models (feature `testing`): graphs that use every op
 //! and every neighbour pairing the importer emits — dense → requantize, requantize → relu,
 //! relu → dense, a residual add of two branches, an add of two graph inputs, reshape, a 1-D
-//! convolution → requantize → reshape → dense — with
+//! convolution → requantize (→ max pool) → reshape → dense — with
 //! random widths, shifts, weights and both weight modes. Shared by the circuits' property
 //! tests ("reference == circuit") and, later, the GPU executor's ("GPU == reference").
 
 use proptest::prelude::*;
 
 use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode};
-use crate::ops::{Add, Conv, ConvGeometry, Dense, Op, Relu, Requantize, Reshape};
+use crate::ops::{Add, Conv, ConvGeometry, Dense, MaxPool, Op, Relu, Requantize, Reshape};
 
 /// One dense layer's random parameters: `(weights, bias, weight_bits, shift, relu)`.
 type Layer = (Vec<i64>, Vec<i64>, u32, u32, bool);
@@ -40,6 +40,7 @@ struct Plan {
     relu_after_add: bool,
     twice: bool,
     conv: bool,
+    pool: bool,
 }
 
 fn plan() -> impl Strategy<Value = Plan> {
@@ -52,7 +53,7 @@ fn plan() -> impl Strategy<Value = Plan> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
-        (any::<bool>(), any::<bool>(), any::<bool>()),
+        (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |(inp, hidden, in_bits, private, two_inputs, second_layer, residual, reshape, more)| {
@@ -68,6 +69,7 @@ fn plan() -> impl Strategy<Value = Plan> {
                     relu_after_add: more.0,
                     twice: more.1,
                     conv: more.2,
+                    pool: more.3,
                 }
             },
         )
@@ -173,7 +175,25 @@ pub fn arb_model() -> impl Strategy<Value = Model> {
                     }),
                     vec![x],
                 );
-                let y = g.push(Op::Requantize(Requantize { shift: 4, bits: 8 }), vec![acc]);
+                let mut y = g.push(Op::Requantize(Requantize { shift: 4, bits: 8 }), vec![acc]);
+                if p.pool {
+                    // Windows of 2 with one pad after: the length is kept.
+                    y = g.push(
+                        Op::MaxPool(MaxPool {
+                            geometry: ConvGeometry {
+                                in_channels: 2,
+                                out_channels: 2,
+                                in_spatial: vec![p.inp],
+                                kernel: vec![2],
+                                strides: vec![1],
+                                dilations: vec![1],
+                                pads: vec![0, 1],
+                                groups: 2,
+                            },
+                        }),
+                        vec![y],
+                    );
+                }
                 x = g.push(
                     Op::Reshape(Reshape {
                         shape: vec![2 * p.inp],

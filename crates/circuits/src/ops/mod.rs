@@ -5,6 +5,7 @@
 pub mod add;
 pub mod conv;
 pub mod dense;
+pub mod max_pool;
 pub mod relu;
 pub mod requantize;
 
@@ -57,6 +58,7 @@ pub fn gadget(
             .collect(),
         Op::Reshape(_) => Ok(x.to_vec()),
         Op::Add(_) => Ok(add::add(x, n.operands[1])),
+        Op::MaxPool(p) => max_pool::max_pool(cs, p, x, n.values[0], n.bounds[0]),
         Op::Conv(c) => match mode {
             WeightMode::Fixed => Ok(conv::conv_fixed(c, x)),
             WeightMode::Private => conv::conv_private(cs, c, n.parameters, x),

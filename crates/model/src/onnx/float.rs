@@ -36,6 +36,11 @@ pub enum FloatOp {
         /// One bias per output channel.
         bias: Vec<f64>,
     },
+    /// The largest value of each window (a depthwise geometry, one channel per group).
+    MaxPool {
+        /// Channels, sizes, kernel, strides, dilations, pads.
+        geometry: ConvGeometry,
+    },
 }
 
 /// One node: an op over earlier tensors.
@@ -118,6 +123,15 @@ impl FloatGraph {
                     .iter()
                     .zip(&tensors[node.inputs[1]])
                     .map(|(p, q)| p + q)
+                    .collect(),
+                FloatOp::MaxPool { geometry } => geometry
+                    .taps()
+                    .iter()
+                    .map(|t| {
+                        t.iter()
+                            .map(|&(_, i)| a[i])
+                            .fold(f64::NEG_INFINITY, f64::max)
+                    })
                     .collect(),
                 FloatOp::Conv {
                     geometry,

@@ -1,6 +1,6 @@
 //! ONNX protobuf → [`FloatGraph`]: Gemm, MatMul (+ Add of a constant as bias), Conv (1-D and
-//! 2-D, pads and auto_pad, strides, dilations, groups), BatchNormalization (as a depthwise 1×1
-//! convolution), Add of two activations, Relu, Flatten, Reshape, Identity/Dropout, Constant.
+//! 2-D, pads and auto_pad, strides, dilations, groups), MaxPool, BatchNormalization (as a
+//! depthwise 1×1 convolution), Add of two activations, Relu, Flatten, Reshape, Identity/Dropout, Constant.
 //!
 //! tract-onnx decodes the protobuf and the tensors; this file only interprets nodes. The graph
 //! may branch and join (residual connections) and have several inputs; weights must be
@@ -338,7 +338,8 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             "Conv" => {
                 let x = activation(0)?;
                 let w = operand(1)?;
-                let geometry = conv_geometry(&name, node, &shapes[x], &w.shape)?;
+                let groups = attr_i(node, "group", 1);
+                let geometry = conv_geometry(&name, node, &shapes[x], &w.shape, groups)?;
                 let bias = match node.input.get(2).filter(|s| !s.is_empty()) {
                     Some(_) => broadcast_bias(&name, operand(2)?, geometry.out_channels, 1.0)?,
                     None => vec![0.0; geometry.out_channels],
@@ -355,6 +356,34 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                     weights: w.data.clone(),
                     bias,
                 };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
+            }
+            "MaxPool" => {
+                let x = activation(0)?;
+                if node.output.get(1).is_some_and(|o| !o.is_empty()) {
+                    return Err(ModelError::UnsupportedOp {
+                        op_type: "MaxPool with an Indices output".into(),
+                        node: name.clone(),
+                    });
+                }
+                if attr_i(node, "ceil_mode", 0) != 0 {
+                    return Err(ModelError::UnsupportedOp {
+                        op_type: "MaxPool with ceil_mode".into(),
+                        node: name.clone(),
+                    });
+                }
+                let c = shapes[x].first().copied().unwrap_or(0);
+                let kernel = attr_ints(node, "kernel_shape").unwrap_or_default();
+                // The window as a depthwise convolution's weights: [C, 1, kernel…].
+                let wshape: Vec<usize> = [c, 1]
+                    .into_iter()
+                    .chain(kernel.iter().map(|&k| k.max(0) as usize))
+                    .collect();
+                let geometry = conv_geometry(&name, node, &shapes[x], &wshape, c as i64)?;
+                let (shape, _) = geometry
+                    .check()
+                    .map_err(|e| ModelError::Invalid(format!("MaxPool `{name}`: {e}")))?;
+                let op = FloatOp::MaxPool { geometry };
                 push(&mut nodes, &mut shapes, op, vec![x], shape)
             }
             "BatchNormalization" => {
@@ -484,21 +513,25 @@ fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
     attr(node, name).map(|a| a.ints.clone())
 }
 
-/// A Conv node's geometry from its attributes, its input's shape `[C, spatial…]` (batch
-/// excluded) and its weights' shape `[M, C / group, kernel…]`.
+/// A Conv (or pooling) node's geometry from its attributes, its input's shape
+/// `[C, spatial…]` (batch excluded), its weights' shape `[M, C / group, kernel…]` and its
+/// groups.
 fn conv_geometry(
     name: &str,
     node: &NodeProto,
     input: &[usize],
     weights: &[usize],
+    groups: i64,
 ) -> Result<ConvGeometry, ModelError> {
-    let bad = |why: String| ModelError::Invalid(format!("Conv `{name}`: {why}"));
+    let bad = |why: String| ModelError::Invalid(format!("{} `{name}`: {why}", node.op_type));
     let rank = input.len().saturating_sub(1);
     if !(1..=2).contains(&rank) || weights.len() != rank + 2 {
         return Err(ModelError::UnsupportedOp {
             op_type: format!(
-                "Conv over an input of shape {input:?} with weights {weights:?} (1-D and 2-D are \
-                 supported)"
+                "{} over an input of shape {input:?} with a kernel of {:?} (1-D and 2-D are \
+                 supported)",
+                node.op_type,
+                &weights[2.min(weights.len())..]
             ),
             node: name.to_string(),
         });
@@ -532,7 +565,6 @@ fn conv_geometry(
         "dilations",
         attr_ints(node, "dilations").unwrap_or(vec![1; rank]),
     )?;
-    let groups = attr_i(node, "group", 1);
     if !(1..=1 << 24).contains(&groups) {
         return Err(bad(format!("group {groups}")));
     }

@@ -12,7 +12,7 @@ use super::float::{FloatGraph, FloatOp};
 use crate::bounds::{Interval, analyze};
 use crate::error::ModelError;
 use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode, signed_range};
-use crate::ops::{Add, Conv, Dense, Op, Relu, Requantize, Reshape};
+use crate::ops::{Add, Conv, Dense, MaxPool, Op, Relu, Requantize, Reshape};
 
 /// A layer's weights at their own scale and its biases at the accumulator's.
 struct Weights {
@@ -170,7 +170,7 @@ fn ranges(graph: &FloatGraph, calibration: Option<&[f64]>) -> Result<Vec<f64>, M
                             .map(|(k, b)| b.abs() + k.iter().map(|w| w.abs()).sum::<f64>() * a)
                             .fold(0.0, f64::max)
                     }
-                    FloatOp::Relu | FloatOp::Reshape { .. } => a,
+                    FloatOp::Relu | FloatOp::Reshape { .. } | FloatOp::MaxPool { .. } => a,
                     FloatOp::Add => a + r[node.inputs[1]],
                 });
             }
@@ -264,6 +264,17 @@ pub fn quantize(
                 requantize_to(&mut b, name, acc, q.acc_frac, ranges[t], bits)
             }
             FloatOp::Relu => (b.push(name, Op::Relu(Relu), vec![x]), frac, xbits),
+            FloatOp::MaxPool { geometry } => (
+                b.push(
+                    name,
+                    Op::MaxPool(MaxPool {
+                        geometry: geometry.clone(),
+                    }),
+                    vec![x],
+                ),
+                frac,
+                xbits,
+            ),
             FloatOp::Reshape { shape } => (
                 b.push(
                     name,

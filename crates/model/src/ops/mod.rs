@@ -10,6 +10,7 @@ pub mod add;
 mod affine;
 pub mod conv;
 pub mod dense;
+pub mod max_pool;
 pub mod relu;
 pub mod requantize;
 pub mod reshape;
@@ -17,6 +18,7 @@ pub mod reshape;
 pub use add::Add;
 pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
+pub use max_pool::MaxPool;
 pub use relu::Relu;
 pub use requantize::Requantize;
 pub use reshape::Reshape;
@@ -83,6 +85,8 @@ pub enum Op {
     Add(Add),
     /// 1-D or 2-D convolution with exact integer accumulation.
     Conv(Conv),
+    /// The largest value of each window, per channel.
+    MaxPool(MaxPool),
 }
 
 impl Op {
@@ -95,6 +99,7 @@ impl Op {
             Op::Reshape(o) => o,
             Op::Add(o) => o,
             Op::Conv(o) => o,
+            Op::MaxPool(o) => o,
         }
     }
 
@@ -107,6 +112,7 @@ impl Op {
             Op::Reshape(_) => "reshape",
             Op::Add(_) => "add",
             Op::Conv(_) => "conv",
+            Op::MaxPool(_) => "max_pool",
         }
     }
 
@@ -158,6 +164,18 @@ pub fn examples() -> Vec<Op> {
             bias: vec![7, -7],
             bias_bits: 8,
         }),
+        Op::MaxPool(MaxPool {
+            geometry: ConvGeometry {
+                in_channels: 2,
+                out_channels: 2,
+                in_spatial: vec![3, 3],
+                kernel: vec![2, 2],
+                strides: vec![1, 1],
+                dilations: vec![1, 1],
+                pads: vec![0, 0, 1, 1],
+                groups: 2,
+            },
+        }),
     ]
 }
 
@@ -169,10 +187,18 @@ mod tests {
     fn every_kind_has_an_example() {
         let kinds: Vec<&str> = examples().iter().map(Op::kind).collect();
         // Serialization names every variant: an op missing from `examples` shows up here.
-        for k in ["dense", "requantize", "relu", "reshape", "add", "conv"] {
+        for k in [
+            "dense",
+            "requantize",
+            "relu",
+            "reshape",
+            "add",
+            "conv",
+            "max_pool",
+        ] {
             assert!(kinds.contains(&k), "no example of {k}");
         }
-        assert_eq!(kinds.len(), 6, "a new op needs an example: {kinds:?}");
+        assert_eq!(kinds.len(), 7, "a new op needs an example: {kinds:?}");
     }
 
     /// Every integer array an op stores, other than a shape, is a parameter the commitment

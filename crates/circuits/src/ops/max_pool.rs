@@ -1,0 +1,98 @@
+//! MaxPool — the R1CS image of `zkw_model::ops::max_pool`: `max(a, b) = a + relu(b - a)`,
+//! folded over each window, so every comparison is the ReLU gadget over the difference
+//! (decomposed at the width its static bounds give). No new witness kind, no new gadget to
+//! trust: the running maximum is a linear combination of constrained values.
+
+use ark_relations::gr1cs::SynthesisError;
+use zkw_model::MaxPool;
+use zkw_model::bounds::Interval;
+
+use crate::lin::{Cs, Val};
+use crate::relu::relu;
+
+/// The maximum of each window; `values` are the trace's input values (checked, not trusted),
+/// `bounds` the input's static interval.
+pub fn max_pool(
+    cs: &Cs,
+    p: &MaxPool,
+    x: &[Val],
+    values: &[i64],
+    bounds: Interval,
+) -> Result<Vec<Val>, SynthesisError> {
+    // Every difference of two values in [lo, hi] lies in [lo - hi, hi - lo].
+    let span = Interval {
+        lo: bounds.lo - bounds.hi,
+        hi: bounds.hi - bounds.lo,
+    };
+    p.windows()
+        .iter()
+        .map(|w| {
+            let (&first, rest) = w.split_first().ok_or(SynthesisError::Unsatisfiable)?;
+            let (mut acc, mut acc_value) = (Val::plain(x[first].lin.clone()), values[first]);
+            for &i in rest {
+                let d = Val::plain(x[i].lin.sub(&acc.lin));
+                let d_value = values[i] - acc_value;
+                let r = relu(cs, &d, d_value, d_value.max(0), span)?;
+                acc = Val::plain(acc.lin.add(&r.lin));
+                acc_value += d_value.max(0);
+            }
+            Ok(acc)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Fr;
+    use crate::lin::{fr, witness};
+    use ark_relations::gr1cs::ConstraintSystem;
+    use zkw_model::ConvGeometry;
+
+    /// One channel of three values, one window over all of them.
+    fn pool() -> MaxPool {
+        MaxPool {
+            geometry: ConvGeometry {
+                in_channels: 1,
+                out_channels: 1,
+                in_spatial: vec![3],
+                kernel: vec![3],
+                strides: vec![1],
+                dilations: vec![1],
+                pads: vec![0, 0],
+                groups: 1,
+            },
+        }
+    }
+
+    fn run(actual: [i64; 3], hinted: [i64; 3]) -> (bool, Fr) {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let x: Vec<Val> = actual
+            .iter()
+            .map(|&v| Val::plain(witness(&cs, fr(v)).unwrap()))
+            .collect();
+        let bounds = Interval { lo: -8, hi: 7 };
+        let y = max_pool(&cs, &pool(), &x, &hinted, bounds).unwrap();
+        (cs.is_satisfied().unwrap(), y[0].lin.value)
+    }
+
+    #[test]
+    fn the_maximum_of_a_window_in_any_order() {
+        for v in [[3, 7, -8], [7, 3, -8], [-8, -8, -8], [-1, -5, 6], [7, 7, 7]] {
+            let (ok, y) = run(v, v);
+            assert!(ok, "{v:?}");
+            assert_eq!(y, fr(*v.iter().max().unwrap()), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_trace_that_hides_the_maximum_is_refused() {
+        // The trace says the 7 is a 3: the comparisons' sign bits then come from the lie, and
+        // the decomposition of the real difference (4) does not hold.
+        let (ok, _) = run([3, 7, -8], [3, 3, -8]);
+        assert!(!ok);
+        // The trace says the -8 is a 7 (it would win): refused as well.
+        let (ok, _) = run([3, 7, -8], [3, 7, 7]);
+        assert!(!ok);
+    }
+}
