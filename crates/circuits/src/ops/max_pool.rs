@@ -1,13 +1,13 @@
 //! MaxPool — the R1CS image of `zkw_model::ops::max_pool`: `max(a, b) = a + relu(b - a)`,
 //! folded over each window, so every comparison is the ReLU gadget over the difference
-//! (decomposed at the width its static bounds give). No new witness kind, no new gadget to
-//! trust: the running maximum is a linear combination of constrained values.
+//! (decomposed at the width its static bounds give). No new gadget to trust: the running
+//! maximum is a witness tied by one equality to the previous maximum plus the ReLU's output.
 
 use ark_relations::gr1cs::SynthesisError;
 use zkw_model::MaxPool;
 use zkw_model::bounds::Interval;
 
-use crate::lin::{Cs, Val};
+use crate::lin::{Cs, Val, enforce_equal, fr, witness};
 use crate::relu::relu;
 
 /// The maximum of each window; `values` are the trace's input values (checked, not trusted),
@@ -30,11 +30,17 @@ pub fn max_pool(
             let (&first, rest) = w.split_first().ok_or(SynthesisError::Unsatisfiable)?;
             let (mut acc, mut acc_value) = (Val::plain(x[first].lin.clone()), values[first]);
             for &i in rest {
+                // Trace values are hints: wrapping, so a garbage trace fails the constraints
+                // instead of overflowing here.
                 let d = Val::plain(x[i].lin.sub(&acc.lin));
-                let d_value = values[i] - acc_value;
+                let d_value = values[i].wrapping_sub(acc_value);
                 let r = relu(cs, &d, d_value, d_value.max(0), span)?;
-                acc = Val::plain(acc.lin.add(&r.lin));
-                acc_value += d_value.max(0);
+                acc_value = acc_value.wrapping_add(d_value.max(0));
+                // The running maximum as a fresh witness, equal to acc + r: one constraint,
+                // so that no linear combination grows with the window.
+                let next = witness(cs, fr(acc_value))?;
+                enforce_equal(cs, &next, &acc.lin.add(&r.lin))?;
+                acc = Val::plain(next);
             }
             Ok(acc)
         })
@@ -45,7 +51,6 @@ pub fn max_pool(
 mod tests {
     use super::*;
     use crate::Fr;
-    use crate::lin::{fr, witness};
     use ark_relations::gr1cs::ConstraintSystem;
     use zkw_model::ConvGeometry;
 

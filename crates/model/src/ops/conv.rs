@@ -117,6 +117,25 @@ impl ConvGeometry {
         Ok((shape, macs))
     }
 
+    /// True when some output's window lies entirely in the padding (checked per axis, without
+    /// listing the windows: a window is empty exactly when its range along one axis misses
+    /// the input). Call only on a geometry [`ConvGeometry::out_spatial`] accepted.
+    pub fn has_empty_window(&self) -> bool {
+        let Ok(out) = self.out_spatial() else {
+            return true;
+        };
+        let rank = self.in_spatial.len();
+        (0..rank).any(|d| {
+            (0..out[d]).any(|o| {
+                (0..self.kernel[d]).all(|k| {
+                    let p = (o * self.strides[d] + k * self.dilations[d]) as isize
+                        - self.pads[d] as isize;
+                    p < 0 || p >= self.in_spatial[d] as isize
+                })
+            })
+        })
+    }
+
     /// For every output element (row-major `[out_channels, out_spatial…]`), its taps:
     /// `(weight index, input index)` for each kernel position inside the (unpadded) input.
     /// Call only on a geometry [`ConvGeometry::out_spatial`] accepted.
