@@ -29,13 +29,14 @@ use zkw_circuits::conv::conv_private;
 use zkw_circuits::dense::dense_private;
 use zkw_circuits::digest::input_digest;
 use zkw_circuits::lin::{Lin, Val, boolean_value, enforce_equal, instance, witness};
+use zkw_circuits::max_pool::max_pool;
 use zkw_circuits::range::{
     Ranged, alloc_bits, bit_values, from_bits, signed_bit_values, signed_from_bits, tie,
 };
 use zkw_circuits::relu::relu_with;
 use zkw_circuits::requantize::{RequantizeHint, quotient_width, requantize_with};
 use zkw_model::bounds::Interval;
-use zkw_model::{Conv, ConvGeometry, Dense, Requantize};
+use zkw_model::{Conv, ConvGeometry, Dense, MaxPool, Requantize};
 use zkw_verifier::InputSalt;
 use zkw_verifier::digest::weight_commitment;
 use zkw_verifier::width::Width;
@@ -603,6 +604,46 @@ fn conv_private_reuses_each_committed_weight_and_checks_every_product() {
         [10 + 259 * 7 - 8, 10 + 259 * -2 + 16],
     );
     breaks_exactly(&sys, &[sys.boolean_row(&weights[0].bits[7])]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MaxPool: max(a, b) = a + relu(b - a), the running maximum a witness tied by one equality
+
+/// One window over x = [3, 7] (bounds [-8, 7]), its maximum bound to a claim; returns the
+/// system, the running maximum's column and the row of its equality.
+fn max_pool_attack(claimed: i64) -> (System, usize, usize) {
+    let cs = cs();
+    let c = claim(&cs, claimed);
+    let x = [3, 7].map(|v| Val::plain(witness(&cs, f(v)).unwrap()));
+    let pool = MaxPool {
+        geometry: ConvGeometry {
+            in_channels: 1,
+            out_channels: 1,
+            in_spatial: vec![2],
+            kernel: vec![2],
+            strides: vec![1],
+            dilations: vec![1],
+            pads: vec![0, 0],
+            groups: 1,
+        },
+    };
+    let y = max_pool(&cs, &pool, &x, &[3, 7], Interval { lo: -8, hi: 7 }).unwrap();
+    // The running maximum is the last witness, its equality the last constraint, of the gadget.
+    let (next, equality) = (cs.num_witness_variables() - 1, cs.num_constraints() - 1);
+    enforce_equal(&cs, &c, &y[0].lin).unwrap();
+    let sys = System::new(&cs);
+    let col = sys.wcol(next);
+    (sys, col, equality)
+}
+
+#[test]
+fn max_pool_a_running_maximum_that_drops_a_larger_value() {
+    honest(&max_pool_attack(7).0);
+    // Claim 3 and set the running maximum to 3, every other witness honest: only the equality
+    // `next = acc + relu(7 - 3)` sees it.
+    let (mut sys, next, equality) = max_pool_attack(3);
+    sys.set_col(next, f(3));
+    breaks_exactly(&sys, &[equality]);
 }
 
 // ---------------------------------------------------------------------------------------------
