@@ -117,6 +117,17 @@ impl ConvGeometry {
         Ok((shape, macs))
     }
 
+    /// [`ConvGeometry::check`] for an input of shape `input` (`[in_channels, in_spatial…]`).
+    pub fn check_for(&self, input: &[usize]) -> Result<(Vec<usize>, usize), String> {
+        let want: Vec<usize> = std::iter::once(self.in_channels)
+            .chain(self.in_spatial.iter().copied())
+            .collect();
+        if input != want {
+            return Err(format!("expects an input of shape {want:?}, not {input:?}"));
+        }
+        self.check()
+    }
+
     /// True when some output's window lies entirely in the padding (checked per axis, without
     /// listing the windows: a window is empty exactly when its range along one axis misses
     /// the input). Call only on a geometry [`ConvGeometry::out_spatial`] accepted.
@@ -238,16 +249,7 @@ impl OpSemantics for Conv {
     fn output_info(&self, inputs: &[&TensorInfo]) -> Result<TensorInfo, String> {
         let x = inputs[0];
         let g = &self.geometry;
-        let want: Vec<usize> = std::iter::once(g.in_channels)
-            .chain(g.in_spatial.iter().copied())
-            .collect();
-        if x.shape != want {
-            return Err(format!(
-                "expects an input of shape {want:?}, not {:?}",
-                x.shape
-            ));
-        }
-        let (shape, _) = g.check()?;
+        let (shape, _) = g.check_for(&x.shape)?;
         let frac_bits = self
             .affine()
             .check(g.weight_count(), g.out_channels, x.frac_bits)?;

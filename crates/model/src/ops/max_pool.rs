@@ -39,16 +39,7 @@ impl OpSemantics for MaxPool {
         if g.in_channels != g.out_channels || g.groups != g.in_channels {
             return Err("pools each channel on its own (channels = groups)".into());
         }
-        let want: Vec<usize> = std::iter::once(g.in_channels)
-            .chain(g.in_spatial.iter().copied())
-            .collect();
-        if x.shape != want {
-            return Err(format!(
-                "expects an input of shape {want:?}, not {:?}",
-                x.shape
-            ));
-        }
-        let (shape, _) = g.check()?;
+        let (shape, _) = g.check_for(&x.shape)?;
         if g.has_empty_window() {
             return Err("a window lies entirely in the padding".into());
         }
