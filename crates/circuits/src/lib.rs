@@ -2,7 +2,8 @@
 //!
 //! One gadget file per op under [`ops`], each the R1CS image of the matching op module of
 //! `zkw_model::ops`, tested equal to it: [`dense`], [`conv`], [`max_pool`], [`requantize`],
-//! [`relu`], [`add`]; plus the pieces every circuit needs: [`range`] (bit decomposition), [`digest`]
+//! [`relu`], [`add`], [`mul`], [`sum`], [`scale`], [`select`], [`table`], [`softmax`]; plus the pieces every circuit needs: [`range`]
+//! (bit decomposition), [`lookup`] (table lookup), [`divide`] (exact division), [`digest`]
 //! (Poseidon over packed values) and [`commitment`] (the model commitment, native and
 //! in-circuit). [`circuit::InferenceCircuit`] walks the model's graph with them and takes its
 //! witness from a `zkw_model::Trace` alone, so any executor that produces the same trace can
@@ -13,12 +14,16 @@
 pub mod circuit;
 pub mod commitment;
 pub mod digest;
+pub mod divide;
 pub mod error;
 pub mod lin;
+pub mod lookup;
 pub mod ops;
 pub mod range;
 
-pub use ops::{add, conv, dense, max_pool, relu, requantize};
+pub use ops::{
+    add, conv, dense, max_pool, mul, relu, requantize, scale, select, softmax, sum, table,
+};
 
 pub use circuit::InferenceCircuit;
 pub use commitment::model_commitment;

@@ -14,6 +14,8 @@
 //! | dense, fixed weights | a wrong accumulator (it has no witness: the next requantize's quotient) | the division |
 //! | dense, private weights | `w0 + 2^8, w1 - 1` (same packed commitment, another layer); a lying product | the weight bit's boolean, the product row |
 //! | weight commitment | another salt, another weight | the commitment's equality with public input 0 |
+//! | table lookup | a non-boolean column selector that keeps the index; a derived selector that is not boolean; a lying row product; a wrong output | the selector's boolean, the derived selector's boolean, the product row, the output equation |
+//! | exact division (softmax) | a quotient that is a field fraction; a remainder beyond the divisor | the quotient bit's boolean, `r + gap = den - 1` |
 //! | input digest | `x0 + 2^8, x1 - 1` (same digest, another input); another salt | the input bit's boolean, the digest's equality with public input 1 |
 //!
 //! The job binding is a public input no witness touches (`jb · 1 = jb` exists so Groth16 binds
@@ -22,13 +24,17 @@
 
 mod attack;
 
+use ark_ff::Field;
+
 use attack::{System, breaks_exactly, claim, cs, f, honest};
 use zkw_circuits::Fr;
 use zkw_circuits::commitment::{Committed, commit_private};
 use zkw_circuits::conv::conv_private;
 use zkw_circuits::dense::dense_private;
 use zkw_circuits::digest::input_digest;
+use zkw_circuits::divide::{DivisionWitness, divide_with};
 use zkw_circuits::lin::{Lin, Val, boolean_value, enforce_equal, instance, witness};
+use zkw_circuits::lookup::{lookup_with, one_hot_values, split};
 use zkw_circuits::max_pool::max_pool;
 use zkw_circuits::range::{
     Ranged, alloc_bits, bit_values, from_bits, signed_bit_values, signed_from_bits, tie,
@@ -697,4 +703,124 @@ fn input_digest_binds_the_salt() {
     let bits = [signed_bit_values(3, 8), signed_bit_values(5, 8)];
     let a = digest_attack(bits, [3, 5], 2);
     breaks_exactly(&a.sys, &[a.digest_row]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table lookup: two one-hot selectors, one product per row
+
+/// A lookup of `x` into `entries` (from `lo`) over the given selectors and output, bound to
+/// `claimed`; returns the system and the row where the gadget's constraints start.
+fn lookup_attack(
+    x: i64,
+    lo: i64,
+    entries: &[i64],
+    rows: &[Fr],
+    cols: &[Fr],
+    y: i64,
+    claimed: i64,
+) -> (System, usize) {
+    let cs = cs();
+    let c = claim(&cs, claimed);
+    let xv = witness(&cs, f(x)).unwrap();
+    let start = cs.num_constraints();
+    let out = lookup_with(&cs, &xv, lo, entries, rows, cols, f(y)).unwrap();
+    enforce_equal(&cs, &c, &out).unwrap();
+    (System::new(&cs), start)
+}
+
+const SQUARES: [i64; 4] = [0, 1, 4, 9];
+
+#[test]
+fn lookup_a_non_boolean_column_selector_that_keeps_the_index() {
+    // One row of four columns (split(4) = (1, 4)). x = 1 reads 1; the attacker claims 5 with
+    // columns (1, 0, -1, ·): the last is 1 - Σ = 1, the index 0·1 + 2·(-1) + 3·1 = 1 still
+    // holds, and y = 0 - 4 + 9 = 5. Only the -1's boolean row sees it.
+    assert_eq!(split(4), (1, 4));
+    let honest_cols = one_hot_values(1, 4);
+    honest(&lookup_attack(1, 0, &SQUARES, &[f(1)], &honest_cols, 1, 1).0);
+    let cols = [f(1), f(0), f(-1), f(0)];
+    let (sys, _) = lookup_attack(1, 0, &SQUARES, &[f(1)], &cols, 5, 5);
+    // Witnesses: x, then the three allocated column booleans.
+    breaks_exactly(&sys, &[sys.boolean_row_col(sys.wcol(1 + 2))]);
+}
+
+#[test]
+fn lookup_a_derived_selector_that_is_not_boolean() {
+    // x = 0 reads 0. Columns (0, 1, 1) make the derived last one 1 - 2 = -1; the index
+    // 1 + 2 - 3 = 0 holds and y = 1 + 4 - 9 = -4. Only the derived selector's boolean row
+    // (right after the three allocated ones) breaks.
+    let cols = [f(0), f(1), f(1), f(0)];
+    let (sys, start) = lookup_attack(0, 0, &SQUARES, &[f(1)], &cols, -4, -4);
+    breaks_exactly(&sys, &[start + 3]);
+}
+
+#[test]
+fn lookup_a_lying_row_product() {
+    // Nine entries: two rows of five. The first row's product witness says 100 more than
+    // h_0 · row_0 and the output says 100 more too: the output equation holds, only the
+    // product's own row breaks.
+    let entries: Vec<i64> = (0..9).map(|i| i * i * i).collect();
+    let (k, l) = split(9);
+    assert_eq!((k, l), (2, 5));
+    let (h, c) = (one_hot_values(0, k), one_hot_values(3, l));
+    let (mut sys, _) = lookup_attack(3, 0, &entries, &h, &c, 27, 127);
+    // Witnesses: x, one row boolean, four column booleans, the product, the output.
+    let (product, output) = (sys.wcol(1 + 1 + 4), sys.wcol(1 + 1 + 4 + 1));
+    let lie = sys.z[product] + f(100);
+    sys.set_col(product, lie);
+    sys.set_col(output, f(127));
+    breaks_exactly(&sys, &[sys.defining_row_col(product)]);
+}
+
+#[test]
+fn lookup_a_wrong_output_with_honest_selectors() {
+    // Honest selectors for x = 2 (reads 4), output claimed 9: only the output equation.
+    let (sys, start) = lookup_attack(2, 0, &SQUARES, &[f(1)], &one_hot_values(2, 4), 9, 9);
+    // Three booleans, the derived boolean, the index, then the output equation.
+    breaks_exactly(&sys, &[start + 5]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact division (softmax): q = floor(num / den)
+
+fn divide_attack(num: i64, den: i64, w: &DivisionWitness, claimed: i64) -> System {
+    let cs = cs();
+    let c = claim(&cs, claimed);
+    let n = witness(&cs, f(num)).unwrap();
+    let d = witness(&cs, f(den)).unwrap();
+    let q = divide_with(&cs, &n, &d, w).unwrap();
+    enforce_equal(&cs, &c, &q).unwrap();
+    System::new(&cs)
+}
+
+#[test]
+fn divide_a_quotient_that_is_a_field_fraction() {
+    // 9 / 4 with r = 0: q = 9/4 in the field satisfies 4·q = 9 - 0. Its one "bit" 9/4 carries
+    // it; only that bit's boolean row breaks. Without the quotient's range check this is a
+    // quotient for every remainder.
+    let mut w = DivisionWitness::new(9, 4, 4, 3);
+    honest(&divide_attack(9, 4, &w, 2));
+    let quarter = f(9) * f(4).inverse().unwrap();
+    w.q = vec![quarter, f(0), f(0), f(0)];
+    w.r = bit_values(0, 3);
+    w.gap = bit_values(3, 3);
+    let mut sys = divide_attack(9, 4, &w, 0);
+    // The claim is the quotient's value: a public 9/4.
+    sys.z[1] = quarter;
+    // Witnesses: num, den, then q's four bits.
+    breaks_exactly(&sys, &[sys.boolean_row_col(sys.wcol(2))]);
+}
+
+#[test]
+fn divide_a_remainder_beyond_the_divisor() {
+    // 9 = 4·1 + 5: q = 1 and r = 5 both in their widths; gap = 4 - 1 - 5 = -2 would need a
+    // non-boolean bit, so the attacker keeps gap's bits honest-looking (0) and only
+    // `r + gap = den - 1` breaks.
+    let mut w = DivisionWitness::new(9, 4, 4, 3);
+    w.q = bit_values(1, 4);
+    w.r = bit_values(5, 3);
+    w.gap = bit_values(0, 3);
+    let sys = divide_attack(9, 4, &w, 1);
+    // Rows: q's 4 booleans, q's tie, r's 3 and gap's 3 booleans, then `r + gap = den - 1`.
+    breaks_exactly(&sys, &[4 + 1 + 3 + 3]);
 }

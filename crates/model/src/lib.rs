@@ -34,5 +34,6 @@ pub use executor::{Executor, Reference};
 pub use file::{ModelId, load_model, model_id, save_model, to_canonical_bytes};
 pub use ir::{Model, Node, TensorId, TensorInfo, WeightMode};
 pub use ops::{
-    Add, Conv, ConvGeometry, Dense, MaxPool, Op, OpSemantics, Parameter, Relu, Requantize, Reshape,
+    Add, Conv, ConvGeometry, Dense, MaxPool, Mul, Op, OpSemantics, Parameter, Relu, Requantize,
+    Reshape, Scale, Select, Softmax, Sum, Table,
 };

@@ -8,7 +8,10 @@
 use proptest::prelude::*;
 
 use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode};
-use crate::ops::{Add, Conv, ConvGeometry, Dense, MaxPool, Op, Relu, Requantize, Reshape};
+use crate::ops::{
+    Add, Conv, ConvGeometry, Dense, MaxPool, Mul, Op, Relu, Requantize, Reshape, Scale, Select,
+    Softmax, Sum, Table,
+};
 
 /// One dense layer's random parameters: `(weights, bias, weight_bits, shift, relu)`.
 type Layer = (Vec<i64>, Vec<i64>, u32, u32, bool);
@@ -117,7 +120,8 @@ impl Graph {
 
 /// Random valid models: one or two inputs (summed), one or two dense layers with random
 /// requantizations and ReLUs, optionally a residual add around the second layer (then
-/// optionally a ReLU, then requantized back to 8 bits), a reshape, the output listed twice.
+/// optionally a ReLU, then requantized back to 8 bits), a reshape, data movement and exact
+/// arithmetic, a table and a softmax at the end, the output listed twice.
 pub fn arb_model() -> impl Strategy<Value = Model> {
     plan()
         .prop_flat_map(|p| {
@@ -132,9 +136,10 @@ pub fn arb_model() -> impl Strategy<Value = Model> {
                     prop::collection::vec(-128i64..128, 4),
                     prop::collection::vec(-100i64..100, 2),
                 ),
+                tail(),
             )
         })
-        .prop_map(|(p, l1, l2, (cw, cb))| {
+        .prop_map(|(p, l1, l2, (cw, cb), tail)| {
             let n_in = if p.two_inputs { 2 } else { 1 };
             let mut g = Graph {
                 nodes: Vec::new(),
@@ -220,6 +225,76 @@ pub fn arb_model() -> impl Strategy<Value = Model> {
                     y
                 };
             }
+            let (kind, table, mut exp, frac, (fill, factors, offsets)) = tail;
+            if kind & 4 == 4 {
+                // Data movement and exact arithmetic: a reversed copy with a padded first
+                // value, multiplied by the original, scaled per element, and its sum
+                // broadcast back and added.
+                let n = p.hidden;
+                let indices = std::iter::once(-1).chain((0..n as i64 - 1).rev()).collect();
+                let s = g.push(
+                    Op::Select(Select {
+                        what: "reverse and pad".into(),
+                        operands: 1,
+                        shape: vec![n],
+                        indices,
+                        fill,
+                    }),
+                    vec![out],
+                );
+                let m = g.push(Op::Mul(Mul), vec![out, s]);
+                let m = g.push(Op::Requantize(Requantize { shift: 7, bits: 8 }), vec![m]);
+                let c = g.push(
+                    Op::Scale(Scale {
+                        name: "scale".into(),
+                        scale: factors[..n].to_vec(),
+                        scale_bits: 4,
+                        scale_frac_bits: 0,
+                        offset: offsets[..n].to_vec(),
+                        offset_bits: 8,
+                    }),
+                    vec![m],
+                );
+                let r = g.push(Op::Requantize(Requantize { shift: 2, bits: 8 }), vec![c]);
+                let t = g.push(Op::Sum(Sum { axis_len: n }), vec![r]);
+                let b = g.push(
+                    Op::Select(Select {
+                        what: "broadcast".into(),
+                        operands: 1,
+                        shape: vec![n],
+                        indices: vec![0; n],
+                        fill: 0,
+                    }),
+                    vec![t],
+                );
+                let a = g.push(Op::Add(Add), vec![r, b]);
+                out = g.push(Op::Requantize(Requantize { shift: 3, bits: 8 }), vec![a]);
+            }
+            if kind & 1 == 1 {
+                // A table over the 8-bit output, random entries.
+                out = g.push(
+                    Op::Table(Table {
+                        function: "random".into(),
+                        in_bits: 8,
+                        frac_bits: 0,
+                        bits: 8,
+                        table,
+                    }),
+                    vec![out],
+                );
+            }
+            if kind & 2 == 2 {
+                exp[255] = exp[255].max(1);
+                out = g.push(
+                    Op::Softmax(Softmax {
+                        axis_len: p.hidden,
+                        in_bits: 8,
+                        exp,
+                        frac_bits: frac,
+                    }),
+                    vec![out],
+                );
+            }
             let info = TensorInfo {
                 shape: if p.conv || p.reshape {
                     vec![1, p.inp]
@@ -244,6 +319,26 @@ pub fn arb_model() -> impl Strategy<Value = Model> {
             }
         })
 }
+
+/// The tail: which of a table (bit 0), a softmax (bit 1) and a block of select, mul, scale,
+/// sum and a broadcast add (bit 2, first) follow the last layer; a random table over 8-bit
+/// inputs, random exponentials and the softmax's output scale.
+fn tail() -> impl Strategy<Value = Tail> {
+    (
+        0u8..8,
+        prop::collection::vec(-128i64..128, 256),
+        prop::collection::vec(0i64..4096, 256),
+        1u32..10,
+        (
+            -100i64..100,
+            prop::collection::vec(-8i64..8, 4),
+            prop::collection::vec(-128i64..128, 4),
+        ),
+    )
+}
+
+/// See [`tail`]; the last group is a selection's fill and a scale's factors and offsets.
+type Tail = (u8, Vec<i64>, Vec<i64>, u32, (i64, Vec<i64>, Vec<i64>));
 
 /// A random valid input for a model (every graph input, concatenated).
 pub fn arb_input(model: &Model) -> impl Strategy<Value = Vec<i64>> + use<> {

@@ -27,24 +27,35 @@ pub fn max_pool(
     p.windows()
         .iter()
         .map(|w| {
-            let (&first, rest) = w.split_first().ok_or(SynthesisError::Unsatisfiable)?;
-            let (mut acc, mut acc_value) = (Val::plain(x[first].lin.clone()), values[first]);
-            for &i in rest {
-                // Trace values are hints: wrapping, so a garbage trace fails the constraints
-                // instead of overflowing here.
-                let d = Val::plain(x[i].lin.sub(&acc.lin));
-                let d_value = values[i].wrapping_sub(acc_value);
-                let r = relu(cs, &d, d_value, d_value.max(0), span)?;
-                acc_value = acc_value.wrapping_add(d_value.max(0));
-                // The running maximum as a fresh witness, equal to acc + r: one constraint,
-                // so that no linear combination grows with the window.
-                let next = witness(cs, fr(acc_value))?;
-                enforce_equal(cs, &next, &acc.lin.add(&r.lin))?;
-                acc = Val::plain(next);
-            }
-            Ok(acc)
+            let items: Vec<(&Val, i64)> = w.iter().map(|&i| (&x[i], values[i])).collect();
+            Ok(maximum(cs, &items, span)?.0)
         })
         .collect()
+}
+
+/// The largest of `items` (each a circuit value and its trace value, a hint) and its trace
+/// value; `span` bounds every difference of two items.
+pub fn maximum(
+    cs: &Cs,
+    items: &[(&Val, i64)],
+    span: Interval,
+) -> Result<(Val, i64), SynthesisError> {
+    let (&(first, first_value), rest) = items.split_first().ok_or(SynthesisError::Unsatisfiable)?;
+    let (mut acc, mut acc_value) = (Val::plain(first.lin.clone()), first_value);
+    for &(v, value) in rest {
+        // Trace values are hints: wrapping, so a garbage trace fails the constraints
+        // instead of overflowing here.
+        let d = Val::plain(v.lin.sub(&acc.lin));
+        let d_value = value.wrapping_sub(acc_value);
+        let r = relu(cs, &d, d_value, d_value.max(0), span)?;
+        acc_value = acc_value.wrapping_add(d_value.max(0));
+        // The running maximum as a fresh witness, equal to acc + r: one constraint,
+        // so that no linear combination grows with the window.
+        let next = witness(cs, fr(acc_value))?;
+        enforce_equal(cs, &next, &acc.lin.add(&r.lin))?;
+        acc = Val::plain(next);
+    }
+    Ok((acc, acc_value))
 }
 
 #[cfg(test)]

@@ -6,8 +6,14 @@ pub mod add;
 pub mod conv;
 pub mod dense;
 pub mod max_pool;
+pub mod mul;
 pub mod relu;
 pub mod requantize;
+pub mod scale;
+pub mod select;
+pub mod softmax;
+pub mod sum;
+pub mod table;
 
 use ark_relations::gr1cs::SynthesisError;
 use zkw_model::{Interval, Op, WeightMode};
@@ -62,6 +68,15 @@ pub fn gadget(
         Op::Conv(c) => match mode {
             WeightMode::Fixed => Ok(conv::conv_fixed(c, x)),
             WeightMode::Private => conv::conv_private(cs, c, n.parameters, x),
+        },
+        Op::Table(t) => table::table(cs, t, x, n.values[0], n.bounds[0]),
+        Op::Softmax(s) => softmax::softmax(cs, s, x, n.values[0], n.bounds[0]),
+        Op::Select(s) => Ok(select::select(s, &n.operands)),
+        Op::Mul(_) => mul::mul(cs, x, n.operands[1]),
+        Op::Sum(s) => Ok(sum::sum(s, x)),
+        Op::Scale(s) => match mode {
+            WeightMode::Fixed => Ok(scale::scale_fixed(s, x)),
+            WeightMode::Private => scale::scale_private(cs, n.parameters, x),
         },
     }
 }

@@ -1,6 +1,7 @@
 //! The float view of an imported graph: what ONNX says the model computes, in `f64`, as a
 //! graph of nodes over tensors (graph inputs first, then each node's output).
 
+use super::elementwise::Expr;
 use crate::error::ModelError;
 use crate::ops::ConvGeometry;
 
@@ -41,6 +42,41 @@ pub enum FloatOp {
         /// Channels, sizes, kernel, strides, dilations, pads.
         geometry: ConvGeometry,
     },
+    /// An element-wise function of the input (a fused chain of element-wise ONNX nodes).
+    Map {
+        /// The function of `x`.
+        expr: Expr,
+    },
+    /// Each output value one of the operands' values concatenated, or `fill` (`-1`).
+    Select {
+        /// What the selection does, for messages.
+        what: String,
+        /// The output's shape (batch excluded).
+        shape: Vec<usize>,
+        /// Per output value, an index into the operands' values concatenated, or `-1`.
+        indices: Vec<i64>,
+        /// The padding value.
+        fill: f64,
+    },
+    /// Element-wise product of two tensors of one shape.
+    Mul,
+    /// Sum of each row of `axis_len` consecutive values.
+    Sum {
+        /// The row length.
+        axis_len: usize,
+    },
+    /// `y_i = scale_i · x_i + offset_i`.
+    Scale {
+        /// One factor per element.
+        scale: Vec<f64>,
+        /// One offset per element.
+        offset: Vec<f64>,
+    },
+    /// Softmax over consecutive rows of `axis_len` values.
+    Softmax {
+        /// The row length.
+        axis_len: usize,
+    },
 }
 
 /// One node: an op over earlier tensors.
@@ -70,6 +106,36 @@ pub struct FloatGraph {
 }
 
 impl FloatGraph {
+    /// Drops every node no output depends on (what fusing element-wise chains leaves behind),
+    /// renumbering the tensors.
+    pub fn prune(&mut self) {
+        let n_in = self.inputs.len();
+        let mut live = vec![false; n_in + self.nodes.len()];
+        for &t in &self.outputs {
+            live[t] = true;
+        }
+        for k in (0..self.nodes.len()).rev() {
+            if live[n_in + k] {
+                for &i in &self.nodes[k].inputs {
+                    live[i] = true;
+                }
+            }
+        }
+        let mut new_id = vec![usize::MAX; live.len()];
+        (0..n_in).for_each(|t| new_id[t] = t);
+        let mut next = n_in;
+        let nodes = std::mem::take(&mut self.nodes);
+        for (k, mut node) in nodes.into_iter().enumerate() {
+            if live[n_in + k] {
+                node.inputs.iter_mut().for_each(|i| *i = new_id[*i]);
+                new_id[n_in + k] = next;
+                next += 1;
+                self.nodes.push(node);
+            }
+        }
+        self.outputs.iter_mut().for_each(|t| *t = new_id[*t]);
+    }
+
     /// Number of input elements (all graph inputs).
     pub fn input_len(&self) -> usize {
         self.inputs
@@ -131,6 +197,38 @@ impl FloatGraph {
                         t.iter()
                             .map(|&(_, i)| a[i])
                             .fold(f64::NEG_INFINITY, f64::max)
+                    })
+                    .collect(),
+                FloatOp::Map { expr } => a.iter().map(|&v| expr.eval(v)).collect(),
+                FloatOp::Select { indices, fill, .. } => {
+                    let all: Vec<f64> = node
+                        .inputs
+                        .iter()
+                        .flat_map(|&t| tensors[t].iter().copied())
+                        .collect();
+                    indices
+                        .iter()
+                        .map(|&i| if i < 0 { *fill } else { all[i as usize] })
+                        .collect()
+                }
+                FloatOp::Mul => a
+                    .iter()
+                    .zip(&tensors[node.inputs[1]])
+                    .map(|(p, q)| p * q)
+                    .collect(),
+                FloatOp::Sum { axis_len } => a.chunks(*axis_len).map(|r| r.iter().sum()).collect(),
+                FloatOp::Scale { scale, offset } => a
+                    .iter()
+                    .zip(scale.iter().zip(offset))
+                    .map(|(v, (s, o))| s * v + o)
+                    .collect(),
+                FloatOp::Softmax { axis_len } => a
+                    .chunks(*axis_len)
+                    .flat_map(|row| {
+                        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        let e: Vec<f64> = row.iter().map(|v| (v - m).exp()).collect();
+                        let s: f64 = e.iter().sum();
+                        e.into_iter().map(move |v| v / s)
                     })
                     .collect(),
                 FloatOp::Conv {

@@ -17,7 +17,9 @@ use tract_onnx::pb::{
 };
 use tract_onnx::prelude::{Framework, Tensor};
 
+use super::elementwise::{Binary, Expr, Unary};
 use super::float::{FloatGraph, FloatNode, FloatOp};
+use super::movement;
 use crate::error::ModelError;
 use crate::ops::ConvGeometry;
 
@@ -179,6 +181,12 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
         *readers.entry(out.name.as_str()).or_default() += 1;
     }
     let mut nodes: Vec<FloatNode> = Vec::new();
+    let n_in = input_shapes.len();
+    let opset = proto
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(13, |o| o.version);
 
     for node in &graph.node {
         let name = node_name(node);
@@ -233,6 +241,10 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 ))
             })
         };
+        // Whether this node is the only reader of its operand `k` (so a function computed
+        // for it alone can be fused into this node's).
+        let sole_reader =
+            |k: usize| node.input.get(k).and_then(|i| readers.get(i.as_str())) == Some(&1);
         let push = |nodes: &mut Vec<FloatNode>, shapes: &mut Vec<Vec<usize>>, op, inputs, shape| {
             nodes.push(FloatNode {
                 name: name.clone(),
@@ -241,6 +253,56 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             });
             shapes.push(shape);
             shapes.len() - 1
+        };
+        // Data movement over constants (shape computations, constant tables) folds to a
+        // constant at import.
+        if let Some(c) = fold_constant(node, &consts, &ids, &shapes, has_batch)? {
+            consts.insert(output.clone(), c);
+            continue;
+        }
+        // ONNX shapes count the batch dimension; ours do not.
+        let full = |s: &[usize]| -> Vec<usize> {
+            if has_batch {
+                std::iter::once(1).chain(s.iter().copied()).collect()
+            } else {
+                s.to_vec()
+            }
+        };
+        let strip = |s: Vec<usize>| -> Result<Vec<usize>, ModelError> {
+            if !has_batch {
+                return Ok(s);
+            }
+            match s.split_first() {
+                Some((1, rest)) => Ok(rest.to_vec()),
+                _ => Err(ModelError::UnsupportedOp {
+                    op_type: format!("{} that changes the batch dimension ({s:?})", node.op_type),
+                    node: name.clone(),
+                }),
+            }
+        };
+        let bad = |why: String| ModelError::Invalid(format!("{} `{name}`: {why}", node.op_type));
+        let ints = |k: usize, attr_name: &str| -> Result<Option<Vec<i64>>, ModelError> {
+            match node.input.get(k).filter(|s| !s.is_empty()) {
+                Some(_) => Ok(Some(operand(k)?.data.iter().map(|&v| v as i64).collect())),
+                None => Ok(attr_ints(node, attr_name)),
+            }
+        };
+        let select = |nodes: &mut Vec<FloatNode>,
+                      shapes: &mut Vec<Vec<usize>>,
+                      what: String,
+                      inputs: Vec<usize>,
+                      out_full: Vec<usize>,
+                      indices: Vec<i64>,
+                      fill: f64|
+         -> Result<usize, ModelError> {
+            let shape = strip(out_full)?;
+            let op = FloatOp::Select {
+                what,
+                shape: shape.clone(),
+                indices,
+                fill,
+            };
+            Ok(push(nodes, shapes, op, inputs, shape))
         };
         let id = match node.op_type.as_str() {
             "Gemm" => {
@@ -296,45 +358,6 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 };
                 push(&mut nodes, &mut shapes, op, vec![x], vec![n])
             }
-            "Add" => match (activation(0), activation(1)) {
-                (Ok(a), Ok(b)) => {
-                    if shapes[a] != shapes[b] {
-                        return Err(ModelError::UnsupportedOp {
-                            op_type: format!(
-                                "Add broadcasting {:?} with {:?}",
-                                shapes[a], shapes[b]
-                            ),
-                            node: name.clone(),
-                        });
-                    }
-                    let shape = shapes[a].clone();
-                    push(&mut nodes, &mut shapes, FloatOp::Add, vec![a, b], shape)
-                }
-                (Ok(x), Err(_)) | (Err(_), Ok(x)) => {
-                    let k = if activation(0).is_ok() { 1 } else { 0 };
-                    let c = operand(k)?;
-                    let source = node.input[1 - k].as_str();
-                    let folds = readers.get(source) == Some(&1);
-                    let at = x.checked_sub(input_shapes.len()).filter(|_| folds);
-                    match at.map(|i| &mut nodes[i].op) {
-                        Some(FloatOp::Dense {
-                            bias, out_features, ..
-                        }) => {
-                            let add = broadcast_bias(&name, c, *out_features, 1.0)?;
-                            bias.iter_mut().zip(add).for_each(|(b, a)| *b += a);
-                            x
-                        }
-                        _ => {
-                            return Err(ModelError::UnsupportedOp {
-                                op_type: "Add of a constant (other than a bias after MatMul/Gemm)"
-                                    .into(),
-                                node: name.clone(),
-                            });
-                        }
-                    }
-                }
-                (Err(e), Err(_)) => return Err(e),
-            },
             "Conv" => {
                 let x = activation(0)?;
                 let w = operand(1)?;
@@ -452,10 +475,435 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 };
                 push(&mut nodes, &mut shapes, op, vec![x], shape)
             }
-            "Relu" => {
+            "Concat" => {
+                let xs = (0..node.input.len())
+                    .map(|k| {
+                        activation(k).map_err(|_| ModelError::UnsupportedOp {
+                            op_type: "Concat of a constant with a computed tensor".into(),
+                            node: name.clone(),
+                        })
+                    })
+                    .collect::<Result<Vec<usize>, _>>()?;
+                let fulls: Vec<Vec<usize>> = xs.iter().map(|&x| full(&shapes[x])).collect();
+                let a = movement::axis(attr_i(node, "axis", 0), fulls[0].len()).map_err(bad)?;
+                let (out, idx) = movement::concat(&fulls, a).map_err(bad)?;
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    format!("concat on axis {a}"),
+                    xs,
+                    out,
+                    idx,
+                    0.0,
+                )?
+            }
+            "Transpose" => {
                 let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let perm: Vec<usize> = match attr_ints(node, "perm") {
+                    Some(p) => p.iter().map(|&v| v.max(0) as usize).collect(),
+                    None => (0..f.len()).rev().collect(),
+                };
+                let (out, idx) = movement::transpose(&f, &perm).map_err(bad)?;
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    format!("transpose {perm:?}"),
+                    vec![x],
+                    out,
+                    idx,
+                    0.0,
+                )?
+            }
+            "Slice" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let starts = ints(1, "starts")?.ok_or_else(|| bad("no starts".into()))?;
+                let ends = ints(2, "ends")?.ok_or_else(|| bad("no ends".into()))?;
+                let axes: Vec<usize> = match ints(3, "axes")? {
+                    Some(a) => a
+                        .iter()
+                        .map(|&v| movement::axis(v, f.len()))
+                        .collect::<Result<_, _>>()
+                        .map_err(bad)?,
+                    None => (0..starts.len()).collect(),
+                };
+                let steps = ints(4, "steps")?.unwrap_or(vec![1; starts.len()]);
+                if ends.len() != starts.len() || axes.len() != starts.len() {
+                    return Err(bad("starts, ends and axes differ in length".into()));
+                }
+                let (out, idx) = movement::slice(&f, &starts, &ends, &axes, &steps).map_err(bad)?;
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    "slice".into(),
+                    vec![x],
+                    out,
+                    idx,
+                    0.0,
+                )?
+            }
+            "Pad" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let mode = attr(node, "mode")
+                    .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+                    .unwrap_or_else(|| "constant".into());
+                if mode != "constant" || node.input.get(3).is_some_and(|s| !s.is_empty()) {
+                    return Err(ModelError::UnsupportedOp {
+                        op_type: format!("Pad in mode `{mode}` or over chosen axes"),
+                        node: name.clone(),
+                    });
+                }
+                let pads = ints(1, "pads")?.ok_or_else(|| bad("no pads".into()))?;
+                let value = match node.input.get(2).filter(|s| !s.is_empty()) {
+                    Some(_) => scalar(operand(2)?).unwrap_or(0.0),
+                    None => attr_f(node, "value", 0.0) as f64,
+                };
+                let (out, idx) = movement::pad(&f, &pads).map_err(bad)?;
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    "pad".into(),
+                    vec![x],
+                    out,
+                    idx,
+                    value,
+                )?
+            }
+            "Gather" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let a = movement::axis(attr_i(node, "axis", 0), f.len()).map_err(bad)?;
+                let i = node
+                    .input
+                    .get(1)
+                    .and_then(|n| consts.get(n))
+                    .ok_or_else(|| ModelError::UnsupportedOp {
+                        op_type: "Gather with indices computed from the input".into(),
+                        node: name.clone(),
+                    })?;
+                let idx: Vec<i64> = i.data.iter().map(|&v| v as i64).collect();
+                let (out, map) = movement::gather(&f, a, &idx, &i.shape).map_err(bad)?;
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    format!("gather on axis {a}"),
+                    vec![x],
+                    out,
+                    map,
+                    0.0,
+                )?
+            }
+            "Expand" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let target: Vec<usize> = operand(1)?
+                    .data
+                    .iter()
+                    .map(|&v| v.max(0.0) as usize)
+                    .collect();
+                let out = movement::broadcast_shape(&f, &target).map_err(bad)?;
+                let idx = movement::broadcast(&f, &out).map_err(bad)?;
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    "expand".into(),
+                    vec![x],
+                    out,
+                    idx,
+                    0.0,
+                )?
+            }
+            "Tile" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let repeats: Vec<i64> = operand(1)?.data.iter().map(|&v| v as i64).collect();
+                let (out, idx) = movement::tile(&f, &repeats).map_err(bad)?;
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    "tile".into(),
+                    vec![x],
+                    out,
+                    idx,
+                    0.0,
+                )?
+            }
+            "Split" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let a = movement::axis(attr_i(node, "axis", 0), f.len()).map_err(bad)?;
+                let n = node.output.len();
+                let sizes: Vec<i64> = match ints(1, "split")? {
+                    Some(s) => s,
+                    None => {
+                        let per = f[a].div_ceil(n.max(1)) as i64;
+                        (0..n as i64)
+                            .map(|k| per.min(f[a] as i64 - k * per).max(0))
+                            .collect()
+                    }
+                };
+                if sizes.len() != n || sizes.iter().sum::<i64>() != f[a] as i64 {
+                    return Err(bad(format!("split sizes {sizes:?} of an axis of {}", f[a])));
+                }
+                let mut begin = 0i64;
+                let mut first = None;
+                for (k, &size) in sizes.iter().enumerate() {
+                    let (out, idx) =
+                        movement::slice(&f, &[begin], &[begin + size], &[a], &[1]).map_err(bad)?;
+                    begin += size;
+                    let id = select(
+                        &mut nodes,
+                        &mut shapes,
+                        format!("split part {k}"),
+                        vec![x],
+                        out,
+                        idx,
+                        0.0,
+                    )?;
+                    if k == 0 {
+                        first = Some(id);
+                    } else if !node.output[k].is_empty() {
+                        ids.insert(node.output[k].clone(), id);
+                    }
+                }
+                first.ok_or_else(|| bad("no output".into()))?
+            }
+            "Squeeze" | "Unsqueeze" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let axes = ints(1, "axes")?.unwrap_or_default();
+                let out: Vec<usize> = if node.op_type == "Squeeze" {
+                    let axes: Vec<usize> = if axes.is_empty() {
+                        (0..f.len()).filter(|&d| f[d] == 1).collect()
+                    } else {
+                        axes.iter()
+                            .map(|&v| movement::axis(v, f.len()))
+                            .collect::<Result<_, _>>()
+                            .map_err(bad)?
+                    };
+                    (0..f.len())
+                        .filter(|d| !axes.contains(d))
+                        .map(|d| f[d])
+                        .collect()
+                } else {
+                    let rank = f.len() + axes.len();
+                    let axes: Vec<usize> = axes
+                        .iter()
+                        .map(|&v| movement::axis(v, rank))
+                        .collect::<Result<_, _>>()
+                        .map_err(bad)?;
+                    let mut rest = f.iter();
+                    (0..rank)
+                        .map(|d| {
+                            if axes.contains(&d) {
+                                1
+                            } else {
+                                *rest.next().unwrap_or(&1)
+                            }
+                        })
+                        .collect()
+                };
+                let shape = strip(out)?;
+                let op = FloatOp::Reshape {
+                    shape: shape.clone(),
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
+            }
+            "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" => {
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let keep = attr_i(node, "keepdims", 1) != 0;
+                let listed = ints(1, "axes")?.unwrap_or_default();
+                let axes: Vec<usize> = if listed.is_empty() {
+                    if attr_i(node, "noop_with_empty_axes", 0) != 0 {
+                        ids.insert(output.clone(), x);
+                        continue;
+                    }
+                    (usize::from(has_batch)..f.len()).collect()
+                } else {
+                    listed
+                        .iter()
+                        .map(|&v| movement::axis(v, f.len()))
+                        .collect::<Result<_, _>>()
+                        .map_err(bad)?
+                };
+                let kept: Vec<usize> = (0..f.len()).filter(|d| !axes.contains(d)).collect();
+                let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
+                let (_, idx) = movement::transpose(&f, &perm).map_err(bad)?;
+                let n: usize = axes.iter().map(|&d| f[d]).product();
+                let rows = f.iter().product::<usize>() / n.max(1);
+                // The reduced axes moved last, as rows of n.
+                let grouped = vec![rows, n];
+                let op = FloatOp::Select {
+                    what: format!("reduced axes {axes:?} last"),
+                    shape: grouped.clone(),
+                    indices: idx,
+                    fill: 0.0,
+                };
+                let mut t = push(&mut nodes, &mut shapes, op, vec![x], grouped);
+                let negate =
+                    |nodes: &mut Vec<FloatNode>, shapes: &mut Vec<Vec<usize>>, t: usize| {
+                        let len = shapes[t].iter().product();
+                        let shape = shapes[t].clone();
+                        let op = FloatOp::Scale {
+                            scale: vec![-1.0; len],
+                            offset: vec![0.0; len],
+                        };
+                        push(nodes, shapes, op, vec![t], shape)
+                    };
+                match node.op_type.as_str() {
+                    "ReduceSum" | "ReduceMean" => {
+                        t = push(
+                            &mut nodes,
+                            &mut shapes,
+                            FloatOp::Sum { axis_len: n },
+                            vec![t],
+                            vec![rows],
+                        );
+                        if node.op_type == "ReduceMean" {
+                            let op = FloatOp::Scale {
+                                scale: vec![1.0 / n as f64; rows],
+                                offset: vec![0.0; rows],
+                            };
+                            t = push(&mut nodes, &mut shapes, op, vec![t], vec![rows]);
+                        }
+                    }
+                    _ => {
+                        let min = node.op_type == "ReduceMin";
+                        if min {
+                            t = negate(&mut nodes, &mut shapes, t);
+                        }
+                        let geometry = ConvGeometry {
+                            in_channels: rows,
+                            out_channels: rows,
+                            in_spatial: vec![n],
+                            kernel: vec![n],
+                            strides: vec![1],
+                            dilations: vec![1],
+                            pads: vec![0, 0],
+                            groups: rows,
+                        };
+                        t = push(
+                            &mut nodes,
+                            &mut shapes,
+                            FloatOp::MaxPool { geometry },
+                            vec![t],
+                            vec![rows, 1],
+                        );
+                        if min {
+                            t = negate(&mut nodes, &mut shapes, t);
+                        }
+                    }
+                }
+                let out: Vec<usize> = (0..f.len())
+                    .filter_map(|d| match (axes.contains(&d), keep) {
+                        (false, _) => Some(f[d]),
+                        (true, true) => Some(1),
+                        (true, false) => None,
+                    })
+                    .collect();
+                let shape = strip(out)?;
+                let shape = if shape.is_empty() { vec![1] } else { shape };
+                let op = FloatOp::Reshape {
+                    shape: shape.clone(),
+                };
+                push(&mut nodes, &mut shapes, op, vec![t], shape)
+            }
+            "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
+                let x = activation(0)?;
+                let c = shapes[x].first().copied().unwrap_or(0);
+                let global = node.op_type.starts_with("Global");
+                let kernel: Vec<usize> = if global {
+                    shapes[x][1..].to_vec()
+                } else {
+                    attr_ints(node, "kernel_shape")
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|&k| k.max(0) as usize)
+                        .collect()
+                };
+                if attr_i(node, "ceil_mode", 0) != 0 {
+                    return Err(ModelError::UnsupportedOp {
+                        op_type: format!("{} with ceil_mode", node.op_type),
+                        node: name.clone(),
+                    });
+                }
+                let wshape: Vec<usize> = [c, 1].into_iter().chain(kernel.iter().copied()).collect();
+                let geometry = if global {
+                    let rank = kernel.len();
+                    ConvGeometry {
+                        in_channels: c,
+                        out_channels: c,
+                        in_spatial: kernel.clone(),
+                        kernel: kernel.clone(),
+                        strides: vec![1; rank],
+                        dilations: vec![1; rank],
+                        pads: vec![0; 2 * rank],
+                        groups: c,
+                    }
+                } else {
+                    conv_geometry(&name, node, &shapes[x], &wshape, c as i64)?
+                };
+                let (shape, _) = geometry.check().map_err(bad)?;
+                let op = if node.op_type == "GlobalMaxPool" {
+                    FloatOp::MaxPool { geometry }
+                } else {
+                    if geometry.pads.iter().any(|&p| p > 0)
+                        && attr_i(node, "count_include_pad", 0) == 0
+                    {
+                        return Err(ModelError::UnsupportedOp {
+                            op_type: "AveragePool over padding without count_include_pad".into(),
+                            node: name.clone(),
+                        });
+                    }
+                    let k: usize = kernel.iter().product();
+                    FloatOp::Conv {
+                        weights: vec![1.0 / k as f64; c * k],
+                        bias: vec![0.0; c],
+                        geometry,
+                    }
+                };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
+            }
+            "PRelu" => {
+                // relu(x) - slope · relu(-x): two ReLUs and per-element constants.
+                let x = activation(0)?;
+                let f = full(&shapes[x]);
+                let slope = operand(1)?;
                 let shape = shapes[x].clone();
-                push(&mut nodes, &mut shapes, FloatOp::Relu, vec![x], shape)
+                let len: usize = shape.iter().product();
+                let slope: Vec<f64> = movement::broadcast(&slope.shape, &f)
+                    .map_err(bad)?
+                    .iter()
+                    .map(|&i| slope.data[i as usize])
+                    .collect();
+                let r = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Relu,
+                    vec![x],
+                    shape.clone(),
+                );
+                let neg = FloatOp::Scale {
+                    scale: vec![-1.0; len],
+                    offset: vec![0.0; len],
+                };
+                let n = push(&mut nodes, &mut shapes, neg, vec![x], shape.clone());
+                let rn = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Relu,
+                    vec![n],
+                    shape.clone(),
+                );
+                let op = FloatOp::Scale {
+                    scale: slope.iter().map(|s| -s).collect(),
+                    offset: vec![0.0; len],
+                };
+                let s = push(&mut nodes, &mut shapes, op, vec![rn], shape.clone());
+                push(&mut nodes, &mut shapes, FloatOp::Add, vec![r, s], shape)
             }
             "Flatten" => {
                 let x = activation(0)?;
@@ -475,6 +923,183 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 push(&mut nodes, &mut shapes, op, vec![x], shape)
             }
             "Identity" | "Dropout" => activation(0)?,
+            "Cast" => match attr_i(node, "to", 1) {
+                // To a float type: the value is unchanged.
+                1 | 10 | 11 | 16 => activation(0)?,
+                to => {
+                    let f = cast_function(to).ok_or_else(|| ModelError::UnsupportedOp {
+                        op_type: format!("Cast to ONNX type {to}"),
+                        node: name.clone(),
+                    })?;
+                    let x = activation(0)?;
+                    let (src, e) = fusable(&nodes, n_in, x, sole_reader(0));
+                    let op = FloatOp::Map { expr: e.unary(f) };
+                    let shape = shapes[x].clone();
+                    push(&mut nodes, &mut shapes, op, vec![src], shape)
+                }
+            },
+            "Softmax" => {
+                let x = activation(0)?;
+                let shape = shapes[x].clone();
+                // ONNX counts the batch dimension; ours is stripped.
+                let full = shape.len() + usize::from(has_batch);
+                let axis = attr_i(node, "axis", if opset >= 13 { -1 } else { 1 });
+                let axis = if axis < 0 { axis + full as i64 } else { axis };
+                let rank_axis = axis - i64::from(has_batch);
+                let axis_len = if opset >= 13 {
+                    // One axis: supported when it is the last.
+                    (axis == full as i64 - 1 && rank_axis >= 0).then(|| shape[shape.len() - 1])
+                } else {
+                    // Before opset 13: the input is flattened to 2-D at `axis`; rows are
+                    // everything from `axis` on.
+                    (0..=shape.len() as i64)
+                        .contains(&rank_axis.max(0))
+                        .then(|| shape[rank_axis.max(0) as usize..].iter().product())
+                };
+                let axis_len = axis_len.ok_or_else(|| ModelError::UnsupportedOp {
+                    op_type: format!(
+                        "Softmax over axis {axis} of a tensor of rank {full} (only the last)"
+                    ),
+                    node: name.clone(),
+                })?;
+                let op = FloatOp::Softmax { axis_len };
+                push(&mut nodes, &mut shapes, op, vec![x], shape)
+            }
+            "Clip" => {
+                // Bounds as inputs (opset ≥ 11) or attributes (before), each optional.
+                let bound = |k: usize, attr_name: &str, default: f64| -> Result<f64, ModelError> {
+                    match node.input.get(k).filter(|s| !s.is_empty()) {
+                        Some(_) => scalar(operand(k)?).ok_or_else(|| ModelError::UnsupportedOp {
+                            op_type: "Clip with a non-scalar bound".into(),
+                            node: name.clone(),
+                        }),
+                        None => Ok(attr(node, attr_name).map_or(default, |a| a.f as f64)),
+                    }
+                };
+                let f = Unary::Clip(
+                    bound(1, "min", f64::NEG_INFINITY)?,
+                    bound(2, "max", f64::INFINITY)?,
+                );
+                let x = activation(0)?;
+                let (src, e) = fusable(&nodes, n_in, x, sole_reader(0));
+                let shape = shapes[x].clone();
+                let op = FloatOp::Map { expr: e.unary(f) };
+                push(&mut nodes, &mut shapes, op, vec![src], shape)
+            }
+            op_type if op_type == "Relu" || Unary::from_onnx(op_type, |_, d| d).is_some() => {
+                let f = match op_type {
+                    "Relu" => Unary::Relu,
+                    _ => Unary::from_onnx(op_type, |n, d| attr_f(node, n, d))
+                        .expect("checked in the guard"),
+                };
+                let x = activation(0)?;
+                let (src, e) = fusable(&nodes, n_in, x, sole_reader(0));
+                let shape = shapes[x].clone();
+                if f == Unary::Relu && e == Expr::X {
+                    // A ReLU of its own: the cheaper gadget (a sign bit, not a table).
+                    push(&mut nodes, &mut shapes, FloatOp::Relu, vec![x], shape)
+                } else {
+                    let op = FloatOp::Map { expr: e.unary(f) };
+                    push(&mut nodes, &mut shapes, op, vec![src], shape)
+                }
+            }
+            op_type if Binary::from_onnx(op_type).is_some() => {
+                let f = Binary::from_onnx(op_type).expect("checked in the guard");
+                match (activation(0), activation(1)) {
+                    (Ok(a), Ok(b)) => {
+                        // Two views of one source fuse into one function of it (but a sum of
+                        // two plain tensors stays an Add: exact and free).
+                        let (sa, ea) = fusable(&nodes, n_in, a, true);
+                        let (sb, eb) = fusable(&nodes, n_in, b, true);
+                        let plain = ea == Expr::X && eb == Expr::X;
+                        if sa == sb && shapes[a] == shapes[b] && !(plain && f == Binary::Add) {
+                            let shape = shapes[a].clone();
+                            let op = FloatOp::Map {
+                                expr: ea.binary(f, eb),
+                            };
+                            push(&mut nodes, &mut shapes, op, vec![sa], shape)
+                        } else {
+                            two_tensors(
+                                &mut nodes,
+                                &mut shapes,
+                                &name,
+                                op_type,
+                                f,
+                                (a, b),
+                                has_batch,
+                            )?
+                        }
+                    }
+                    (Ok(x), Err(_)) | (Err(_), Ok(x)) => {
+                        let k = if activation(0).is_ok() { 1 } else { 0 };
+                        let c = operand(k)?;
+                        let source = node.input[1 - k].as_str();
+                        let folds = f == Binary::Add && readers.get(source) == Some(&1);
+                        let at = x.checked_sub(input_shapes.len()).filter(|_| folds);
+                        match (at.map(|i| &mut nodes[i].op), scalar(c)) {
+                            // A constant added to a dense layer's output is its bias.
+                            (
+                                Some(FloatOp::Dense {
+                                    bias, out_features, ..
+                                }),
+                                _,
+                            ) => {
+                                let add = broadcast_bias(&name, c, *out_features, 1.0)?;
+                                bias.iter_mut().zip(add).for_each(|(b, a)| *b += a);
+                                x
+                            }
+                            (_, Some(v)) => {
+                                let (src, e) = fusable(&nodes, n_in, x, sole_reader(1 - k));
+                                let expr = if k == 1 {
+                                    e.binary(f, Expr::Const(v))
+                                } else {
+                                    Expr::Const(v).binary(f, e)
+                                };
+                                let shape = shapes[x].clone();
+                                push(
+                                    &mut nodes,
+                                    &mut shapes,
+                                    FloatOp::Map { expr },
+                                    vec![src],
+                                    shape,
+                                )
+                            }
+                            (_, None) => {
+                                // A constant tensor: per-element factors and offsets.
+                                let unsupported = || ModelError::UnsupportedOp {
+                                    op_type: format!(
+                                        "{op_type} with a constant of shape {:?} (only Add, \
+                                         Sub, Mul and Div by one)",
+                                        c.shape
+                                    ),
+                                    node: name.clone(),
+                                };
+                                let target = full(&shapes[x]);
+                                let idx = movement::broadcast(&c.shape, &target)
+                                    .map_err(|_| unsupported())?;
+                                let v: Vec<f64> = idx.iter().map(|&i| c.data[i as usize]).collect();
+                                let len = v.len();
+                                let (scale, offset) = match (f, k) {
+                                    (Binary::Add, _) => (vec![1.0; len], v),
+                                    (Binary::Sub, 1) => {
+                                        (vec![1.0; len], v.iter().map(|c| -c).collect())
+                                    }
+                                    (Binary::Sub, _) => (vec![-1.0; len], v),
+                                    (Binary::Mul, _) => (v, vec![0.0; len]),
+                                    (Binary::Div, 1) => {
+                                        (v.iter().map(|c| 1.0 / c).collect(), vec![0.0; len])
+                                    }
+                                    _ => return Err(unsupported()),
+                                };
+                                let shape = shapes[x].clone();
+                                let op = FloatOp::Scale { scale, offset };
+                                push(&mut nodes, &mut shapes, op, vec![x], shape)
+                            }
+                        }
+                    }
+                    (Err(e), Err(_)) => return Err(e),
+                }
+            }
             _ => return Err(unsupported()),
         };
         ids.insert(output.clone(), id);
@@ -500,13 +1125,369 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "model".into());
-    Ok(FloatGraph {
+    let mut graph = FloatGraph {
         name,
         inputs: input_shapes,
         has_batch,
         nodes,
         outputs,
+    };
+    // Element-wise chains fused into their consumers leave their own nodes unread.
+    graph.prune();
+    Ok(graph)
+}
+
+/// A binary element-wise op of two tensors computed apart, broadcast to one shape: Add and
+/// Mul exactly, Sub as an add of the negation, Div as a product with a reciprocal table,
+/// comparisons as a table of the difference, Min/Max through a ReLU of the difference, and
+/// the boolean ops as a table of the sum.
+fn two_tensors(
+    nodes: &mut Vec<FloatNode>,
+    shapes: &mut Vec<Vec<usize>>,
+    name: &str,
+    op_type: &str,
+    f: Binary,
+    (a, b): (usize, usize),
+    has_batch: bool,
+) -> Result<usize, ModelError> {
+    let bad = |why: String| ModelError::UnsupportedOp {
+        op_type: format!("{op_type} of two tensors: {why}"),
+        node: name.to_string(),
+    };
+    let full = |s: &[usize]| -> Vec<usize> {
+        std::iter::repeat_n(1, usize::from(has_batch))
+            .chain(s.iter().copied())
+            .collect()
+    };
+    let (fa, fb) = (full(&shapes[a]), full(&shapes[b]));
+    let mut push = |op: FloatOp, inputs: Vec<usize>, shape: Vec<usize>| {
+        nodes.push(FloatNode {
+            name: name.to_string(),
+            op,
+            inputs,
+        });
+        shapes.push(shape);
+        shapes.len() - 1
+    };
+    let out = movement::broadcast_shape(&fa, &fb).map_err(bad)?;
+    let shape: Vec<usize> = out[usize::from(has_batch)..].to_vec();
+    if has_batch && out[0] != 1 {
+        return Err(bad(format!("broadcasts to {out:?}")));
+    }
+    let mut spread = |t: usize, ft: &[usize]| -> Result<usize, ModelError> {
+        if ft == out.as_slice() {
+            return Ok(t);
+        }
+        let indices = movement::broadcast(ft, &out).map_err(bad)?;
+        let op = FloatOp::Select {
+            what: format!("broadcast to {out:?}"),
+            shape: shape.clone(),
+            indices,
+            fill: 0.0,
+        };
+        Ok(push(op, vec![t], shape.clone()))
+    };
+    let a = spread(a, &fa)?;
+    let b = spread(b, &fb)?;
+    let len: usize = shape.iter().product();
+    let neg = |push: &mut dyn FnMut(FloatOp, Vec<usize>, Vec<usize>) -> usize, t: usize| {
+        let op = FloatOp::Scale {
+            scale: vec![-1.0; len],
+            offset: vec![0.0; len],
+        };
+        push(op, vec![t], shape.clone())
+    };
+    let map = |expr: Expr| FloatOp::Map { expr };
+    let s = shape.clone();
+    Ok(match f {
+        Binary::Add => push(FloatOp::Add, vec![a, b], s),
+        Binary::Mul => push(FloatOp::Mul, vec![a, b], s),
+        Binary::Sub => {
+            let nb = neg(&mut push, b);
+            push(FloatOp::Add, vec![a, nb], s)
+        }
+        Binary::Div => {
+            let r = push(map(Expr::X.unary(Unary::Reciprocal)), vec![b], s.clone());
+            push(FloatOp::Mul, vec![a, r], s)
+        }
+        Binary::Less
+        | Binary::LessOrEqual
+        | Binary::Greater
+        | Binary::GreaterOrEqual
+        | Binary::Equal => {
+            let nb = neg(&mut push, b);
+            let d = push(FloatOp::Add, vec![a, nb], s.clone());
+            push(map(Expr::X.binary(f, Expr::Const(0.0))), vec![d], s)
+        }
+        Binary::Max | Binary::Min => {
+            // max = b + relu(a - b); min = a - relu(a - b).
+            let nb = neg(&mut push, b);
+            let d = push(FloatOp::Add, vec![a, nb], s.clone());
+            let r = push(FloatOp::Relu, vec![d], s.clone());
+            if f == Binary::Max {
+                push(FloatOp::Add, vec![b, r], s)
+            } else {
+                let nr = neg(&mut push, r);
+                push(FloatOp::Add, vec![a, nr], s)
+            }
+        }
+        Binary::And | Binary::Or | Binary::Xor => {
+            let sum = push(FloatOp::Add, vec![a, b], s.clone());
+            let gt = |t: f64| Expr::X.binary(Binary::Greater, Expr::Const(t));
+            let expr = match f {
+                Binary::And => gt(1.5),
+                Binary::Or => gt(0.5),
+                _ => gt(0.5).binary(Binary::And, Expr::X.binary(Binary::Less, Expr::Const(1.5))),
+            };
+            push(map(expr), vec![sum], s)
+        }
+        Binary::Pow => return Err(bad("a power with a computed exponent".into())),
     })
+}
+
+/// Tensor `t` as a function of a source tensor: a fused element-wise node's source and
+/// function when `t` is one and `fuse` allows it, else `t` itself as `x`.
+fn fusable(nodes: &[FloatNode], n_in: usize, t: usize, fuse: bool) -> (usize, Expr) {
+    match t.checked_sub(n_in).map(|k| &nodes[k]) {
+        Some(FloatNode {
+            op: FloatOp::Map { expr },
+            inputs,
+            ..
+        }) if fuse => (inputs[0], expr.clone()),
+        _ => (t, Expr::X),
+    }
+}
+
+/// The value of a constant whose elements are all one value.
+fn scalar(c: &Const) -> Option<f64> {
+    let (&first, rest) = c.data.split_first()?;
+    rest.iter().all(|&v| v == first).then_some(first)
+}
+
+/// The element-wise function of a Cast to a non-float ONNX type (`None`: unsupported).
+fn cast_function(to: i64) -> Option<Unary> {
+    let int = |lo: f64, hi: f64| Some(Unary::CastInt(lo, hi));
+    match to {
+        2 => int(0.0, 255.0),
+        3 => int(-128.0, 127.0),
+        4 => int(0.0, 65535.0),
+        5 => int(-32768.0, 32767.0),
+        6 => int(i32::MIN as f64, i32::MAX as f64),
+        7 | 12 | 13 => int(f64::MIN, f64::MAX),
+        9 => Some(Unary::CastBool),
+        _ => None,
+    }
+}
+
+/// A node computed from constants alone (shape arithmetic, constant tables) as a constant;
+/// `None` when the node reads a computed tensor or is not foldable.
+fn fold_constant(
+    node: &NodeProto,
+    consts: &HashMap<String, Const>,
+    ids: &HashMap<String, usize>,
+    shapes: &[Vec<usize>],
+    has_batch: bool,
+) -> Result<Option<Const>, ModelError> {
+    let name = node_name(node);
+    let bad = |why: String| ModelError::Invalid(format!("{} `{name}`: {why}", node.op_type));
+    let op = node.op_type.as_str();
+    if op == "Shape" {
+        // The static shape of a computed tensor (batch 1 included when the model has one).
+        let Some(&t) = node.input.first().and_then(|i| ids.get(i)) else {
+            return Ok(None);
+        };
+        let full: Vec<f64> = std::iter::repeat_n(1.0, usize::from(has_batch))
+            .chain(shapes[t].iter().map(|&d| d as f64))
+            .collect();
+        let r = full.len() as i64;
+        let clampi = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
+        let (a, b) = (
+            clampi(attr_i(node, "start", 0)),
+            clampi(attr_i(node, "end", r)),
+        );
+        let data = full[a..b.max(a)].to_vec();
+        return Ok(Some(Const {
+            shape: vec![data.len()],
+            data,
+        }));
+    }
+    let inputs: Vec<Option<&Const>> = node
+        .input
+        .iter()
+        .map(|i| if i.is_empty() { None } else { consts.get(i) })
+        .collect();
+    let present = node.input.iter().filter(|i| !i.is_empty()).count();
+    if present != inputs.iter().flatten().count() || present == 0 && op != "Constant" {
+        return Ok(None);
+    }
+    let c = |k: usize| inputs.get(k).copied().flatten();
+    let ints = |k: usize| c(k).map(|x| x.data.iter().map(|&v| v as i64).collect::<Vec<i64>>());
+    let moved = |x: &Const, out: Vec<usize>, idx: Vec<i64>, fill: f64| Const {
+        shape: out,
+        data: idx
+            .iter()
+            .map(|&i| if i < 0 { fill } else { x.data[i as usize] })
+            .collect(),
+    };
+    let folded = match op {
+        "ConstantOfShape" => {
+            let shape: Vec<usize> = ints(0)
+                .unwrap_or_default()
+                .iter()
+                .map(|&d| d.max(0) as usize)
+                .collect();
+            let value = match attr(node, "value").and_then(|a| a.t.as_ref()) {
+                Some(t) => load(t, None)?.data.first().copied().unwrap_or(0.0),
+                None => 0.0,
+            };
+            let len = shape.iter().product();
+            Const {
+                shape,
+                data: vec![value; len],
+            }
+        }
+        "Range" => {
+            let (start, limit, delta) = match (c(0), c(1), c(2)) {
+                (Some(a), Some(b), Some(d)) => (a.data[0], b.data[0], d.data[0]),
+                _ => return Ok(None),
+            };
+            let n = ((limit - start) / delta).ceil().max(0.0) as usize;
+            if n > 1 << 24 {
+                return Err(bad(format!("a range of {n} values")));
+            }
+            let data: Vec<f64> = (0..n).map(|k| start + k as f64 * delta).collect();
+            Const {
+                shape: vec![n],
+                data,
+            }
+        }
+        "Cast" => c(0).expect("one constant input").clone(),
+        "Reshape" => {
+            let x = c(0).expect("constant data");
+            let target = c(1).ok_or_else(|| bad("no shape".into()))?;
+            let shape = resolve_reshape(&name, &target.data, &x.shape, false)?;
+            Const {
+                shape,
+                data: x.data.clone(),
+            }
+        }
+        "Unsqueeze" | "Squeeze" => {
+            let x = c(0).expect("constant data");
+            let axes = ints(1)
+                .or_else(|| attr_ints(node, "axes"))
+                .unwrap_or_default();
+            let shape: Vec<usize> = if op == "Squeeze" {
+                let axes: Vec<usize> = axes
+                    .iter()
+                    .map(|&a| movement::axis(a, x.shape.len()))
+                    .collect::<Result<_, _>>()
+                    .map_err(bad)?;
+                (0..x.shape.len())
+                    .filter(|d| !axes.contains(d) && !(axes.is_empty() && x.shape[*d] == 1))
+                    .map(|d| x.shape[d])
+                    .collect()
+            } else {
+                let rank = x.shape.len() + axes.len();
+                let axes: Vec<usize> = axes
+                    .iter()
+                    .map(|&a| movement::axis(a, rank))
+                    .collect::<Result<_, _>>()
+                    .map_err(bad)?;
+                let mut rest = x.shape.iter();
+                (0..rank)
+                    .map(|d| {
+                        if axes.contains(&d) {
+                            1
+                        } else {
+                            *rest.next().unwrap_or(&1)
+                        }
+                    })
+                    .collect()
+            };
+            Const {
+                shape,
+                data: x.data.clone(),
+            }
+        }
+        "Concat" => {
+            let xs: Vec<&Const> = inputs.iter().flatten().copied().collect();
+            let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape.clone()).collect();
+            let rank = shapes[0].len().max(1);
+            let a = movement::axis(attr_i(node, "axis", 0), rank).map_err(bad)?;
+            let shapes: Vec<Vec<usize>> = shapes
+                .into_iter()
+                .map(|s| if s.is_empty() { vec![1] } else { s })
+                .collect();
+            let (out, idx) = movement::concat(&shapes, a).map_err(bad)?;
+            let all: Vec<f64> = xs.iter().flat_map(|x| x.data.iter().copied()).collect();
+            moved(
+                &Const {
+                    shape: vec![all.len()],
+                    data: all,
+                },
+                out,
+                idx,
+                0.0,
+            )
+        }
+        "Gather" => {
+            let (x, i) = match (c(0), c(1)) {
+                (Some(x), Some(i)) => (x, i),
+                _ => return Ok(None),
+            };
+            let a = movement::axis(attr_i(node, "axis", 0), x.shape.len()).map_err(bad)?;
+            let idx: Vec<i64> = i.data.iter().map(|&v| v as i64).collect();
+            let (out, map) = movement::gather(&x.shape, a, &idx, &i.shape).map_err(bad)?;
+            moved(x, out, map, 0.0)
+        }
+        "Slice" => {
+            let x = c(0).expect("constant data");
+            let (starts, ends) = match (
+                ints(1).or_else(|| attr_ints(node, "starts")),
+                ints(2).or_else(|| attr_ints(node, "ends")),
+            ) {
+                (Some(s), Some(e)) => (s, e),
+                _ => return Ok(None),
+            };
+            let axes: Vec<usize> = match ints(3).or_else(|| attr_ints(node, "axes")) {
+                Some(a) => a
+                    .iter()
+                    .map(|&v| movement::axis(v, x.shape.len()))
+                    .collect::<Result<_, _>>()
+                    .map_err(bad)?,
+                None => (0..starts.len()).collect(),
+            };
+            let steps = ints(4).unwrap_or(vec![1; starts.len()]);
+            let (out, idx) =
+                movement::slice(&x.shape, &starts, &ends, &axes, &steps).map_err(bad)?;
+            moved(x, out, idx, 0.0)
+        }
+        _ => {
+            // Element-wise functions of constants, numpy-broadcast.
+            if let Some(f) = Unary::from_onnx(op, |n, d| attr_f(node, n, d)) {
+                let x = c(0).expect("one constant input");
+                Const {
+                    shape: x.shape.clone(),
+                    data: x.data.iter().map(|&v| f.apply(v)).collect(),
+                }
+            } else if let (Some(f), Some(a), Some(b)) = (Binary::from_onnx(op), c(0), c(1)) {
+                let out = movement::broadcast_shape(&a.shape, &b.shape).map_err(bad)?;
+                let ia = movement::broadcast(&a.shape, &out).map_err(bad)?;
+                let ib = movement::broadcast(&b.shape, &out).map_err(bad)?;
+                Const {
+                    data: ia
+                        .iter()
+                        .zip(&ib)
+                        .map(|(&i, &j)| f.apply(a.data[i as usize], b.data[j as usize]))
+                        .collect(),
+                    shape: out,
+                }
+            } else {
+                return Ok(None);
+            }
+        }
+    };
+    Ok(Some(folded))
 }
 
 fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {

@@ -6,11 +6,14 @@
 //! [`crate::Model`]; [`reference`] runs the original ONNX graph in floats with tract, which is
 //! what quantization error is measured against.
 
+mod elementwise;
 mod float;
 mod import;
+mod movement;
 mod quantize;
 mod reference;
 
+pub use elementwise::{Binary, Expr, Unary};
 pub use float::{FloatGraph, FloatNode, FloatOp};
 pub use import::import_float_graph;
 pub use quantize::{QuantizeOptions, quantize};

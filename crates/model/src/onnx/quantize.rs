@@ -12,7 +12,10 @@ use super::float::{FloatGraph, FloatOp};
 use crate::bounds::{Interval, analyze};
 use crate::error::ModelError;
 use crate::ir::{Model, Node, TensorId, TensorInfo, WeightMode, signed_range};
-use crate::ops::{Add, Conv, Dense, MaxPool, Op, Relu, Requantize, Reshape};
+use crate::ops::{
+    Add, Conv, Dense, MaxPool, Mul, Op, Relu, Requantize, Reshape, Scale, Select, Softmax, Sum,
+    Table,
+};
 
 /// A layer's weights at their own scale and its biases at the accumulator's.
 struct Weights {
@@ -172,6 +175,21 @@ fn ranges(graph: &FloatGraph, calibration: Option<&[f64]>) -> Result<Vec<f64>, M
                     }
                     FloatOp::Relu | FloatOp::Reshape { .. } | FloatOp::MaxPool { .. } => a,
                     FloatOp::Add => a + r[node.inputs[1]],
+                    FloatOp::Map { expr } => (0..=1000)
+                        .map(|k| expr.eval(a * (k as f64 / 500.0 - 1.0)).abs())
+                        .filter(|v| v.is_finite())
+                        .fold(0.0, f64::max),
+                    FloatOp::Softmax { .. } => 1.0,
+                    FloatOp::Select { fill, .. } => {
+                        node.inputs.iter().map(|&t| r[t]).fold(fill.abs(), f64::max)
+                    }
+                    FloatOp::Mul => a * r[node.inputs[1]],
+                    FloatOp::Sum { axis_len } => a * *axis_len as f64,
+                    FloatOp::Scale { scale, offset } => scale
+                        .iter()
+                        .zip(offset)
+                        .map(|(s, o)| s.abs() * a + o.abs())
+                        .fold(0.0, f64::max),
                 });
             }
             Ok(r)
@@ -286,6 +304,97 @@ pub fn quantize(
                 frac,
                 xbits,
             ),
+            FloatOp::Select {
+                what,
+                shape,
+                indices,
+                fill,
+            } => {
+                // Operands at one scale: the coarsest; finer ones are shifted to it.
+                let operands: Vec<(TensorId, i32, u32)> =
+                    node.inputs.iter().map(|&i| at[i]).collect();
+                let common = operands.iter().map(|o| o.1).min().unwrap_or(frac);
+                let ids: Vec<TensorId> = operands
+                    .iter()
+                    .map(|&(t, f, w)| align_to(&mut b, name, t, f, w, common))
+                    .collect();
+                let width = operands.iter().map(|o| o.2).max().unwrap_or(bits);
+                let fill = quantize_value(*fill, common, width);
+                let op = Op::Select(Select {
+                    what: what.clone(),
+                    operands: ids.len(),
+                    shape: shape.clone(),
+                    indices: indices.clone(),
+                    fill,
+                });
+                (b.push(name, op, ids), common, width)
+            }
+            FloatOp::Mul => {
+                let (y, yfrac, _) = at[node.inputs[1]];
+                let product = b.push(name, Op::Mul(Mul), vec![x, y]);
+                requantize_to(&mut b, name, product, frac + yfrac, ranges[t], bits)
+            }
+            FloatOp::Sum { axis_len } => {
+                let sum = b.push(
+                    name,
+                    Op::Sum(Sum {
+                        axis_len: *axis_len,
+                    }),
+                    vec![x],
+                );
+                requantize_to(&mut b, name, sum, frac, ranges[t], bits)
+            }
+            FloatOp::Scale { scale, offset } => {
+                let q = quantize_weights(name, scale, offset, frac, bits)?;
+                let op = Op::Scale(Scale {
+                    name: name.to_string(),
+                    scale: q.weights,
+                    scale_bits: bits,
+                    scale_frac_bits: q.weight_frac_bits,
+                    offset: q.bias,
+                    offset_bits: q.bias_bits,
+                });
+                let acc = b.push(name, op, vec![x]);
+                requantize_to(&mut b, name, acc, q.acc_frac, ranges[t], bits)
+            }
+            FloatOp::Map { expr } => {
+                let src = node.inputs[0];
+                let (x, frac, xbits) =
+                    narrow_for_table(&mut b, name, (x, frac, xbits), ranges[src]);
+                let out_frac = frac_for(ranges[t], bits);
+                let lo = -(1i64 << (xbits - 1));
+                let step = (-frac as f64).exp2();
+                let table = (0..1i64 << xbits)
+                    .map(|k| quantize_value(expr.eval((lo + k) as f64 * step), out_frac, bits))
+                    .collect();
+                let op = Op::Table(Table {
+                    function: expr.to_string(),
+                    in_bits: xbits,
+                    frac_bits: out_frac,
+                    bits,
+                    table,
+                });
+                (b.push(name, op, vec![x]), out_frac, bits)
+            }
+            FloatOp::Softmax { axis_len } => {
+                let src = node.inputs[0];
+                let (x, frac, xbits) =
+                    narrow_for_table(&mut b, name, (x, frac, xbits), ranges[src]);
+                let top = (1i64 << xbits) - 1;
+                let step = (-frac as f64).exp2();
+                let exp = (0..=top)
+                    .map(|k| {
+                        (SOFTMAX_EXP_SCALE * libm::exp((k - top) as f64 * step)).round() as i64
+                    })
+                    .collect();
+                let op = Op::Softmax(Softmax {
+                    axis_len: *axis_len,
+                    in_bits: xbits,
+                    exp,
+                    frac_bits: bits - 2,
+                });
+                (b.push(name, op, vec![x]), bits as i32 - 2, bits)
+            }
             FloatOp::Add => {
                 // Operands at one scale: the finer one is shifted to the coarser (its width
                 // can only shrink), the sum is exact and one bit wider, then requantized to
@@ -359,6 +468,38 @@ pub fn quantize(
     };
     analyze(&model)?;
     Ok(model)
+}
+
+/// The widest input a table gets at import (`2^12` entries); wider tensors are requantized
+/// to it first.
+const TABLE_INPUT_BITS: u32 = 12;
+
+/// A softmax's exponentials are at scale `2^14`: `e^0 = 16384`.
+const SOFTMAX_EXP_SCALE: f64 = 16384.0;
+
+/// A tensor narrow enough to index a table: itself, or requantized to
+/// [`TABLE_INPUT_BITS`] at the finest scale that holds its calibrated `range`.
+fn narrow_for_table(
+    b: &mut Builder,
+    name: &str,
+    (x, frac, xbits): (TensorId, i32, u32),
+    range: f64,
+) -> (TensorId, i32, u32) {
+    if xbits <= TABLE_INPUT_BITS {
+        (x, frac, xbits)
+    } else {
+        requantize_to(b, name, x, frac, range, TABLE_INPUT_BITS)
+    }
+}
+
+/// Tensor `t` shifted from scale `2^-frac` to the coarser `2^-common` (itself when equal).
+fn align_to(b: &mut Builder, name: &str, t: TensorId, frac: i32, w: u32, common: i32) -> TensorId {
+    if frac == common {
+        t
+    } else {
+        let shift = (frac - common) as u32;
+        b.push(name, Op::Requantize(Requantize { shift, bits: w }), vec![t])
+    }
 }
 
 /// A requantize of the wide tensor `acc` (scale `2^-acc_frac`) to `bits` at the finest scale

@@ -8,20 +8,32 @@
 
 pub mod add;
 mod affine;
+pub mod affine_map;
 pub mod conv;
 pub mod dense;
 pub mod max_pool;
+pub mod mul;
 pub mod relu;
 pub mod requantize;
 pub mod reshape;
+pub mod select;
+pub mod softmax;
+pub mod sum;
+pub mod table;
 
 pub use add::Add;
+pub use affine_map::Scale;
 pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
 pub use max_pool::MaxPool;
+pub use mul::Mul;
 pub use relu::Relu;
 pub use requantize::Requantize;
 pub use reshape::Reshape;
+pub use select::Select;
+pub use softmax::Softmax;
+pub use sum::Sum;
+pub use table::Table;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +99,18 @@ pub enum Op {
     Conv(Conv),
     /// The largest value of each window, per channel.
     MaxPool(MaxPool),
+    /// An element-wise function given by its value at every input (non-linear functions).
+    Table(Table),
+    /// Softmax over the last axis with an exponential table and an exact division.
+    Softmax(Softmax),
+    /// Data movement: each output value one operand value or a constant.
+    Select(Select),
+    /// Element-wise product of two tensors, exact.
+    Mul(Mul),
+    /// Sum of each row of the last axis, exact.
+    Sum(Sum),
+    /// Per-element constant factor and offset, exact.
+    Scale(Scale),
 }
 
 impl Op {
@@ -100,6 +124,12 @@ impl Op {
             Op::Add(o) => o,
             Op::Conv(o) => o,
             Op::MaxPool(o) => o,
+            Op::Table(o) => o,
+            Op::Softmax(o) => o,
+            Op::Select(o) => o,
+            Op::Mul(o) => o,
+            Op::Sum(o) => o,
+            Op::Scale(o) => o,
         }
     }
 
@@ -113,6 +143,12 @@ impl Op {
             Op::Add(_) => "add",
             Op::Conv(_) => "conv",
             Op::MaxPool(_) => "max_pool",
+            Op::Table(_) => "table",
+            Op::Softmax(_) => "softmax",
+            Op::Select(_) => "select",
+            Op::Mul(_) => "mul",
+            Op::Sum(_) => "sum",
+            Op::Scale(_) => "scale",
         }
     }
 
@@ -176,6 +212,36 @@ pub fn examples() -> Vec<Op> {
                 groups: 2,
             },
         }),
+        Op::Table(Table {
+            function: "sign(x)".into(),
+            in_bits: 2,
+            frac_bits: 0,
+            bits: 2,
+            table: vec![-1, -1, 0, 1],
+        }),
+        Op::Softmax(Softmax {
+            axis_len: 2,
+            in_bits: 2,
+            exp: vec![1, 2, 6, 16],
+            frac_bits: 6,
+        }),
+        Op::Select(Select {
+            what: "reverse and pad".into(),
+            operands: 1,
+            shape: vec![3],
+            indices: vec![1, 0, -1],
+            fill: 0,
+        }),
+        Op::Mul(Mul),
+        Op::Sum(Sum { axis_len: 2 }),
+        Op::Scale(Scale {
+            name: "s".into(),
+            scale: vec![3, -2],
+            scale_bits: 4,
+            scale_frac_bits: 1,
+            offset: vec![1, 0],
+            offset_bits: 4,
+        }),
     ]
 }
 
@@ -195,10 +261,16 @@ mod tests {
             "add",
             "conv",
             "max_pool",
+            "table",
+            "softmax",
+            "select",
+            "mul",
+            "sum",
+            "scale",
         ] {
             assert!(kinds.contains(&k), "no example of {k}");
         }
-        assert_eq!(kinds.len(), 7, "a new op needs an example: {kinds:?}");
+        assert_eq!(kinds.len(), 13, "a new op needs an example: {kinds:?}");
     }
 
     /// Every integer array an op stores, other than a shape, is a parameter the commitment
@@ -218,8 +290,14 @@ mod tests {
         for op in examples() {
             let mut found = Vec::new();
             arrays(&serde_json::to_value(&op).unwrap(), "", &mut found);
-            // Shapes and geometry are structure, not parameters.
+            // Shapes and geometry are structure, not parameters; a table's entries and a
+            // softmax's exponentials are the function the model computes — architecture,
+            // public in both modes and fixed by the verifying key (see `table`), and so is a
+            // selection's wiring.
             let structure = [
+                "indices",
+                "table",
+                "exp",
                 "shape",
                 "in_spatial",
                 "kernel",
