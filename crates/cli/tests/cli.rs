@@ -640,7 +640,7 @@ fn bad_inputs_are_named() {
 #[test]
 fn unsupported_onnx_op_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let onnx = zkworker::conformance_dir().join("1l_sigmoid/network.onnx");
+    let onnx = zkworker::conformance_dir().join("1l_conv_transpose/network.onnx");
     let o = zkw(&[
         "model",
         "import",
@@ -650,7 +650,8 @@ fn unsupported_onnx_op_is_named() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("unsupported ONNX op `Sigmoid`"),
+        stderr(&o)
+            .contains("unsupported ONNX op `ConvTranspose` (node `/convtranspose/ConvTranspose`)"),
         "{}",
         stderr(&o)
     );
@@ -665,20 +666,21 @@ fn conformance_runs_cases_and_names_why_one_fails() {
         "conformance",
         s(&dir),
         "--tier",
-        "core",
+        "extended",
         "--filter",
-        "1l_",
+        "1l_con",
         "--no-prove",
     ]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
-    assert!(out.contains("| 1l_conv | pass |"), "{out}");
+    assert!(out.contains("| 1l_concat | pass |"), "{out}");
     assert!(
-        out.contains("| 1l_sigmoid | FAIL |") && out.contains("unsupported ONNX op `Sigmoid`"),
+        out.contains("| 1l_conv_transpose | FAIL |")
+            && out.contains("unsupported ONNX op `ConvTranspose`"),
         "{out}"
     );
-    // Extended cases are not in the core tier.
-    assert!(!out.contains("| 1l_conv_transpose |"), "{out}");
+    // Core cases are not in the extended tier.
+    assert!(!out.contains("| 1l_conv |"), "{out}");
     let last = out.lines().last().unwrap();
     assert!(
         last.ends_with("failed") && last.contains("passed"),

@@ -4,24 +4,117 @@
 
 use std::process::Command;
 
+/// The ONNX ops the importer handles (in some form: see README's table for the limits).
 const SUPPORTED: &[&str] = &[
     "Gemm",
     "MatMul",
     "Conv",
     "BatchNormalization",
     "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
     "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Pow",
+    "Min",
+    "Max",
     "Relu",
     "Flatten",
     "Reshape",
     "Identity",
+    "Dropout",
     "Constant",
+    "Sigmoid",
+    "Tanh",
+    "Erf",
+    "Exp",
+    "Log",
+    "Sqrt",
+    "Reciprocal",
+    "Abs",
+    "Neg",
+    "Sign",
+    "Ceil",
+    "Floor",
+    "Round",
+    "Sin",
+    "Cos",
+    "Tan",
+    "Asin",
+    "Acos",
+    "Atan",
+    "Sinh",
+    "Cosh",
+    "Asinh",
+    "Acosh",
+    "Atanh",
+    "Softplus",
+    "Softsign",
+    "Not",
+    "Elu",
+    "Selu",
+    "Celu",
+    "LeakyRelu",
+    "HardSigmoid",
+    "HardSwish",
+    "ThresholdedRelu",
+    "Mish",
+    "Clip",
+    "Cast",
+    "Softmax",
+    "Less",
+    "LessOrEqual",
+    "Greater",
+    "GreaterOrEqual",
+    "Equal",
+    "And",
+    "Or",
+    "Xor",
+    "Where",
+    "Concat",
+    "Transpose",
+    "Slice",
+    "Pad",
+    "Gather",
+    "Expand",
+    "Tile",
+    "Split",
+    "Squeeze",
+    "Unsqueeze",
+    "ReduceSum",
+    "ReduceMean",
+    "ReduceMax",
+    "ReduceMin",
+    "PRelu",
+    "Shape",
+    "ConstantOfShape",
+    "Range",
 ];
 
-/// Cases made only of supported ops that still fail, and why.
+/// Cases made only of supported ops that still fail, and why (each is a known limit, listed
+/// in CONFORMANCE.md).
 const KNOWN_FAILING: &[(&str, &str)] = &[
     ("arange", "the graph has no input that is not a constant"),
-    ("blackman_window", "Add of a constant"),
+    // Axis-0 ops on tensors whose leading 1 is taken for the batch dimension.
+    ("1l_average", "changes the batch dimension"),
+    ("sklearn_mlp", "changes the batch dimension"),
+    ("ltsf", "permutation [0, 2, 1] of shape [1, 24]"),
+    (
+        "linear_svc",
+        "is neither a graph input nor an earlier node's output",
+    ),
+    // MatMul with constant weights over the last axis of a 3-D tensor (applied to the
+    // flattened tensor today).
+    ("multihead_attention", "does not match 2048 input features"),
+    ("self_attention", "does not match 4096 input features"),
+    // Two of its four input arrays are unused by the graph.
+    ("bitwise_ops", "input has 12 values, the model expects 6"),
+    // int8 through a 41-wide Gemm and PRelu: the output range (0.07) is below the scale
+    // the calibration leaves it.
+    ("prelu_gmm", "beyond the tolerance"),
 ];
 
 #[test]
@@ -68,10 +161,11 @@ fn every_ezkl_case_passes_or_names_what_stops_it() {
         assert!(
             reason.contains("unsupported ONNX op `")
                 || reason.contains("invalid model")
-                || reason.contains("no float reference"),
+                || reason.contains("no float reference")
+                || KNOWN_FAILING.iter().any(|(n, _)| *n == name),
             "{name}: {reason}"
         );
     }
-    assert!(passed >= 19, "only {passed} cases passed:\n{out}");
+    assert!(passed >= 58, "only {passed} cases passed:\n{out}");
     assert!(out.contains(&format!("{passed} passed, ")), "{out}");
 }

@@ -8,7 +8,7 @@ use zkw_model::bounds::Interval;
 
 use crate::Fr;
 use crate::divide::divide;
-use crate::lin::{Cs, Lin, Val, fr};
+use crate::lin::{Cs, Lin, Val, enforce_equal, fr, witness};
 use crate::lookup::lookup;
 use crate::max_pool::maximum;
 
@@ -45,8 +45,15 @@ pub fn softmax(
             e.push(lookup(cs, &v.lin.sub(&m.lin), d_value, span.lo, entries)?);
             e_values.push(s.exp_of(d_value));
         }
-        let sum = Lin::weighted_sum(e.iter().map(|l| (Fr::from(1u64), l)));
+        // The row's sum as one variable: each of the row's divisions reads it twice, and a
+        // linear combination of n terms there would make the row n² terms.
         let sum_value: i64 = e_values.iter().sum();
+        let sum = witness(cs, fr(sum_value))?;
+        enforce_equal(
+            cs,
+            &sum,
+            &Lin::weighted_sum(e.iter().map(|l| (Fr::from(1u64), l))),
+        )?;
         for (ei, &e_value) in e.iter().zip(&e_values) {
             // y = floor((e·2^(f+1) + S) / 2S).
             let num = ei.scale(scale).add(&sum);

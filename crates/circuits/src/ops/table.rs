@@ -1,6 +1,6 @@
 //! Table — the R1CS image of `zkw_model::ops::table`: each element is one lookup
-//! ([`crate::lookup`]) into the entries its static bounds can reach, so a ReLU'd input (only
-//! the non-negative half) pays for half the table.
+//! ([`crate::lookup`]) into the entries from its static lower bound on, so a ReLU'd input
+//! (only the non-negative half) pays for half the table.
 
 use ark_relations::gr1cs::SynthesisError;
 use zkw_model::Table;
@@ -20,7 +20,10 @@ pub fn table(
     values: &[i64],
     bounds: Interval,
 ) -> Result<Vec<Val>, SynthesisError> {
-    let entries = &t.table[t.index(bounds.lo)..=t.index(bounds.hi)];
+    // From the bounds' lowest value to the table's end: every index the lookup can decompose
+    // reads the entry the reference reads (beyond the end both clamp), even if the bounds
+    // were loose — the gadget does not rely on them being exact.
+    let entries = &t.table[t.index(bounds.lo)..];
     // Every entry non-negative: so is every output, and a ReLU after it costs one product.
     let non_negative = entries
         .iter()

@@ -342,6 +342,144 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 };
                 push(&mut nodes, &mut shapes, op, vec![x], vec![n])
             }
+            "Where" => {
+                // Where(c, a, b) = b + c · (a - b), c boolean.
+                let c = activation(0)?;
+                let side =
+                    |k: usize| -> Result<Result<usize, f64>, ModelError> {
+                        match activation(k) {
+                            Ok(t) => Ok(Ok(t)),
+                            Err(_) => scalar(operand(k)?).map(Err).ok_or_else(|| {
+                                ModelError::UnsupportedOp {
+                                    op_type: "Where with a non-scalar constant branch".into(),
+                                    node: name.clone(),
+                                }
+                            }),
+                        }
+                    };
+                let shape = shapes[c].clone();
+                let len: usize = shape.iter().product();
+                let (a, b) = (side(1)?, side(2)?);
+                for t in [a, b].into_iter().flatten() {
+                    if shapes[t] != shape {
+                        return Err(ModelError::UnsupportedOp {
+                            op_type: format!("Where broadcasting {shape:?} with {:?}", shapes[t]),
+                            node: name.clone(),
+                        });
+                    }
+                }
+                let affine = |scale: f64, offset: f64| FloatOp::Scale {
+                    scale: vec![scale; len],
+                    offset: vec![offset; len],
+                };
+                let s = shape.clone();
+                match (a, b) {
+                    (Err(a), Err(b)) => {
+                        let (src, e) = fusable(&nodes, n_in, c, sole_reader(0));
+                        let expr = e
+                            .binary(Binary::Mul, Expr::Const(a - b))
+                            .binary(Binary::Add, Expr::Const(b));
+                        push(&mut nodes, &mut shapes, FloatOp::Map { expr }, vec![src], s)
+                    }
+                    (Ok(a), Ok(b)) => {
+                        let nb = push(
+                            &mut nodes,
+                            &mut shapes,
+                            affine(-1.0, 0.0),
+                            vec![b],
+                            s.clone(),
+                        );
+                        let d = push(
+                            &mut nodes,
+                            &mut shapes,
+                            FloatOp::Add,
+                            vec![a, nb],
+                            s.clone(),
+                        );
+                        let p = push(&mut nodes, &mut shapes, FloatOp::Mul, vec![c, d], s.clone());
+                        push(&mut nodes, &mut shapes, FloatOp::Add, vec![p, b], s)
+                    }
+                    (Ok(a), Err(v)) => {
+                        let d = push(&mut nodes, &mut shapes, affine(1.0, -v), vec![a], s.clone());
+                        let p = push(&mut nodes, &mut shapes, FloatOp::Mul, vec![c, d], s.clone());
+                        push(&mut nodes, &mut shapes, affine(1.0, v), vec![p], s)
+                    }
+                    (Err(v), Ok(b)) => {
+                        let d = push(&mut nodes, &mut shapes, affine(-1.0, v), vec![b], s.clone());
+                        let p = push(&mut nodes, &mut shapes, FloatOp::Mul, vec![c, d], s.clone());
+                        push(&mut nodes, &mut shapes, FloatOp::Add, vec![p, b], s)
+                    }
+                }
+            }
+            "MatMul" if activation(1).is_ok() => {
+                // Two activations: every product by a Mul, each dot product by a Sum.
+                let (a, b) = (activation(0)?, activation(1)?);
+                let (fa, fb) = (full(&shapes[a]), full(&shapes[b]));
+                let bad2 = || ModelError::UnsupportedOp {
+                    op_type: format!("MatMul of shapes {fa:?} and {fb:?}"),
+                    node: name.clone(),
+                };
+                if fa.len() < 2 || fb.len() < 2 {
+                    return Err(bad2());
+                }
+                let (m, k) = (fa[fa.len() - 2], fa[fa.len() - 1]);
+                let (k2, n) = (fb[fb.len() - 2], fb[fb.len() - 1]);
+                let lead = movement::broadcast_shape(&fa[..fa.len() - 2], &fb[..fb.len() - 2])
+                    .map_err(|_| bad2())?;
+                if k != k2 {
+                    return Err(bad2());
+                }
+                let batches: usize = lead.iter().product();
+                let ia = movement::broadcast(&fa[..fa.len() - 2], &lead).map_err(|_| bad2())?;
+                let ib = movement::broadcast(&fb[..fb.len() - 2], &lead).map_err(|_| bad2())?;
+                let (mut sa, mut sb) = (Vec::new(), Vec::new());
+                for g in 0..batches {
+                    let (ga, gb) = (ia[g] as usize, ib[g] as usize);
+                    for i in 0..m {
+                        for j in 0..n {
+                            for l in 0..k {
+                                sa.push(((ga * m + i) * k + l) as i64);
+                                sb.push(((gb * k + l) * n + j) as i64);
+                            }
+                        }
+                    }
+                }
+                let spread: Vec<usize> = lead.iter().copied().chain([m, n, k]).collect();
+                let pa = select(
+                    &mut nodes,
+                    &mut shapes,
+                    "matmul rows".into(),
+                    vec![a],
+                    spread.clone(),
+                    sa,
+                    0.0,
+                )?;
+                let pb = select(
+                    &mut nodes,
+                    &mut shapes,
+                    "matmul columns".into(),
+                    vec![b],
+                    spread,
+                    sb,
+                    0.0,
+                )?;
+                let s = shapes[pa].clone();
+                let p = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Mul,
+                    vec![pa, pb],
+                    s.clone(),
+                );
+                let out = s[..s.len() - 1].to_vec();
+                push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Sum { axis_len: k },
+                    vec![p],
+                    out,
+                )
+            }
             "MatMul" => {
                 let x = activation(0).map_err(|_| {
                     ModelError::Invalid(format!(
@@ -1079,13 +1217,24 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                                     .map_err(|_| unsupported())?;
                                 let v: Vec<f64> = idx.iter().map(|&i| c.data[i as usize]).collect();
                                 let len = v.len();
+                                let negated = || v.iter().map(|c| -c).collect::<Vec<f64>>();
+                                let compare = matches!(
+                                    f,
+                                    Binary::Less
+                                        | Binary::LessOrEqual
+                                        | Binary::Greater
+                                        | Binary::GreaterOrEqual
+                                        | Binary::Equal
+                                );
                                 let (scale, offset) = match (f, k) {
-                                    (Binary::Add, _) => (vec![1.0; len], v),
-                                    (Binary::Sub, 1) => {
-                                        (vec![1.0; len], v.iter().map(|c| -c).collect())
-                                    }
-                                    (Binary::Sub, _) => (vec![-1.0; len], v),
-                                    (Binary::Mul, _) => (v, vec![0.0; len]),
+                                    (Binary::Add, _) => (vec![1.0; len], v.clone()),
+                                    // x - c, and for a comparison x op c ⇔ (x - c) op 0.
+                                    (Binary::Sub, 1) => (vec![1.0; len], negated()),
+                                    (_, 1) if compare => (vec![1.0; len], negated()),
+                                    // c - x, and c op x ⇔ (c - x) op 0.
+                                    (Binary::Sub, _) => (vec![-1.0; len], v.clone()),
+                                    (_, _) if compare => (vec![-1.0; len], v.clone()),
+                                    (Binary::Mul, _) => (v.clone(), vec![0.0; len]),
                                     (Binary::Div, 1) => {
                                         (v.iter().map(|c| 1.0 / c).collect(), vec![0.0; len])
                                     }
@@ -1093,7 +1242,19 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                                 };
                                 let shape = shapes[x].clone();
                                 let op = FloatOp::Scale { scale, offset };
-                                push(&mut nodes, &mut shapes, op, vec![x], shape)
+                                let d = push(&mut nodes, &mut shapes, op, vec![x], shape.clone());
+                                if compare {
+                                    let expr = Expr::X.binary(f, Expr::Const(0.0));
+                                    push(
+                                        &mut nodes,
+                                        &mut shapes,
+                                        FloatOp::Map { expr },
+                                        vec![d],
+                                        shape,
+                                    )
+                                } else {
+                                    d
+                                }
                             }
                         }
                     }
@@ -1383,7 +1544,7 @@ fn fold_constant(
                     .collect::<Result<_, _>>()
                     .map_err(bad)?;
                 (0..x.shape.len())
-                    .filter(|d| !axes.contains(d) && !(axes.is_empty() && x.shape[*d] == 1))
+                    .filter(|d| !(axes.contains(d) || (axes.is_empty() && x.shape[*d] == 1)))
                     .map(|d| x.shape[d])
                     .collect()
             } else {

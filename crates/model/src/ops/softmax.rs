@@ -37,7 +37,7 @@ impl Softmax {
     /// The exponential of a difference `d ≤ 0`, clamped into the table.
     pub fn exp_of(&self, d: i64) -> i64 {
         let top = self.exp.len() as i64 - 1;
-        self.exp[(d + top).clamp(0, top) as usize]
+        self.exp[d.saturating_add(top).clamp(0, top) as usize]
     }
 
     /// One output from its exponential and the row's sum: `floor((e·2^(frac+1) + S) / 2S)`.
@@ -125,6 +125,11 @@ impl OpSemantics for Softmax {
         let numerator = top * (2i128 << self.frac_bits) + top * self.axis_len as i128;
         if numerator > limit {
             return Err(numerator);
+        }
+        // The divisor 2S.
+        let divisor = 2 * top * self.axis_len as i128;
+        if divisor > limit {
+            return Err(divisor);
         }
         Ok(Interval {
             lo: 0,
