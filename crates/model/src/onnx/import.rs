@@ -7,7 +7,8 @@
 //! constants. Any other node is reported with its op type and name, so the user knows exactly
 //! what to change.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use tract_onnx::data_resolver::FopenDataResolver;
@@ -139,6 +140,10 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
     }
     // Tensors by ONNX name: the graph inputs, then each node's output.
     let mut ids: HashMap<String, usize> = HashMap::new();
+    // Tensors without the batch dimension (an op made their leading dimension other than 1, or
+    // their rank 1): their shape here is their whole ONNX shape. Every other tensor's ONNX
+    // shape is `[1] + shape` when the graph has a batch.
+    let unbatched: RefCell<HashSet<usize>> = RefCell::new(HashSet::new());
     let mut shapes: Vec<Vec<usize>> = Vec::new();
     let mut batch: Option<bool> = None;
     for vi in &inputs {
@@ -245,42 +250,73 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
         // for it alone can be fused into this node's).
         let sole_reader =
             |k: usize| node.input.get(k).and_then(|i| readers.get(i.as_str())) == Some(&1);
-        let push = |nodes: &mut Vec<FloatNode>, shapes: &mut Vec<Vec<usize>>, op, inputs, shape| {
+        // A new tensor has the batch dimension exactly when its first operand has (shape-
+        // changing ops say otherwise through `strip`).
+        let push = |nodes: &mut Vec<FloatNode>,
+                    shapes: &mut Vec<Vec<usize>>,
+                    op,
+                    inputs: Vec<usize>,
+                    shape| {
+            let inherit = inputs
+                .first()
+                .is_some_and(|i| unbatched.borrow().contains(i));
             nodes.push(FloatNode {
                 name: name.clone(),
                 op,
                 inputs,
             });
             shapes.push(shape);
-            shapes.len() - 1
+            let id = shapes.len() - 1;
+            if inherit {
+                unbatched.borrow_mut().insert(id);
+            }
+            id
         };
         // Data movement over constants (shape computations, constant tables) folds to a
         // constant at import.
-        if let Some(c) = fold_constant(node, &consts, &ids, &shapes, has_batch)? {
+        if let Some(c) =
+            fold_constant(node, &consts, &ids, &shapes, has_batch, &unbatched.borrow())?
+        {
             consts.insert(output.clone(), c);
             continue;
         }
         // ONNX shapes count the batch dimension; ours do not.
-        let full = |s: &[usize]| -> Vec<usize> {
-            if has_batch {
-                std::iter::once(1).chain(s.iter().copied()).collect()
+        let full = |shapes: &[Vec<usize>], t: usize| -> Vec<usize> {
+            if has_batch && !unbatched.borrow().contains(&t) {
+                std::iter::once(1)
+                    .chain(shapes[t].iter().copied())
+                    .collect()
             } else {
-                s.to_vec()
+                shapes[t].clone()
             }
         };
-        let strip = |s: Vec<usize>| -> Result<Vec<usize>, ModelError> {
-            if !has_batch {
-                return Ok(s);
+        // The ONNX shape of an output: stripped of its leading batch 1 when it has one, and
+        // whether it has none (then it is stored whole, see `unbatched`).
+        let strip = |s: Vec<usize>| -> (Vec<usize>, bool) {
+            if has_batch && s.len() >= 2 && s[0] == 1 {
+                (s[1..].to_vec(), false)
+            } else {
+                (s, has_batch)
             }
-            match s.split_first() {
-                Some((1, rest)) => Ok(rest.to_vec()),
-                _ => Err(ModelError::UnsupportedOp {
-                    op_type: format!("{} that changes the batch dimension ({s:?})", node.op_type),
-                    node: name.clone(),
-                }),
+        };
+        let mark = |t: usize, without_batch: bool| {
+            if without_batch {
+                unbatched.borrow_mut().insert(t);
+            } else {
+                unbatched.borrow_mut().remove(&t);
             }
         };
         let bad = |why: String| ModelError::Invalid(format!("{} `{name}`: {why}", node.op_type));
+        // Spatial ops read `[C, spatial…]` after the batch: a tensor without one does not fit.
+        let spatial = |x: usize| -> Result<usize, ModelError> {
+            if has_batch && unbatched.borrow().contains(&x) {
+                return Err(ModelError::UnsupportedOp {
+                    op_type: format!("{} over a tensor without a batch dimension", node.op_type),
+                    node: name.clone(),
+                });
+            }
+            Ok(x)
+        };
         let ints = |k: usize, attr_name: &str| -> Result<Option<Vec<i64>>, ModelError> {
             match node.input.get(k).filter(|s| !s.is_empty()) {
                 Some(_) => Ok(Some(operand(k)?.data.iter().map(|&v| v as i64).collect())),
@@ -295,14 +331,16 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                       indices: Vec<i64>,
                       fill: f64|
          -> Result<usize, ModelError> {
-            let shape = strip(out_full)?;
+            let (shape, without_batch) = strip(out_full);
             let op = FloatOp::Select {
                 what,
                 shape: shape.clone(),
                 indices,
                 fill,
             };
-            Ok(push(nodes, shapes, op, inputs, shape))
+            let id = push(nodes, shapes, op, inputs, shape);
+            mark(id, without_batch);
+            Ok(id)
         };
         let id = match node.op_type.as_str() {
             "Gemm" => {
@@ -313,11 +351,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 let trans_b = attr_i(node, "transB", 0) != 0;
                 // A is the batch-1 activation: as a matrix it must be one row (1×K), which it
                 // is as stored ([1, K]) or, with transA, when stored as a column ([K, 1]).
-                let full: Vec<usize> = if has_batch {
-                    std::iter::once(1).chain(shape.iter().copied()).collect()
-                } else {
-                    shape.clone()
-                };
+                let full = full(&shapes, x);
                 let rows = match (full.as_slice(), attr_i(node, "transA", 0) != 0) {
                     ([m, _], false) | ([_, m], true) => *m,
                     _ => 0,
@@ -414,7 +448,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             "MatMul" if activation(1).is_ok() => {
                 // Two activations: every product by a Mul, each dot product by a Sum.
                 let (a, b) = (activation(0)?, activation(1)?);
-                let (fa, fb) = (full(&shapes[a]), full(&shapes[b]));
+                let (fa, fb) = (full(&shapes, a), full(&shapes, b));
                 let bad2 = || ModelError::UnsupportedOp {
                     op_type: format!("MatMul of shapes {fa:?} and {fb:?}"),
                     node: name.clone(),
@@ -486,18 +520,76 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         "MatMul `{name}`: the activation must be the left operand"
                     ))
                 })?;
-                let len: usize = shapes[x].iter().product();
-                let (w, n) = dense_weights(&name, operand(1)?, len, false, 1.0)?;
-                let op = FloatOp::Dense {
-                    in_features: len,
-                    out_features: n,
-                    weights: w,
-                    bias: vec![0.0; n],
-                };
-                push(&mut nodes, &mut shapes, op, vec![x], vec![n])
+                let f = full(&shapes, x);
+                let b = operand(1)?;
+                let k = f.last().copied().unwrap_or(0);
+                let rows = f.iter().product::<usize>() / k.max(1);
+                if rows > 1 && b.shape.len() == 2 && b.shape[0] == k {
+                    // Many rows through one weight matrix: a 1×1 convolution over the rows
+                    // as positions ([rows, k] → [k, rows] → [n, rows] → [rows, n]), so the
+                    // weights are stored once, not once per row.
+                    let n = b.shape[1];
+                    let (_, into) = movement::transpose(&[rows, k], &[1, 0]).map_err(bad)?;
+                    let op = FloatOp::Select {
+                        what: "rows as positions".into(),
+                        shape: vec![k, rows],
+                        indices: into,
+                        fill: 0.0,
+                    };
+                    let t = push(&mut nodes, &mut shapes, op, vec![x], vec![k, rows]);
+                    let op = FloatOp::Conv {
+                        geometry: ConvGeometry {
+                            in_channels: k,
+                            out_channels: n,
+                            in_spatial: vec![rows],
+                            kernel: vec![1],
+                            strides: vec![1],
+                            dilations: vec![1],
+                            pads: vec![0, 0],
+                            groups: 1,
+                        },
+                        weights: (0..n * k).map(|i| b.data[(i % k) * n + i / k]).collect(),
+                        bias: vec![0.0; n],
+                    };
+                    let c = push(&mut nodes, &mut shapes, op, vec![t], vec![n, rows]);
+                    let (_, back) = movement::transpose(&[n, rows], &[1, 0]).map_err(bad)?;
+                    let out: Vec<usize> = f[..f.len() - 1].iter().copied().chain([n]).collect();
+                    select(
+                        &mut nodes,
+                        &mut shapes,
+                        "positions as rows".into(),
+                        vec![c],
+                        out,
+                        back,
+                        0.0,
+                    )?
+                } else {
+                    let len: usize = shapes[x].iter().product();
+                    let (w, n) = dense_weights(&name, b, len, false, 1.0)?;
+                    let op = FloatOp::Dense {
+                        in_features: len,
+                        out_features: n,
+                        weights: w,
+                        bias: vec![0.0; n],
+                    };
+                    let d = push(&mut nodes, &mut shapes, op, vec![x], vec![n]);
+                    // ONNX keeps the leading dimensions ([1, 1, k] → [1, 1, n]).
+                    let out: Vec<usize> = f[..f.len() - 1].iter().copied().chain([n]).collect();
+                    let (shape, without_batch) = strip(out);
+                    if shape == [n] && !without_batch {
+                        d
+                    } else {
+                        let op = FloatOp::Reshape {
+                            shape: shape.clone(),
+                        };
+                        let id = push(&mut nodes, &mut shapes, op, vec![d], shape);
+                        mark(id, without_batch);
+                        id
+                    }
+                }
             }
             "Conv" => {
-                let x = activation(0)?;
+                let x = spatial(activation(0)?)?;
                 let w = operand(1)?;
                 let groups = attr_i(node, "group", 1);
                 let geometry = conv_geometry(&name, node, &shapes[x], &w.shape, groups)?;
@@ -520,7 +612,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 push(&mut nodes, &mut shapes, op, vec![x], shape)
             }
             "MaxPool" => {
-                let x = activation(0)?;
+                let x = spatial(activation(0)?)?;
                 if node.output.get(1).is_some_and(|o| !o.is_empty()) {
                     return Err(ModelError::UnsupportedOp {
                         op_type: "MaxPool with an Indices output".into(),
@@ -551,7 +643,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 // Inference-mode batch norm is a per-channel affine map, y = s·x + t with
                 // s = scale / sqrt(var + ε) and t = B - mean·s: a depthwise 1×1 convolution
                 // (a diagonal dense layer over a vector).
-                let x = activation(0)?;
+                let x = spatial(activation(0)?)?;
                 let shape = shapes[x].clone();
                 let c = shape.first().copied().unwrap_or(0);
                 let eps = attr_f(node, "epsilon", 1e-5) as f64;
@@ -622,7 +714,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         })
                     })
                     .collect::<Result<Vec<usize>, _>>()?;
-                let fulls: Vec<Vec<usize>> = xs.iter().map(|&x| full(&shapes[x])).collect();
+                let fulls: Vec<Vec<usize>> = xs.iter().map(|&x| full(&shapes, x)).collect();
                 let a = movement::axis(attr_i(node, "axis", 0), fulls[0].len()).map_err(bad)?;
                 let (out, idx) = movement::concat(&fulls, a).map_err(bad)?;
                 select(
@@ -637,7 +729,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Transpose" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let perm: Vec<usize> = match attr_ints(node, "perm") {
                     Some(p) => p.iter().map(|&v| v.max(0) as usize).collect(),
                     None => (0..f.len()).rev().collect(),
@@ -655,7 +747,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Slice" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let starts = ints(1, "starts")?.ok_or_else(|| bad("no starts".into()))?;
                 let ends = ints(2, "ends")?.ok_or_else(|| bad("no ends".into()))?;
                 let axes: Vec<usize> = match ints(3, "axes")? {
@@ -683,7 +775,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Pad" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let mode = attr(node, "mode")
                     .map(|a| String::from_utf8_lossy(&a.s).into_owned())
                     .unwrap_or_else(|| "constant".into());
@@ -711,7 +803,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Gather" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let a = movement::axis(attr_i(node, "axis", 0), f.len()).map_err(bad)?;
                 let i = node
                     .input
@@ -735,7 +827,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Expand" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let target: Vec<usize> = operand(1)?
                     .data
                     .iter()
@@ -755,7 +847,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Tile" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let repeats: Vec<i64> = operand(1)?.data.iter().map(|&v| v as i64).collect();
                 let (out, idx) = movement::tile(&f, &repeats).map_err(bad)?;
                 select(
@@ -770,7 +862,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Split" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let a = movement::axis(attr_i(node, "axis", 0), f.len()).map_err(bad)?;
                 let n = node.output.len();
                 let sizes: Vec<i64> = match ints(1, "split")? {
@@ -810,7 +902,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             }
             "Squeeze" | "Unsqueeze" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let axes = ints(1, "axes")?.unwrap_or_default();
                 let out: Vec<usize> = if node.op_type == "Squeeze" {
                     let axes: Vec<usize> = if axes.is_empty() {
@@ -843,15 +935,17 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         })
                         .collect()
                 };
-                let shape = strip(out)?;
+                let (shape, without_batch) = strip(out);
                 let op = FloatOp::Reshape {
                     shape: shape.clone(),
                 };
-                push(&mut nodes, &mut shapes, op, vec![x], shape)
+                let id = push(&mut nodes, &mut shapes, op, vec![x], shape);
+                mark(id, without_batch);
+                id
             }
             "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" => {
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let keep = attr_i(node, "keepdims", 1) != 0;
                 let listed = ints(1, "axes")?.unwrap_or_default();
                 let axes: Vec<usize> = if listed.is_empty() {
@@ -859,7 +953,8 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         ids.insert(output.clone(), x);
                         continue;
                     }
-                    (usize::from(has_batch)..f.len()).collect()
+                    let batch = has_batch && !unbatched.borrow().contains(&x);
+                    (usize::from(batch)..f.len()).collect()
                 } else {
                     listed
                         .iter()
@@ -942,15 +1037,17 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         (true, false) => None,
                     })
                     .collect();
-                let shape = strip(out)?;
+                let (shape, without_batch) = strip(out);
                 let shape = if shape.is_empty() { vec![1] } else { shape };
                 let op = FloatOp::Reshape {
                     shape: shape.clone(),
                 };
-                push(&mut nodes, &mut shapes, op, vec![t], shape)
+                let id = push(&mut nodes, &mut shapes, op, vec![t], shape);
+                mark(id, without_batch);
+                id
             }
             "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
-                let x = activation(0)?;
+                let x = spatial(activation(0)?)?;
                 let c = shapes[x].first().copied().unwrap_or(0);
                 let global = node.op_type.starts_with("Global");
                 let kernel: Vec<usize> = if global {
@@ -1008,7 +1105,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             "PRelu" => {
                 // relu(x) - slope · relu(-x): two ReLUs and per-element constants.
                 let x = activation(0)?;
-                let f = full(&shapes[x]);
+                let f = full(&shapes, x);
                 let slope = operand(1)?;
                 let shape = shapes[x].clone();
                 let len: usize = shape.iter().product();
@@ -1043,22 +1140,385 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 let s = push(&mut nodes, &mut shapes, op, vec![rn], shape.clone());
                 push(&mut nodes, &mut shapes, FloatOp::Add, vec![r, s], shape)
             }
-            "Flatten" => {
-                let x = activation(0)?;
-                let shape = vec![shapes[x].iter().product()];
-                let op = FloatOp::Reshape {
-                    shape: shape.clone(),
+            "ConvTranspose" => {
+                // A stride-1 convolution with the flipped, transposed kernel over the input
+                // with (stride - 1) zeros between its values and d·(k - 1) - pad around them.
+                let x = spatial(activation(0)?)?;
+                let w = operand(1)?;
+                let unsupported = |why: &str| ModelError::UnsupportedOp {
+                    op_type: format!("ConvTranspose {why}"),
+                    node: name.clone(),
                 };
-                push(&mut nodes, &mut shapes, op, vec![x], shape)
+                let in_shape = shapes[x].clone();
+                let rank = in_shape.len().saturating_sub(1);
+                if !(1..=2).contains(&rank) || w.shape.len() != rank + 2 {
+                    return Err(unsupported("beyond 1-D and 2-D"));
+                }
+                if attr(node, "output_shape").is_some()
+                    || attr(node, "auto_pad").is_some_and(|a| a.s != b"NOTSET")
+                {
+                    return Err(unsupported("with output_shape or auto_pad"));
+                }
+                let groups = attr_i(node, "group", 1).max(1) as usize;
+                let (c_in, c_out) = (in_shape[0], w.shape[1] * groups);
+                if w.shape[0] != c_in || c_in % groups != 0 {
+                    return Err(bad(format!("weights {:?} for {c_in} channels", w.shape)));
+                }
+                let kernel: Vec<usize> = w.shape[2..].to_vec();
+                let get = |a: &str, default: usize, n: usize| -> Vec<usize> {
+                    attr_ints(node, a)
+                        .map(|v| v.iter().map(|&x| x.max(0) as usize).collect())
+                        .unwrap_or(vec![default; n])
+                };
+                let strides = get("strides", 1, rank);
+                let dilations = get("dilations", 1, rank);
+                let pads = get("pads", 0, 2 * rank);
+                let out_pad = get("output_padding", 0, rank);
+                if [&strides, &dilations, &out_pad]
+                    .iter()
+                    .any(|v| v.len() != rank)
+                    || pads.len() != 2 * rank
+                    || strides.contains(&0)
+                    || dilations.contains(&0)
+                {
+                    return Err(bad("strides, dilations, pads or output_padding".into()));
+                }
+                // The zero-stuffed, padded input as a selection (negative padding crops).
+                let spread: Vec<i64> = (0..rank)
+                    .map(|d| (dilations[d] * (kernel[d] - 1)) as i64 - pads[d] as i64)
+                    .collect();
+                let tail: Vec<i64> = (0..rank)
+                    .map(|d| {
+                        (dilations[d] * (kernel[d] - 1)) as i64 - pads[rank + d] as i64
+                            + out_pad[d] as i64
+                    })
+                    .collect();
+                let stuffed: Vec<usize> = (0..rank)
+                    .map(|d| {
+                        let n = (in_shape[d + 1] - 1) * strides[d] + 1;
+                        usize::try_from(n as i64 + spread[d] + tail[d]).unwrap_or(0)
+                    })
+                    .collect();
+                if stuffed
+                    .iter()
+                    .zip(&kernel)
+                    .zip(&dilations)
+                    .any(|((&n, &k), &d)| n < d * (k - 1) + 1)
+                {
+                    return Err(bad("pads larger than the output".into()));
+                }
+                let sp_strides = movement::strides(&in_shape[1..]);
+                let area: usize = in_shape[1..].iter().product();
+                let mut indices = Vec::new();
+                let out_area: usize = stuffed.iter().product();
+                for c in 0..c_in {
+                    for p in 0..out_area {
+                        let mut rem = p;
+                        let mut flat = Some(c * area);
+                        for d in (0..rank).rev() {
+                            let o = (rem % stuffed[d]) as i64;
+                            rem /= stuffed[d];
+                            let q = o - spread[d];
+                            let s = strides[d] as i64;
+                            if q < 0 || q % s != 0 || q / s >= in_shape[d + 1] as i64 {
+                                flat = None;
+                            } else if let Some(f) = flat.as_mut() {
+                                *f += (q / s) as usize * sp_strides[d];
+                            }
+                        }
+                        indices.push(flat.map_or(-1, |f| f as i64));
+                    }
+                }
+                let stuffed_shape: Vec<usize> = std::iter::once(c_in)
+                    .chain(stuffed.iter().copied())
+                    .collect();
+                let op = FloatOp::Select {
+                    what: "zero-stuffed and padded".into(),
+                    shape: stuffed_shape.clone(),
+                    indices,
+                    fill: 0.0,
+                };
+                let t = push(&mut nodes, &mut shapes, op, vec![x], stuffed_shape);
+                let k_area: usize = kernel.iter().product();
+                let (cin_g, cout_g) = (c_in / groups, c_out / groups);
+                let mut weights = vec![0.0; c_out * cin_g * k_area];
+                for o in 0..c_out {
+                    let (g, ol) = (o / cout_g, o % cout_g);
+                    for cl in 0..cin_g {
+                        let c = g * cin_g + cl;
+                        for i in 0..k_area {
+                            weights[(o * cin_g + cl) * k_area + (k_area - 1 - i)] =
+                                w.data[(c * cout_g + ol) * k_area + i];
+                        }
+                    }
+                }
+                let bias = match node.input.get(2).filter(|s| !s.is_empty()) {
+                    Some(_) => broadcast_bias(&name, operand(2)?, c_out, 1.0)?,
+                    None => vec![0.0; c_out],
+                };
+                let geometry = ConvGeometry {
+                    in_channels: c_in,
+                    out_channels: c_out,
+                    in_spatial: stuffed,
+                    kernel,
+                    strides: vec![1; rank],
+                    dilations,
+                    pads: vec![0; 2 * rank],
+                    groups,
+                };
+                let (shape, _) = geometry.check().map_err(bad)?;
+                let op = FloatOp::Conv {
+                    geometry,
+                    weights,
+                    bias,
+                };
+                push(&mut nodes, &mut shapes, op, vec![t], shape)
             }
-            "Reshape" => {
+            "Resize" | "Upsample" => {
                 let x = activation(0)?;
-                let target = operand(1)?;
-                let shape = resolve_reshape(&name, &target.data, &shapes[x], has_batch)?;
+                let f = full(&shapes, x);
+                let text = |a: &str, default: &str| {
+                    attr(node, a)
+                        .map(|v| String::from_utf8_lossy(&v.s).into_owned())
+                        .unwrap_or_else(|| default.to_string())
+                };
+                let mode = text("mode", "nearest");
+                if mode != "nearest" {
+                    return Err(ModelError::UnsupportedOp {
+                        op_type: format!("{} in mode `{mode}` (only nearest)", node.op_type),
+                        node: name.clone(),
+                    });
+                }
+                let coords = text("coordinate_transformation_mode", "half_pixel");
+                let rounding = text("nearest_mode", "round_prefer_floor");
+                // Scales (input 2, or 1 for Upsample) or sizes (input 3).
+                let input_k = |k: usize| {
+                    node.input
+                        .get(k)
+                        .filter(|s| !s.is_empty())
+                        .and_then(|n| consts.get(n))
+                        .filter(|c| !c.data.is_empty())
+                };
+                let scales_at = if node.op_type == "Upsample" { 1 } else { 2 };
+                let (out, scales): (Vec<usize>, Vec<f64>) = match (input_k(scales_at), input_k(3)) {
+                    (_, Some(sz)) => {
+                        let out: Vec<usize> = sz.data.iter().map(|&v| v as usize).collect();
+                        let sc = out
+                            .iter()
+                            .zip(&f)
+                            .map(|(&o, &i)| o as f64 / i as f64)
+                            .collect();
+                        (out, sc)
+                    }
+                    (Some(sc), None) => (
+                        f.iter()
+                            .zip(&sc.data)
+                            .map(|(&i, &s)| (i as f64 * s).floor() as usize)
+                            .collect(),
+                        sc.data.clone(),
+                    ),
+                    _ => return Err(bad("neither scales nor sizes".into())),
+                };
+                if out.len() != f.len() {
+                    return Err(bad(format!("output size {out:?} for shape {f:?}")));
+                }
+                let source = |d: usize, o: usize| -> Result<usize, ModelError> {
+                    let (o, i, n, s) = (o as f64, f[d] as f64, out[d] as f64, scales[d]);
+                    let x = match coords.as_str() {
+                        "asymmetric" => o / s,
+                        "half_pixel" => (o + 0.5) / s - 0.5,
+                        "pytorch_half_pixel" => {
+                            if n > 1.0 {
+                                (o + 0.5) / s - 0.5
+                            } else {
+                                0.0
+                            }
+                        }
+                        "align_corners" => {
+                            if n > 1.0 {
+                                o * (i - 1.0) / (n - 1.0)
+                            } else {
+                                0.0
+                            }
+                        }
+                        "tf_half_pixel_for_nn" => (o + 0.5) / s,
+                        other => {
+                            return Err(bad(format!("coordinate_transformation_mode `{other}`")));
+                        }
+                    };
+                    let r = match rounding.as_str() {
+                        "floor" => x.floor(),
+                        "ceil" => x.ceil(),
+                        "round_prefer_ceil" => (x + 0.5).floor(),
+                        _ => (x - 0.5).ceil(),
+                    };
+                    Ok(r.clamp(0.0, i - 1.0) as usize)
+                };
+                let maps: Vec<Vec<usize>> = (0..f.len())
+                    .map(|d| (0..out[d]).map(|o| source(d, o)).collect())
+                    .collect::<Result<_, _>>()?;
+                let st = movement::strides(&f);
+                let total: usize = out.iter().product();
+                let mut indices = Vec::with_capacity(total);
+                let mut idx = vec![0usize; out.len()];
+                for _ in 0..total {
+                    indices
+                        .push((0..f.len()).map(|d| maps[d][idx[d]] * st[d]).sum::<usize>() as i64);
+                    for d in (0..out.len()).rev() {
+                        idx[d] += 1;
+                        if idx[d] < out[d] {
+                            break;
+                        }
+                        idx[d] = 0;
+                    }
+                }
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    format!("resize {coords} {rounding}"),
+                    vec![x],
+                    out,
+                    indices,
+                    0.0,
+                )?
+            }
+            "InstanceNormalization" | "LayerNormalization" => {
+                let x = activation(0)?;
+                let f = full(&shapes, x);
+                let eps = attr_f(node, "epsilon", 1e-5) as f64;
+                let shape = shapes[x].clone();
+                let len: usize = shape.iter().product();
+                // Rows normalized one by one, and each scale/bias value's index in a row.
+                let (n, per_row) = if node.op_type == "InstanceNormalization" {
+                    // Per channel over the spatial positions; scale and bias per channel.
+                    let x = spatial(x)?;
+                    let _ = x;
+                    let c = shape.first().copied().unwrap_or(1);
+                    (len / c.max(1), false)
+                } else {
+                    let a = movement::axis(attr_i(node, "axis", -1), f.len()).map_err(bad)?;
+                    (f[a..].iter().product::<usize>(), true)
+                };
+                let rows = len / n.max(1);
+                let affine = |k: usize| -> Result<Vec<f64>, ModelError> {
+                    match node.input.get(k).filter(|s| !s.is_empty()) {
+                        None => Ok(vec![if k == 1 { 1.0 } else { 0.0 }; len]),
+                        Some(_) => {
+                            let c = operand(k)?;
+                            let want = if per_row { n } else { rows };
+                            if c.data.len() != want && c.data.len() != 1 {
+                                return Err(bad(format!(
+                                    "{} values for rows of {n}",
+                                    c.data.len()
+                                )));
+                            }
+                            let at = |i: usize| c.data[if c.data.len() == 1 { 0 } else { i }];
+                            Ok((0..len)
+                                .map(|i| if per_row { at(i % n) } else { at(i / n) })
+                                .collect())
+                        }
+                    }
+                };
+                let (gamma, beta) = (affine(1)?, affine(2)?);
+                let p = |nodes: &mut Vec<FloatNode>,
+                         shapes: &mut Vec<Vec<usize>>,
+                         op,
+                         inputs,
+                         shape| { push(nodes, shapes, op, inputs, shape) };
+                let flat = vec![rows, n];
+                let as_rows = FloatOp::Reshape {
+                    shape: flat.clone(),
+                };
+                let xr = p(&mut nodes, &mut shapes, as_rows, vec![x], flat.clone());
+                let mean_of =
+                    |nodes: &mut Vec<FloatNode>, shapes: &mut Vec<Vec<usize>>, t: usize| {
+                        let s = p(
+                            nodes,
+                            shapes,
+                            FloatOp::Sum { axis_len: n },
+                            vec![t],
+                            vec![rows],
+                        );
+                        let op = FloatOp::Scale {
+                            scale: vec![1.0 / n as f64; rows],
+                            offset: vec![0.0; rows],
+                        };
+                        let m = p(nodes, shapes, op, vec![s], vec![rows]);
+                        let op = FloatOp::Select {
+                            what: "row value to each element".into(),
+                            shape: flat.clone(),
+                            indices: (0..rows * n).map(|i| (i / n) as i64).collect(),
+                            fill: 0.0,
+                        };
+                        p(nodes, shapes, op, vec![m], flat.clone())
+                    };
+                let mean = mean_of(&mut nodes, &mut shapes, xr);
+                let neg = FloatOp::Scale {
+                    scale: vec![-1.0; len],
+                    offset: vec![0.0; len],
+                };
+                let nm = p(&mut nodes, &mut shapes, neg, vec![mean], flat.clone());
+                let d = p(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Add,
+                    vec![xr, nm],
+                    flat.clone(),
+                );
+                let sq = p(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Mul,
+                    vec![d, d],
+                    flat.clone(),
+                );
+                let var = mean_of(&mut nodes, &mut shapes, sq);
+                let expr = Expr::X
+                    .binary(Binary::Add, Expr::Const(eps))
+                    .unary(Unary::Sqrt)
+                    .unary(Unary::Reciprocal);
+                let inv = p(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Map { expr },
+                    vec![var],
+                    flat.clone(),
+                );
+                let y = p(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Mul,
+                    vec![d, inv],
+                    flat.clone(),
+                );
+                let op = FloatOp::Scale {
+                    scale: gamma,
+                    offset: beta,
+                };
+                let z = p(&mut nodes, &mut shapes, op, vec![y], flat);
                 let op = FloatOp::Reshape {
                     shape: shape.clone(),
                 };
-                push(&mut nodes, &mut shapes, op, vec![x], shape)
+                push(&mut nodes, &mut shapes, op, vec![z], shape)
+            }
+            "Flatten" | "Reshape" => {
+                let x = activation(0)?;
+                let f = full(&shapes, x);
+                let out = if node.op_type == "Flatten" {
+                    let a = attr_i(node, "axis", 1);
+                    let a = if a < 0 { a + f.len() as i64 } else { a }.clamp(0, f.len() as i64);
+                    let (head, tail) = f.split_at(a as usize);
+                    vec![head.iter().product(), tail.iter().product()]
+                } else {
+                    resolve_reshape(&name, &operand(1)?.data, &f, false)?
+                };
+                let (shape, without_batch) = strip(out);
+                let op = FloatOp::Reshape {
+                    shape: shape.clone(),
+                };
+                let id = push(&mut nodes, &mut shapes, op, vec![x], shape);
+                mark(id, without_batch);
+                id
             }
             "Identity" | "Dropout" => activation(0)?,
             "Cast" => match attr_i(node, "to", 1) {
@@ -1080,7 +1540,8 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 let x = activation(0)?;
                 let shape = shapes[x].clone();
                 // ONNX counts the batch dimension; ours is stripped.
-                let full = shape.len() + usize::from(has_batch);
+                let full = full(&shapes, x).len();
+                let has_batch = full > shape.len();
                 let axis = attr_i(node, "axis", if opset >= 13 { -1 } else { 1 });
                 let axis = if axis < 0 { axis + full as i64 } else { axis };
                 let rank_axis = axis - i64::from(has_batch);
@@ -1157,15 +1618,21 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                             };
                             push(&mut nodes, &mut shapes, op, vec![sa], shape)
                         } else {
-                            two_tensors(
-                                &mut nodes,
-                                &mut shapes,
-                                &name,
-                                op_type,
-                                f,
-                                (a, b),
-                                has_batch,
-                            )?
+                            {
+                                let first_new = shapes.len();
+                                let (fa, fb) = (full(&shapes, a), full(&shapes, b));
+                                let (id, without_batch) = two_tensors(
+                                    &mut nodes,
+                                    &mut shapes,
+                                    &name,
+                                    op_type,
+                                    f,
+                                    ((a, fa), (b, fb)),
+                                    has_batch,
+                                )?;
+                                (first_new..shapes.len()).for_each(|t| mark(t, without_batch));
+                                id
+                            }
                         }
                     }
                     (Ok(x), Err(_)) | (Err(_), Ok(x)) => {
@@ -1212,7 +1679,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                                     ),
                                     node: name.clone(),
                                 };
-                                let target = full(&shapes[x]);
+                                let target = full(&shapes, x);
                                 let idx = movement::broadcast(&c.shape, &target)
                                     .map_err(|_| unsupported())?;
                                 let v: Vec<f64> = idx.iter().map(|&i| c.data[i as usize]).collect();
@@ -1308,19 +1775,13 @@ fn two_tensors(
     name: &str,
     op_type: &str,
     f: Binary,
-    (a, b): (usize, usize),
+    ((a, fa), (b, fb)): ((usize, Vec<usize>), (usize, Vec<usize>)),
     has_batch: bool,
-) -> Result<usize, ModelError> {
+) -> Result<(usize, bool), ModelError> {
     let bad = |why: String| ModelError::UnsupportedOp {
         op_type: format!("{op_type} of two tensors: {why}"),
         node: name.to_string(),
     };
-    let full = |s: &[usize]| -> Vec<usize> {
-        std::iter::repeat_n(1, usize::from(has_batch))
-            .chain(s.iter().copied())
-            .collect()
-    };
-    let (fa, fb) = (full(&shapes[a]), full(&shapes[b]));
     let mut push = |op: FloatOp, inputs: Vec<usize>, shape: Vec<usize>| {
         nodes.push(FloatNode {
             name: name.to_string(),
@@ -1331,10 +1792,9 @@ fn two_tensors(
         shapes.len() - 1
     };
     let out = movement::broadcast_shape(&fa, &fb).map_err(bad)?;
-    let shape: Vec<usize> = out[usize::from(has_batch)..].to_vec();
-    if has_batch && out[0] != 1 {
-        return Err(bad(format!("broadcasts to {out:?}")));
-    }
+    // Stripped of the batch 1 when it has one (as `graph_from_proto`'s `strip`).
+    let batched = has_batch && out.len() >= 2 && out[0] == 1;
+    let shape: Vec<usize> = out[usize::from(batched)..].to_vec();
     let mut spread = |t: usize, ft: &[usize]| -> Result<usize, ModelError> {
         if ft == out.as_slice() {
             return Ok(t);
@@ -1360,7 +1820,7 @@ fn two_tensors(
     };
     let map = |expr: Expr| FloatOp::Map { expr };
     let s = shape.clone();
-    Ok(match f {
+    let id = match f {
         Binary::Add => push(FloatOp::Add, vec![a, b], s),
         Binary::Mul => push(FloatOp::Mul, vec![a, b], s),
         Binary::Sub => {
@@ -1403,7 +1863,8 @@ fn two_tensors(
             push(map(expr), vec![sum], s)
         }
         Binary::Pow => return Err(bad("a power with a computed exponent".into())),
-    })
+    };
+    Ok((id, has_batch && !batched))
 }
 
 /// Tensor `t` as a function of a source tensor: a fused element-wise node's source and
@@ -1448,6 +1909,7 @@ fn fold_constant(
     ids: &HashMap<String, usize>,
     shapes: &[Vec<usize>],
     has_batch: bool,
+    unbatched: &HashSet<usize>,
 ) -> Result<Option<Const>, ModelError> {
     let name = node_name(node);
     let bad = |why: String| ModelError::Invalid(format!("{} `{name}`: {why}", node.op_type));
@@ -1457,7 +1919,8 @@ fn fold_constant(
         let Some(&t) = node.input.first().and_then(|i| ids.get(i)) else {
             return Ok(None);
         };
-        let full: Vec<f64> = std::iter::repeat_n(1.0, usize::from(has_batch))
+        let batched = has_batch && !unbatched.contains(&t);
+        let full: Vec<f64> = std::iter::repeat_n(1.0, usize::from(batched))
             .chain(shapes[t].iter().map(|&d| d as f64))
             .collect();
         let r = full.len() as i64;
