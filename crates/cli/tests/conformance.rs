@@ -1,6 +1,7 @@
-//! `zkw conformance` over the in-repo EZKL corpus, with proving: every case either passes
-//! (imports, runs within tolerance of onnxruntime, proves and verifies) or fails with a reason
-//! that names what stops it; a case made only of supported ops must pass.
+//! `zkw conformance` over the in-repo EZKL corpus — the `core` tier with proving, the
+//! `extended` tier without: every case either passes (imports, runs within tolerance of
+//! onnxruntime, and for `core` proves and verifies) or fails with a reason that names what
+//! stops it; a case made only of supported ops must pass unless it is a listed known limit.
 
 use std::process::Command;
 
@@ -98,46 +99,69 @@ const SUPPORTED: &[&str] = &[
 /// in CONFORMANCE.md).
 const KNOWN_FAILING: &[(&str, &str)] = &[
     ("arange", "the graph has no input that is not a constant"),
-    // Axis-0 ops on tensors whose leading 1 is taken for the batch dimension.
-    ("1l_average", "changes the batch dimension"),
-    ("sklearn_mlp", "changes the batch dimension"),
-    ("ltsf", "permutation [0, 2, 1] of shape [1, 24]"),
+    // The input file holds four arrays for a graph with two inputs.
+    ("bitwise_ops", "input has 12 values, the model expects 6"),
+    // int8 precision: a tiny output range after two 82-wide layers; a threshold inside one
+    // input step; indices given in the one input format shared with the data.
+    ("prelu_gmm", "beyond the tolerance"),
+    ("xgboost_reg", "beyond the tolerance"),
+    ("gather_elements", "beyond the tolerance"),
+    // No onnxruntime reference (onnxruntime rejects the file).
     (
-        "linear_svc",
+        "decision_tree",
         "is neither a graph input nor an earlier node's output",
     ),
-    // MatMul with constant weights over the last axis of a 3-D tensor (applied to the
-    // flattened tensor today).
-    ("multihead_attention", "does not match 2048 input features"),
-    ("self_attention", "does not match 4096 input features"),
-    // Two of its four input arrays are unused by the graph.
-    ("bitwise_ops", "input has 12 values, the model expects 6"),
-    // int8 through a 41-wide Gemm and PRelu: the output range (0.07) is below the scale
-    // the calibration leaves it.
-    ("prelu_gmm", "beyond the tolerance"),
+    (
+        "gradient_boosted_trees",
+        "is neither a graph input nor an earlier node's output",
+    ),
+    (
+        "random_forest",
+        "is neither a graph input nor an earlier node's output",
+    ),
+    (
+        "self_attention",
+        "is neither a graph input nor an earlier node's output",
+    ),
 ];
 
-#[test]
-fn every_ezkl_case_passes_or_names_what_stops_it() {
+/// Runs `zkw conformance` on one tier; returns stdout.
+fn conformance(tier: &str, prove: bool) -> String {
     let dir = zkworker::conformance_dir();
+    let mut args = vec!["conformance", dir.to_str().unwrap(), "--tier", tier];
+    if !prove {
+        args.push("--no-prove");
+    }
     let o = Command::new(env!("CARGO_BIN_EXE_zkw"))
-        .args(["conformance", dir.to_str().unwrap()])
+        .args(&args)
         .env("XDG_RUNTIME_DIR", "/tmp")
         .output()
         .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    // Some cases fail (unsupported ops), so the command exits 1, not 2 (an error).
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    // Some cases fail, so the command exits 1, not 2 (an error).
     assert_eq!(
         o.status.code(),
         Some(1),
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    out
+}
+
+#[test]
+fn every_ezkl_case_passes_or_names_what_stops_it() {
+    // The core tier end to end with proofs; the extended tier imported, run and compared
+    // without (its attention and GAN models take minutes to set up and prove: see
+    // CONFORMANCE.md for the full run).
+    let core = conformance("core", true);
+    let extended = conformance("extended", false);
+    let dir = zkworker::conformance_dir();
     let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
-    let mut passed = 0;
+    let (mut passed, mut core_passed) = (0, 0);
     for line in manifest.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let (name, ops) = (cols[0], cols[2]);
+        let (name, tier, ops) = (cols[0], cols[1], cols[2]);
+        let out = if tier == "core" { &core } else { &extended };
         let row = out
             .lines()
             .find(|l| l.starts_with(&format!("| {name} |")))
@@ -145,7 +169,10 @@ fn every_ezkl_case_passes_or_names_what_stops_it() {
         let cells: Vec<&str> = row.split(" | ").collect();
         if cells[1] == "pass" {
             passed += 1;
-            assert!(row.contains(" s |"), "{name} passed without a proof: {row}");
+            if tier == "core" {
+                core_passed += 1;
+                assert!(row.contains(" s |"), "{name} passed without a proof: {row}");
+            }
             continue;
         }
         let reason = cells.last().unwrap();
@@ -166,6 +193,9 @@ fn every_ezkl_case_passes_or_names_what_stops_it() {
             "{name}: {reason}"
         );
     }
-    assert!(passed >= 58, "only {passed} cases passed:\n{out}");
-    assert!(out.contains(&format!("{passed} passed, ")), "{out}");
+    assert_eq!(core_passed, 27, "core:\n{core}");
+    assert!(
+        passed >= 72,
+        "only {passed} cases passed:\n{core}\n{extended}"
+    );
 }

@@ -20,6 +20,9 @@ pub enum Expr {
     Unary(Unary, Box<Expr>),
     /// A binary function.
     Binary(Binary, Box<Expr>, Box<Expr>),
+    /// `values[round(e)]` (a negative index counts from the end; outside: not a number): ONNX
+    /// Gather from a constant vector at a computed index.
+    Gather(Vec<f64>, Box<Expr>),
 }
 
 /// Unary element-wise ONNX ops (with their attributes).
@@ -368,6 +371,16 @@ impl Expr {
             Expr::Const(c) => *c,
             Expr::Unary(f, a) => f.apply(a.eval(x)),
             Expr::Binary(f, a, b) => f.apply(a.eval(x), b.eval(x)),
+            Expr::Gather(values, e) => {
+                let n = values.len() as f64;
+                let i = e.eval(x).round();
+                let i = if i < 0.0 { i + n } else { i };
+                if (0.0..n).contains(&i) {
+                    values[i as usize]
+                } else {
+                    f64::NAN
+                }
+            }
         }
     }
 }
@@ -379,6 +392,7 @@ impl fmt::Display for Expr {
             Expr::Const(c) => write!(f, "{c}"),
             Expr::Unary(u, a) => write!(f, "{}({a})", u.name()),
             Expr::Binary(b, x, y) => write!(f, "{}({x}, {y})", format!("{b:?}").to_lowercase()),
+            Expr::Gather(values, e) => write!(f, "gather[{}]({e})", values.len()),
         }
     }
 }

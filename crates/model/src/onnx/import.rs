@@ -801,6 +801,67 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                     value,
                 )?
             }
+            "Gather" if activation(0).is_err() && activation(1).is_ok() => {
+                // Constant data at computed indices: per column of the data along the axis,
+                // a table over the index tensor, then the columns interleaved.
+                let data = operand(0)?;
+                let idx = activation(1)?;
+                let fi = full(&shapes, idx);
+                let a = movement::axis(attr_i(node, "axis", 0), data.shape.len()).map_err(bad)?;
+                let outer: usize = data.shape[..a].iter().product();
+                let inner: usize = data.shape[a + 1..].iter().product();
+                let along = data.shape[a];
+                if outer * inner > 4096 {
+                    return Err(ModelError::UnsupportedOp {
+                        op_type: format!(
+                            "Gather at computed indices from a constant of shape {:?}",
+                            data.shape
+                        ),
+                        node: name.clone(),
+                    });
+                }
+                let (src, e) = fusable(&nodes, n_in, idx, sole_reader(1));
+                let cols: Vec<usize> = (0..outer * inner)
+                    .map(|c| {
+                        let (o, q) = (c / inner, c % inner);
+                        let values = (0..along)
+                            .map(|j| data.data[(o * along + j) * inner + q])
+                            .collect();
+                        let op = FloatOp::Map {
+                            expr: Expr::Gather(values, Box::new(e.clone())),
+                        };
+                        let shape = shapes[idx].clone();
+                        push(&mut nodes, &mut shapes, op, vec![src], shape)
+                    })
+                    .collect();
+                let m: usize = fi.iter().product();
+                let out: Vec<usize> = data.shape[..a]
+                    .iter()
+                    .chain(&fi)
+                    .chain(&data.shape[a + 1..])
+                    .copied()
+                    .collect();
+                let indices: Vec<i64> = (0..outer * m * inner)
+                    .map(|p| {
+                        let (o, rest) = (p / (m * inner), p % (m * inner));
+                        let (i, q) = (rest / inner, rest % inner);
+                        ((o * inner + q) * m + i) as i64
+                    })
+                    .collect();
+                if cols.len() == 1 && out == fi {
+                    cols[0]
+                } else {
+                    select(
+                        &mut nodes,
+                        &mut shapes,
+                        "gathered columns".into(),
+                        cols,
+                        out,
+                        indices,
+                        0.0,
+                    )?
+                }
+            }
             "Gather" => {
                 let x = activation(0)?;
                 let f = full(&shapes, x);
@@ -1108,6 +1169,16 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 let f = full(&shapes, x);
                 let slope = operand(1)?;
                 let shape = shapes[x].clone();
+                if let Some(a) = scalar(slope) {
+                    // One slope: a leaky ReLU, one table.
+                    let (src, e) = fusable(&nodes, n_in, x, sole_reader(0));
+                    let op = FloatOp::Map {
+                        expr: e.unary(Unary::LeakyRelu(a)),
+                    };
+                    let id = push(&mut nodes, &mut shapes, op, vec![src], shape);
+                    ids.insert(output.clone(), id);
+                    continue;
+                }
                 let len: usize = shape.iter().product();
                 let slope: Vec<f64> = movement::broadcast(&slope.shape, &f)
                     .map_err(bad)?
@@ -1500,6 +1571,342 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                     shape: shape.clone(),
                 };
                 push(&mut nodes, &mut shapes, op, vec![z], shape)
+            }
+            "OneHot" => {
+                // One table per class over the indices: `on` where the index is the class
+                // (negative indices count from the end), `off` elsewhere; then interleaved.
+                let idx = activation(0)?;
+                let depth = scalar(operand(1)?)
+                    .filter(|d| *d >= 1.0 && *d <= 4096.0)
+                    .ok_or_else(|| bad("depth must be one value in 1..=4096".into()))?
+                    as usize;
+                let values = operand(2)?;
+                let (off, on) = match values.data.as_slice() {
+                    [off, on] => (*off, *on),
+                    _ => return Err(bad("values must be [off, on]".into())),
+                };
+                let fi = full(&shapes, idx);
+                let a = movement::axis(attr_i(node, "axis", -1), fi.len() + 1).map_err(bad)?;
+                let (src, e) = fusable(&nodes, n_in, idx, sole_reader(0));
+                let cols: Vec<usize> = (0..depth)
+                    .map(|k| {
+                        let is = |v: i64| e.clone().binary(Binary::Equal, Expr::Const(v as f64));
+                        let hit = is(k as i64).binary(Binary::Or, is(k as i64 - depth as i64));
+                        let expr = hit
+                            .binary(Binary::Mul, Expr::Const(on - off))
+                            .binary(Binary::Add, Expr::Const(off));
+                        let shape = shapes[idx].clone();
+                        push(
+                            &mut nodes,
+                            &mut shapes,
+                            FloatOp::Map { expr },
+                            vec![src],
+                            shape,
+                        )
+                    })
+                    .collect();
+                let m: usize = fi.iter().product();
+                let inner: usize = fi[a..].iter().product();
+                let out: Vec<usize> = fi[..a]
+                    .iter()
+                    .chain(&[depth])
+                    .chain(&fi[a..])
+                    .copied()
+                    .collect();
+                let indices: Vec<i64> = (0..m * depth)
+                    .map(|p| {
+                        let (o, rest) = (p / (depth * inner), p % (depth * inner));
+                        let (k, q) = (rest / inner, rest % inner);
+                        (k * m + o * inner + q) as i64
+                    })
+                    .collect();
+                select(
+                    &mut nodes,
+                    &mut shapes,
+                    "one-hot".into(),
+                    cols,
+                    out,
+                    indices,
+                    0.0,
+                )?
+            }
+            "GatherElements" => {
+                let data = activation(0).map_err(|_| ModelError::UnsupportedOp {
+                    op_type: "GatherElements from a constant".into(),
+                    node: name.clone(),
+                })?;
+                let fd = full(&shapes, data);
+                let a = movement::axis(attr_i(node, "axis", 0), fd.len()).map_err(bad)?;
+                let st = movement::strides(&fd);
+                let n = fd[a] as i64;
+                match activation(1) {
+                    Err(_) => {
+                        // Constant indices: a selection.
+                        let c = operand(1)?;
+                        if c.shape.len() != fd.len() {
+                            return Err(bad(format!("indices {:?} for data {fd:?}", c.shape)));
+                        }
+                        let cs = movement::strides(&c.shape);
+                        let indices = (0..c.data.len())
+                            .map(|p| {
+                                let i = c.data[p] as i64;
+                                let i = if i < 0 { i + n } else { i };
+                                if !(0..n).contains(&i) {
+                                    return Err(bad(format!("index {i} on an axis of {n}")));
+                                }
+                                Ok((0..fd.len())
+                                    .map(|d| {
+                                        let v = if d == a {
+                                            i as usize
+                                        } else {
+                                            (p / cs[d]) % c.shape[d]
+                                        };
+                                        v * st[d]
+                                    })
+                                    .sum::<usize>() as i64)
+                            })
+                            .collect::<Result<Vec<i64>, _>>()?;
+                        select(
+                            &mut nodes,
+                            &mut shapes,
+                            "gather elements".into(),
+                            vec![data],
+                            c.shape.clone(),
+                            indices,
+                            0.0,
+                        )?
+                    }
+                    Ok(idx) => {
+                        // Computed indices: Σ_j [index = j] · data at j, each indicator a
+                        // table over the indices, each product exact.
+                        let fi = full(&shapes, idx);
+                        if fi.len() != fd.len() || n > 256 {
+                            return Err(ModelError::UnsupportedOp {
+                                op_type: format!(
+                                    "GatherElements of {fd:?} at computed indices {fi:?}"
+                                ),
+                                node: name.clone(),
+                            });
+                        }
+                        let is = movement::strides(&fi);
+                        let m: usize = fi.iter().product();
+                        let ishape = shapes[idx].clone();
+                        let (src, e) = fusable(&nodes, n_in, idx, sole_reader(1));
+                        let mut products = Vec::new();
+                        for j in 0..n {
+                            let hit = e
+                                .clone()
+                                .binary(Binary::Equal, Expr::Const(j as f64))
+                                .binary(
+                                    Binary::Or,
+                                    e.clone().binary(Binary::Equal, Expr::Const((j - n) as f64)),
+                                );
+                            let ind = push(
+                                &mut nodes,
+                                &mut shapes,
+                                FloatOp::Map { expr: hit },
+                                vec![src],
+                                ishape.clone(),
+                            );
+                            let at: Vec<i64> = (0..m)
+                                .map(|p| {
+                                    (0..fd.len())
+                                        .map(|d| {
+                                            let v = if d == a {
+                                                j as usize
+                                            } else {
+                                                (p / is[d]) % fi[d]
+                                            };
+                                            v * st[d]
+                                        })
+                                        .sum::<usize>() as i64
+                                })
+                                .collect();
+                            let op = FloatOp::Select {
+                                what: format!("data at index {j}"),
+                                shape: ishape.clone(),
+                                indices: at,
+                                fill: 0.0,
+                            };
+                            let dj = push(&mut nodes, &mut shapes, op, vec![data], ishape.clone());
+                            products.push(push(
+                                &mut nodes,
+                                &mut shapes,
+                                FloatOp::Mul,
+                                vec![ind, dj],
+                                ishape.clone(),
+                            ));
+                        }
+                        let k = products.len();
+                        let stacked: Vec<i64> =
+                            (0..m * k).map(|p| ((p % k) * m + p / k) as i64).collect();
+                        let op = FloatOp::Select {
+                            what: "products per element".into(),
+                            shape: vec![m, k],
+                            indices: stacked,
+                            fill: 0.0,
+                        };
+                        let st2 = push(&mut nodes, &mut shapes, op, products, vec![m, k]);
+                        let sum = push(
+                            &mut nodes,
+                            &mut shapes,
+                            FloatOp::Sum { axis_len: k },
+                            vec![st2],
+                            vec![m],
+                        );
+                        let op = FloatOp::Reshape {
+                            shape: ishape.clone(),
+                        };
+                        let id = push(&mut nodes, &mut shapes, op, vec![sum], ishape);
+                        let without_batch = unbatched.borrow().contains(&idx);
+                        mark(id, without_batch);
+                        id
+                    }
+                }
+            }
+            "ArgMax" | "ArgMin" => {
+                // Rows along the axis; e = [x = max] by a table of x - max, the first maximum
+                // by a prefix count of e, the index by Σ j · first_j.
+                let x = activation(0)?;
+                let f = full(&shapes, x);
+                let a = movement::axis(attr_i(node, "axis", 0), f.len()).map_err(bad)?;
+                if attr_i(node, "select_last_index", 0) != 0 {
+                    return Err(ModelError::UnsupportedOp {
+                        op_type: format!("{} with select_last_index", node.op_type),
+                        node: name.clone(),
+                    });
+                }
+                let keep = attr_i(node, "keepdims", 1) != 0;
+                let n = f[a];
+                let rows = f.iter().product::<usize>() / n.max(1);
+                let perm: Vec<usize> = (0..f.len()).filter(|&d| d != a).chain([a]).collect();
+                let (_, idx) = movement::transpose(&f, &perm).map_err(bad)?;
+                let rn = vec![rows, n];
+                let op = FloatOp::Select {
+                    what: format!("axis {a} last"),
+                    shape: rn.clone(),
+                    indices: idx,
+                    fill: 0.0,
+                };
+                let mut t = push(&mut nodes, &mut shapes, op, vec![x], rn.clone());
+                let per = |v: f64| FloatOp::Scale {
+                    scale: vec![v; rows * n],
+                    offset: vec![0.0; rows * n],
+                };
+                if node.op_type == "ArgMin" {
+                    t = push(&mut nodes, &mut shapes, per(-1.0), vec![t], rn.clone());
+                }
+                let geometry = ConvGeometry {
+                    in_channels: rows,
+                    out_channels: rows,
+                    in_spatial: vec![n],
+                    kernel: vec![n],
+                    strides: vec![1],
+                    dilations: vec![1],
+                    pads: vec![0, 0],
+                    groups: rows,
+                };
+                let m = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::MaxPool { geometry },
+                    vec![t],
+                    vec![rows, 1],
+                );
+                let spread = |what: &str, indices: Vec<i64>, shape: Vec<usize>| FloatOp::Select {
+                    what: what.into(),
+                    shape,
+                    indices,
+                    fill: 0.0,
+                };
+                let op = spread(
+                    "row maximum to each",
+                    (0..rows * n).map(|i| (i / n) as i64).collect(),
+                    rn.clone(),
+                );
+                let mb = push(&mut nodes, &mut shapes, op, vec![m], rn.clone());
+                let nm = push(&mut nodes, &mut shapes, per(-1.0), vec![mb], rn.clone());
+                let d = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Add,
+                    vec![t, nm],
+                    rn.clone(),
+                );
+                let is_max = Expr::X.binary(Binary::GreaterOrEqual, Expr::Const(0.0));
+                let e = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Map { expr: is_max },
+                    vec![d],
+                    rn.clone(),
+                );
+                // c_j = Σ_{i ≤ j} e_i.
+                let prefix: Vec<i64> = (0..rows * n * n)
+                    .map(|p| {
+                        let (r, j, i) = (p / (n * n), (p / n) % n, p % n);
+                        if i <= j { (r * n + i) as i64 } else { -1 }
+                    })
+                    .collect();
+                let op = spread("prefixes", prefix, vec![rows, n, n]);
+                let pre = push(&mut nodes, &mut shapes, op, vec![e], vec![rows, n, n]);
+                let c = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Sum { axis_len: n },
+                    vec![pre],
+                    rn.clone(),
+                );
+                // first_j = [c_j + (n + 1)·e_j = n + 2]: e_j = 1 and c_j = 1.
+                let we = push(
+                    &mut nodes,
+                    &mut shapes,
+                    per((n + 1) as f64),
+                    vec![e],
+                    rn.clone(),
+                );
+                let key = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Add,
+                    vec![c, we],
+                    rn.clone(),
+                );
+                let hit = Expr::X.binary(Binary::Equal, Expr::Const((n + 2) as f64));
+                let first = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Map { expr: hit },
+                    vec![key],
+                    rn.clone(),
+                );
+                let op = FloatOp::Scale {
+                    scale: (0..rows * n).map(|i| (i % n) as f64).collect(),
+                    offset: vec![0.0; rows * n],
+                };
+                let j = push(&mut nodes, &mut shapes, op, vec![first], rn);
+                let arg = push(
+                    &mut nodes,
+                    &mut shapes,
+                    FloatOp::Sum { axis_len: n },
+                    vec![j],
+                    vec![rows],
+                );
+                let out: Vec<usize> = (0..f.len())
+                    .filter_map(|d| match (d == a, keep) {
+                        (false, _) => Some(f[d]),
+                        (true, true) => Some(1),
+                        (true, false) => None,
+                    })
+                    .collect();
+                let (shape, without_batch) = strip(out);
+                let shape = if shape.is_empty() { vec![1] } else { shape };
+                let op = FloatOp::Reshape {
+                    shape: shape.clone(),
+                };
+                let id = push(&mut nodes, &mut shapes, op, vec![arg], shape);
+                mark(id, without_batch);
+                id
             }
             "Flatten" | "Reshape" => {
                 let x = activation(0)?;

@@ -8,6 +8,7 @@
 //! calibration file the input is assumed to lie in [-1, 1] and hidden ranges come from
 //! worst-case float intervals (coarser, but never saturating).
 
+use super::elementwise::{Binary, Expr, Unary};
 use super::float::{FloatGraph, FloatOp};
 use crate::bounds::{Interval, analyze};
 use crate::error::ModelError;
@@ -210,6 +211,23 @@ pub fn quantize(
         )));
     }
     let ranges = ranges(graph, calibration)?;
+    // Integer-valued tensors (indices, comparisons, counts) at scale 1 and as wide as their
+    // range needs (up to 16 bits), so that an index is never rounded; others at the finest
+    // scale that holds their range in `bits`.
+    let integral = integral(graph);
+    let format = |t: usize| -> (i32, u32) {
+        let r = ranges[t].ceil();
+        if integral[t] && r < 32768.0 {
+            let w = Interval {
+                lo: -r as i64,
+                hi: r as i64,
+            }
+            .signed_width();
+            (0, w.clamp(bits, 16))
+        } else {
+            (frac_for(ranges[t], bits), bits)
+        }
+    };
     // The client's input is one vector in one format: every graph input at the scale of the
     // widest-ranging one.
     let n_in = graph.inputs.len();
@@ -258,7 +276,7 @@ pub fn quantize(
                     }),
                     vec![x],
                 );
-                requantize_to(&mut b, name, acc, q.acc_frac, ranges[t], bits)
+                requantize_to(&mut b, name, acc, q.acc_frac, format(t))
             }
             FloatOp::Conv {
                 geometry,
@@ -279,7 +297,7 @@ pub fn quantize(
                     }),
                     vec![x],
                 );
-                requantize_to(&mut b, name, acc, q.acc_frac, ranges[t], bits)
+                requantize_to(&mut b, name, acc, q.acc_frac, format(t))
             }
             FloatOp::Relu => (b.push(name, Op::Relu(Relu), vec![x]), frac, xbits),
             FloatOp::MaxPool { geometry } => (
@@ -332,7 +350,7 @@ pub fn quantize(
             FloatOp::Mul => {
                 let (y, yfrac, _) = at[node.inputs[1]];
                 let product = b.push(name, Op::Mul(Mul), vec![x, y]);
-                requantize_to(&mut b, name, product, frac + yfrac, ranges[t], bits)
+                requantize_to(&mut b, name, product, frac + yfrac, format(t))
             }
             FloatOp::Sum { axis_len } => {
                 let sum = b.push(
@@ -342,7 +360,7 @@ pub fn quantize(
                     }),
                     vec![x],
                 );
-                requantize_to(&mut b, name, sum, frac, ranges[t], bits)
+                requantize_to(&mut b, name, sum, frac, format(t))
             }
             FloatOp::Scale { scale, offset } => {
                 let q = quantize_weights(name, scale, offset, frac, bits)?;
@@ -355,26 +373,26 @@ pub fn quantize(
                     offset_bits: q.bias_bits,
                 });
                 let acc = b.push(name, op, vec![x]);
-                requantize_to(&mut b, name, acc, q.acc_frac, ranges[t], bits)
+                requantize_to(&mut b, name, acc, q.acc_frac, format(t))
             }
             FloatOp::Map { expr } => {
                 let src = node.inputs[0];
                 let (x, frac, xbits) =
                     narrow_for_table(&mut b, name, (x, frac, xbits), ranges[src]);
-                let out_frac = frac_for(ranges[t], bits);
+                let (out_frac, out_bits) = format(t);
                 let lo = -(1i64 << (xbits - 1));
                 let step = (-frac as f64).exp2();
                 let table = (0..1i64 << xbits)
-                    .map(|k| quantize_value(expr.eval((lo + k) as f64 * step), out_frac, bits))
+                    .map(|k| quantize_value(expr.eval((lo + k) as f64 * step), out_frac, out_bits))
                     .collect();
                 let op = Op::Table(Table {
                     function: expr.to_string(),
                     in_bits: xbits,
                     frac_bits: out_frac,
-                    bits,
+                    bits: out_bits,
                     table,
                 });
-                (b.push(name, op, vec![x]), out_frac, bits)
+                (b.push(name, op, vec![x]), out_frac, out_bits)
             }
             FloatOp::Softmax { axis_len } => {
                 let src = node.inputs[0];
@@ -412,32 +430,66 @@ pub fn quantize(
                 let xa = align(&mut b, x, frac, xbits);
                 let ya = align(&mut b, y, yfrac, ybits);
                 let sum = b.push(name, Op::Add(Add), vec![xa, ya]);
-                requantize_to(&mut b, name, sum, common, ranges[t], bits)
+                requantize_to(&mut b, name, sum, common, format(t))
             }
         };
         at.push(next);
     }
-    // One output scale: the coarsest of the outputs'.
+    // One output scale: the coarsest of the outputs' natural ones (the finest that holds each
+    // one's range in `bits`). An output held coarser (an index at scale 1) is scaled up
+    // exactly; a finer one is requantized down.
     let out_frac = graph
         .outputs
         .iter()
-        .map(|&t| at[t].1)
+        // An output that was 0 on the calibration data says nothing about its scale.
+        .map(|&t| match ranges[t] > 0.0 {
+            true => at[t].1.max(frac_for(ranges[t], bits)),
+            false => i32::MAX,
+        })
         .min()
+        .filter(|&f| f != i32::MAX)
+        .or_else(|| graph.outputs.iter().map(|&t| at[t].1).min())
         .unwrap_or(input_frac);
+    // The IR tensors' lengths so far (for per-element factors).
+    let mut infos: Vec<TensorInfo> = inputs.clone();
+    for node in &b.nodes {
+        let refs: Vec<&TensorInfo> = node.inputs.iter().map(|&i| &infos[i]).collect();
+        let info = node
+            .op
+            .semantics()
+            .output_info(&refs)
+            .map_err(|e| ModelError::Invalid(format!("node `{}`: {e}", node.name)))?;
+        infos.push(info);
+    }
     let outputs = graph
         .outputs
         .iter()
         .map(|&t| {
             let (id, frac, w) = at[t];
-            if frac == out_frac {
-                id
-            } else {
+            if frac > out_frac {
                 let shift = (frac - out_frac) as u32;
                 b.push(
                     "output",
                     Op::Requantize(Requantize { shift, bits: w }),
                     vec![id],
                 )
+            } else if frac < out_frac {
+                let k = (out_frac - frac) as u32;
+                let len = infos[id].len();
+                b.push(
+                    "output",
+                    Op::Scale(Scale {
+                        name: "output".into(),
+                        scale: vec![1i64 << k; len],
+                        scale_bits: k + 2,
+                        scale_frac_bits: k as i32,
+                        offset: vec![0; len],
+                        offset_bits: 2,
+                    }),
+                    vec![id],
+                )
+            } else {
+                id
             }
         })
         .collect();
@@ -470,6 +522,54 @@ pub fn quantize(
     Ok(model)
 }
 
+/// Which float tensors hold only integers whatever the input: outputs of casts to integer
+/// types, comparisons and rounding, and integer arithmetic over them (graph inputs never).
+fn integral(graph: &FloatGraph) -> Vec<bool> {
+    fn expr(e: &Expr, x: bool) -> bool {
+        match e {
+            Expr::X => x,
+            Expr::Const(c) => c.fract() == 0.0,
+            Expr::Unary(f, a) => match f {
+                Unary::CastInt(..)
+                | Unary::CastBool
+                | Unary::Floor
+                | Unary::Ceil
+                | Unary::Round
+                | Unary::Sign
+                | Unary::Not => true,
+                Unary::Neg | Unary::Abs | Unary::Relu => expr(a, x),
+                _ => false,
+            },
+            Expr::Binary(f, a, b) => match f {
+                Binary::Add | Binary::Sub | Binary::Mul | Binary::Min | Binary::Max => {
+                    expr(a, x) && expr(b, x)
+                }
+                Binary::Div | Binary::Pow => false,
+                _ => true,
+            },
+            Expr::Gather(values, _) => values.iter().all(|v| v.fract() == 0.0),
+        }
+    }
+    let whole = |v: &[f64]| v.iter().all(|c| c.fract() == 0.0);
+    let mut out = vec![false; graph.inputs.len()];
+    for node in &graph.nodes {
+        let all = node.inputs.iter().all(|&i| out[i]);
+        let first = out[node.inputs[0]];
+        out.push(match &node.op {
+            FloatOp::Map { expr: e } => expr(e, first),
+            FloatOp::Add | FloatOp::Mul | FloatOp::Select { .. } => all,
+            FloatOp::Sum { .. } | FloatOp::Relu | FloatOp::Reshape { .. } => first,
+            FloatOp::MaxPool { .. } => first,
+            FloatOp::Scale { scale, offset } => first && whole(scale) && whole(offset),
+            FloatOp::Dense { weights, bias, .. } | FloatOp::Conv { weights, bias, .. } => {
+                first && whole(weights) && whole(bias)
+            }
+            FloatOp::Softmax { .. } => false,
+        });
+    }
+    out
+}
+
 /// The widest input a table gets at import (`2^12` entries); wider tensors are requantized
 /// to it first.
 const TABLE_INPUT_BITS: u32 = 12;
@@ -488,7 +588,13 @@ fn narrow_for_table(
     if xbits <= TABLE_INPUT_BITS {
         (x, frac, xbits)
     } else {
-        requantize_to(b, name, x, frac, range, TABLE_INPUT_BITS)
+        requantize_to(
+            b,
+            name,
+            x,
+            frac,
+            (frac_for(range, TABLE_INPUT_BITS), TABLE_INPUT_BITS),
+        )
     }
 }
 
@@ -509,10 +615,9 @@ fn requantize_to(
     name: &str,
     acc: TensorId,
     acc_frac: i32,
-    range: f64,
-    bits: u32,
+    (frac, bits): (i32, u32),
 ) -> (TensorId, i32, u32) {
-    let out_frac = frac_for(range, bits).min(acc_frac);
+    let out_frac = frac.min(acc_frac);
     let shift = (acc_frac - out_frac).clamp(0, 31) as u32;
     let id = b.push(name, Op::Requantize(Requantize { shift, bits }), vec![acc]);
     (id, acc_frac - shift as i32, bits)
