@@ -60,15 +60,33 @@ enum ModelCmd {
     Run(cmd::model::RunArgs),
     /// Run the circuit setup: write the proving key, verifying key and registry record.
     Setup(cmd::model::SetupArgs),
+    /// List the ONNX ops `zkw model import` reads, with their limits.
+    Ops,
+}
+
+/// Commands that only print: a closed pipe (`zkw model ops | head`) ends them quietly, as it
+/// ends `ls`, instead of the Rust default of an error on every later write.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Not for the daemon, the demo (which runs one) or the clients: their sockets must see
+    // a closed peer as an error, not a signal.
+    if matches!(cli.command, Command::Model(_) | Command::Conformance(_)) {
+        quiet_on_closed_pipe();
+    }
     let result = match cli.command {
         Command::Model(ModelCmd::Import(a)) => cmd::model::import(a),
         Command::Model(ModelCmd::Inspect { model }) => cmd::model::inspect(&model),
         Command::Model(ModelCmd::Run(a)) => cmd::model::run(a),
         Command::Model(ModelCmd::Setup(a)) => cmd::model::setup(a),
+        Command::Model(ModelCmd::Ops) => cmd::model::ops(),
         Command::Prove(a) => cmd::prove::prove(a),
         Command::Verify(a) => return cmd::verify::verify(a),
         Command::Worker(a) => cmd::worker::worker(a),

@@ -638,6 +638,22 @@ fn bad_inputs_are_named() {
 }
 
 #[test]
+fn model_ops_lists_the_registry() {
+    let o = zkw(&["model", "ops"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with("linear and spatial:\n  Gemm"), "{out}");
+    assert!(out.contains("  Sigmoid               table\n"), "{out}");
+    let n = zkw_model::onnx::registry::SUPPORTED.len();
+    assert!(
+        out.ends_with(&format!(
+            "{n} ops; anything else is refused with its op type and node name\n"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
 fn unsupported_onnx_op_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let onnx = zkworker::conformance_dir().join("1l_topk/network.onnx");

@@ -212,3 +212,30 @@ pub fn print_setup(report: &zkw_prover::SetupReport, dir: &Path) {
         "  trust         toxic waste drawn from OS randomness and dropped (single-party setup)"
     );
 }
+
+/// Prints the supported ONNX ops by group, from the importer's registry.
+pub fn ops() -> Result<()> {
+    use zkw_model::onnx::registry::{Kind, SUPPORTED};
+    let kinds = [
+        Kind::Linear,
+        Kind::Normalization,
+        Kind::Elementwise,
+        Kind::Reduction,
+        Kind::Shape,
+    ];
+    for kind in kinds {
+        println!("{}:", kind.title());
+        for op in SUPPORTED.iter().filter(|o| o.kind == kind) {
+            if op.note.is_empty() {
+                println!("  {}", op.name);
+            } else {
+                println!("  {:<22}{}", op.name, op.note);
+            }
+        }
+    }
+    println!(
+        "{} ops; anything else is refused with its op type and node name",
+        SUPPORTED.len()
+    );
+    Ok(())
+}

@@ -21,6 +21,7 @@ use tract_onnx::prelude::{Framework, Tensor};
 use super::elementwise::{Binary, Expr, Unary};
 use super::float::{FloatGraph, FloatNode, FloatOp};
 use super::movement;
+use super::registry;
 use crate::error::ModelError;
 use crate::ops::ConvGeometry;
 
@@ -224,6 +225,9 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             op_type: node.op_type.clone(),
             node: name.clone(),
         };
+        if !registry::is_supported(&node.op_type) {
+            return Err(unsupported());
+        }
         let operand = |k: usize| -> Result<&Const, ModelError> {
             node.input
                 .get(k)
@@ -2135,7 +2139,20 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                     (Err(e), Err(_)) => return Err(e),
                 }
             }
-            _ => return Err(unsupported()),
+            // Registered ops read only over constants (folded above) arrive here with a
+            // computed operand.
+            "Shape" | "ConstantOfShape" | "Range" => {
+                return Err(ModelError::UnsupportedOp {
+                    op_type: format!("{} of a computed value", node.op_type),
+                    node: name.clone(),
+                });
+            }
+            other => {
+                return Err(ModelError::Invalid(format!(
+                    "internal: ONNX op `{other}` is registered but not interpreted (node \
+                     `{name}`)"
+                )));
+            }
         };
         ids.insert(output.clone(), id);
     }
@@ -2789,6 +2806,122 @@ mod tests {
                     "node #{k}"
                 );
             }
+        }
+    }
+
+    /// Every registered op reaches an arm of the importer: fed a node of each type (reading
+    /// the first layer's output, without attributes), the importer may refuse it for its
+    /// operands or attributes, but never as an op it does not know.
+    #[test]
+    fn every_registered_op_is_interpreted() {
+        let (proto, path) = digits();
+        let first = proto.graph.as_ref().unwrap().node[0].output[0].clone();
+        for op in super::super::registry::SUPPORTED {
+            let mut probe = proto.clone();
+            let graph = probe.graph.as_mut().unwrap();
+            let mut node = graph.node[0].clone();
+            node.op_type = op.name.into();
+            node.name = "probe".into();
+            node.input = vec![first.clone(), first.clone()];
+            node.output = vec!["probe_out".into()];
+            node.attribute.clear();
+            graph.node.insert(1, node);
+            if let Err(e) = graph_from_proto(&probe, &path) {
+                let e = e.to_string();
+                assert!(
+                    !e.contains("registered but not interpreted")
+                        && !e.contains(&format!("unsupported ONNX op `{}` (node", op.name)),
+                    "{}: {e}",
+                    op.name
+                );
+            }
+        }
+        // And an op that is not registered is refused by name.
+        let mut probe = proto.clone();
+        let graph = probe.graph.as_mut().unwrap();
+        graph.node[0].op_type = "TopK".into();
+        let e = graph_from_proto(&probe, &path).unwrap_err().to_string();
+        assert!(e.contains("unsupported ONNX op `TopK`"), "{e}");
+    }
+
+    /// A node `op_type` with `attrs` reading `inputs` (`"x"` is the first layer's output, any
+    /// other name an initializer of digits), inserted after the first layer; the error.
+    fn refusal(op_type: &str, attrs: Vec<AttributeProto>, inputs: &[&str]) -> String {
+        let (mut proto, path) = digits();
+        let graph = proto.graph.as_mut().unwrap();
+        let first = graph.node[0].output[0].clone();
+        let weights = graph.initializer[0].name.clone();
+        let mut node = graph.node[0].clone();
+        node.op_type = op_type.into();
+        node.name = "probe".into();
+        node.input = inputs
+            .iter()
+            .map(|&i| match i {
+                "x" => first.clone(),
+                "w" => weights.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        node.output = vec!["probe_out".into()];
+        node.attribute = attrs;
+        graph.node.insert(1, node);
+        graph_from_proto(&proto, &path).unwrap_err().to_string()
+    }
+
+    fn int_attr(name: &str, i: i64) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            i,
+            ..Default::default()
+        }
+    }
+
+    fn text_attr(name: &str, s: &str) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            s: s.as_bytes().to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unsupported_forms_of_supported_ops_are_named() {
+        let cases = [
+            (
+                refusal("Softmax", vec![int_attr("axis", 0)], &["x"]),
+                "Softmax over axis 0 of a tensor of rank 2 (only the last)",
+            ),
+            (
+                refusal("Pad", vec![text_attr("mode", "reflect")], &["x"]),
+                "Pad in mode `reflect` or over chosen axes",
+            ),
+            (
+                refusal("Resize", vec![text_attr("mode", "linear")], &["x"]),
+                "Resize in mode `linear` (only nearest)",
+            ),
+            (
+                refusal("GatherElements", vec![], &["w", "x"]),
+                "GatherElements from a constant",
+            ),
+            (
+                refusal("ArgMax", vec![int_attr("select_last_index", 1)], &["x"]),
+                "ArgMax with select_last_index",
+            ),
+            (
+                refusal("Cast", vec![int_attr("to", 8)], &["x"]),
+                "Cast to ONNX type 8",
+            ),
+            (
+                refusal("Mul", vec![], &["x", "w"]),
+                "Mul with a constant of shape",
+            ),
+        ];
+        for (err, want) in cases {
+            assert!(
+                err.starts_with(&format!("unsupported ONNX op `{want}"))
+                    && err.ends_with("(node `probe`)"),
+                "{err}"
+            );
         }
     }
 

@@ -12,6 +12,7 @@ mod import;
 mod movement;
 mod quantize;
 mod reference;
+pub mod registry;
 
 pub use elementwise::{Binary, Expr, Unary};
 pub use float::{FloatGraph, FloatNode, FloatOp};
