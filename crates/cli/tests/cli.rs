@@ -638,6 +638,42 @@ fn bad_inputs_are_named() {
 }
 
 #[test]
+fn import_calibrates_on_every_sample_and_names_the_worst_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = zkworker::conformance_dir().join("1l_sigmoid");
+    let more = dir.path().join("more.jsonl");
+    std::fs::write(
+        &more,
+        "{\"input_data\": [[0.5, -1.5, 2.0]]}\n{\"input_data\": [[-3.0, 0.1, 1.0]]}\n",
+    )
+    .unwrap();
+    let o = zkw(&[
+        "model",
+        "import",
+        s(&case.join("network.onnx")),
+        "-o",
+        s(&dir.path().join("m.zkm")),
+        "--calibration",
+        s(&case.join("input.json")),
+        "--calibration",
+        s(&more),
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("calibration   3 samples: max |quantized - float|"),
+        "{out}"
+    );
+    assert!(out.contains("    Sigmoid_0 "), "{out}");
+    assert!(out.contains("worst layer   Sigmoid_0 ("), "{out}");
+    // The input's scale covers the widest sample (|x| ≤ 3: 2^-5 at 8 bits).
+    assert!(
+        out.contains("input         [3], 8 bits, scale 2^-5"),
+        "{out}"
+    );
+}
+
+#[test]
 fn model_ops_lists_the_registry() {
     let o = zkw(&["model", "ops"]);
     assert_eq!(o.status.code(), Some(0));

@@ -73,6 +73,36 @@ pub fn read_input_file(path: &Path) -> Result<Vec<f64>, ModelError> {
     Ok(read_client_input(path)?.values)
 }
 
+/// Reads calibration samples: an input document (one sample), or JSON Lines of them (one
+/// sample per line, blank lines skipped).
+pub fn read_calibration_file(path: &Path) -> Result<Vec<Vec<f64>>, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+    match parse_client_input(&text, path) {
+        Ok(one) => Ok(vec![one.values]),
+        Err(whole) => {
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            if lines.len() < 2 {
+                return Err(whole);
+            }
+            lines
+                .iter()
+                .enumerate()
+                .map(|(k, line)| {
+                    parse_client_input(line, path)
+                        .map(|c| c.values)
+                        .map_err(|e| match e {
+                            ModelError::BadInputFile { path, reason } => ModelError::BadInputFile {
+                                path,
+                                reason: format!("line {}: {reason}", k + 1),
+                            },
+                            other => other,
+                        })
+                })
+                .collect()
+        }
+    }
+}
+
 /// A client's input: the values, and the salt of its digest when the file gives one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientInput {
@@ -159,6 +189,35 @@ pub fn dequantize(v: i64, frac_bits: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calibration_files_hold_one_sample_or_json_lines_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = dir.path().join("one.json");
+        std::fs::write(&one, r#"{"input_data": [[1, 2]]}"#).unwrap();
+        assert_eq!(read_calibration_file(&one).unwrap(), vec![vec![1.0, 2.0]]);
+        let many = dir.path().join("many.jsonl");
+        std::fs::write(
+            &many,
+            "{\"input_data\": [[1, 2]]}\n\n{\"input_data\": [[3, 4]]}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_calibration_file(&many).unwrap(),
+            vec![vec![1.0, 2.0], vec![3.0, 4.0]]
+        );
+        let bad = dir.path().join("bad.jsonl");
+        std::fs::write(
+            &bad,
+            "{\"input_data\": [[1]]}\n{\"input_data\": [[\"x\"]]}\n",
+        )
+        .unwrap();
+        let err = read_calibration_file(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2: value #0 is a string, not a number"),
+            "{err}"
+        );
+    }
 
     fn info() -> TensorInfo {
         TensorInfo {

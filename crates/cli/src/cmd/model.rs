@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use zkw_model::input::{dequantize, quantize_input, read_input_file};
-use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
+use zkw_model::input::{dequantize, quantize_input, read_calibration_file, read_input_file};
+use zkw_model::onnx::{
+    QuantizeOptions, import_float_graph, layer_errors, quantization_error, quantize_calibrated,
+};
 use zkw_model::{WeightMode, load_model, save_model};
 
 use crate::out::{count, dur, size, spinner};
@@ -18,9 +20,10 @@ pub struct ImportArgs {
     /// Where to write the quantized model (.zkm).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// A sample input (EZKL format) to calibrate the scales on.
+    /// Calibration samples for the scales: an input file (EZKL format) or JSON Lines of
+    /// them, one sample per line. Repeat for more files; every sample counts.
     #[arg(long)]
-    pub calibration: Option<PathBuf>,
+    pub calibration: Vec<PathBuf>,
     /// How the weights appear in proofs: `fixed` (constants) or `private` (committed).
     #[arg(long, default_value = "fixed")]
     pub weights: WeightMode,
@@ -32,13 +35,16 @@ pub struct ImportArgs {
 /// Imports, quantizes and saves; reports the quantization error when calibrated.
 pub fn import(a: ImportArgs) -> Result<()> {
     let graph = import_float_graph(&a.onnx)?;
-    let calibration = a.calibration.as_deref().map(read_input_file).transpose()?;
+    let mut samples = Vec::new();
+    for path in &a.calibration {
+        samples.extend(read_calibration_file(path)?);
+    }
     let options = QuantizeOptions {
         bits: a.bits,
         weight_mode: a.weights,
         salt: None,
     };
-    let model = quantize(&graph, &options, calibration.as_deref())?;
+    let (model, map) = quantize_calibrated(&graph, &options, &samples)?;
     let id = save_model(&model, &a.output)?;
     println!("imported {} → {}", a.onnx.display(), a.output.display());
     println!("  model id      {id}");
@@ -49,15 +55,42 @@ pub fn import(a: ImportArgs) -> Result<()> {
         "  input         {:?}, {} bits, scale 2^-{}",
         input.shape, input.bits, input.frac_bits
     );
-    if let Some(x) = &calibration {
-        let e = quantization_error(&a.onnx, &graph, &model, x)?;
+    if !samples.is_empty() {
+        // The ONNX reference (onnxruntime semantics, via tract) on every sample.
+        let (mut worst_abs, mut range, mut step) = (0.0f64, 0.0f64, 0.0);
+        for x in &samples {
+            let e = quantization_error(&a.onnx, &graph, &model, x)?;
+            worst_abs = worst_abs.max(e.max_abs);
+            range = range.max(e.float_range);
+            step = e.step;
+        }
+        let relative = if range > 0.0 { worst_abs / range } else { 0.0 };
         println!(
-            "  calibration   max |quantized - float| = {:.4} ({:.2}% of the output range {:.3}; output step {})",
-            e.max_abs,
-            100.0 * e.relative(),
-            e.float_range,
-            e.step
+            "  calibration   {} sample{}: max |quantized - float| = {worst_abs:.4} ({:.2}% of the output range {range:.3}; output step {step})",
+            samples.len(),
+            if samples.len() == 1 { "" } else { "s" },
+            100.0 * relative,
         );
+        let layers = layer_errors(&graph, &model, &map, &samples)?;
+        println!("  layer errors  (max |quantized - float| per node, of its range)");
+        for l in &layers {
+            println!(
+                "    {:<40} {:>10.4}  {:>7.2}%",
+                l.name,
+                l.max_abs,
+                100.0 * l.relative()
+            );
+        }
+        if let Some(w) = layers
+            .iter()
+            .max_by(|x, y| x.relative().total_cmp(&y.relative()))
+        {
+            println!(
+                "  worst layer   {} ({:.2}% of its range)",
+                w.name,
+                100.0 * w.relative()
+            );
+        }
     } else {
         println!("  calibration   none: input assumed in [-1, 1], hidden ranges worst-case");
     }

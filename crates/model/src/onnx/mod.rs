@@ -17,7 +17,9 @@ pub mod registry;
 pub use elementwise::{Binary, Expr, Unary};
 pub use float::{FloatGraph, FloatNode, FloatOp};
 pub use import::import_float_graph;
-pub use quantize::{QuantizeOptions, quantize};
+pub use quantize::{
+    LayerError, QuantizeOptions, TensorMap, layer_errors, quantize, quantize_calibrated,
+};
 pub use reference::{QuantizationError, quantization_error, run_float_reference};
 
 use std::path::Path;

@@ -122,80 +122,97 @@ impl Builder {
 }
 
 /// The float magnitude each tensor is calibrated to.
-fn ranges(graph: &FloatGraph, calibration: Option<&[f64]>) -> Result<Vec<f64>, ModelError> {
-    match calibration {
-        Some(x) => {
-            if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-                return Err(ModelError::NonFiniteInput { index, value });
+fn ranges(graph: &FloatGraph, samples: &[Vec<f64>]) -> Result<Vec<f64>, ModelError> {
+    match samples {
+        [] => worst_case_ranges(graph),
+        _ => {
+            // The largest magnitude each tensor reaches over all samples.
+            let mut out: Vec<f64> = Vec::new();
+            for x in samples {
+                let r = sample_ranges(graph, x)?;
+                if out.is_empty() {
+                    out = r;
+                } else {
+                    out.iter_mut().zip(r).for_each(|(a, b)| *a = a.max(b));
+                }
             }
-            let tensors = graph.run(x)?;
-            Ok(tensors
-                .iter()
-                .enumerate()
-                .map(|(t, o)| {
-                    // Read only by ReLUs: only the positive side survives, calibrate on it.
-                    let mut readers = graph.consumers(t).peekable();
-                    let relu_only = readers.peek().is_some()
-                        && readers.all(|n| n.op == FloatOp::Relu)
-                        && !graph.outputs.contains(&t);
-                    if relu_only {
-                        o.iter().fold(0.0f64, |m, v| m.max(*v))
-                    } else {
-                        abs_max(o)
-                    }
-                })
-                .collect())
-        }
-        // Worst case over inputs in [-1, 1].
-        None => {
-            let mut r: Vec<f64> = vec![1.0; graph.inputs.len()];
-            for node in &graph.nodes {
-                let a = r[node.inputs[0]];
-                r.push(match &node.op {
-                    FloatOp::Dense {
-                        in_features,
-                        weights,
-                        bias,
-                        ..
-                    } => weights
-                        .chunks(*in_features)
-                        .zip(bias)
-                        .map(|(row, b)| b.abs() + row.iter().map(|w| w.abs()).sum::<f64>() * a)
-                        .fold(0.0, f64::max),
-                    FloatOp::Conv {
-                        geometry,
-                        weights,
-                        bias,
-                    } => {
-                        let per = weights.len() / geometry.out_channels.max(1);
-                        weights
-                            .chunks(per.max(1))
-                            .zip(bias)
-                            .map(|(k, b)| b.abs() + k.iter().map(|w| w.abs()).sum::<f64>() * a)
-                            .fold(0.0, f64::max)
-                    }
-                    FloatOp::Relu | FloatOp::Reshape { .. } | FloatOp::MaxPool { .. } => a,
-                    FloatOp::Add => a + r[node.inputs[1]],
-                    FloatOp::Map { expr } => (0..=1000)
-                        .map(|k| expr.eval(a * (k as f64 / 500.0 - 1.0)).abs())
-                        .filter(|v| v.is_finite())
-                        .fold(0.0, f64::max),
-                    FloatOp::Softmax { .. } => 1.0,
-                    FloatOp::Select { fill, .. } => {
-                        node.inputs.iter().map(|&t| r[t]).fold(fill.abs(), f64::max)
-                    }
-                    FloatOp::Mul => a * r[node.inputs[1]],
-                    FloatOp::Sum { axis_len } => a * *axis_len as f64,
-                    FloatOp::Scale { scale, offset } => scale
-                        .iter()
-                        .zip(offset)
-                        .map(|(s, o)| s.abs() * a + o.abs())
-                        .fold(0.0, f64::max),
-                });
-            }
-            Ok(r)
+            Ok(out)
         }
     }
+}
+
+/// Each tensor's calibrated magnitude on one sample.
+fn sample_ranges(graph: &FloatGraph, x: &[f64]) -> Result<Vec<f64>, ModelError> {
+    if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(ModelError::NonFiniteInput { index, value });
+    }
+    let tensors = graph.run(x)?;
+    Ok(tensors
+        .iter()
+        .enumerate()
+        .map(|(t, o)| {
+            // Read only by ReLUs: only the positive side survives, calibrate on it.
+            let mut readers = graph.consumers(t).peekable();
+            let relu_only = readers.peek().is_some()
+                && readers.all(|n| n.op == FloatOp::Relu)
+                && !graph.outputs.contains(&t);
+            if relu_only {
+                o.iter().fold(0.0f64, |m, v| m.max(*v))
+            } else {
+                abs_max(o)
+            }
+        })
+        .collect())
+}
+
+/// Worst case over inputs in [-1, 1].
+fn worst_case_ranges(graph: &FloatGraph) -> Result<Vec<f64>, ModelError> {
+    let mut r: Vec<f64> = vec![1.0; graph.inputs.len()];
+    for node in &graph.nodes {
+        let a = r[node.inputs[0]];
+        r.push(match &node.op {
+            FloatOp::Dense {
+                in_features,
+                weights,
+                bias,
+                ..
+            } => weights
+                .chunks(*in_features)
+                .zip(bias)
+                .map(|(row, b)| b.abs() + row.iter().map(|w| w.abs()).sum::<f64>() * a)
+                .fold(0.0, f64::max),
+            FloatOp::Conv {
+                geometry,
+                weights,
+                bias,
+            } => {
+                let per = weights.len() / geometry.out_channels.max(1);
+                weights
+                    .chunks(per.max(1))
+                    .zip(bias)
+                    .map(|(k, b)| b.abs() + k.iter().map(|w| w.abs()).sum::<f64>() * a)
+                    .fold(0.0, f64::max)
+            }
+            FloatOp::Relu | FloatOp::Reshape { .. } | FloatOp::MaxPool { .. } => a,
+            FloatOp::Add => a + r[node.inputs[1]],
+            FloatOp::Map { expr } => (0..=1000)
+                .map(|k| expr.eval(a * (k as f64 / 500.0 - 1.0)).abs())
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max),
+            FloatOp::Softmax { .. } => 1.0,
+            FloatOp::Select { fill, .. } => {
+                node.inputs.iter().map(|&t| r[t]).fold(fill.abs(), f64::max)
+            }
+            FloatOp::Mul => a * r[node.inputs[1]],
+            FloatOp::Sum { axis_len } => a * *axis_len as f64,
+            FloatOp::Scale { scale, offset } => scale
+                .iter()
+                .zip(offset)
+                .map(|(s, o)| s.abs() * a + o.abs())
+                .fold(0.0, f64::max),
+        });
+    }
+    Ok(r)
 }
 
 /// Quantizes a float graph.
@@ -204,13 +221,28 @@ pub fn quantize(
     options: &QuantizeOptions,
     calibration: Option<&[f64]>,
 ) -> Result<Model, ModelError> {
+    let samples: Vec<Vec<f64>> = calibration.map(|x| vec![x.to_vec()]).unwrap_or_default();
+    Ok(quantize_calibrated(graph, options, &samples)?.0)
+}
+
+/// Where each float tensor went: its IR tensor and that tensor's scale exponent.
+pub type TensorMap = Vec<(TensorId, i32)>;
+
+/// Quantizes a float graph with scales calibrated on every sample (none: worst-case ranges
+/// for inputs in [-1, 1]); also returns where each float tensor went, for
+/// [`layer_errors`].
+pub fn quantize_calibrated(
+    graph: &FloatGraph,
+    options: &QuantizeOptions,
+    samples: &[Vec<f64>],
+) -> Result<(Model, TensorMap), ModelError> {
     let bits = options.bits;
     if !(2..=16).contains(&bits) {
         return Err(ModelError::Invalid(format!(
             "--bits {bits} is outside the supported 2..=16"
         )));
     }
-    let ranges = ranges(graph, calibration)?;
+    let ranges = ranges(graph, samples)?;
     // Integer-valued tensors (indices, comparisons, counts) at scale 1 and as wide as their
     // range needs (up to 16 bits), so that an index is never rounded; others at the finest
     // scale that holds their range in `bits`.
@@ -519,7 +551,8 @@ pub fn quantize(
         salt,
     };
     analyze(&model)?;
-    Ok(model)
+    let map = at.iter().map(|&(t, f, _)| (t, f)).collect();
+    Ok((model, map))
 }
 
 /// Which float tensors hold only integers whatever the input: outputs of casts to integer
@@ -714,4 +747,63 @@ mod tests {
         let err = quantize(&graph(), &opts, None).unwrap_err().to_string();
         assert!(err.contains("--bits 40"), "{err}");
     }
+}
+
+/// How far one layer's quantized values are from its float values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerError {
+    /// The ONNX node (or fused chain) that computes the tensor.
+    pub name: String,
+    /// The largest `|dequantized - float|` over the samples.
+    pub max_abs: f64,
+    /// The tensor's largest float magnitude over the samples.
+    pub range: f64,
+}
+
+impl LayerError {
+    /// The error relative to the tensor's range (0 for an all-zero tensor).
+    pub fn relative(&self) -> f64 {
+        if self.range > 0.0 {
+            self.max_abs / self.range
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Every node's quantization error on the calibration samples: the float graph and the
+/// quantized model run side by side, each float tensor compared with its IR tensor.
+pub fn layer_errors(
+    graph: &FloatGraph,
+    model: &Model,
+    map: &TensorMap,
+    samples: &[Vec<f64>],
+) -> Result<Vec<LayerError>, ModelError> {
+    let n_in = graph.inputs.len();
+    let mut out: Vec<LayerError> = graph
+        .nodes
+        .iter()
+        .map(|n| LayerError {
+            name: n.name.clone(),
+            max_abs: 0.0,
+            range: 0.0,
+        })
+        .collect();
+    for x in samples {
+        let float = graph.run(x)?;
+        let q = crate::input::quantize_input(&model.input_info(), x)?;
+        let trace = crate::exec::run(model, &q)?;
+        for (k, e) in out.iter_mut().enumerate() {
+            let (id, frac) = map[n_in + k];
+            let (f, v) = (&float[n_in + k], trace.tensor(id));
+            if f.len() != v.len() {
+                continue;
+            }
+            for (a, &b) in f.iter().zip(v) {
+                e.max_abs = e.max_abs.max((a - crate::input::dequantize(b, frac)).abs());
+                e.range = e.range.max(a.abs());
+            }
+        }
+    }
+    Ok(out)
 }
