@@ -16,6 +16,7 @@
 //! | weight commitment | another salt, another weight | the commitment's equality with public input 0 |
 //! | table lookup | a non-boolean column selector that keeps the index; a derived selector that is not boolean; a lying row product; a wrong output | the selector's boolean, the derived selector's boolean, the product row, the output equation |
 //! | exact division (softmax) | a quotient that is a field fraction; a remainder beyond the divisor | the quotient bit's boolean, `r + gap = den - 1` |
+//! | mul, private scale | a lying product | the product's row |
 //! | input digest | `x0 + 2^8, x1 - 1` (same digest, another input); another salt | the input bit's boolean, the digest's equality with public input 1 |
 //!
 //! The job binding is a public input no witness touches (`jb · 1 = jb` exists so Groth16 binds
@@ -36,11 +37,13 @@ use zkw_circuits::divide::{DivisionWitness, divide_with};
 use zkw_circuits::lin::{Lin, Val, boolean_value, enforce_equal, instance, witness};
 use zkw_circuits::lookup::{lookup_with, one_hot_values, split};
 use zkw_circuits::max_pool::max_pool;
+use zkw_circuits::mul::mul;
 use zkw_circuits::range::{
     Ranged, alloc_bits, bit_values, from_bits, signed_bit_values, signed_from_bits, tie,
 };
 use zkw_circuits::relu::relu_with;
 use zkw_circuits::requantize::{RequantizeHint, quotient_width, requantize_with};
+use zkw_circuits::scale::scale_private;
 use zkw_model::bounds::Interval;
 use zkw_model::{Conv, ConvGeometry, Dense, MaxPool, Requantize};
 use zkw_verifier::InputSalt;
@@ -823,4 +826,67 @@ fn divide_a_remainder_beyond_the_divisor() {
     let sys = divide_attack(9, 4, &w, 1);
     // Rows: q's 4 booleans, q's tie, r's 3 and gap's 3 booleans, then `r + gap = den - 1`.
     breaks_exactly(&sys, &[4 + 1 + 3 + 3]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mul and private Scale: one product per element
+
+#[test]
+fn mul_a_lying_product() {
+    // 6 · -7 = -42; the product witness says -41 and the claim follows it.
+    let run = |lie: Option<i64>, claimed: i64| {
+        let cs = cs();
+        let c = claim(&cs, claimed);
+        let a = [Val::plain(witness(&cs, f(6)).unwrap())];
+        let b = [Val::plain(witness(&cs, f(-7)).unwrap())];
+        let p = mul(&cs, &a, &b).unwrap();
+        enforce_equal(&cs, &c, &p[0].lin).unwrap();
+        let mut sys = System::new(&cs);
+        let col = sys.col(&p[0].lin);
+        if let Some(v) = lie {
+            sys.set_col(col, f(v));
+        }
+        (sys, col)
+    };
+    honest(&run(None, -42).0);
+    let (sys, col) = run(Some(-41), -41);
+    breaks_exactly(&sys, &[sys.defining_row_col(col)]);
+}
+
+#[test]
+fn scale_private_a_lying_product() {
+    // Committed factor 3 and offset -5 on x = 4: 7. The product witness says 13 (claim 8).
+    let run = |lie: Option<i64>, claimed: i64| {
+        let cs = cs();
+        let c = claim(&cs, claimed);
+        let x = [Val::plain(witness(&cs, f(4)).unwrap())];
+        let k = vec![signed_from_bits(
+            alloc_bits(&cs, &signed_bit_values(3, 4)).unwrap(),
+        )];
+        let o = vec![signed_from_bits(
+            alloc_bits(&cs, &signed_bit_values(-5, 8)).unwrap(),
+        )];
+        let p = [
+            Committed {
+                values: k,
+                width: w(4),
+            },
+            Committed {
+                values: o,
+                width: w(8),
+            },
+        ];
+        let product = cs.num_witness_variables();
+        let y = scale_private(&cs, &p, &x).unwrap();
+        enforce_equal(&cs, &c, &y[0].lin).unwrap();
+        let mut sys = System::new(&cs);
+        let col = sys.wcol(product);
+        if let Some(v) = lie {
+            sys.set_col(col, f(v));
+        }
+        (sys, col)
+    };
+    honest(&run(None, 7).0);
+    let (sys, col) = run(Some(13), 8);
+    breaks_exactly(&sys, &[sys.defining_row_col(col)]);
 }
