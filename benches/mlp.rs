@@ -1,7 +1,9 @@
-//! Setup, prove and verify on `benches/models/mlp_784_56_10`, both weight modes.
+//! Setup, prove and verify on a benchmark model (default `benches/models/mlp_784_56_10`), both
+//! weight modes.
 //!
 //! ```text
 //! cargo bench --bench mlp
+//! ZKW_BENCH_MODEL=lenet5 cargo bench --bench mlp     # any folder of benches/models
 //! ```
 //!
 //! Each phase runs in its own child process so that its peak memory (VmHWM) is its own: setup
@@ -132,7 +134,8 @@ fn run_child(phase: &str, mode: WeightMode, work: &Path) -> serde_json::Value {
 }
 
 fn main() {
-    let bench = zkworker::bench_models_dir().join("mlp_784_56_10");
+    let name = std::env::var("ZKW_BENCH_MODEL").unwrap_or_else(|_| "mlp_784_56_10".into());
+    let bench = zkworker::bench_models_dir().join(name);
     if let (Ok(phase), Ok(mode), Ok(work)) = (
         std::env::var("ZKW_BENCH_PHASE"),
         std::env::var("ZKW_BENCH_MODE"),

@@ -141,6 +141,15 @@ fn ranges(graph: &FloatGraph, samples: &[Vec<f64>]) -> Result<Vec<f64>, ModelErr
     }
 }
 
+/// Whether only ReLUs read tensor `t` (and it is not an output): its negative side never
+/// matters, so it is calibrated, and its error measured, on the positive side alone.
+fn relu_only(graph: &FloatGraph, t: usize) -> bool {
+    let mut readers = graph.consumers(t).peekable();
+    readers.peek().is_some()
+        && readers.all(|n| n.op == FloatOp::Relu)
+        && !graph.outputs.contains(&t)
+}
+
 /// Each tensor's calibrated magnitude on one sample.
 fn sample_ranges(graph: &FloatGraph, x: &[f64]) -> Result<Vec<f64>, ModelError> {
     if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
@@ -152,11 +161,7 @@ fn sample_ranges(graph: &FloatGraph, x: &[f64]) -> Result<Vec<f64>, ModelError> 
         .enumerate()
         .map(|(t, o)| {
             // Read only by ReLUs: only the positive side survives, calibrate on it.
-            let mut readers = graph.consumers(t).peekable();
-            let relu_only = readers.peek().is_some()
-                && readers.all(|n| n.op == FloatOp::Relu)
-                && !graph.outputs.contains(&t);
-            if relu_only {
+            if relu_only(graph, t) {
                 o.iter().fold(0.0f64, |m, v| m.max(*v))
             } else {
                 abs_max(o)
@@ -772,7 +777,8 @@ impl LayerError {
 }
 
 /// Every node's quantization error on the calibration samples: the float graph and the
-/// quantized model run side by side, each float tensor compared with its IR tensor.
+/// quantized model run side by side, each float tensor compared with its IR tensor (a tensor
+/// only ReLUs read, on its positive side: the negative side saturates by design).
 pub fn layer_errors(
     graph: &FloatGraph,
     model: &Model,
@@ -799,8 +805,12 @@ pub fn layer_errors(
             if f.len() != v.len() {
                 continue;
             }
-            for (a, &b) in f.iter().zip(v) {
-                e.max_abs = e.max_abs.max((a - crate::input::dequantize(b, frac)).abs());
+            // What a ReLU-only tensor's readers see is its positive side.
+            let positive = relu_only(graph, n_in + k);
+            let seen = |v: f64| if positive { v.max(0.0) } else { v };
+            for (&a, &b) in f.iter().zip(v) {
+                let (a, b) = (seen(a), seen(crate::input::dequantize(b, frac)));
+                e.max_abs = e.max_abs.max((a - b).abs());
                 e.range = e.range.max(a.abs());
             }
         }
