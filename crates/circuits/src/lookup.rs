@@ -172,6 +172,41 @@ mod tests {
     }
 
     #[test]
+    fn indices_past_the_last_entry_read_it_as_the_reference_clamps() {
+        // Nine entries in two rows of five: index 9 exists in the grid, reads entry 8.
+        let entries: Vec<i64> = (0..9).map(|i| 10 * i).collect();
+        assert_eq!(split(9), (2, 5));
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let x = witness(&cs, fr(9)).unwrap();
+        let y = lookup(&cs, &x, 9, 0, &entries).unwrap();
+        assert_eq!(y.value, fr(80));
+        assert!(cs.is_satisfied().unwrap());
+    }
+
+    #[test]
+    fn selectors_of_the_wrong_length_are_refused() {
+        let entries = [1i64, 2, 3, 4, 5, 6, 7, 8, 9];
+        let (k, l) = split(entries.len());
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let x = witness(&cs, fr(0)).unwrap();
+        for (rows, cols) in [(k + 1, l), (k, l + 1), (k - 1, l - 1)] {
+            let r = lookup_with(
+                &cs,
+                &x,
+                0,
+                &entries,
+                &one_hot_values(0, rows),
+                &one_hot_values(0, cols),
+                fr(1),
+            );
+            assert!(
+                matches!(r, Err(SynthesisError::Unsatisfiable)),
+                "{rows} × {cols}"
+            );
+        }
+    }
+
+    #[test]
     fn an_input_outside_the_table_has_no_lookup() {
         let entries = [1i64, 2, 3, 4, 5, 6, 7, 8, 9];
         for v in [-1i64, 12, 1000] {

@@ -1912,6 +1912,234 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 mark(id, without_batch);
                 id
             }
+            "RNN" | "LSTM" => {
+                // Unrolled over the static sequence: per step a dense layer of the step's
+                // input (both biases folded in, and the constant initial state's
+                // contribution), a dense layer of the previous state, and the gates as
+                // tables, products and sums.
+                let lstm = node.op_type == "LSTM";
+                let unsupported = |why: String| ModelError::UnsupportedOp {
+                    op_type: format!("{} {why}", node.op_type),
+                    node: name.clone(),
+                };
+                let x = activation(0)?;
+                let fx = full(&shapes, x);
+                let (w, r) = (operand(1)?, operand(2)?);
+                let h = attr_i(node, "hidden_size", 0).max(0) as usize;
+                let direction = attr(node, "direction")
+                    .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+                    .unwrap_or_else(|| "forward".into());
+                let defaults: &[&[u8]] = if lstm {
+                    &[b"Sigmoid", b"Tanh", b"Tanh"]
+                } else {
+                    &[b"Tanh"]
+                };
+                let custom = attr(node, "activations").is_some_and(|a| {
+                    !a.strings.is_empty()
+                        && !a
+                            .strings
+                            .iter()
+                            .map(Vec::as_slice)
+                            .eq(defaults.iter().copied())
+                });
+                if direction != "forward" || custom {
+                    return Err(unsupported(
+                        "other than forward with default activations".into(),
+                    ));
+                }
+                if attr_i(node, "layout", 0) != 0
+                    || node.input.get(4).is_some_and(|s| !s.is_empty())
+                {
+                    return Err(unsupported(
+                        "with a batch-first layout or sequence lengths".into(),
+                    ));
+                }
+                let gates = if lstm { 4 } else { 1 };
+                if fx.len() != 3 || fx[1] != 1 || h == 0 {
+                    return Err(unsupported(format!(
+                        "over an input of shape {fx:?} (batch 1)"
+                    )));
+                }
+                let (seq, n_in) = (fx[0], fx[2]);
+                if w.shape != [1, gates * h, n_in] || r.shape != [1, gates * h, h] {
+                    return Err(bad(format!("weights {:?} and {:?}", w.shape, r.shape)));
+                }
+                let zeros = |n: usize| vec![0.0; n];
+                let bias: Vec<f64> = match node.input.get(3).filter(|s| !s.is_empty()) {
+                    Some(_) => {
+                        let b = operand(3)?;
+                        if b.data.len() != 2 * gates * h {
+                            return Err(bad(format!("bias of {} values", b.data.len())));
+                        }
+                        (0..gates * h)
+                            .map(|i| b.data[i] + b.data[gates * h + i])
+                            .collect()
+                    }
+                    None => zeros(gates * h),
+                };
+                let state = |k: usize| -> Result<Vec<f64>, ModelError> {
+                    match node.input.get(k).filter(|s| !s.is_empty()) {
+                        Some(_) => {
+                            let c = operand(k)
+                                .map_err(|_| unsupported("with a computed initial state".into()))?;
+                            if c.data.len() != h {
+                                return Err(bad(format!(
+                                    "initial state of {} values",
+                                    c.data.len()
+                                )));
+                            }
+                            Ok(c.data.clone())
+                        }
+                        None => Ok(zeros(h)),
+                    }
+                };
+                let (h0, c0) = (state(5)?, if lstm { state(6)? } else { zeros(h) });
+                // R · h0 is a constant: it joins the first step's bias.
+                let rh0: Vec<f64> = (0..gates * h)
+                    .map(|j| (0..h).map(|i| r.data[j * h + i] * h0[i]).sum())
+                    .collect();
+                let dense = |nodes: &mut Vec<FloatNode>,
+                             shapes: &mut Vec<Vec<usize>>,
+                             t: usize,
+                             m: &[f64],
+                             k: usize,
+                             b: Vec<f64>| {
+                    let op = FloatOp::Dense {
+                        in_features: k,
+                        out_features: gates * h,
+                        weights: m.to_vec(),
+                        bias: b,
+                    };
+                    push(nodes, shapes, op, vec![t], vec![gates * h])
+                };
+                let slice = |nodes: &mut Vec<FloatNode>,
+                             shapes: &mut Vec<Vec<usize>>,
+                             t: usize,
+                             from: usize,
+                             n: usize,
+                             what: &str| {
+                    let op = FloatOp::Select {
+                        what: what.into(),
+                        shape: vec![n],
+                        indices: (from..from + n).map(|i| i as i64).collect(),
+                        fill: 0.0,
+                    };
+                    push(nodes, shapes, op, vec![t], vec![n])
+                };
+                let map = |nodes: &mut Vec<FloatNode>,
+                           shapes: &mut Vec<Vec<usize>>,
+                           t: usize,
+                           f: Unary| {
+                    let op = FloatOp::Map {
+                        expr: Expr::X.unary(f),
+                    };
+                    push(nodes, shapes, op, vec![t], vec![h])
+                };
+                let mut hs: Vec<usize> = Vec::new();
+                let mut c_prev: Option<usize> = None;
+                for step in 0..seq {
+                    let xt = slice(&mut nodes, &mut shapes, x, step * n_in, n_in, "step input");
+                    let mut b = bias.clone();
+                    if step == 0 {
+                        b.iter_mut().zip(&rh0).for_each(|(a, c)| *a += c);
+                    }
+                    let mut g = dense(&mut nodes, &mut shapes, xt, &w.data, n_in, b);
+                    if let Some(&hp) = hs.last() {
+                        let rh = dense(&mut nodes, &mut shapes, hp, &r.data, h, zeros(gates * h));
+                        g = push(
+                            &mut nodes,
+                            &mut shapes,
+                            FloatOp::Add,
+                            vec![g, rh],
+                            vec![gates * h],
+                        );
+                    }
+                    let ht = if lstm {
+                        // ONNX gate order: input, output, forget, cell.
+                        let part = |nodes: &mut Vec<FloatNode>,
+                                    shapes: &mut Vec<Vec<usize>>,
+                                    k: usize,
+                                    f: Unary| {
+                            let s = slice(nodes, shapes, g, k * h, h, "gate");
+                            map(nodes, shapes, s, f)
+                        };
+                        let i = part(&mut nodes, &mut shapes, 0, Unary::Sigmoid);
+                        let o = part(&mut nodes, &mut shapes, 1, Unary::Sigmoid);
+                        let f = part(&mut nodes, &mut shapes, 2, Unary::Sigmoid);
+                        let cand = part(&mut nodes, &mut shapes, 3, Unary::Tanh);
+                        let ic = push(
+                            &mut nodes,
+                            &mut shapes,
+                            FloatOp::Mul,
+                            vec![i, cand],
+                            vec![h],
+                        );
+                        let c = match c_prev {
+                            Some(cp) => {
+                                let fc = push(
+                                    &mut nodes,
+                                    &mut shapes,
+                                    FloatOp::Mul,
+                                    vec![f, cp],
+                                    vec![h],
+                                );
+                                push(&mut nodes, &mut shapes, FloatOp::Add, vec![fc, ic], vec![h])
+                            }
+                            // A zero initial cell state adds nothing (and a zero tensor
+                            // would drag the sum's scale to its own).
+                            None if c0.iter().all(|&v| v == 0.0) => ic,
+                            None => {
+                                // f ⊙ c0 with a constant c0: per-element factors.
+                                let op = FloatOp::Scale {
+                                    scale: c0.clone(),
+                                    offset: zeros(h),
+                                };
+                                let fc = push(&mut nodes, &mut shapes, op, vec![f], vec![h]);
+                                push(&mut nodes, &mut shapes, FloatOp::Add, vec![fc, ic], vec![h])
+                            }
+                        };
+                        c_prev = Some(c);
+                        let tc = map(&mut nodes, &mut shapes, c, Unary::Tanh);
+                        push(&mut nodes, &mut shapes, FloatOp::Mul, vec![o, tc], vec![h])
+                    } else {
+                        map(&mut nodes, &mut shapes, g, Unary::Tanh)
+                    };
+                    hs.push(ht);
+                }
+                // Y [seq, 1, 1, h], Y_h [1, 1, h], Y_c [1, 1, h].
+                let y_full = vec![seq, 1, 1, h];
+                let all: Vec<i64> = (0..seq * h).map(|i| i as i64).collect();
+                let y = select(
+                    &mut nodes,
+                    &mut shapes,
+                    "hidden states".into(),
+                    hs.clone(),
+                    y_full,
+                    all,
+                    0.0,
+                )?;
+                let last_of =
+                    |nodes: &mut Vec<FloatNode>, shapes: &mut Vec<Vec<usize>>, t: usize| {
+                        select(
+                            nodes,
+                            shapes,
+                            "last state".into(),
+                            vec![t],
+                            vec![1, 1, h],
+                            (0..h as i64).collect(),
+                            0.0,
+                        )
+                    };
+                let last = *hs.last().expect("seq ≥ 1");
+                for (k, t) in [(1usize, Some(last)), (2, c_prev)] {
+                    if let (Some(out), Some(t)) = (node.output.get(k).filter(|o| !o.is_empty()), t)
+                    {
+                        let id = last_of(&mut nodes, &mut shapes, t)?;
+                        ids.insert(out.clone(), id);
+                    }
+                }
+                y
+            }
             "Flatten" | "Reshape" => {
                 let x = activation(0)?;
                 let f = full(&shapes, x);

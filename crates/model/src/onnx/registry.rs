@@ -84,6 +84,16 @@ pub const SUPPORTED: &[OnnxOp] = &[
         "a table for one slope, else two ReLUs and constants",
     ),
     op(
+        "RNN",
+        Linear,
+        "forward, tanh, batch 1, unrolled over the static sequence",
+    ),
+    op(
+        "LSTM",
+        Linear,
+        "forward, default activations, batch 1, unrolled",
+    ),
+    op(
         "BatchNormalization",
         Normalization,
         "inference mode, per channel",
