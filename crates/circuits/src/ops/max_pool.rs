@@ -102,6 +102,23 @@ mod tests {
     }
 
     #[test]
+    fn comparisons_are_decomposed_at_the_width_of_the_bounds_span() {
+        // Bounds [-10, -3]: differences lie in [-7, 7], 4 bits. Each of the two comparisons
+        // costs a 4-bit decomposition, its tie, the ReLU product and the running maximum's
+        // equality: 7 constraints.
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let values = [-4, -9, -3];
+        let x: Vec<Val> = values
+            .iter()
+            .map(|&v| Val::plain(witness(&cs, fr(v)).unwrap()))
+            .collect();
+        let y = max_pool(&cs, &pool(), &x, &values, Interval { lo: -10, hi: -3 }).unwrap();
+        assert_eq!(y[0].lin.value, fr(-3));
+        assert!(cs.is_satisfied().unwrap());
+        assert_eq!(cs.num_constraints(), 2 * (4 + 1 + 1 + 1));
+    }
+
+    #[test]
     fn a_trace_that_hides_the_maximum_is_refused() {
         // The trace says the 7 is a 3: the comparisons' sign bits then come from the lie, and
         // the decomposition of the real difference (4) does not hold.

@@ -185,6 +185,11 @@ pub const SUPPORTED: &[OnnxOp] = &[
     op("ReduceMin", Reduction, "any axes"),
     op("ArgMax", Reduction, "first maximum"),
     op("ArgMin", Reduction, "first minimum"),
+    op(
+        "TopK",
+        Reduction,
+        "values only; a sorting network of exact comparisons",
+    ),
     op("OneHot", Reduction, "constant depth and values"),
     op(
         "Gather",
