@@ -116,6 +116,31 @@ mod tests {
         assert_eq!(y[0].lin.value, fr(-3));
         assert!(cs.is_satisfied().unwrap());
         assert_eq!(cs.num_constraints(), 2 * (4 + 1 + 1 + 1));
+
+        // Bounds [-4, 4]: a difference of +8 needs 5 bits (the span's positive end, not its
+        // negative one, sets the width).
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let values = [-4, 4, 0];
+        let x: Vec<Val> = values
+            .iter()
+            .map(|&v| Val::plain(witness(&cs, fr(v)).unwrap()))
+            .collect();
+        let y = max_pool(&cs, &pool(), &x, &values, Interval { lo: -4, hi: 4 }).unwrap();
+        assert_eq!(y[0].lin.value, fr(4));
+        assert!(cs.is_satisfied().unwrap());
+        assert_eq!(cs.num_constraints(), 2 * (5 + 1 + 1 + 1));
+
+        // Bounds [-5, 0] (a ReLU'd value negated): differences in [-5, 5], 4 bits.
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let values = [-5, 0, -2];
+        let x: Vec<Val> = values
+            .iter()
+            .map(|&v| Val::plain(witness(&cs, fr(v)).unwrap()))
+            .collect();
+        let y = max_pool(&cs, &pool(), &x, &values, Interval { lo: -5, hi: 0 }).unwrap();
+        assert_eq!(y[0].lin.value, fr(0));
+        assert!(cs.is_satisfied().unwrap());
+        assert_eq!(cs.num_constraints(), 2 * (4 + 1 + 1 + 1));
     }
 
     #[test]
