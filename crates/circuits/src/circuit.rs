@@ -255,6 +255,11 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
                     parameters: &parameters[k],
                 },
             )?;
+            // Every gadget gives one value per element of its tensor (the trace's lengths are
+            // the model's, checked in `new`): a short gadget would leave outputs unbound.
+            if out.len() != trace.tensor(model.node_output(k)).len() {
+                return Err(SynthesisError::Unsatisfiable);
+            }
             tensors.push(out);
             mark(&profile, &cs, format!("node #{k}: {}", node.op.describe()));
         }
@@ -263,6 +268,10 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
             .iter()
             .flat_map(|&t| tensors[t].iter())
             .collect();
+
+        if cur.len() != statement.output.len() {
+            return Err(SynthesisError::Unsatisfiable);
+        }
 
         // Public inputs 2..: the output, value by value or through its digest.
         if output_is_digested(cur.len()) {
