@@ -73,11 +73,10 @@ pub fn lookup(
 ) -> Result<Lin, SynthesisError> {
     let (k, l) = split(entries.len());
     let index = x_value.wrapping_sub(lo);
-    let (row, col, y) = match usize::try_from(index) {
-        Ok(i) if i < k * l => (i / l, i % l, entries[i.min(entries.len() - 1)]),
-        // No decomposition exists: any selectors leave the system unsatisfied.
-        _ => (0, 0, 0),
-    };
+    // An index outside [0, K·L) has no decomposition: whatever selectors this makes (a row
+    // past the last is all zeros), the system is unsatisfied.
+    let i = usize::try_from(index).unwrap_or(usize::MAX);
+    let (row, col, y) = (i / l, i % l, entries[i.min(entries.len() - 1)]);
     lookup_with(
         cs,
         x,
