@@ -19,11 +19,7 @@ pub fn max_pool(
     values: &[i64],
     bounds: Interval,
 ) -> Result<Vec<Val>, SynthesisError> {
-    // Every difference of two values in [lo, hi] lies in [lo - hi, hi - lo].
-    let span = Interval {
-        lo: bounds.lo - bounds.hi,
-        hi: bounds.hi - bounds.lo,
-    };
+    let span = difference_span(bounds);
     p.windows()
         .iter()
         .map(|w| {
@@ -31,6 +27,15 @@ pub fn max_pool(
             Ok(maximum(cs, &items, span)?.0)
         })
         .collect()
+}
+
+/// Every difference of two values in `[lo, hi]` lies in `[lo - hi, hi - lo]`: the interval a
+/// comparison's ReLU decomposes at.
+pub fn difference_span(bounds: Interval) -> Interval {
+    Interval {
+        lo: bounds.lo - bounds.hi,
+        hi: bounds.hi - bounds.lo,
+    }
 }
 
 /// The largest of `items` (each a circuit value and its trace value, a hint) and its trace

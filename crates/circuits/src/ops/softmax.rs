@@ -10,7 +10,7 @@ use crate::Fr;
 use crate::divide::divide;
 use crate::lin::{Cs, Lin, Val, enforce_equal, fr, witness};
 use crate::lookup::lookup;
-use crate::max_pool::maximum;
+use crate::max_pool::{difference_span, maximum};
 
 /// Softmax of each row; `values` are the trace's input values (hints), `bounds` the input's
 /// static interval (inside the table's domain).
@@ -21,10 +21,7 @@ pub fn softmax(
     values: &[i64],
     bounds: Interval,
 ) -> Result<Vec<Val>, SynthesisError> {
-    let span = Interval {
-        lo: bounds.lo - bounds.hi,
-        hi: bounds.hi - bounds.lo,
-    };
+    let span = difference_span(bounds);
     // Differences x - max lie in [lo - hi, 0]: the table's top `hi - lo + 1` entries.
     let top = s.exp.len() - 1;
     let entries = &s.exp[top - (span.hi as usize).min(top)..];

@@ -346,6 +346,21 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
             mark(id, without_batch);
             Ok(id)
         };
+        // Tensor `t` reshaped to the ONNX shape `out` (batch stripped when it leads).
+        let reshaped = |nodes: &mut Vec<FloatNode>,
+                        shapes: &mut Vec<Vec<usize>>,
+                        t: usize,
+                        out: Vec<usize>|
+         -> usize {
+            let (shape, without_batch) = strip(out);
+            let shape = if shape.is_empty() { vec![1] } else { shape };
+            let op = FloatOp::Reshape {
+                shape: shape.clone(),
+            };
+            let id = push(nodes, shapes, op, vec![t], shape);
+            mark(id, without_batch);
+            id
+        };
         let id = match node.op_type.as_str() {
             "Gemm" => {
                 let x = activation(0)?;
@@ -1000,13 +1015,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         })
                         .collect()
                 };
-                let (shape, without_batch) = strip(out);
-                let op = FloatOp::Reshape {
-                    shape: shape.clone(),
-                };
-                let id = push(&mut nodes, &mut shapes, op, vec![x], shape);
-                mark(id, without_batch);
-                id
+                reshaped(&mut nodes, &mut shapes, x, out)
             }
             "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" => {
                 let x = activation(0)?;
@@ -1073,16 +1082,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         if min {
                             t = negate(&mut nodes, &mut shapes, t);
                         }
-                        let geometry = ConvGeometry {
-                            in_channels: rows,
-                            out_channels: rows,
-                            in_spatial: vec![n],
-                            kernel: vec![n],
-                            strides: vec![1],
-                            dilations: vec![1],
-                            pads: vec![0, 0],
-                            groups: rows,
-                        };
+                        let geometry = row_max(rows, n);
                         t = push(
                             &mut nodes,
                             &mut shapes,
@@ -1095,21 +1095,8 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                         }
                     }
                 }
-                let out: Vec<usize> = (0..f.len())
-                    .filter_map(|d| match (axes.contains(&d), keep) {
-                        (false, _) => Some(f[d]),
-                        (true, true) => Some(1),
-                        (true, false) => None,
-                    })
-                    .collect();
-                let (shape, without_batch) = strip(out);
-                let shape = if shape.is_empty() { vec![1] } else { shape };
-                let op = FloatOp::Reshape {
-                    shape: shape.clone(),
-                };
-                let id = push(&mut nodes, &mut shapes, op, vec![t], shape);
-                mark(id, without_batch);
-                id
+                let out = reduced(&f, &axes, keep);
+                reshaped(&mut nodes, &mut shapes, t, out)
             }
             "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
                 let x = spatial(activation(0)?)?;
@@ -1800,16 +1787,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 if node.op_type == "ArgMin" {
                     t = push(&mut nodes, &mut shapes, per(-1.0), vec![t], rn.clone());
                 }
-                let geometry = ConvGeometry {
-                    in_channels: rows,
-                    out_channels: rows,
-                    in_spatial: vec![n],
-                    kernel: vec![n],
-                    strides: vec![1],
-                    dilations: vec![1],
-                    pads: vec![0, 0],
-                    groups: rows,
-                };
+                let geometry = row_max(rows, n);
                 let m = push(
                     &mut nodes,
                     &mut shapes,
@@ -1896,21 +1874,8 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                     vec![j],
                     vec![rows],
                 );
-                let out: Vec<usize> = (0..f.len())
-                    .filter_map(|d| match (d == a, keep) {
-                        (false, _) => Some(f[d]),
-                        (true, true) => Some(1),
-                        (true, false) => None,
-                    })
-                    .collect();
-                let (shape, without_batch) = strip(out);
-                let shape = if shape.is_empty() { vec![1] } else { shape };
-                let op = FloatOp::Reshape {
-                    shape: shape.clone(),
-                };
-                let id = push(&mut nodes, &mut shapes, op, vec![arg], shape);
-                mark(id, without_batch);
-                id
+                let out = reduced(&f, &[a], keep);
+                reshaped(&mut nodes, &mut shapes, arg, out)
             }
             "RNN" | "LSTM" => {
                 // Unrolled over the static sequence: per step a dense layer of the step's
@@ -2190,16 +2155,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                             shapes: &mut Vec<Vec<usize>>,
                             t: usize,
                             c: usize| {
-                    let geometry = ConvGeometry {
-                        in_channels: c,
-                        out_channels: c,
-                        in_spatial: vec![2],
-                        kernel: vec![2],
-                        strides: vec![1],
-                        dilations: vec![1],
-                        pads: vec![0, 0],
-                        groups: c,
-                    };
+                    let geometry = row_max(c, 2);
                     push(
                         nodes,
                         shapes,
@@ -2290,13 +2246,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                 } else {
                     resolve_reshape(&name, &operand(1)?.data, &f, false)?
                 };
-                let (shape, without_batch) = strip(out);
-                let op = FloatOp::Reshape {
-                    shape: shape.clone(),
-                };
-                let id = push(&mut nodes, &mut shapes, op, vec![x], shape);
-                mark(id, without_batch);
-                id
+                reshaped(&mut nodes, &mut shapes, x, out)
             }
             "Identity" | "Dropout" => activation(0)?,
             "Cast" => match attr_i(node, "to", 1) {
@@ -2656,6 +2606,31 @@ fn two_tensors(
         Binary::Pow => return Err(bad("a power with a computed exponent".into())),
     };
     Ok((id, has_batch && !batched))
+}
+
+/// The shape a reduction over `axes` leaves (`keep`: reduced axes stay as 1).
+fn reduced(f: &[usize], axes: &[usize], keep: bool) -> Vec<usize> {
+    (0..f.len())
+        .filter_map(|d| match (axes.contains(&d), keep) {
+            (false, _) => Some(f[d]),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect()
+}
+
+/// The maximum of each of `rows` rows of `n`: a max pool with one window per row.
+fn row_max(rows: usize, n: usize) -> ConvGeometry {
+    ConvGeometry {
+        in_channels: rows,
+        out_channels: rows,
+        in_spatial: vec![n],
+        kernel: vec![n],
+        strides: vec![1],
+        dilations: vec![1],
+        pads: vec![0, 0],
+        groups: rows,
+    }
 }
 
 /// Tensor `t` as a function of a source tensor: a fused element-wise node's source and
