@@ -758,3 +758,39 @@ fn conformance_runs_cases_and_names_why_one_fails() {
         stderr(&o)
     );
 }
+
+/// The README's first command: `zkw demo` imports, sets up, serves, proves and verifies the
+/// bundled model in both weight modes, and shows forged receipts rejected.
+#[test]
+fn the_demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = zkw(&["demo", "--dir", s(&dir.path().join("demo"))]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    let n = zkw_model::onnx::registry::SUPPORTED.len();
+    assert!(
+        out.contains(&format!("`zkw model import` reads {n} ONNX ops")),
+        "{out}"
+    );
+    for mode in ["fixed", "private"] {
+        assert!(
+            out.contains(&format!(
+                "/receipt-{mode}.json: the image is classified as a "
+            )),
+            "{out}"
+        );
+    }
+    assert_eq!(out.matches("[5/5] verify    → OK in ").count(), 2, "{out}");
+    assert_eq!(
+        out.matches("a receipt with a forged output is rejected")
+            .count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("checked against another input, it is rejected")
+            .count(),
+        2,
+        "{out}"
+    );
+}

@@ -68,6 +68,10 @@ pub fn demo(a: DemoArgs) -> Result<()> {
     let calibration = write(&a.dir, "calibration.json", CALIBRATION)?;
     let models = a.dir.join("models");
     println!("zkworker demo: a 64→32→ReLU→10 digits classifier (examples/train_digits.py)");
+    println!(
+        "(your own models: `zkw model import` reads {} ONNX ops, `zkw model ops` lists them)",
+        zkw_model::onnx::registry::SUPPORTED.len()
+    );
     println!("work dir: {}\n", a.dir.display());
 
     let mut prepared = Vec::new();
