@@ -6,10 +6,14 @@
 //! [`crate::Model`]; [`reference`] runs the original ONNX graph in floats with tract, which is
 //! what quantization error is measured against.
 
+mod compose;
 mod elementwise;
 mod float;
+mod fold;
 mod import;
+mod layers;
 mod movement;
+mod proto;
 mod quantize;
 mod reference;
 pub mod registry;
