@@ -1852,6 +1852,9 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                     )));
                 }
                 let (seq, n_in) = (fx[0], fx[2]);
+                if seq == 0 {
+                    return Err(unsupported("over an empty sequence".into()));
+                }
                 if w.shape != [1, gates * h, n_in] || r.shape != [1, gates * h, h] {
                     return Err(bad(format!("weights {:?} and {:?}", w.shape, r.shape)));
                 }
@@ -2021,7 +2024,9 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, Model
                             0.0,
                         )
                     };
-                let last = *hs.last().expect("seq ≥ 1");
+                let Some(&last) = hs.last() else {
+                    return Err(unsupported("over an empty sequence".into()));
+                };
                 for (k, t) in [(1usize, Some(last)), (2, c_prev)] {
                     if let (Some(out), Some(t)) = (node.output.get(k).filter(|o| !o.is_empty()), t)
                     {
@@ -2593,6 +2598,19 @@ mod tests {
                 err.starts_with(&format!("unsupported ONNX op `{want}"))
                     && err.ends_with("(node `probe`)"),
                 "{err}"
+            );
+        }
+    }
+
+    /// A node over constants whose first operand is absent (an empty name) is not folded
+    /// (no panic on a hostile file): it is refused for its operand.
+    #[test]
+    fn an_absent_first_operand_is_refused_not_folded() {
+        for op in ["Cast", "Reshape", "Unsqueeze", "Slice", "Sigmoid"] {
+            let err = refusal(op, vec![], &["", "w"]);
+            assert!(
+                err.contains("input #0 `` is neither a graph input nor an earlier node's output"),
+                "{op}: {err}"
             );
         }
     }
