@@ -17,6 +17,7 @@
 //! | table lookup | a non-boolean column selector that keeps the index; a derived selector that is not boolean; a lying row product; a wrong output | the selector's boolean, the derived selector's boolean, the product row, the output equation |
 //! | exact division (softmax) | a quotient that is a field fraction; a remainder beyond the divisor | the quotient bit's boolean, `r + gap = den - 1` |
 //! | mul, private scale | a lying product | the product's row |
+//! | softmax | a row sum apart from its exponentials, every division recomputed for it | the sum's tie |
 //! | input digest | `x0 + 2^8, x1 - 1` (same digest, another input); another salt | the input bit's boolean, the digest's equality with public input 1 |
 //!
 //! The job binding is a public input no witness touches (`jb · 1 = jb` exists so Groth16 binds
@@ -44,8 +45,9 @@ use zkw_circuits::range::{
 use zkw_circuits::relu::relu_with;
 use zkw_circuits::requantize::{RequantizeHint, quotient_width, requantize_with};
 use zkw_circuits::scale::scale_private;
+use zkw_circuits::softmax::softmax;
 use zkw_model::bounds::Interval;
-use zkw_model::{Conv, ConvGeometry, Dense, MaxPool, Requantize};
+use zkw_model::{Conv, ConvGeometry, Dense, MaxPool, Requantize, Softmax};
 use zkw_verifier::InputSalt;
 use zkw_verifier::digest::weight_commitment;
 use zkw_verifier::width::Width;
@@ -889,4 +891,56 @@ fn scale_private_a_lying_product() {
     honest(&run(None, 7).0);
     let (sys, col) = run(Some(13), 8);
     breaks_exactly(&sys, &[sys.defining_row_col(col)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax: the row's sum is one witness tied to the exponentials
+
+/// A one-value row x = [0] (bounds [0, 0]): e = exp(0) = 16, S = 16, y = (16·8 + 16) / 32 = 4
+/// at scale 2^-2. Returns the system, the row where the gadget starts, and the sum's column.
+fn softmax_attack(lie: Option<i64>) -> (System, usize, usize) {
+    let s = Softmax {
+        axis_len: 1,
+        in_bits: 2,
+        exp: vec![1, 2, 6, 16],
+        frac_bits: 2,
+    };
+    let claimed = match lie {
+        None => 4,
+        // S' = 32: (128 + 32) / 64 = 2.
+        Some(_) => 2,
+    };
+    let cs = cs();
+    let c = claim(&cs, claimed);
+    let x = [Val::plain(witness(&cs, f(0)).unwrap())];
+    let start = cs.num_constraints();
+    let y = softmax(&cs, &s, &x, &[0], Interval { lo: 0, hi: 0 }).unwrap();
+    enforce_equal(&cs, &c, &y[0].lin).unwrap();
+    let mut sys = System::new(&cs);
+    // Witnesses: x, the lookup's output, then S, q's 3 bits, q, r's 6 bits, gap's 6 bits.
+    let sum = sys.wcol(2);
+    if let Some(s2) = lie {
+        let (num, den) = (16 * 8 + s2, 2 * s2);
+        let (q, r) = (num / den, num % den);
+        sys.set_col(sum, f(s2));
+        let bits = |v: i64, w: u32, at: usize, sys: &mut System| {
+            for (k, b) in bit_values(v as u64, w).into_iter().enumerate() {
+                sys.set_col(sys.wcol(at + k), b);
+            }
+        };
+        bits(q, 3, 3, &mut sys);
+        sys.set_col(sys.wcol(6), f(q));
+        bits(r, 6, 7, &mut sys);
+        bits(den - 1 - r, 6, 13, &mut sys);
+    }
+    (sys, start, sum)
+}
+
+#[test]
+fn softmax_a_row_sum_apart_from_its_exponentials() {
+    honest(&softmax_attack(None).0);
+    // S = 32 with every division recomputed for it: y = 2 instead of 4. Only the tie of S to
+    // the sum of the exponentials (after the lookup's two rows) sees it.
+    let (sys, start, _) = softmax_attack(Some(32));
+    breaks_exactly(&sys, &[start + 2]);
 }
