@@ -22,10 +22,20 @@ pub(super) fn fold_constant(
     shapes: &[Vec<usize>],
     has_batch: bool,
     unbatched: &HashSet<usize>,
+    dir: Option<&str>,
 ) -> Result<Option<Const>, ModelError> {
     let name = node_name(node);
     let bad = |why: String| ModelError::Invalid(format!("{} `{name}`: {why}", node.op_type));
     let op = node.op_type.as_str();
+    if op == "Constant" {
+        let t = attr(node, "value")
+            .and_then(|a| a.t.as_ref())
+            .ok_or_else(|| ModelError::UnsupportedOp {
+                op_type: "Constant (without a `value` tensor)".into(),
+                node: name.clone(),
+            })?;
+        return Ok(Some(load(t, dir)?));
+    }
     if op == "Shape" {
         // The static shape of a computed tensor (batch 1 included when the model has one).
         let Some(&t) = node.input.first().and_then(|i| ids.get(i)) else {
@@ -102,7 +112,7 @@ pub(super) fn fold_constant(
                 data,
             }
         }
-        "Cast" => data.clone(),
+        "Cast" | "Identity" | "Dropout" => data.clone(),
         "Reshape" => {
             let x = data;
             let target = c(1).ok_or_else(|| bad("no shape".into()))?;

@@ -230,3 +230,21 @@ pub(super) fn resolve_reshape(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reshape_semantics() {
+        assert_eq!(
+            resolve_reshape("r", &[0.0, -1.0], &[2, 3], true).unwrap(),
+            vec![6]
+        );
+        assert_eq!(
+            resolve_reshape("r", &[1.0, 3.0, 2.0], &[6], true).unwrap(),
+            vec![3, 2]
+        );
+        assert!(resolve_reshape("r", &[4.0], &[6], false).is_err());
+    }
+}

@@ -13,6 +13,7 @@ mod fold;
 mod import;
 mod layers;
 mod movement;
+mod ops;
 mod proto;
 mod quantize;
 mod reference;

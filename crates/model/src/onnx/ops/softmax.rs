@@ -1,0 +1,37 @@
+//! Softmax over the last axis (or, before opset 13, over all axes from `axis`): the softmax
+//! gadget over rows.
+
+use super::Ctx;
+use crate::error::ModelError;
+use crate::onnx::float::FloatOp;
+use crate::onnx::proto::attr_i;
+
+pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
+    let node = cx.node;
+    let name = cx.name;
+    let opset = cx.opset;
+    let x = cx.activation(0)?;
+    let shape = cx.shapes[x].clone();
+    // ONNX counts the batch dimension; ours is stripped.
+    let full = cx.full(x).len();
+    let has_batch = full > shape.len();
+    let axis = attr_i(node, "axis", if opset >= 13 { -1 } else { 1 });
+    let axis = if axis < 0 { axis + full as i64 } else { axis };
+    let rank_axis = axis - i64::from(has_batch);
+    let axis_len = if opset >= 13 {
+        // One axis: supported when it is the last.
+        (axis == full as i64 - 1 && rank_axis >= 0).then(|| shape[shape.len() - 1])
+    } else {
+        // Before opset 13: the input is flattened to 2-D at `axis`; rows are
+        // everything from `axis` on.
+        (0..=shape.len() as i64)
+            .contains(&rank_axis.max(0))
+            .then(|| shape[rank_axis.max(0) as usize..].iter().product())
+    };
+    let axis_len = axis_len.ok_or_else(|| ModelError::UnsupportedOp {
+        op_type: format!("Softmax over axis {axis} of a tensor of rank {full} (only the last)"),
+        node: name.to_string(),
+    })?;
+    let op = FloatOp::Softmax { axis_len };
+    Ok(cx.push(op, vec![x], shape))
+}
