@@ -1,5 +1,5 @@
 //! Constant folding at import: a node whose operands are all constants (shape arithmetic —
-//! Shape, ConstantOfShape, Range, Gather, Concat, Slice, Squeeze/Unsqueeze, Reshape, Cast — and
+//! Shape, ConstantOfShape, Range, NonZero, Gather, Concat, Slice, Squeeze/Unsqueeze, Reshape, Cast — and
 //! element-wise functions of constants) becomes a constant, so a model with static shapes
 //! never carries its shape computations into the circuit.
 
@@ -113,6 +113,24 @@ pub(super) fn fold_constant(
             }
         }
         "Cast" | "Identity" | "Dropout" => data.clone(),
+        "NonZero" => {
+            // `[rank, count]`: the coordinates of each non-zero value, in row-major order.
+            let strides = movement::strides(&data.shape);
+            let at: Vec<usize> = (0..data.data.len())
+                .filter(|&i| data.data[i] != 0.0)
+                .collect();
+            let rank = data.shape.len();
+            let data = (0..rank)
+                .flat_map(|d| {
+                    let (stride, size) = (strides[d], data.shape[d]);
+                    at.iter().map(move |&i| ((i / stride) % size) as f64)
+                })
+                .collect();
+            Const {
+                shape: vec![rank, at.len()],
+                data,
+            }
+        }
         "Reshape" => {
             let x = data;
             let target = c(1).ok_or_else(|| bad("no shape".into()))?;

@@ -307,8 +307,8 @@ mod tests {
                 "Pad in mode `reflect` or over chosen axes",
             ),
             (
-                refusal("Resize", vec![text_attr("mode", "linear")], &["x"]),
-                "Resize in mode `linear` (only nearest)",
+                refusal("Resize", vec![text_attr("mode", "cubic")], &["x"]),
+                "Resize in mode `cubic` (only nearest and linear)",
             ),
             (
                 refusal("GatherElements", vec![], &["w", "x"]),

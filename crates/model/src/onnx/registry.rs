@@ -102,10 +102,10 @@ pub const SUPPORTED: &[OnnxOp] = &[
     op(
         "Resize",
         Linear,
-        "nearest, every coordinate transformation",
+        "nearest or linear, every coordinate transformation",
         resize::import,
     ),
-    op("Upsample", Linear, "nearest", resize::import),
+    op("Upsample", Linear, "nearest or linear", resize::import),
     op(
         "PRelu",
         Linear,
@@ -146,6 +146,12 @@ pub const SUPPORTED: &[OnnxOp] = &[
     op("Sigmoid", Elementwise, "table", unary::import),
     op("Tanh", Elementwise, "table", unary::import),
     op("Erf", Elementwise, "table", unary::import),
+    op(
+        "Gelu",
+        Elementwise,
+        "table; exact or tanh form",
+        unary::import,
+    ),
     op("Exp", Elementwise, "table", unary::import),
     op("Log", Elementwise, "table", unary::import),
     op("Sqrt", Elementwise, "table", unary::import),
@@ -272,6 +278,12 @@ pub const SUPPORTED: &[OnnxOp] = &[
         "last axis (or all axes from it before opset 13)",
         softmax::import,
     ),
+    op(
+        "LogSoftmax",
+        Reduction,
+        "as Softmax; x − max − log Σ exp(x − max)",
+        log_softmax::import,
+    ),
     op("ReduceSum", Reduction, "any axes", reduce::import),
     op("ReduceMean", Reduction, "any axes", reduce::import),
     op("ReduceMax", Reduction, "any axes", reduce::import),
@@ -326,6 +338,7 @@ pub const SUPPORTED: &[OnnxOp] = &[
         shape::import,
     ),
     op("Range", Shape, "folded to a constant", shape::import),
+    op("NonZero", Shape, "of a constant: folded", shape::import),
     op("Identity", Shape, "", identity::import),
     op(
         "Dropout",

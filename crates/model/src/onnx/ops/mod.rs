@@ -28,6 +28,7 @@ pub(super) mod gather;
 pub(super) mod gather_elements;
 pub(super) mod gemm;
 pub(super) mod identity;
+pub(super) mod log_softmax;
 pub(super) mod matmul;
 pub(super) mod max_pool;
 pub(super) mod normalize;

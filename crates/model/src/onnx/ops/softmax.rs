@@ -7,11 +7,19 @@ use crate::onnx::float::FloatOp;
 use crate::onnx::proto::attr_i;
 
 pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
-    let node = cx.node;
-    let name = cx.name;
-    let opset = cx.opset;
     let x = cx.activation(0)?;
+    let axis_len = rows_of(cx, x)?;
+    let op = FloatOp::Softmax { axis_len };
     let shape = cx.shapes[x].clone();
+    Ok(cx.push(op, vec![x], shape))
+}
+
+/// The length of the rows a softmax-like op (Softmax, LogSoftmax) normalizes over tensor `x`:
+/// its last axis, or before opset 13 every axis from `axis` on.
+pub(super) fn rows_of(cx: &Ctx<'_>, x: usize) -> Result<usize, ModelError> {
+    let node = cx.node;
+    let opset = cx.opset;
+    let shape = &cx.shapes[x];
     // ONNX counts the batch dimension; ours is stripped.
     let full = cx.full(x).len();
     let has_batch = full > shape.len();
@@ -28,10 +36,11 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
             .contains(&rank_axis.max(0))
             .then(|| shape[rank_axis.max(0) as usize..].iter().product())
     };
-    let axis_len = axis_len.ok_or_else(|| ModelError::UnsupportedOp {
-        op_type: format!("Softmax over axis {axis} of a tensor of rank {full} (only the last)"),
-        node: name.to_string(),
-    })?;
-    let op = FloatOp::Softmax { axis_len };
-    Ok(cx.push(op, vec![x], shape))
+    axis_len.ok_or_else(|| ModelError::UnsupportedOp {
+        op_type: format!(
+            "{} over axis {axis} of a tensor of rank {full} (only the last)",
+            node.op_type
+        ),
+        node: cx.name.to_string(),
+    })
 }

@@ -7,7 +7,7 @@ use crate::error::ModelError;
 use crate::onnx::compose::fusable;
 use crate::onnx::elementwise::{Expr, Unary};
 use crate::onnx::float::FloatOp;
-use crate::onnx::proto::attr_f;
+use crate::onnx::proto::{attr, attr_f};
 
 pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
     let node = cx.node;
@@ -15,6 +15,8 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
     let op_type = node.op_type.as_str();
     let f = match op_type {
         "Relu" => Unary::Relu,
+        // Opset 20's Gelu: exact (erf) or, with approximate="tanh", the tanh form.
+        "Gelu" => Unary::Gelu(attr(node, "approximate").is_some_and(|a| a.s == b"tanh")),
         _ => {
             Unary::from_onnx(op_type, |n, d| attr_f(node, n, d)).ok_or_else(|| cx.unregistered())?
         }
