@@ -84,6 +84,14 @@ pub enum ModelError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An executor other than the reference (the GPU) could not run the model.
+    #[error("the {executor} executor failed: {reason}")]
+    Executor {
+        /// Which executor.
+        executor: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     // The OS error is part of the message and deliberately not a `source`: a report that walks
     // the chain (anyhow's `{:#}`) would print it twice.

@@ -16,6 +16,12 @@ pub trait Executor: Send + Sync {
 
     /// The trace of one input: the input and the output of every op.
     fn run(&self, model: &Model, input: &[i64]) -> Result<Trace, ModelError>;
+
+    /// The traces of many inputs of one model, in order. Executors that run a batch in one
+    /// dispatch (the GPU) override this; the default runs them one by one.
+    fn run_batch(&self, model: &Model, inputs: &[Vec<i64>]) -> Result<Vec<Trace>, ModelError> {
+        inputs.iter().map(|x| self.run(model, x)).collect()
+    }
 }
 
 /// The reference executor: [`crate::exec::run`] on the CPU.

@@ -1,0 +1,90 @@
+//! The GPU executor: [`zkw_model::Executor`] over a [`Gpu`], with each model uploaded once
+//! (keyed by its model id) and batches split to what the device holds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use zkw_model::exec::check_input;
+use zkw_model::{Executor, Model, ModelError, ModelId, Trace, model_id};
+
+use crate::context::{AdapterSummary, Gpu};
+use crate::error::GpuError;
+use crate::model::GpuModel;
+
+/// Runs models on one GPU.
+pub struct GpuExecutor {
+    gpu: Arc<Gpu>,
+    models: Mutex<HashMap<ModelId, Arc<GpuModel>>>,
+}
+
+impl GpuExecutor {
+    /// An executor on the adapter `ZKW_ADAPTER` names, or the best one there is.
+    pub fn new() -> Result<Self, GpuError> {
+        Ok(Self::on(Arc::new(Gpu::new()?)))
+    }
+
+    /// An executor on an opened device.
+    pub fn on(gpu: Arc<Gpu>) -> Self {
+        GpuExecutor {
+            gpu,
+            models: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The adapter it runs on.
+    pub fn adapter(&self) -> &AdapterSummary {
+        self.gpu.adapter()
+    }
+
+    /// The model uploaded (once; later calls reuse the upload).
+    pub fn load(&self, model: &Model) -> Result<Arc<GpuModel>, GpuError> {
+        let id = model_id(model);
+        if let Some(m) = self
+            .models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+        {
+            return Ok(m.clone());
+        }
+        let loaded = Arc::new(GpuModel::load(&self.gpu, model)?);
+        self.models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The traces of many inputs of one model, in order: as many per submission as the device
+    /// holds.
+    pub fn traces(&self, model: &Model, inputs: &[Vec<i64>]) -> Result<Vec<Trace>, GpuError> {
+        for x in inputs {
+            check_input(model, x)?;
+        }
+        let loaded = self.load(model)?;
+        let mut out = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(loaded.max_batch() as usize) {
+            let refs: Vec<&[i64]> = chunk.iter().map(Vec::as_slice).collect();
+            out.extend(loaded.run_chunk(&self.gpu, &refs)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Executor for GpuExecutor {
+    fn name(&self) -> String {
+        format!("gpu {}", self.gpu.adapter())
+    }
+
+    fn run(&self, model: &Model, input: &[i64]) -> Result<Trace, ModelError> {
+        let mut traces = self.traces(model, &[input.to_vec()])?;
+        traces.pop().ok_or_else(|| ModelError::Executor {
+            executor: "GPU".into(),
+            reason: "no trace came back".into(),
+        })
+    }
+
+    fn run_batch(&self, model: &Model, inputs: &[Vec<i64>]) -> Result<Vec<Trace>, ModelError> {
+        Ok(self.traces(model, inputs)?)
+    }
+}

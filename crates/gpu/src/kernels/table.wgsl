@@ -1,0 +1,15 @@
+// Table: out = table[clamp(x + 2^(in_bits-1), 0, last)], the reference's exact lookup.
+struct Params { total: u32, _p0: u32, offset: i32, last: i32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+@group(0) @binding(2) var<storage, read> x: array<i32>;
+@group(0) @binding(3) var<storage, read> entries: array<i32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let i = flat_index(wid, nwg, lid);
+    if (i >= p.total) { return; }
+    out[i] = entries[clamp(x[i] + p.offset, 0, p.last)];
+}
