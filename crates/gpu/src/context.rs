@@ -153,6 +153,11 @@ impl Gpu {
         self.binding_cap = Some(bytes);
     }
 
+    /// The wgpu device, for sharing it with other GPU work (or destroying it).
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
     /// The adapter this context runs on.
     pub fn adapter(&self) -> &AdapterSummary {
         &self.summary
@@ -246,15 +251,18 @@ impl Gpu {
 
     /// Waits for the queue (up to `index`), bounded by [`SUBMISSION_TIMEOUT`].
     pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: index,
-                timeout: Some(SUBMISSION_TIMEOUT),
-            })
-            .map_err(|e| match e {
-                wgpu::PollError::Timeout => GpuError::Timeout(SUBMISSION_TIMEOUT.as_secs()),
-                other => GpuError::Gpu(other.to_string()),
-            })?;
-        self.check_alive()
+        let polled = self.device.poll(wgpu::PollType::Wait {
+            submission_index: index,
+            timeout: Some(SUBMISSION_TIMEOUT),
+        });
+        // A lost device explains any failure that follows it: say that first.
+        self.check_alive()?;
+        match polled {
+            Ok(_) => Ok(()),
+            Err(wgpu::PollError::Timeout) => Err(GpuError::Timeout(SUBMISSION_TIMEOUT.as_secs())),
+            Err(wgpu::PollError::WrongSubmissionIndex(..)) => Err(GpuError::DeviceLost(
+                "the device accepted no more work (destroyed or reset)".into(),
+            )),
+        }
     }
 }

@@ -65,7 +65,15 @@ impl GpuExecutor {
         let mut out = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(loaded.max_batch() as usize) {
             let refs: Vec<&[i64]> = chunk.iter().map(Vec::as_slice).collect();
-            out.extend(loaded.run_chunk(&self.gpu, &refs)?);
+            let traces = loaded.run_chunk(&self.gpu, &refs)?;
+            // The statement's input digest is computed from the trace: a trace must carry
+            // exactly the input it was asked to run, whatever the driver did.
+            if let Some(k) = traces.iter().zip(chunk).position(|(t, x)| &t.input() != x) {
+                return Err(GpuError::Gpu(format!(
+                    "the input read back for sample {k} differs from the input written"
+                )));
+            }
+            out.extend(traces);
         }
         Ok(out)
     }

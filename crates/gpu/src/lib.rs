@@ -11,14 +11,17 @@
 //! - [`model`]: a model's constants uploaded once; per batch size an arena of buffers reused
 //!   across jobs.
 //! - [`executor`]: [`GpuExecutor`], many inputs per submission.
+//! - [`backend`]: the `--backend auto|gpu|cpu` switch the CLI and the worker share.
 #![deny(missing_docs)]
 
+pub mod backend;
 pub mod context;
 pub mod error;
 pub mod executor;
 pub mod kernels;
 pub mod model;
 
+pub use backend::{Backend, Selected, select};
 pub use context::{AdapterSummary, Gpu};
 pub use error::GpuError;
 pub use executor::GpuExecutor;

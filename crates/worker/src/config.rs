@@ -31,6 +31,9 @@ pub struct WorkerConfig {
     pub backend: Backend,
     /// The most jobs that may wait in the queue; beyond, submits get RESOURCE_EXHAUSTED.
     pub max_queue: usize,
+    /// The most queued jobs the executor takes at once: those of one model run as one batch
+    /// (one GPU dispatch per op for all of them).
+    pub batch: usize,
     /// Proofs made at the same time (each uses every core; more overlap only helps when jobs
     /// are small).
     pub proofs: usize,
@@ -54,6 +57,7 @@ impl WorkerConfig {
             tls: None,
             backend: Backend::Auto,
             max_queue: 64,
+            batch: 8,
             proofs: 1,
             max_attempts: 3,
             metrics: None,

@@ -2,9 +2,10 @@
 //!
 //! One task takes jobs from the queue and runs the model (on the blocking pool: the executor is
 //! synchronous); `proofs` tasks prove the traces it hands over through a channel of `proofs`
-//! places. The executor task takes a job only when the channel has room for its trace, so the
-//! inference of the next job overlaps the proof of the current one and at most `2 · proofs`
-//! traces are in memory. Proving runs on tokio's blocking pool (arkworks spreads each proof
+//! places. The executor task takes jobs only when the channel has room for a trace, so the
+//! inference of the next jobs overlaps the proof of the current one; it takes whatever else
+//! waits at that moment too, up to `batch` jobs, and runs the jobs of one model as one batch
+//! (one GPU submission for all of them), so at most `batch + 2 · proofs` traces are in memory. Proving runs on tokio's blocking pool (arkworks spreads each proof
 //! over rayon's), never on the async runtime's threads — and so does every store transaction.
 //!
 //! Every state change is persisted before the next step. A job is marked `Proving`, and
@@ -266,48 +267,132 @@ fn start(worker: &Worker, job_id: &str) -> Result<Option<(JobRecord, Vec<i64>)>,
 
 async fn infer_loop(worker: Arc<Worker>, tx: mpsc::Sender<ToProve>) {
     loop {
-        // Room for the trace first: a job is taken only when a prover will take it next.
+        // Room for a trace first: jobs are taken only when a prover will take the first next.
         let Ok(permit) = tx.reserve().await else {
             break;
         };
-        let Some(job_id) = worker.queue.pop().await else {
+        let Some(first) = worker.queue.pop().await else {
             break;
         };
+        // Whatever else waits right now rides along, up to the batch size: the jobs of one
+        // model run as one batch on the executor.
+        let mut ids = vec![first];
+        while ids.len() < worker.config.batch.max(1) {
+            match worker.queue.try_pop() {
+                Some(id) => ids.push(id),
+                None => break,
+            }
+        }
         metrics::queue_depth(worker.queue.len());
-        let span = info_span!("job", %job_id);
-        match infer(&worker, &job_id).instrument(span).await {
-            Ok(Some(item)) => permit.send(item),
-            Ok(None) => {}
-            Err(()) => break,
+        let Ok(items) = infer(&worker, ids).await else {
+            break;
+        };
+        let mut items = items.into_iter();
+        if let Some(item) = items.next() {
+            permit.send(item);
+        }
+        for item in items {
+            if tx.send(item).await.is_err() {
+                return;
+            }
         }
     }
 }
 
-/// Runs one job's model; the trace to prove, `Ok(None)` when the job went elsewhere, `Err`
-/// when the worker must stop.
-async fn infer(worker: &Arc<Worker>, job_id: &str) -> Result<Option<ToProve>, ()> {
-    let id = job_id.to_string();
-    let Some(started) = blocking(worker, move |w| start(w, &id)).await else {
-        return Err(());
-    };
-    let Some((job, input)) = started else {
-        return Ok(None);
-    };
-    let Some(model) = worker.models.get(&job.model_id) else {
-        let (id, reason) = (
-            job_id.to_string(),
-            format!("model {} is no longer served", job.model_id),
-        );
-        return blocking(worker, move |w| fail(w, &id, reason))
+/// Starts the jobs `ids` and runs their models, the jobs of one model as one batch; the traces
+/// to prove, in order (jobs that went elsewhere or failed are left out). `Err` when the worker
+/// must stop.
+async fn infer(worker: &Arc<Worker>, ids: Vec<String>) -> Result<Vec<ToProve>, ()> {
+    // Per model, in order of first appearance: its jobs and their inputs.
+    let mut groups: Vec<(Arc<ServedModel>, Vec<(JobRecord, Vec<i64>)>)> = Vec::new();
+    for job_id in ids {
+        let span = info_span!("job", %job_id);
+        let id = job_id.clone();
+        let Some(started) = blocking(worker, move |w| start(w, &id))
+            .instrument(span.clone())
             .await
-            .map(|_| None)
-            .ok_or(());
-    };
+        else {
+            return Err(());
+        };
+        let Some((job, input)) = started else {
+            continue;
+        };
+        let Some(model) = worker.models.get(&job.model_id) else {
+            let reason = format!("model {} is no longer served", job.model_id);
+            blocking(worker, move |w| fail(w, &job_id, reason))
+                .instrument(span)
+                .await
+                .ok_or(())?;
+            continue;
+        };
+        match groups.iter_mut().find(|(m, _)| Arc::ptr_eq(m, &model)) {
+            Some((_, jobs)) => jobs.push((job, input)),
+            None => groups.push((model, vec![(job, input)])),
+        }
+    }
+    let mut out = Vec::new();
+    for (model, jobs) in groups {
+        if jobs.len() > 1 {
+            let t = Instant::now();
+            let inputs: Vec<Vec<i64>> = jobs.iter().map(|(_, x)| x.clone()).collect();
+            let (executor, m) = (worker.executor.clone(), model.clone());
+            let ran =
+                tokio::task::spawn_blocking(move || executor.run_batch(m.prover.model(), &inputs))
+                    .await;
+            metrics::inference(t.elapsed());
+            if let Ok(Ok(traces)) = ran
+                && traces.len() == jobs.len()
+            {
+                info!(
+                    jobs = jobs.len(),
+                    ms = t.elapsed().as_millis() as u64,
+                    executor = %worker.executor.name(),
+                    "batch inference done"
+                );
+                out.extend(
+                    jobs.into_iter()
+                        .zip(traces)
+                        .map(|((job, _), trace)| ToProve {
+                            job,
+                            model: model.clone(),
+                            trace,
+                        }),
+                );
+                continue;
+            }
+            // The batch failed as a whole: run its jobs one by one, so that each job's
+            // failure is its own.
+            warn!(
+                jobs = jobs.len(),
+                "the batch failed; running its jobs one by one"
+            );
+        }
+        for (job, input) in jobs {
+            let span = info_span!("job", job_id = %job.job_id);
+            if let Some(item) = infer_one(worker, job, input, model.clone())
+                .instrument(span)
+                .await?
+            {
+                out.push(item);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs one started job's model; the trace to prove, `Ok(None)` when the job failed, `Err`
+/// when the worker must stop.
+async fn infer_one(
+    worker: &Arc<Worker>,
+    job: JobRecord,
+    input: Vec<i64>,
+    model: Arc<ServedModel>,
+) -> Result<Option<ToProve>, ()> {
     let t = Instant::now();
     let (executor, m) = (worker.executor.clone(), model.clone());
     let ran = tokio::task::spawn_blocking(move || executor.run(m.prover.model(), &input)).await;
     metrics::inference(t.elapsed());
-    let id = job_id.to_string();
+    let id = job.job_id.clone();
     let trace = match ran {
         Ok(Ok(trace)) => trace,
         Ok(Err(e)) => {
@@ -437,7 +522,9 @@ mod tests {
     use std::time::Duration;
 
     use tokio::sync::broadcast;
-    use zkw_model::{Dense, Model, ModelError, Op, Reference, Requantize, TensorInfo, WeightMode};
+    use zkw_model::{
+        Dense, Executor, Model, ModelError, Op, Reference, Requantize, TensorInfo, WeightMode,
+    };
     use zkw_prover::{LocalProver, Proved, Prover};
     use zkw_verifier::{InputSalt, Job, ModelRecord, VerifierKey, WorkerKey};
 
@@ -534,6 +621,15 @@ mod tests {
         error: fn() -> ProverError,
         gate: Option<std::sync::mpsc::Receiver<()>>,
     ) -> Setup {
+        setup_on(Arc::new(Reference), failures, error, gate)
+    }
+
+    fn setup_on(
+        executor: Arc<dyn Executor>,
+        failures: u32,
+        error: fn() -> ProverError,
+        gate: Option<std::sync::mpsc::Receiver<()>>,
+    ) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let m = model();
         let id = zkw_model::model_id(&m);
@@ -558,7 +654,7 @@ mod tests {
             store: JobStore::open(&dir.path().join("jobs.redb"), 100).unwrap(),
             queue: JobQueue::new(8),
             models,
-            executor: Arc::new(Reference),
+            executor,
             key: WorkerKey::from_seed(&[1; 32]),
             events: broadcast::channel(64).0,
             stopping: AtomicBool::new(false),
@@ -621,6 +717,63 @@ mod tests {
         assert!(s.worker.receipt(&id).unwrap().contains("\"signature\""));
         s.worker.queue.close();
         p.join().await;
+    }
+
+    /// The reference, recording the size of every call (a batch, or 1 for a single run), and
+    /// failing every batch when told to.
+    struct Recording {
+        calls: StdMutex<Vec<usize>>,
+        fail_batches: bool,
+    }
+
+    impl Executor for Recording {
+        fn name(&self) -> String {
+            "recording".into()
+        }
+
+        fn run(&self, model: &Model, input: &[i64]) -> Result<Trace, ModelError> {
+            self.calls.lock().unwrap().push(1);
+            Reference.run(model, input)
+        }
+
+        fn run_batch(&self, model: &Model, inputs: &[Vec<i64>]) -> Result<Vec<Trace>, ModelError> {
+            self.calls.lock().unwrap().push(inputs.len());
+            if self.fail_batches {
+                return Err(ModelError::Executor {
+                    executor: "recording".into(),
+                    reason: "batches fail here".into(),
+                });
+            }
+            inputs.iter().map(|x| Reference.run(model, x)).collect()
+        }
+    }
+
+    async fn run_queued(fail_batches: bool, jobs: usize) -> Vec<usize> {
+        let executor = Arc::new(Recording {
+            calls: StdMutex::new(Vec::new()),
+            fail_batches,
+        });
+        let s = setup_on(executor.clone(), 0, io_error, None);
+        // Queued before the pipeline starts: the executor finds them all waiting.
+        let ids: Vec<String> = (0..jobs).map(|_| submit(&s)).collect();
+        let p = Pipeline::start(s.worker.clone());
+        for id in &ids {
+            let j = ended(&s.worker, id).await;
+            assert_eq!(j.state, JobState::Succeeded, "{j:?}");
+        }
+        s.worker.queue.close();
+        p.join().await;
+        executor.calls.lock().unwrap().clone()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn jobs_of_one_model_waiting_together_run_as_one_batch() {
+        assert_eq!(run_queued(false, 5).await, vec![5]);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_batch_runs_its_jobs_one_by_one() {
+        assert_eq!(run_queued(true, 3).await, vec![3, 1, 1, 1]);
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -93,6 +93,15 @@ impl JobQueue {
         }
     }
 
+    /// The next queued job id, without waiting; `None` when the queue is empty or closed.
+    pub fn try_pop(&self) -> Option<String> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return None;
+        }
+        inner.items.pop_front()
+    }
+
     /// Takes a waiting job out of the line (a cancelled one); whether it was there.
     pub fn remove(&self, job_id: &str) -> bool {
         let mut inner = self.lock();

@@ -134,10 +134,13 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     if created {
         info!(worker_id = %key.worker_id(), "made a new worker identity");
     }
-    let (executor, notice) = backend::select(config.backend)?;
-    if let Some(n) = notice {
-        warn!("{n}");
+    let selected = backend::select(config.backend)?;
+    if selected.fell_back {
+        warn!("{}", selected.notice);
+    } else {
+        info!("{}", selected.notice);
     }
+    let executor = selected.executor;
     metrics::backend(&executor.name());
     let store = JobStore::open(&config.data.join("jobs.redb"), config.retain_finished)?;
     let (events, _) = broadcast::channel(1024);

@@ -159,15 +159,25 @@ pub struct RunArgs {
     /// The input (EZKL format).
     #[arg(long)]
     pub input: PathBuf,
+    /// Which executor runs the model: auto (a GPU if there is one), gpu, or cpu.
+    #[arg(long, default_value = "auto")]
+    pub backend: zkw_gpu::Backend,
 }
 
-/// Runs the reference executor and prints the output as JSON.
+/// The executor `backend` names; the line saying which goes to stderr.
+pub fn executor(backend: zkw_gpu::Backend) -> Result<std::sync::Arc<dyn zkw_model::Executor>> {
+    let selected = zkw_gpu::select(backend).context("--backend gpu")?;
+    eprintln!("{}", selected.notice);
+    Ok(selected.executor)
+}
+
+/// Runs the model on the chosen executor and prints the output as JSON.
 pub fn run(a: RunArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
     let x = read_input_file(&a.input)?;
     let q = quantize_input(&model.input_info(), &x)?;
     warn_saturation(&model.input_info(), &x);
-    let trace = zkw_model::run(&model, &q)?;
+    let trace = executor(a.backend)?.run(&model, &q)?;
     let out = model.output_info()?;
     let values: Vec<f64> = trace
         .output()

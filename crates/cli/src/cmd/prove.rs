@@ -42,6 +42,9 @@ pub struct ProveArgs {
     /// The client's nonce.
     #[arg(long, default_value = "")]
     pub nonce: String,
+    /// Which executor runs the model: auto (a GPU if there is one), gpu, or cpu.
+    #[arg(long, default_value = "auto")]
+    pub backend: zkw_gpu::Backend,
 }
 
 /// A random job id (16 bytes from the OS, hex).
@@ -85,10 +88,10 @@ pub fn prove(a: ProveArgs) -> Result<()> {
     let q = quantize_input(&model.input_info(), &x)?;
     let salt = input_salt(&a, input.salt)?;
     crate::cmd::model::warn_saturation(&model.input_info(), &x);
+    let executor = crate::cmd::model::executor(a.backend)?;
     let pb = spinner("prove");
     pb.set_message("loading keys");
     let prover = LocalProver::load(model, &id, &a.keys)?;
-    pb.set_message("proving");
     let job = Job {
         job_id: match a.job_id {
             Some(id) => id,
@@ -97,7 +100,10 @@ pub fn prove(a: ProveArgs) -> Result<()> {
         worker_id: a.worker_id,
         client_nonce: a.nonce,
     };
-    let proved = prover.prove(&q, &salt, &job)?;
+    pb.set_message("running the model");
+    let trace = executor.run(prover.model(), &q)?;
+    pb.set_message("proving");
+    let proved = prover.prove_trace(trace, &salt, &job)?;
     pb.finish_and_clear();
     std::fs::write(&a.output, proved.receipt.to_json())
         .with_context(|| format!("writing {}", a.output.display()))?;

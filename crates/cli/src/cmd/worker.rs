@@ -41,6 +41,9 @@ pub struct WorkerArgs {
     /// The most jobs that may wait; beyond, submits are refused (RESOURCE_EXHAUSTED).
     #[arg(long, default_value_t = 64)]
     pub max_queue: usize,
+    /// The most queued jobs run together: those of one model as one batch on the executor.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
     /// Proofs made at the same time.
     #[arg(long, default_value_t = 1)]
     pub proofs: usize,
@@ -63,6 +66,7 @@ impl WorkerArgs {
                 .map(|(cert, key)| TlsFiles { cert, key }),
             backend: self.backend,
             max_queue: self.max_queue,
+            batch: self.batch,
             proofs: self.proofs,
             metrics: self.metrics,
             retain_finished: self.retain_finished,
