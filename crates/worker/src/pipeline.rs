@@ -299,12 +299,15 @@ async fn infer_loop(worker: Arc<Worker>, tx: mpsc::Sender<ToProve>) {
     }
 }
 
+/// A job marked running, with its input.
+type Started = (JobRecord, Vec<i64>);
+
 /// Starts the jobs `ids` and runs their models, the jobs of one model as one batch; the traces
 /// to prove, in order (jobs that went elsewhere or failed are left out). `Err` when the worker
 /// must stop.
 async fn infer(worker: &Arc<Worker>, ids: Vec<String>) -> Result<Vec<ToProve>, ()> {
     // Per model, in order of first appearance: its jobs and their inputs.
-    let mut groups: Vec<(Arc<ServedModel>, Vec<(JobRecord, Vec<i64>)>)> = Vec::new();
+    let mut groups: Vec<(Arc<ServedModel>, Vec<Started>)> = Vec::new();
     for job_id in ids {
         let span = info_span!("job", %job_id);
         let id = job_id.clone();

@@ -128,7 +128,11 @@ fn check(name: &str, dir: &Path, prove: bool, row: &mut Row) -> Result<()> {
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f64::max);
     row.error = Some((err, err / range.max(f64::MIN_POSITIVE)));
-    if !(err <= 0.05 * range + 2.0 * step) {
+    // A NaN anywhere fails too: only a comparable error within the tolerance passes.
+    let within = err
+        .partial_cmp(&(0.05 * range + 2.0 * step))
+        .is_some_and(|o| o.is_le());
+    if !within {
         bail!("error {err:.4} beyond the tolerance (5% of range {range:.4} + 2 steps of {step})");
     }
     if prove {
