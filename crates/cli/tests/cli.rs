@@ -794,3 +794,87 @@ fn the_demo_runs_end_to_end() {
         "{out}"
     );
 }
+
+/// `--backend gpu` gives the reference's output, and a receipt proved from its trace verifies —
+/// or, with no adapter, fails naming why (and with `ZKW_REQUIRE_GPU=1` that fails the test).
+#[test]
+fn the_gpu_backend_runs_and_proves_like_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, keys) = prepared(dir.path(), "fixed");
+    let input = examples().join("input.json");
+    let cpu = zkw(&[
+        "model",
+        "run",
+        s(&model),
+        "--input",
+        s(&input),
+        "--backend",
+        "cpu",
+    ]);
+    assert!(cpu.status.success(), "{}", stderr(&cpu));
+    assert!(
+        stderr(&cpu).contains("executor: the CPU reference"),
+        "{}",
+        stderr(&cpu)
+    );
+    let gpu = zkw(&[
+        "model",
+        "run",
+        s(&model),
+        "--input",
+        s(&input),
+        "--backend",
+        "gpu",
+    ]);
+    if !gpu.status.success() {
+        assert!(
+            std::env::var("ZKW_REQUIRE_GPU").as_deref() != Ok("1"),
+            "ZKW_REQUIRE_GPU=1 but: {}",
+            stderr(&gpu)
+        );
+        assert!(
+            stderr(&gpu).contains("--backend gpu: no GPU adapter"),
+            "{}",
+            stderr(&gpu)
+        );
+        eprintln!("SKIPPED: no GPU adapter");
+        return;
+    }
+    assert!(stderr(&gpu).contains("executor: GPU "), "{}", stderr(&gpu));
+    assert_eq!(stdout(&gpu), stdout(&cpu));
+    let receipt = dir.path().join("gpu-receipt.json");
+    let o = zkw(&[
+        "prove",
+        s(&model),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "-o",
+        s(&receipt),
+        "--job-id",
+        "job-g",
+        "--worker-id",
+        "w1",
+        "--nonce",
+        "n1",
+        "--backend",
+        "gpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkw(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "--job-id",
+        "job-g",
+        "--worker-id",
+        "w1",
+        "--nonce",
+        "n1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -13,8 +13,16 @@ use std::time::Duration;
 use crate::error::GpuError;
 
 /// How long one submission may run before the executor gives up on it (a hung driver must not
-/// hang the worker).
+/// hang the worker), unless `ZKW_GPU_TIMEOUT` gives another number of seconds.
 pub const SUBMISSION_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn submission_timeout() -> Duration {
+    std::env::var("ZKW_GPU_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .map_or(SUBMISSION_TIMEOUT, Duration::from_secs)
+}
 
 /// What the executor runs on, for logs and the `auto` backend's notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,7 +235,8 @@ impl Gpu {
 
     /// Submits `commands` and waits for them, with every validation or memory error of the
     /// submission reported as an error, a lost device as [`GpuError::DeviceLost`], and a
-    /// submission that does not finish in [`SUBMISSION_TIMEOUT`] as [`GpuError::Timeout`].
+    /// submission that does not finish in time ([`SUBMISSION_TIMEOUT`]) as
+    /// [`GpuError::Timeout`].
     pub(crate) fn submit_and_wait(
         &self,
         encode: impl FnOnce(&mut wgpu::CommandEncoder) -> Result<(), GpuError>,
@@ -249,17 +258,18 @@ impl Gpu {
         self.wait(Some(index))
     }
 
-    /// Waits for the queue (up to `index`), bounded by [`SUBMISSION_TIMEOUT`].
+    /// Waits for the queue (up to `index`), bounded by the submission timeout.
     pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
+        let timeout = submission_timeout();
         let polled = self.device.poll(wgpu::PollType::Wait {
             submission_index: index,
-            timeout: Some(SUBMISSION_TIMEOUT),
+            timeout: Some(timeout),
         });
         // A lost device explains any failure that follows it: say that first.
         self.check_alive()?;
         match polled {
             Ok(_) => Ok(()),
-            Err(wgpu::PollError::Timeout) => Err(GpuError::Timeout(SUBMISSION_TIMEOUT.as_secs())),
+            Err(wgpu::PollError::Timeout) => Err(GpuError::Timeout(timeout.as_secs())),
             Err(wgpu::PollError::WrongSubmissionIndex(..)) => Err(GpuError::DeviceLost(
                 "the device accepted no more work (destroyed or reset)".into(),
             )),

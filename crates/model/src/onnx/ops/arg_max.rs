@@ -26,18 +26,8 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
         });
     }
     let keep = attr_i(node, "keepdims", 1) != 0;
-    let n = f[a];
-    let rows = f.iter().product::<usize>() / n.max(1);
-    let perm: Vec<usize> = (0..f.len()).filter(|&d| d != a).chain([a]).collect();
-    let (_, idx) = movement::transpose(&f, &perm).map_err(|why| cx.bad(why))?;
+    let (mut t, rows, n) = cx.rows_along(x, &f, a)?;
     let rn = vec![rows, n];
-    let op = FloatOp::Select {
-        what: format!("axis {a} last"),
-        shape: rn.clone(),
-        indices: idx,
-        fill: 0.0,
-    };
-    let mut t = cx.push(op, vec![x], rn.clone());
     let per = |v: f64| FloatOp::Scale {
         scale: vec![v; rows * n],
         offset: vec![0.0; rows * n],

@@ -230,6 +230,28 @@ impl<'a> Ctx<'a> {
         Ok(id)
     }
 
+    /// Tensor `x` (ONNX shape `f`) with axis `a` moved last, as `[rows, n]`: the tensor, `rows`
+    /// and `n`, the axis's length.
+    pub fn rows_along(
+        &mut self,
+        x: usize,
+        f: &[usize],
+        a: usize,
+    ) -> Result<(usize, usize, usize), ModelError> {
+        let n = f[a];
+        let rows = f.iter().product::<usize>() / n.max(1);
+        let perm: Vec<usize> = (0..f.len()).filter(|&d| d != a).chain([a]).collect();
+        let (_, idx) = super::movement::transpose(f, &perm).map_err(|why| self.bad(why))?;
+        let rn = vec![rows, n];
+        let op = FloatOp::Select {
+            what: format!("axis {a} last"),
+            shape: rn.clone(),
+            indices: idx,
+            fill: 0.0,
+        };
+        Ok((self.push(op, vec![x], rn), rows, n))
+    }
+
     /// Tensor `t` reshaped to the ONNX shape `out` (batch stripped when it leads).
     pub fn reshaped(&mut self, t: usize, out: Vec<usize>) -> usize {
         let (shape, without_batch) = self.strip(out);

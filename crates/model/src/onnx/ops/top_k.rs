@@ -37,17 +37,8 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
     }
     let k = k as usize;
     let largest = attr_i(node, "largest", 1) != 0;
-    let rows = f.iter().product::<usize>() / n;
-    let perm: Vec<usize> = (0..f.len()).filter(|&d| d != a).chain([a]).collect();
-    let (_, idx) = movement::transpose(&f, &perm).map_err(|why| cx.bad(why))?;
+    let (mut cur, rows, _) = cx.rows_along(x, &f, a)?;
     let rn = vec![rows, n];
-    let op = FloatOp::Select {
-        what: format!("axis {a} last"),
-        shape: rn.clone(),
-        indices: idx,
-        fill: 0.0,
-    };
-    let mut cur = cx.push(op, vec![x], rn.clone());
     let neg = |cx: &mut Ctx<'_>, t: usize, len: usize| {
         let op = FloatOp::Scale {
             scale: vec![-1.0; len],
