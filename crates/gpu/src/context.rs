@@ -105,6 +105,7 @@ impl Gpu {
             max_storage_buffer_binding_size: offered.max_storage_buffer_binding_size,
             max_buffer_size: offered.max_buffer_size,
             max_storage_buffers_per_shader_stage: 5,
+            max_compute_workgroups_per_dimension: offered.max_compute_workgroups_per_dimension,
             ..wgpu::Limits::downlevel_defaults()
         }
         .using_alignment(offered.clone());
@@ -171,12 +172,15 @@ impl Gpu {
         &self.summary
     }
 
-    /// The largest storage buffer one binding may see.
+    /// The largest storage buffer one binding may see: the device's limit, the memory cap, and
+    /// never beyond 2^31 bytes, so that every index a kernel computes (in `u32`) stays below
+    /// 2^29.
     pub fn max_binding(&self) -> u64 {
         self.limits
             .max_storage_buffer_binding_size
             .min(self.limits.max_buffer_size)
             .min(self.binding_cap.unwrap_or(u64::MAX))
+            .min(1 << 31)
     }
 
     /// An error when the device has been lost.
@@ -233,36 +237,44 @@ impl Gpu {
         Ok(pipeline)
     }
 
-    /// Submits `commands` and waits for them, with every validation or memory error of the
-    /// submission reported as an error, a lost device as [`GpuError::DeviceLost`], and a
-    /// submission that does not finish in time ([`SUBMISSION_TIMEOUT`]) as
-    /// [`GpuError::Timeout`].
-    pub(crate) fn submit_and_wait(
-        &self,
-        encode: impl FnOnce(&mut wgpu::CommandEncoder) -> Result<(), GpuError>,
-    ) -> Result<(), GpuError> {
+    /// Runs `f` (resource creation) and reports any validation or out-of-memory error it
+    /// raised, instead of leaving it to whichever call comes next.
+    pub(crate) fn scoped<T>(&self, f: impl FnOnce() -> Result<T, GpuError>) -> Result<T, GpuError> {
         self.check_alive()?;
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("job") });
-        let encoded = encode(&mut encoder);
-        let index = self.queue.submit([encoder.finish()]);
+        let made = f();
         let memory = pollster::block_on(memory.pop());
         let validation = pollster::block_on(validation.pop());
-        encoded?;
+        let made = made?;
         if let Some(e) = memory.or(validation) {
             return Err(GpuError::Gpu(e.to_string()));
         }
-        self.wait(Some(index))
+        Ok(made)
     }
 
-    /// Waits for the queue (up to `index`), bounded by the submission timeout.
-    pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
+    /// Encodes and submits one command buffer, with every validation or memory error of it
+    /// reported; the submission's index, to wait on.
+    pub(crate) fn submit(
+        &self,
+        encode: impl FnOnce(&mut wgpu::CommandEncoder) -> Result<(), GpuError>,
+    ) -> Result<wgpu::SubmissionIndex, GpuError> {
+        self.scoped(|| {
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("job") });
+            encode(&mut encoder)?;
+            Ok(self.queue.submit([encoder.finish()]))
+        })
+    }
+
+    /// Waits for submission `index` (and the callbacks, such as buffer maps, it resolves), bounded
+    /// by the submission timeout ([`SUBMISSION_TIMEOUT`], or `ZKW_GPU_TIMEOUT`); a lost device
+    /// is [`GpuError::DeviceLost`].
+    pub(crate) fn wait(&self, index: wgpu::SubmissionIndex) -> Result<(), GpuError> {
         let timeout = submission_timeout();
         let polled = self.device.poll(wgpu::PollType::Wait {
-            submission_index: index,
+            submission_index: Some(index),
             timeout: Some(timeout),
         });
         // A lost device explains any failure that follows it: say that first.

@@ -40,6 +40,14 @@ pub enum GpuError {
         /// The device's limit.
         limit: u32,
     },
+    /// A count a kernel takes as a 32-bit parameter is beyond it.
+    #[error("{what}: {count} does not fit a kernel's 32-bit parameter")]
+    Count {
+        /// The kernel and the count.
+        what: String,
+        /// The count.
+        count: u64,
+    },
     /// wgpu reported an error for work this executor submitted (validation, out of memory).
     #[error("the GPU rejected the work: {0}")]
     Gpu(String),

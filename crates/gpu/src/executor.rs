@@ -1,20 +1,23 @@
 //! The GPU executor: [`zkw_model::Executor`] over a [`Gpu`], with each model uploaded once
-//! (keyed by its model id) and batches split to what the device holds.
+//! (found again by comparing the model itself: cheaper per job than hashing it for its id, and
+//! exact) and batches split to what the device holds.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use zkw_model::exec::check_input;
-use zkw_model::{Executor, Model, ModelError, ModelId, Trace, model_id};
+use zkw_model::{Executor, Model, ModelError, Trace};
 
 use crate::context::{AdapterSummary, Gpu};
 use crate::error::GpuError;
 use crate::model::GpuModel;
 
+/// Models kept uploaded; the least recently loaded goes first.
+const CACHED_MODELS: usize = 16;
+
 /// Runs models on one GPU.
 pub struct GpuExecutor {
     gpu: Arc<Gpu>,
-    models: Mutex<HashMap<ModelId, Arc<GpuModel>>>,
+    models: Mutex<Vec<Arc<GpuModel>>>,
 }
 
 impl GpuExecutor {
@@ -27,7 +30,7 @@ impl GpuExecutor {
     pub fn on(gpu: Arc<Gpu>) -> Self {
         GpuExecutor {
             gpu,
-            models: Mutex::new(HashMap::new()),
+            models: Mutex::new(Vec::new()),
         }
     }
 
@@ -38,30 +41,31 @@ impl GpuExecutor {
 
     /// The model uploaded (once; later calls reuse the upload).
     pub fn load(&self, model: &Model) -> Result<Arc<GpuModel>, GpuError> {
-        let id = model_id(model);
         if let Some(m) = self
             .models
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
+            .iter()
+            .find(|m| m.model() == model)
         {
             return Ok(m.clone());
         }
         let loaded = Arc::new(GpuModel::load(&self.gpu, model)?);
-        self.models
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, loaded.clone());
+        let mut models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        if models.len() >= CACHED_MODELS {
+            models.remove(0);
+        }
+        models.push(loaded.clone());
         Ok(loaded)
     }
 
     /// The traces of many inputs of one model, in order: as many per submission as the device
     /// holds.
     pub fn traces(&self, model: &Model, inputs: &[Vec<i64>]) -> Result<Vec<Trace>, GpuError> {
+        let loaded = self.load(model)?;
         for x in inputs {
             check_input(model, x)?;
         }
-        let loaded = self.load(model)?;
         let mut out = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(loaded.max_batch() as usize) {
             let refs: Vec<&[i64]> = chunk.iter().map(Vec::as_slice).collect();

@@ -1,6 +1,7 @@
 //! A model on the GPU: its constants uploaded once, and per batch size an arena — one buffer
-//! per tensor, the node's bind groups and grids, staging buffers for readback — kept in a pool
-//! and reused across jobs.
+//! per tensor, the node's bind groups and grids, staging buffers for readback — kept in a small
+//! pool and reused across jobs. Arenas come in powers of two (a batch of 5 runs in the arena for
+//! 8, padded with zero inputs), so a worker whose batches vary keeps a handful, not hundreds.
 //!
 //! A reshape's output shares its input's buffer (same values, same order), so it costs
 //! nothing; every other tensor has its own buffer, because the prover needs the whole trace.
@@ -16,6 +17,13 @@ use crate::kernels::{self, NodeIo, Step};
 
 /// The most samples one dispatch carries: beyond it a batch is split.
 pub const MAX_BATCH: u64 = 1024;
+
+/// The most bytes one arena (a batch's tensors and their readback copies) may take: batches are
+/// split to stay below it.
+pub const ARENA_BUDGET: u64 = 1 << 30;
+
+/// Arenas kept per model between jobs.
+const POOLED: usize = 4;
 
 /// A model uploaded to one device.
 pub struct GpuModel {
@@ -80,22 +88,28 @@ impl GpuModel {
                 }
             }
         }
-        let max_batch = (limit / (widest.0 * 4)).min(MAX_BATCH);
-        if max_batch == 0 {
+        if widest.0 * 4 > limit {
             return Err(GpuError::TooLarge {
                 what: widest.1,
                 bytes: widest.0 * 4,
                 limit,
             });
         }
-        let constants = model
-            .nodes
-            .iter()
-            .map(|n| {
-                let lens: Vec<u64> = n.inputs.iter().map(|&t| infos[t].len() as u64).collect();
-                kernels::constants(gpu, &n.name, &n.op, &lens)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // One sample's arena: every buffer and its readback copy.
+        let per_sample = slot_lens.iter().map(|&l| l.max(1)).sum::<u64>() * 4 * 2;
+        let max_batch = (limit / (widest.0 * 4))
+            .min(ARENA_BUDGET / per_sample)
+            .clamp(1, MAX_BATCH);
+        let constants = gpu.scoped(|| {
+            model
+                .nodes
+                .iter()
+                .map(|n| {
+                    let lens: Vec<u64> = n.inputs.iter().map(|&t| infos[t].len() as u64).collect();
+                    kernels::constants(gpu, &n.name, &n.op, &lens)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         Ok(GpuModel {
             model: model.clone(),
             infos,
@@ -120,9 +134,13 @@ impl GpuModel {
     fn arena(&self, gpu: &Gpu, batch: u64) -> Result<Arena, GpuError> {
         let mut pool = self.arenas.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = pool.iter().position(|a| a.batch == batch) {
-            return Ok(pool.swap_remove(k));
+            return Ok(pool.remove(k));
         }
         drop(pool);
+        gpu.scoped(|| self.make_arena(gpu, batch))
+    }
+
+    fn make_arena(&self, gpu: &Gpu, batch: u64) -> Result<Arena, GpuError> {
         let buffer = |len: u64, usage: wgpu::BufferUsages, label: &str| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -175,21 +193,39 @@ impl GpuModel {
     }
 
     /// The traces of `inputs` (at most [`GpuModel::max_batch`] of them, already checked against
-    /// the model's input format), in one submission.
+    /// the model's input format), in one submission: in the arena of the next power of two,
+    /// the rest of it fed zeros and its traces dropped.
     pub(crate) fn run_chunk(&self, gpu: &Gpu, inputs: &[&[i64]]) -> Result<Vec<Trace>, GpuError> {
-        let batch = inputs.len() as u64;
+        let n = inputs.len() as u64;
+        let batch = n.next_power_of_two().min(self.max_batch).max(n);
         let arena = self.arena(gpu, batch)?;
-        let result = self.run_in(gpu, &arena, inputs);
-        if result.is_ok() {
-            self.arenas
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(arena);
+        let zeros = vec![0i64; inputs.first().map_or(0, |x| x.len())];
+        let padded: Vec<&[i64]> = inputs
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n(zeros.as_slice(), (batch - n) as usize))
+            .collect();
+        let mut result = self.run_in(gpu, &arena, &padded);
+        if let Ok(traces) = &mut result {
+            traces.truncate(inputs.len());
+            let mut pool = self.arenas.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() >= POOLED {
+                pool.remove(0);
+            }
+            pool.push(arena);
         }
         result
     }
 
     fn run_in(&self, gpu: &Gpu, arena: &Arena, inputs: &[&[i64]]) -> Result<Vec<Trace>, GpuError> {
+        let want: usize = self.model.inputs.iter().map(TensorInfo::len).sum();
+        if let Some(x) = inputs.iter().find(|x| x.len() != want) {
+            return Err(GpuError::Model(ModelError::InputLength {
+                expected: want,
+                got: x.len(),
+                shape: vec![want],
+            }));
+        }
         // Each graph input's values for the whole batch, sample after sample.
         let mut at = 0;
         for (t, info) in self.model.inputs.iter().enumerate() {
@@ -205,7 +241,7 @@ impl GpuModel {
                 bytemuck::cast_slice(&values),
             );
         }
-        gpu.submit_and_wait(|encoder| {
+        let index = gpu.submit(|encoder| {
             let mut k = 0;
             while k < arena.steps.len() {
                 if let Step::Copy { from, to, at, size } = &arena.steps[k] {
@@ -235,7 +271,7 @@ impl GpuModel {
             }
             Ok(())
         })?;
-        // Map every readback buffer, wait once, read.
+        // Map every readback buffer; they resolve when this submission completes.
         let mapped: Vec<std::sync::mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>> = arena
             .staging
             .iter()
@@ -247,7 +283,7 @@ impl GpuModel {
                 rx
             })
             .collect();
-        gpu.wait(None)?;
+        gpu.wait(index)?;
         let mut slots: Vec<Vec<i32>> = Vec::with_capacity(arena.staging.len());
         for (staging, rx) in arena.staging.iter().zip(mapped) {
             rx.recv()

@@ -110,3 +110,47 @@ fn bad_inputs_are_refused_before_the_gpu() {
     let err = gpu.run(&model, &[1000; 10]).unwrap_err();
     assert!(matches!(err, ModelError::InputOutOfRange { .. }), "{err:?}");
 }
+
+/// More than 65,535 workgroups: the grid folds into a second dimension, element-wise (a ReLU
+/// over 4.2M values) and tiled (a dense layer of 65,536 outputs over a batch of 64), still
+/// equal to the reference.
+#[test]
+fn grids_beyond_one_dimension_fold_into_two() {
+    let Some(gpu) = common::gpu() else {
+        return;
+    };
+    let len = 65_535 * 64 + 100;
+    let model = relu_model(len);
+    let x: Vec<i64> = (0..len as i64).map(|i| i % 256 - 128).collect();
+    assert_eq!(
+        gpu.run(&model, &x).unwrap(),
+        Reference.run(&model, &x).unwrap()
+    );
+
+    let out = 65_536;
+    let dense = Model::chain(
+        "wide",
+        WeightMode::Fixed,
+        TensorInfo {
+            shape: vec![1],
+            frac_bits: 0,
+            bits: 8,
+        },
+        vec![Op::Dense(zkw_model::ops::Dense {
+            name: "fc".into(),
+            in_features: 1,
+            out_features: out,
+            weights: (0..out as i64).map(|i| i % 255 - 127).collect(),
+            weight_bits: 8,
+            weight_frac_bits: 0,
+            bias: (0..out as i64).map(|i| i % 1000).collect(),
+            bias_bits: 12,
+        })],
+        None,
+    );
+    let xs: Vec<Vec<i64>> = (0..64).map(|k| vec![k - 32]).collect();
+    let traces = gpu.run_batch(&dense, &xs).unwrap();
+    for (t, x) in traces.iter().zip(&xs) {
+        assert_eq!(t, &Reference.run(&dense, x).unwrap());
+    }
+}

@@ -261,6 +261,9 @@ impl Model {
                 self.inputs[0].frac_bits, self.inputs[0].bits, other.frac_bits, other.bits
             )));
         }
+        // The client sends the inputs as one vector: it must be a valid tensor too.
+        let inputs: Vec<&TensorInfo> = self.inputs.iter().collect();
+        concatenated("input", &inputs)?;
         for (k, node) in self.nodes.iter().enumerate() {
             let sem = node.op.semantics();
             let at = || format!("node #{k} `{}` ({})", node.name, node.op.describe());
@@ -495,6 +498,17 @@ mod tests {
         bad.inputs[1].frac_bits = 3;
         let err = bad.tensor_infos().unwrap_err().to_string();
         assert!(err.contains("must share one"), "{err}");
+        // Each input within bounds, their concatenation (the client's vector) beyond: refused,
+        // where it would otherwise reach an executor that splits the client's input by them.
+        let mut wide = m.clone();
+        for input in &mut wide.inputs {
+            input.shape = vec![MAX_ELEMENTS / 2 + 1];
+        }
+        let err = wide.tensor_infos().unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("inputs hold more than {MAX_ELEMENTS} values")),
+            "{err}"
+        );
     }
 
     #[test]

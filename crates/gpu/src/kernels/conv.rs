@@ -1,10 +1,10 @@
-//! Conv: a workgroup per 64 positions of one output channel of one sample (x: position tiles,
-//! y: output channels, z: samples); a 1-D convolution runs as a 2-D one of height 1, as the
+//! Conv: a workgroup per 64 positions of one output channel of one sample, numbered flat over
+//! the grid; a 1-D convolution runs as a 2-D one of height 1, as the
 //! reference's taps do.
 
 use zkw_model::ops::{Conv, ConvGeometry};
 
-use super::{NodeIo, Step, WG, dimension, dispatch, kernel_source, narrow, storage, word};
+use super::{NodeIo, Step, WG, dispatch, flat_grid, kernel_source, narrow, storage, word};
 use crate::context::Gpu;
 use crate::error::GpuError;
 
@@ -82,7 +82,7 @@ pub(super) fn steps(gpu: &Gpu, c: &Conv, io: &NodeIo<'_>) -> Result<Vec<Step>, G
     let g = &c.geometry;
     let p = Planar::of(g)?;
     let [ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl] = p.words("conv")?;
-    let params = [
+    let mut params = vec![
         word(g.in_channels as u64, "conv")?,
         word(g.out_channels as u64, "conv")?,
         word(g.groups as u64, "conv")?,
@@ -99,12 +99,9 @@ pub(super) fn steps(gpu: &Gpu, c: &Conv, io: &NodeIo<'_>) -> Result<Vec<Step>, G
         pt,
         pl,
     ];
-    let plane = p.output[0] * p.output[1];
-    let grid = [
-        dimension(gpu, "conv positions", plane.div_ceil(WG))?,
-        dimension(gpu, "conv output channels", g.out_channels as u64)?,
-        dimension(gpu, "conv samples", io.batch)?,
-    ];
+    let tiles = (p.output[0] * p.output[1]).div_ceil(WG);
+    params.extend([word(tiles, "conv")?, word(io.batch, "conv")?]);
+    let grid = flat_grid(gpu, "conv", tiles * g.out_channels as u64 * io.batch * WG)?;
     let buffers = [io.output, io.inputs[0], &io.constants[0], &io.constants[1]];
     Ok(vec![dispatch(
         gpu, "conv", SOURCE, &params, &buffers, grid,

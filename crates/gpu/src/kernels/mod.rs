@@ -223,10 +223,9 @@ pub(crate) fn dispatch(
 /// A count as a 32-bit kernel parameter: every count a validated model has is far below 2^32
 /// (tensors hold at most `MAX_ELEMENTS` values; buffers are bounded by the device).
 pub(crate) fn word(n: u64, what: &str) -> Result<u32, GpuError> {
-    u32::try_from(n).map_err(|_| GpuError::TooLarge {
+    u32::try_from(n).map_err(|_| GpuError::Count {
         what: what.to_string(),
-        bytes: n * 4,
-        limit: u64::from(u32::MAX) * 4,
+        count: n,
     })
 }
 
