@@ -261,3 +261,37 @@ fn non_zero_of_a_constant_folds_into_indices() {
         [11.0, 13.0, 14.0]
     );
 }
+
+/// Where with a constant condition (an attention mask): a selection between the computed
+/// branch and the scalar, broadcast — and between two computed branches.
+#[test]
+fn where_with_a_constant_mask() {
+    let dir = tempfile::tempdir().unwrap();
+    let mask: Vec<f32> = (0..12).map(|i| ((i % 4) <= i / 4) as i32 as f32).collect();
+    let nodes = vec![node("Where", &["mask", "x", "low"], "y", vec![])];
+    let inits = vec![
+        TensorProto {
+            name: "mask".into(),
+            dims: vec![3, 4],
+            data_type: 9,
+            int32_data: mask.iter().map(|&m| m as i32).collect(),
+            ..Default::default()
+        },
+        floats("low", &[], &[-4.0]),
+    ];
+    let path = write(dir.path(), "where_mask", 13, &[1, 3, 4], nodes, inits);
+    check(&path);
+    let nodes = vec![
+        node("Neg", &["x"], "n", vec![]),
+        node("Where", &["mask", "x", "n"], "y", vec![]),
+    ];
+    let inits = vec![TensorProto {
+        name: "mask".into(),
+        dims: vec![4],
+        data_type: 9,
+        int32_data: vec![1, 0, 0, 1],
+        ..Default::default()
+    }];
+    let path = write(dir.path(), "where_two", 13, &[1, 3, 4], nodes, inits);
+    check(&path);
+}

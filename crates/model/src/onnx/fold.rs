@@ -1,5 +1,6 @@
 //! Constant folding at import: a node whose operands are all constants (shape arithmetic —
-//! Shape, ConstantOfShape, Range, NonZero, Gather, Concat, Slice, Squeeze/Unsqueeze, Reshape, Cast — and
+//! Shape, ConstantOfShape, Range, NonZero, Gather, Concat, Slice, Transpose, Squeeze/Unsqueeze,
+//! Reshape, Cast — and
 //! element-wise functions of constants) becomes a constant, so a model with static shapes
 //! never carries its shape computations into the circuit.
 
@@ -208,6 +209,20 @@ pub(super) fn fold_constant(
             let idx: Vec<i64> = i.data.iter().map(|&v| v as i64).collect();
             let (out, map) = movement::gather(&x.shape, a, &idx, &i.shape).map_err(bad)?;
             moved(x, out, map, 0.0)
+        }
+        "Transpose" => {
+            let x = data;
+            let rank = x.shape.len();
+            let perm: Vec<usize> = match attr_ints(node, "perm") {
+                Some(p) => p
+                    .iter()
+                    .map(|&v| movement::axis(v, rank))
+                    .collect::<Result<_, _>>()
+                    .map_err(bad)?,
+                None => (0..rank).rev().collect(),
+            };
+            let (out, idx) = movement::transpose(&x.shape, &perm).map_err(bad)?;
+            moved(x, out, idx, 0.0)
         }
         "Slice" => {
             let x = data;

@@ -269,7 +269,7 @@ pub const SUPPORTED: &[OnnxOp] = &[
     op(
         "Where",
         Elementwise,
-        "b + c·(a - b); same shapes or scalar branches",
+        "b + c·(a - b), same shapes or scalar branches; a constant condition: a selection",
         r#where::import,
     ),
     op(

@@ -1,13 +1,21 @@
-//! Where(c, a, b) with boolean `c`: `b + c · (a − b)`, exact.
+//! Where(c, a, b) with boolean `c`: `b + c · (a − b)`, exact. With a constant condition (an
+//! attention mask) it is a selection: each output value is `a`'s or `b`'s (or the constant
+//! branch's scalar), numpy-broadcast, at no cost.
 
 use super::Ctx;
 use crate::error::ModelError;
 use crate::onnx::compose::fusable;
 use crate::onnx::elementwise::{Binary, Expr};
 use crate::onnx::float::FloatOp;
-use crate::onnx::proto::scalar;
+use crate::onnx::movement;
+use crate::onnx::proto::{Const, scalar};
 
 pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
+    if cx.activation(0).is_err()
+        && let Ok(cond) = cx.operand(0)
+    {
+        return constant_condition(cx, cond);
+    }
     let name = cx.name;
     let n_in = cx.n_in;
     // Where(c, a, b) = b + c · (a - b), c boolean.
@@ -64,4 +72,69 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
             cx.push(FloatOp::Add, vec![p, b], s)
         }
     })
+}
+
+/// Where with a constant condition: a selection over the computed branches.
+fn constant_condition(cx: &mut Ctx<'_>, cond: &Const) -> Result<usize, ModelError> {
+    let name = cx.name;
+    let branch = |k: usize| -> Result<Result<usize, f64>, ModelError> {
+        match cx.activation(k) {
+            Ok(t) => Ok(Ok(t)),
+            Err(_) => scalar(cx.operand(k)?)
+                .map(Err)
+                .ok_or_else(|| ModelError::UnsupportedOp {
+                    op_type: "Where with a non-scalar constant branch".into(),
+                    node: name.to_string(),
+                }),
+        }
+    };
+    let (a, b) = (branch(1)?, branch(2)?);
+    let fill = match (a, b) {
+        (Ok(_), Ok(_)) => 0.0,
+        (Ok(_), Err(v)) | (Err(v), Ok(_)) => v,
+        (Err(_), Err(_)) => {
+            return Err(ModelError::UnsupportedOp {
+                op_type: "Where of constants only".into(),
+                node: name.to_string(),
+            });
+        }
+    };
+    let shape_of = |t: Result<usize, f64>| t.map_or_else(|_| Vec::new(), |t| cx.full(t));
+    let (fa, fb) = (shape_of(a), shape_of(b));
+    let out = movement::broadcast_shape(&cond.shape, &fa)
+        .and_then(|s| movement::broadcast_shape(&s, &fb))
+        .map_err(|why| cx.bad(why))?;
+    let at = |shape: &[usize]| movement::broadcast(shape, &out).map_err(|why| cx.bad(why));
+    let ic = at(&cond.shape)?;
+    // Each branch's index into the selected operands' values, or -1 for the constant.
+    let mut inputs = Vec::new();
+    let mut offset = 0i64;
+    let mut index_of = |t: Result<usize, f64>, f: &[usize]| -> Result<Vec<i64>, ModelError> {
+        match t {
+            Ok(t) => {
+                inputs.push(t);
+                let idx: Vec<i64> = at(f)?.iter().map(|&i| i + offset).collect();
+                offset += f.iter().product::<usize>() as i64;
+                Ok(idx)
+            }
+            Err(_) => Ok(vec![-1; ic.len()]),
+        }
+    };
+    let (ia, ib) = (index_of(a, &fa)?, index_of(b, &fb)?);
+    let indices: Vec<i64> = (0..ic.len())
+        .map(|i| {
+            if cond.data[ic[i] as usize] != 0.0 {
+                ia[i]
+            } else {
+                ib[i]
+            }
+        })
+        .collect();
+    cx.select(
+        "where (constant condition)".into(),
+        inputs,
+        out,
+        indices,
+        fill,
+    )
 }
