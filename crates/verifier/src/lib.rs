@@ -17,6 +17,7 @@
 //!   the job whether it is checked, and [`Verified`] reports what was not.
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod digest;
 pub mod error;
 pub mod field;
@@ -29,6 +30,7 @@ pub mod statement;
 pub mod verify;
 pub mod width;
 
+pub use batch::verify_batch;
 pub use digest::InputSalt;
 pub use error::VerificationError;
 pub use job::Job;

@@ -9,7 +9,6 @@
 //! field that was not compared, for the caller to report.
 
 use ark_bn254::Bn254;
-use ark_groth16::Groth16;
 
 use crate::Fr;
 use crate::error::VerificationError;
@@ -174,12 +173,33 @@ fn output_out_of_range(e: OutOfRange) -> VerificationError {
     }
 }
 
+/// A receipt that passed every check but the proof's pairing equation: the proof, its public
+/// inputs, and what verification reports once the pairing holds.
+pub(crate) struct Prepared {
+    pub proof: ark_groth16::Proof<Bn254>,
+    pub inputs: Vec<Fr>,
+    pub verified: Verified,
+}
+
 /// Verifies a receipt; every rejection says why.
 pub fn verify(
     receipt: &Receipt,
     key: &VerifierKey,
     expected: &Expected<'_>,
 ) -> Result<Verified, VerificationError> {
+    let p = prepare(receipt, key, expected)?;
+    crate::batch::exact(key, &p)?;
+    Ok(p.verified)
+}
+
+/// Every check of [`verify`] but the pairing equation: the record, the receipt's fields and
+/// signature against the expectation and the key, the output's widths; the statement's public
+/// inputs built.
+pub(crate) fn prepare(
+    receipt: &Receipt,
+    key: &VerifierKey,
+    expected: &Expected<'_>,
+) -> Result<Prepared, VerificationError> {
     let record = expected.record;
     record.validate()?;
     receipt.validate()?;
@@ -273,8 +293,10 @@ pub fn verify(
             received: format!("a key for {}", key.vk.gamma_abc_g1.len().saturating_sub(1)),
         });
     }
-    match Groth16::<Bn254>::verify_proof(&key.pvk, &proof, &inputs) {
-        Ok(true) => Ok(Verified {
+    Ok(Prepared {
+        proof,
+        inputs,
+        verified: Verified {
             model_id: receipt.model_id.clone(),
             job_id: receipt.job_id.clone(),
             worker_id: receipt.worker_id.clone(),
@@ -282,11 +304,6 @@ pub fn verify(
             output: out.values.clone(),
             unchecked: expected.unchecked(),
             signer,
-        }),
-        Ok(false) => Err(VerificationError::BadProof),
-        Err(e) => Err(VerificationError::Malformed {
-            what: "proof",
-            reason: e.to_string(),
-        }),
-    }
+        },
+    })
 }
