@@ -20,20 +20,9 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
     let n_in = cx.n_in;
     // Where(c, a, b) = b + c · (a - b), c boolean.
     let c = cx.activation(0)?;
-    let side = |k: usize| -> Result<Result<usize, f64>, ModelError> {
-        match cx.activation(k) {
-            Ok(t) => Ok(Ok(t)),
-            Err(_) => scalar(cx.operand(k)?)
-                .map(Err)
-                .ok_or_else(|| ModelError::UnsupportedOp {
-                    op_type: "Where with a non-scalar constant branch".into(),
-                    node: name.to_string(),
-                }),
-        }
-    };
     let shape = cx.shapes[c].clone();
     let len: usize = shape.iter().product();
-    let (a, b) = (side(1)?, side(2)?);
+    let (a, b) = (branch(cx, 1)?, branch(cx, 2)?);
     for t in [a, b].into_iter().flatten() {
         if cx.shapes[t] != shape {
             return Err(ModelError::UnsupportedOp {
@@ -74,21 +63,23 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, ModelError> {
     })
 }
 
+/// Branch `k`: a computed tensor (`Ok`), or a constant scalar (`Err`).
+fn branch(cx: &Ctx<'_>, k: usize) -> Result<Result<usize, f64>, ModelError> {
+    match cx.activation(k) {
+        Ok(t) => Ok(Ok(t)),
+        Err(_) => scalar(cx.operand(k)?)
+            .map(Err)
+            .ok_or_else(|| ModelError::UnsupportedOp {
+                op_type: "Where with a non-scalar constant branch".into(),
+                node: cx.name.to_string(),
+            }),
+    }
+}
+
 /// Where with a constant condition: a selection over the computed branches.
 fn constant_condition(cx: &mut Ctx<'_>, cond: &Const) -> Result<usize, ModelError> {
     let name = cx.name;
-    let branch = |k: usize| -> Result<Result<usize, f64>, ModelError> {
-        match cx.activation(k) {
-            Ok(t) => Ok(Ok(t)),
-            Err(_) => scalar(cx.operand(k)?)
-                .map(Err)
-                .ok_or_else(|| ModelError::UnsupportedOp {
-                    op_type: "Where with a non-scalar constant branch".into(),
-                    node: name.to_string(),
-                }),
-        }
-    };
-    let (a, b) = (branch(1)?, branch(2)?);
+    let (a, b) = (branch(cx, 1)?, branch(cx, 2)?);
     let fill = match (a, b) {
         (Ok(_), Ok(_)) => 0.0,
         (Ok(_), Err(v)) | (Err(v), Ok(_)) => v,
