@@ -150,3 +150,112 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
     };
     product.0 == key.pvk.alpha_g1_beta_g2.pow(total.into_bigint())
 }
+
+#[cfg(test)]
+mod tests {
+    use ark_relations::gr1cs::{
+        ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
+    };
+    use ark_snark::SNARK;
+    use ark_std::rand::SeedableRng;
+    use ark_std::rand::rngs::StdRng;
+
+    use ark_ec::PrimeGroup;
+
+    use super::*;
+    use crate::signature::Signer;
+
+    /// Public inputs, each bound by one constraint.
+    struct Publics(Vec<Fr>);
+
+    impl ConstraintSynthesizer<Fr> for Publics {
+        fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+            for v in self.0 {
+                let x = cs.new_input_variable(|| Ok(v))?;
+                cs.enforce_r1cs_constraint(
+                    || LinearCombination::from(x),
+                    || LinearCombination::from(Variable::one()),
+                    || LinearCombination::from(x),
+                )?;
+            }
+            Ok(())
+        }
+    }
+
+    /// A key and `n` valid proofs of 3 public inputs each (distinct, non-zero).
+    fn proofs(n: u64) -> (VerifierKey, Vec<Prepared>) {
+        let mut rng = StdRng::seed_from_u64(7);
+        let (pk, vk) =
+            Groth16::<Bn254>::circuit_specific_setup(Publics(vec![Fr::from(0u64); 3]), &mut rng)
+                .unwrap();
+        let prepared = (0..n)
+            .map(|k| {
+                let inputs: Vec<Fr> = (1..=3).map(|j| Fr::from(k * 10 + j)).collect();
+                let proof =
+                    Groth16::<Bn254>::prove(&pk, Publics(inputs.clone()), &mut rng).unwrap();
+                Prepared {
+                    proof,
+                    inputs,
+                    verified: Verified {
+                        model_id: String::new(),
+                        job_id: format!("job-{k}"),
+                        worker_id: String::new(),
+                        quantized: Vec::new(),
+                        output: Vec::new(),
+                        unchecked: Vec::new(),
+                        signer: Signer::Unsigned,
+                    },
+                }
+            })
+            .collect();
+        (VerifierKey::new(vk), prepared)
+    }
+
+    /// The weighted product itself holds for valid proofs — not only the exact checks a
+    /// failed batch falls back to — and fails for a wrong input, a wrong proof point, or a
+    /// proof under another key's inputs count.
+    #[test]
+    fn the_weighted_product_holds_exactly_for_valid_proofs() {
+        let (key, mut ps) = proofs(5);
+        assert!(batch_holds(&key, ps.iter()));
+        assert!(find_bad(&key, &ps.drain(..).enumerate().collect::<Vec<_>>()).is_empty());
+
+        let (key, mut ps) = proofs(5);
+        ps[3].inputs[0] += Fr::from(1u64);
+        assert!(!batch_holds(&key, ps.iter()));
+        let (key, mut ps) = proofs(5);
+        ps[1].inputs[2] += Fr::from(1u64);
+        assert!(!batch_holds(&key, ps.iter()));
+        let (key, mut ps) = proofs(5);
+        ps[4].proof.c = (ps[4].proof.c + G1Projective::generator()).into_affine();
+        assert!(!batch_holds(&key, ps.iter()));
+        let (key, mut ps) = proofs(5);
+        ps[0].proof.a = (ps[0].proof.a + G1Projective::generator()).into_affine();
+        assert!(!batch_holds(&key, ps.iter()));
+        let (key, mut ps) = proofs(5);
+        ps[2].inputs.pop();
+        assert!(!batch_holds(&key, ps.iter()));
+    }
+
+    /// Halving names exactly the bad proofs, wherever they sit, with `verify`'s error.
+    #[test]
+    fn halving_names_exactly_the_bad_proofs() {
+        for (n, bad) in [
+            (9, vec![0]),
+            (9, vec![8]),
+            (9, vec![3, 4]),
+            (9, vec![0, 5, 8]),
+            (3, vec![1]),
+            (2, vec![0, 1]),
+        ] {
+            let (key, mut ps) = proofs(n);
+            for &k in &bad {
+                ps[k].inputs[1] += Fr::from(1u64);
+            }
+            let items: Vec<(usize, Prepared)> = ps.into_iter().enumerate().collect();
+            let found = find_bad(&key, &items);
+            assert_eq!(found.iter().map(|(k, _)| *k).collect::<Vec<_>>(), bad);
+            assert!(found.iter().all(|(_, e)| *e == VerificationError::BadProof));
+        }
+    }
+}
