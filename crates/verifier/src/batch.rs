@@ -33,28 +33,26 @@ pub fn verify_batch(
     key: &VerifierKey,
     receipts: &[(&Receipt, &Expected<'_>)],
 ) -> Vec<Result<Verified, VerificationError>> {
-    let mut results: Vec<Option<Result<Verified, VerificationError>>> =
-        (0..receipts.len()).map(|_| None).collect();
-    let mut prepared: Vec<(usize, Prepared)> = Vec::with_capacity(receipts.len());
-    for (i, (receipt, expected)) in receipts.iter().enumerate() {
-        match prepare(receipt, key, expected) {
-            Ok(p) => prepared.push((i, p)),
-            Err(e) => results[i] = Some(Err(e)),
-        }
-    }
-    let mut bad: Vec<Option<VerificationError>> = (0..prepared.len()).map(|_| None).collect();
-    for (k, e) in find_bad(key, &prepared) {
+    let prepared: Vec<Result<Prepared, VerificationError>> = receipts
+        .iter()
+        .map(|(receipt, expected)| prepare(receipt, key, expected))
+        .collect();
+    // The pairing equations of the receipts that passed every other check, together.
+    let ready: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
+    let mut bad: Vec<Option<VerificationError>> = (0..ready.len()).map(|_| None).collect();
+    for (k, e) in find_bad(key, &ready) {
         bad[k] = Some(e);
     }
-    for ((i, p), bad) in prepared.into_iter().zip(bad) {
-        results[i] = Some(match bad {
-            Some(e) => Err(e),
-            None => Ok(p.verified),
-        });
-    }
-    results
+    let mut bad = bad.into_iter();
+    prepared
         .into_iter()
-        .map(|r| r.expect("every receipt has a result"))
+        .map(|p| {
+            let p = p?;
+            match bad.next().flatten() {
+                Some(e) => Err(e),
+                None => Ok(p.verified),
+            }
+        })
         .collect()
 }
 
@@ -64,15 +62,15 @@ const EXACT_BELOW: usize = 4;
 
 /// The positions (in `items`) of the proofs that do not verify, with the error [`crate::verify()`]
 /// gives them: none when the whole batch passes, else found by halving.
-fn find_bad(key: &VerifierKey, items: &[(usize, Prepared)]) -> Vec<(usize, VerificationError)> {
-    if items.len() > 1 && batch_holds(key, items.iter().map(|(_, p)| p)) {
+fn find_bad(key: &VerifierKey, items: &[&Prepared]) -> Vec<(usize, VerificationError)> {
+    if items.len() > 1 && batch_holds(key, items.iter().copied()) {
         return Vec::new();
     }
     if items.len() <= EXACT_BELOW {
         return items
             .iter()
             .enumerate()
-            .filter_map(|(k, (_, p))| exact(key, p).err().map(|e| (k, e)))
+            .filter_map(|(k, p)| exact(key, p).err().map(|e| (k, e)))
             .collect();
     }
     let mid = items.len() / 2;
@@ -97,14 +95,13 @@ pub(crate) fn exact(key: &VerifierKey, p: &Prepared) -> Result<(), VerificationE
     }
 }
 
-/// A fresh random weight in `[1, 2^128)`, from the operating system. Without the OS's
-/// randomness a batch cannot be checked soundly, and the verifier stops (panics) rather than
-/// check it with predictable weights.
-fn weight() -> Fr {
+/// A fresh random weight in `[1, 2^128)`, from the operating system; `None` when the OS has
+/// no randomness to give. A batch cannot be checked soundly with predictable weights, so then
+/// it does not hold and its receipts are checked one by one (slower, never wrong).
+fn weight() -> Option<Fr> {
     let mut bytes = [0u8; 16];
-    // Without the OS's randomness a batch cannot be checked soundly: better to stop.
-    getrandom::fill(&mut bytes).expect("the operating system's random number generator");
-    Fr::from(u128::from_le_bytes(bytes).max(1))
+    getrandom::fill(&mut bytes).ok()?;
+    Some(Fr::from(u128::from_le_bytes(bytes).max(1)))
 }
 
 /// Whether the randomly weighted product of the proofs' pairing equations holds.
@@ -122,7 +119,9 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
         if p.inputs.len() + 1 != ic.len() {
             return false;
         }
-        let r = weight();
+        let Some(r) = weight() else {
+            return false;
+        };
         total += r;
         ic_weights[0] += r;
         for (w, x) in ic_weights[1..].iter_mut().zip(&p.inputs) {
@@ -216,9 +215,9 @@ mod tests {
     /// proof under another key's inputs count.
     #[test]
     fn the_weighted_product_holds_exactly_for_valid_proofs() {
-        let (key, mut ps) = proofs(5);
+        let (key, ps) = proofs(5);
         assert!(batch_holds(&key, ps.iter()));
-        assert!(find_bad(&key, &ps.drain(..).enumerate().collect::<Vec<_>>()).is_empty());
+        assert!(find_bad(&key, &ps.iter().collect::<Vec<_>>()).is_empty());
 
         let (key, mut ps) = proofs(5);
         ps[3].inputs[0] += Fr::from(1u64);
@@ -252,7 +251,7 @@ mod tests {
             for &k in &bad {
                 ps[k].inputs[1] += Fr::from(1u64);
             }
-            let items: Vec<(usize, Prepared)> = ps.into_iter().enumerate().collect();
+            let items: Vec<&Prepared> = ps.iter().collect();
             let found = find_bad(&key, &items);
             assert_eq!(found.iter().map(|(k, _)| *k).collect::<Vec<_>>(), bad);
             assert!(found.iter().all(|(_, e)| *e == VerificationError::BadProof));
