@@ -87,6 +87,30 @@ pub enum VerificationError {
         /// What is wrong.
         reason: String,
     },
+    /// A registration or licence carries no owner signature: unsigned ones are refused.
+    #[error("the {what} is not signed by its owner: unsigned ones are refused")]
+    Unsigned {
+        /// `model registration` or `licence`.
+        what: &'static str,
+    },
+    /// A registration or licence carries a signature that is not its owner's.
+    #[error("bad owner signature on the {what}: {reason}")]
+    BadOwnerSignature {
+        /// `model registration` or `licence`.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The worker holds no valid licence for the model: its receipt is not settled.
+    #[error("worker {worker} is not licensed for model {model}: {reason}")]
+    Unlicensed {
+        /// The worker.
+        worker: String,
+        /// The model.
+        model: String,
+        /// Why no licence holds.
+        reason: String,
+    },
     /// The Groth16 proof does not verify for this statement.
     #[error("the proof does not verify for this statement (model, input, output and job)")]
     BadProof,

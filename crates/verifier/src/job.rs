@@ -19,7 +19,8 @@ pub struct Job {
 }
 
 impl Job {
-    /// The job binding public input: blake3 of the three fields, length-prefixed.
+    /// The job binding public input: SHA-256 of the three fields, length-prefixed
+    /// ([`job_binding`]).
     pub fn binding(&self) -> Fr {
         job_binding(&self.job_id, &self.worker_id, &self.client_nonce)
     }

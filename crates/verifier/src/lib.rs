@@ -9,9 +9,11 @@
 //! - [`digest`]: the packing of quantized integers into field elements and the Poseidon digests
 //!   (salted input digest, weight commitment, output digest), native side; [`width`]: the
 //!   signed widths packing accepts, and the range check every packed value passes first.
-//! - [`receipt`] and [`record`]: the receipt a worker returns and the registry record a model
-//!   owner publishes; [`job`]: the job a receipt is for; [`signature`]: the worker's ed25519
-//!   signature over a receipt's claim.
+//! - [`receipt`] and [`record`]: the receipt a worker returns and the record a model's setup
+//!   writes; [`registration`]: that record signed by the model's owner with its key and
+//!   reward split, what settlement trusts; [`licence`]: an owner's permission for a worker;
+//!   [`job`]: the job a receipt is for; [`signature`]: the worker's ed25519 signature over a
+//!   receipt; [`ed25519`]: the one key and signature format of workers and owners.
 //! - [`verify()`]: `Result<Verified, VerificationError>` with a specific reason for every
 //!   rejection, never a bare `false`. Strict by default: [`Expected`] says for each field of
 //!   the job whether it is checked, and [`Verified`] reports what was not.
@@ -19,12 +21,15 @@
 
 pub mod batch;
 pub mod digest;
+pub mod ed25519;
 pub mod error;
 pub mod field;
 pub mod job;
 pub mod key;
+pub mod licence;
 pub mod receipt;
 pub mod record;
+pub mod registration;
 pub mod signature;
 pub mod statement;
 pub mod verify;
@@ -34,9 +39,12 @@ pub use batch::verify_batch;
 pub use digest::InputSalt;
 pub use error::VerificationError;
 pub use job::Job;
+pub use ed25519::KeyPair;
 pub use key::VerifierKey;
+pub use licence::Licence;
 pub use receipt::{Receipt, ReceiptOutput};
 pub use record::{ModelRecord, TensorFormat};
+pub use registration::{RegisteredModel, Registration, Reward};
 pub use signature::{Signer, WorkerKey, check_signature};
 pub use statement::{Statement, job_binding};
 pub use verify::{Check, Expected, Unchecked, Verified, verify};

@@ -15,8 +15,9 @@ use crate::field::fr_from_hex;
 use crate::record::{checked_len, is_digest_hex, is_lower_hex};
 use crate::signature::SIGNATURE_BYTES;
 
-/// Current receipt version (2: the input digest absorbs the client's salt).
-pub const RECEIPT_VERSION: u32 = 2;
+/// Current receipt version (3: the worker signs the whole receipt, proof included, and the
+/// job binding is SHA-256).
+pub const RECEIPT_VERSION: u32 = 3;
 
 /// The longest job id, worker id or client nonce a receipt may carry, in bytes.
 pub const MAX_ID_BYTES: usize = 1024;
@@ -61,7 +62,7 @@ pub struct Receipt {
     pub output: ReceiptOutput,
     /// Compressed Groth16 proof, hex.
     pub proof: String,
-    /// The worker's ed25519 signature over the claim ([`crate::signature`]), hex; absent when
+    /// The worker's ed25519 signature over the receipt ([`crate::signature`]), hex; absent when
     /// the receipt was made outside a worker daemon (`zkw prove`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,

@@ -1,13 +1,16 @@
-//! The worker's signature over a receipt's claim.
+//! The worker's signature over a receipt.
 //!
-//! A worker daemon's id is its ed25519 public key (64 hex digits); it signs the claim of every
-//! receipt it hands out — model, verifying key, input digest, output, and the job binding
-//! (job id, worker id, client nonce) — so a receipt is evidence of what that worker claimed,
-//! whether or not the proof verifies (a signed false claim is the basis of a penalty). The
-//! proof bytes are not signed: Groth16 proofs can be re-randomized by anyone, and the claim is
-//! what the worker answers for.
+//! A worker daemon's id is its ed25519 public key (64 hex digits); it signs every receipt it
+//! hands out — every field but the signature itself: the claim (model, verifying key, input
+//! digest, output as quantized and as shown), the job binding (job id, worker id, client
+//! nonce) and the proof bytes. A signed receipt is therefore evidence of exactly what that
+//! worker handed out: if it fails verification, the worker made a false claim, and settlement
+//! records a penalty. The proof is signed too because a penalty must never be something a
+//! third party can cause: with the proof unsigned, anyone could flip a byte of an honest
+//! worker's proof and present a "signed receipt that fails". (A Groth16 proof re-randomized
+//! by someone else therefore no longer carries its worker's signature.)
 
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use crate::ed25519::KeyPair;
 
 use crate::error::VerificationError;
 use crate::receipt::Receipt;
@@ -15,14 +18,16 @@ use crate::receipt::Receipt;
 /// Bytes of a signature (hex in a receipt: twice as many digits).
 pub const SIGNATURE_BYTES: usize = 64;
 
-/// The message a worker signs: a blake3 digest (with its own derivation context) of the
-/// receipt's claim, every variable-length part length-prefixed.
-pub fn claim_digest(r: &Receipt) -> [u8; 32] {
-    let mut h = blake3::Hasher::new_derive_key("zkworker 2026-11 receipt claim v1");
+/// The message a worker signs: a blake3 digest (with its own derivation context) of every
+/// field of the receipt but the signature, every variable-length part length-prefixed. Two
+/// receipts with the same digest are the same receipt, whatever their JSON spelling.
+pub fn receipt_digest(r: &Receipt) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key("zkworker 2026-11 signed receipt v3");
     let mut field = |bytes: &[u8]| {
         h.update(&(bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
+    field(&r.version.to_le_bytes());
     for s in [
         &r.model_id,
         &r.vk_id,
@@ -30,6 +35,7 @@ pub fn claim_digest(r: &Receipt) -> [u8; 32] {
         &r.job_id,
         &r.worker_id,
         &r.client_nonce,
+        &r.proof,
     ] {
         field(s.as_bytes());
     }
@@ -48,32 +54,39 @@ pub fn claim_digest(r: &Receipt) -> [u8; 32] {
         .flat_map(|v| v.to_le_bytes())
         .collect();
     field(&values);
+    let shown: Vec<u8> = r
+        .output
+        .values
+        .iter()
+        .flat_map(|v| v.to_bits().to_le_bytes())
+        .collect();
+    field(&shown);
     *h.finalize().as_bytes()
 }
 
 /// A worker's identity: its signing key. The worker id is the hex of the public key.
-pub struct WorkerKey(SigningKey);
+pub struct WorkerKey(KeyPair);
 
 impl WorkerKey {
     /// The key from its 32-byte secret seed.
     pub fn from_seed(seed: &[u8; 32]) -> Self {
-        WorkerKey(SigningKey::from_bytes(seed))
+        WorkerKey(KeyPair::from_seed(seed))
     }
 
     /// The secret seed (to store it).
     pub fn seed(&self) -> [u8; 32] {
-        self.0.to_bytes()
+        self.0.seed()
     }
 
     /// The worker id: the public key, 64 lower-case hex digits.
     pub fn worker_id(&self) -> String {
-        hex::encode(self.0.verifying_key().to_bytes())
+        self.0.public_hex()
     }
 
-    /// Signs a receipt's claim; the receipt's `worker_id` must be this key's.
+    /// Signs a receipt (every field but the signature); the receipt's `worker_id` must be
+    /// this key's.
     pub fn sign(&self, receipt: &mut Receipt) {
-        let sig = self.0.sign(&claim_digest(receipt));
-        receipt.signature = Some(hex::encode(sig.to_bytes()));
+        receipt.signature = Some(self.0.sign_hex(&receipt_digest(receipt)));
     }
 }
 
@@ -98,19 +111,16 @@ pub fn check_signature(r: &Receipt) -> Result<Signer, VerificationError> {
     let Some(sig_hex) = &r.signature else {
         return Ok(Signer::Unsigned);
     };
-    let bad = |reason: String| VerificationError::BadSignature { reason };
-    let key_bytes: [u8; 32] = hex::decode(&r.worker_id)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| bad("the worker id is not an ed25519 public key (64 hex digits)".into()))?;
-    let key = VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| bad("the worker id is not a valid ed25519 public key".into()))?;
-    let sig_bytes: [u8; SIGNATURE_BYTES] = hex::decode(sig_hex)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| bad(format!("not {} hex digits", 2 * SIGNATURE_BYTES)))?;
-    let sig = Signature::from_bytes(&sig_bytes);
-    key.verify_strict(&claim_digest(r), &sig)
-        .map_err(|_| bad("it is not the worker's signature of this receipt's claim".into()))?;
+    crate::ed25519::check(&r.worker_id, &receipt_digest(r), sig_hex).map_err(|reason| {
+        VerificationError::BadSignature {
+            reason: if reason.contains("public key") {
+                format!("the worker id is {reason}")
+            } else if reason.contains("does not verify") {
+                "it is not the worker's signature of this receipt".into()
+            } else {
+                reason
+            },
+        }
+    })?;
     Ok(Signer::Worker(r.worker_id.clone()))
 }

@@ -8,7 +8,7 @@
 //! | 0 | model commitment (private weights: Poseidon commitment; fixed: the model id in the field) |
 //! | 1 | input digest (Poseidon over the client's salt and the packed quantized input) |
 //! | 2 .. 2+k | the quantized output values, or one output digest when there are more than [`MAX_PUBLIC_OUTPUTS`] |
-//! | last | job binding: blake3(job id, worker id, client nonce) reduced into the field |
+//! | last | job binding: SHA-256(job id, worker id, client nonce), big-endian, reduced into the field |
 //!
 //! The circuit allocates its instance variables from [`Statement::public_inputs`], so prover
 //! and verifier cannot disagree on the layout. The encoding refuses an output value outside
@@ -16,6 +16,8 @@
 
 use crate::Fr;
 use crate::digest::{DOMAIN_OUTPUT, tensor_digest};
+use ark_ff::PrimeField;
+
 use crate::field::{fr_from_digest, fr_from_i64};
 use crate::width::{OutOfRange, Width};
 
@@ -87,14 +89,25 @@ impl Statement {
     }
 }
 
+/// Domain tag of the job binding's hash.
+pub const JOB_BINDING_DOMAIN: &[u8] = b"zkworker job binding v2";
+
 /// The job binding: ties a proof to one job of one client, served by one worker.
+///
+/// `sha256(domain ‖ u64be(|job|) ‖ job ‖ u64be(|worker|) ‖ worker ‖ u64be(|nonce|) ‖ nonce)`
+/// read as a big-endian integer and reduced into the field. SHA-256, not blake3, because an
+/// EVM settlement contract must recompute it from the job's strings (the EVM has SHA-256 as
+/// a precompile): a contract that took the binding as given could not tell which job and
+/// worker a proof is for. The lengths make the encoding injective.
 pub fn job_binding(job_id: &str, worker_id: &str, client_nonce: &str) -> Fr {
-    let mut h = blake3::Hasher::new_derive_key("zkworker 2026-11 job binding v1");
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(JOB_BINDING_DOMAIN);
     for part in [job_id, worker_id, client_nonce] {
-        h.update(&(part.len() as u64).to_le_bytes());
+        h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
-    fr_from_digest(h.finalize().as_bytes())
+    Fr::from_be_bytes_mod_order(&h.finalize())
 }
 
 /// A fixed-weights model's commitment: its id reduced into the field (the circuit fixes it).
@@ -176,5 +189,15 @@ mod tests {
     fn job_binding_separates_fields() {
         assert_ne!(job_binding("ab", "c", ""), job_binding("a", "bc", ""));
         assert_ne!(job_binding("j", "w1", "n"), job_binding("j", "w2", "n"));
+    }
+
+    #[test]
+    fn job_binding_is_the_sha256_an_evm_contract_recomputes() {
+        // sha256("zkworker job binding v2" ‖ 00..01 "j" ‖ 00..01 "w" ‖ 00..00), computed
+        // with Python's hashlib, reduced mod r.
+        let expected = Fr::from_be_bytes_mod_order(
+            &hex::decode("95c2b2dcfcebef478cd1494ea3e6ad5e82c44b616f9dd99cbaa48919201bd679").unwrap(),
+        );
+        assert_eq!(job_binding("j", "w", ""), expected);
     }
 }
