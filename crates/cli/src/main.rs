@@ -24,8 +24,17 @@ enum Command {
     Model(ModelCmd),
     /// Run a model on an input and prove the result; writes a receipt.
     Prove(cmd::prove::ProveArgs),
-    /// Verify a receipt against a model's keys. Exit 0 when verified, 1 when rejected.
+    /// Verify a receipt against a model's registration (or keys). Exit 0 when verified, 1
+    /// when rejected.
     Verify(cmd::verify::VerifyArgs),
+    /// Settle receipts into a ledger: verified against the registry, credited once per job,
+    /// signed false receipts penalised. Exit 0 when every receipt settled.
+    Settle(cmd::settle::SettleArgs),
+    /// Show the ledger: settlements, penalties, balances.
+    Ledger(cmd::settle::LedgerArgs),
+    /// Make and show ed25519 keys (model owners, workers).
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCmd),
     /// Run the worker daemon: jobs over gRPC, persisted, proved, signed.
     Worker(cmd::worker::WorkerArgs),
     /// Submit a job to a worker.
@@ -62,6 +71,10 @@ enum ModelCmd {
     Setup(cmd::model::SetupArgs),
     /// List the ONNX ops `zkw model import` reads, with their limits.
     Ops,
+    /// Publish a model's keys in a registry, signed by its owner, with its reward split.
+    Register(cmd::registry::RegisterArgs),
+    /// Grant a worker a licence for a model, signed by the model's owner.
+    License(cmd::registry::LicenseArgs),
 }
 
 /// Commands that only print: a closed pipe (`zkw model ops | head`) ends them quietly, as it
@@ -78,7 +91,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Not for the daemon, the demo (which runs one) or the clients: their sockets must see
     // a closed peer as an error, not a signal.
-    if matches!(cli.command, Command::Model(_) | Command::Conformance(_)) {
+    if matches!(
+        cli.command,
+        Command::Model(_) | Command::Conformance(_) | Command::Ledger(_) | Command::Keys(_)
+    ) {
         quiet_on_closed_pipe();
     }
     let result = match cli.command {
@@ -87,6 +103,11 @@ fn main() -> ExitCode {
         Command::Model(ModelCmd::Run(a)) => cmd::model::run(a),
         Command::Model(ModelCmd::Setup(a)) => cmd::model::setup(a),
         Command::Model(ModelCmd::Ops) => cmd::model::ops(),
+        Command::Model(ModelCmd::Register(a)) => cmd::registry::register(a),
+        Command::Model(ModelCmd::License(a)) => cmd::registry::license(a),
+        Command::Settle(a) => return cmd::settle::settle(a),
+        Command::Ledger(a) => cmd::settle::ledger(a),
+        Command::Keys(a) => cmd::keys::keys(a),
         Command::Prove(a) => cmd::prove::prove(a),
         Command::Verify(a) => return cmd::verify::verify(a),
         Command::Worker(a) => cmd::worker::worker(a),

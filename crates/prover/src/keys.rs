@@ -112,6 +112,36 @@ impl KeyDir {
     }
 }
 
+impl KeyDir {
+    /// blake3 (hex) of each key file the record names — verifying key, proving key, matrices,
+    /// baseline — by file name: what a registration lists so a worker can check it serves the
+    /// registered keys. Streamed, so a large proving key is never read into memory whole.
+    pub fn file_digests(
+        &self,
+        record: &ModelRecord,
+    ) -> Result<std::collections::BTreeMap<String, String>, ProverError> {
+        let id = &record.vk_id;
+        let mut out = std::collections::BTreeMap::new();
+        for path in [
+            self.vk_path(id),
+            self.pk_path(id),
+            self.r1cs_path(id),
+            self.baseline_path(id),
+        ] {
+            let file = std::fs::File::open(&path).map_err(|e| ProverError::io(&path, e))?;
+            let mut h = blake3::Hasher::new();
+            h.update_reader(file).map_err(|e| ProverError::io(&path, e))?;
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("key file names are ASCII")
+                .to_string();
+            out.insert(name, h.finalize().to_hex().to_string());
+        }
+        Ok(out)
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
 /// half-written key under the final name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {

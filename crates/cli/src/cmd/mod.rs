@@ -3,7 +3,10 @@
 pub mod conformance;
 pub mod demo;
 pub mod jobs;
+pub mod keys;
 pub mod model;
 pub mod prove;
+pub mod registry;
+pub mod settle;
 pub mod verify;
 pub mod worker;

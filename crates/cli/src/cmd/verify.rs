@@ -37,9 +37,18 @@ pub enum Skip {
 pub struct VerifyArgs {
     /// The receipt.
     pub receipt: PathBuf,
-    /// The model's keys directory (its registry record and verifying key).
+    /// The registry (`zkw model register`): the receipt's model's owner-signed registration
+    /// gives the verifying key and the commitment.
+    #[arg(long, required_unless_present = "keys", conflicts_with = "keys")]
+    pub registry: Option<PathBuf>,
+    /// With --registry: the model the receipt must be for (else the receipt's own model id
+    /// is looked up, and printed).
+    #[arg(long, requires = "registry")]
+    pub model: Option<String>,
+    /// Instead of --registry: the model's keys directory (its record and verifying key, as
+    /// setup wrote them, unsigned).
     #[arg(long)]
-    pub keys: PathBuf,
+    pub keys: Option<PathBuf>,
     /// The client's own input file (with its "salt"): the receipt must be about this input.
     #[arg(long, value_name = "FILE", conflicts_with = "input_digest")]
     pub input: Option<PathBuf>,
@@ -115,9 +124,20 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
         Ok(r) => r,
         Err(e) => return Ok(Outcome::Rejected(e, None)),
     };
-    let keys = KeyDir::new(&a.keys);
-    let record = keys.read_record()?;
-    let key = keys.read_vk(&record)?;
+    let (record, key) = match (&a.registry, &a.keys) {
+        (Some(dir), _) => {
+            let id = a.model.as_deref().unwrap_or(&receipt.model_id);
+            let model = zkw_settlement::Registry::new(dir).model(id)?;
+            (model.registration.record, model.key)
+        }
+        (None, Some(dir)) => {
+            let keys = KeyDir::new(dir);
+            let record = keys.read_record()?;
+            let key = keys.read_vk(&record)?;
+            (record, key)
+        }
+        (None, None) => bail!("give --registry DIR or --keys DIR"),
+    };
     let mut unsalted = false;
     let input_digest = match (&a.input, &a.input_digest) {
         (Some(path), _) => {

@@ -1,0 +1,159 @@
+//! `zkw model register | license`: publish a model in a registry, signed by its owner, and
+//! grant workers licences.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use zkw_prover::KeyDir;
+use zkw_settlement::Registry;
+use zkw_verifier::registration::BPS;
+use zkw_verifier::{Licence, Registration, Reward};
+
+use crate::cmd::keys::read_key;
+
+/// The reward terms of a registration.
+#[derive(Args, Clone, Copy)]
+pub struct RewardArgs {
+    /// Units paid per settled job.
+    #[arg(long, default_value_t = 1000)]
+    pub fee: u64,
+    /// The worker's share of the fee, in basis points (the owner gets the rest).
+    #[arg(long, default_value_t = 7000)]
+    pub worker_share_bps: u16,
+    /// Units charged to a worker per signed receipt that fails verification.
+    #[arg(long, default_value_t = 1000)]
+    pub penalty: u64,
+}
+
+/// `zkw model register`.
+#[derive(Args)]
+pub struct RegisterArgs {
+    /// The model's keys directory (`zkw model setup -o`).
+    pub keys: PathBuf,
+    /// The owner's secret key (`zkw keys new`): it signs the registration.
+    #[arg(long)]
+    pub owner_key: PathBuf,
+    /// The registry directory.
+    #[arg(long)]
+    pub registry: PathBuf,
+    #[command(flatten)]
+    pub reward: RewardArgs,
+}
+
+/// Signs a keys directory's record with the owner's key and adds it to the registry.
+pub fn register(a: RegisterArgs) -> Result<()> {
+    let owner = read_key(&a.owner_key)?;
+    let registration = register_keys(&KeyDir::new(&a.keys), &owner, a.reward, &a.registry)?;
+    let (w, o) = registration.reward.split();
+    println!(
+        "registered model {} in {}",
+        registration.record.model_id,
+        a.registry.display()
+    );
+    println!("  owner         {}", registration.owner);
+    println!("  vk id         {}", registration.record.vk_id);
+    println!(
+        "  reward        fee {} per job: worker {w}, owner {o}; penalty {}",
+        registration.reward.fee, registration.reward.penalty
+    );
+    Ok(())
+}
+
+/// The registration of a keys directory, signed by `owner`, added to `registry`.
+pub fn register_keys(
+    keys: &KeyDir,
+    owner: &zkw_verifier::KeyPair,
+    reward: RewardArgs,
+    registry: &std::path::Path,
+) -> Result<Registration> {
+    if reward.worker_share_bps > BPS {
+        bail!(
+            "--worker-share-bps {} is more than the whole fee ({BPS})",
+            reward.worker_share_bps
+        );
+    }
+    let record = keys.read_record()?;
+    let key = keys.read_vk(&record)?;
+    let digests = keys.file_digests(&record)?;
+    let mut registration = Registration::new(
+        record,
+        &key,
+        Reward {
+            fee: reward.fee,
+            worker_share_bps: reward.worker_share_bps,
+            penalty: reward.penalty,
+        },
+        digests,
+    );
+    registration.sign(owner);
+    Registry::new(registry).register(&registration)?;
+    Ok(registration)
+}
+
+/// `zkw model license`.
+#[derive(Args)]
+pub struct LicenseArgs {
+    /// The model's id.
+    pub model_id: String,
+    /// The worker's public key (its worker id, 64 hex digits).
+    #[arg(long)]
+    pub worker_key: String,
+    /// The model owner's secret key: it signs the licence.
+    #[arg(long)]
+    pub owner_key: PathBuf,
+    /// The registry directory.
+    #[arg(long)]
+    pub registry: PathBuf,
+    /// When the licence ends: a date (`2027-01-31`, midnight UTC) or an RFC 3339 time.
+    #[arg(long)]
+    pub expires: Option<String>,
+}
+
+/// Parses `--expires` into seconds since the Unix epoch.
+pub fn parse_expiry(s: &str) -> Result<u64> {
+    let ts = if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        t
+    } else {
+        let date: jiff::civil::Date = s.parse().with_context(|| {
+            format!("--expires {s:?}: neither a date (2027-01-31) nor an RFC 3339 time")
+        })?;
+        date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .with_context(|| format!("--expires {s:?}"))?
+            .timestamp()
+    };
+    u64::try_from(ts.as_second()).with_context(|| format!("--expires {s:?} is before 1970"))
+}
+
+/// Grants a licence and stores it in the registry.
+pub fn license(a: LicenseArgs) -> Result<()> {
+    let owner = read_key(&a.owner_key)?;
+    let expires_at = a.expires.as_deref().map(parse_expiry).transpose()?;
+    let licence = Licence::issue(&owner, &a.model_id, &a.worker_key, expires_at);
+    let path = Registry::new(&a.registry).add_licence(&licence)?;
+    println!(
+        "licensed worker {} for model {}{}",
+        a.worker_key,
+        a.model_id,
+        match expires_at {
+            Some(t) => format!(" until {}", jiff::Timestamp::from_second(t as i64)?),
+            None => " (no expiry)".into(),
+        }
+    );
+    println!("  wrote {}", path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_dates_and_times() {
+        assert_eq!(parse_expiry("1970-01-02").unwrap(), 86_400);
+        assert_eq!(parse_expiry("2027-01-01T00:00:10Z").unwrap(), 1_798_761_610);
+        let e = parse_expiry("tomorrow").unwrap_err().to_string();
+        assert!(e.contains("neither a date"), "{e}");
+        assert!(parse_expiry("1969-12-31").unwrap_err().to_string().contains("before 1970"));
+    }
+}

@@ -1,0 +1,268 @@
+//! `zkw settle` and `zkw ledger`: receipts into the ledger, exactly once, and what the ledger
+//! holds.
+//!
+//! `zkw settle` exits 0 when every receipt was settled by this call, 1 when any was refused,
+//! left unpaid or penalised (each with its reason), 2 when settlement could not run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use zkw_settlement::{Ledger, Outcome, Registry, settle as settle_receipts};
+use zkw_verifier::Receipt;
+
+use crate::out::dur;
+
+/// `zkw settle`.
+#[derive(Args)]
+pub struct SettleArgs {
+    /// Receipts to settle (verified together, one batch per model).
+    #[arg(required = true)]
+    pub receipts: Vec<PathBuf>,
+    /// The registry: the models' owner-signed registrations and licences.
+    #[arg(long)]
+    pub registry: PathBuf,
+    /// The ledger directory (created if missing; shared safely between processes).
+    #[arg(long)]
+    pub ledger: PathBuf,
+    /// Print one JSON object per receipt.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Settles the receipts; the exit code says whether all were.
+pub fn settle(a: SettleArgs) -> ExitCode {
+    match run(&a) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(a: &SettleArgs) -> Result<bool> {
+    let t = Instant::now();
+    let registry = Registry::new(&a.registry);
+    // A receipt that does not parse is reported and left out; the others go on.
+    let mut receipts = Vec::new();
+    let mut lines: Vec<(usize, String, serde_json::Value)> = Vec::new();
+    let mut all = true;
+    for (k, path) in a.receipts.iter().enumerate() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        match Receipt::from_json(&bytes) {
+            Ok(r) => receipts.push((k, r)),
+            Err(e) => {
+                all = false;
+                lines.push((
+                    k,
+                    format!("{}: rejected: {e}", path.display()),
+                    json!({"receipt": path, "outcome": "rejected", "reason": e.to_string()}),
+                ));
+            }
+        }
+    }
+    let ledger = Ledger::open(&a.ledger)?;
+    let parsed: Vec<Receipt> = receipts.iter().map(|(_, r)| r.clone()).collect();
+    let outcomes = settle_receipts(&registry, &ledger, &parsed, now())?;
+    let (mut settled, mut penalised) = (0, 0);
+    for ((k, r), outcome) in receipts.iter().zip(&outcomes) {
+        let path = &a.receipts[*k];
+        settled += usize::from(outcome.is_settled());
+        penalised += usize::from(matches!(outcome, Outcome::Penalized { .. }));
+        all &= outcome.is_settled();
+        lines.push((
+            *k,
+            format!("{}: {outcome}", path.display()),
+            json!({
+                "receipt": path,
+                "model_id": r.model_id,
+                "job_id": r.job_id,
+                "worker_id": r.worker_id,
+                "outcome": kind(outcome),
+                "settled": outcome.is_settled(),
+                "reason": outcome.to_string(),
+            }),
+        ));
+    }
+    lines.sort_by_key(|(k, _, _)| *k);
+    for (_, text, value) in &lines {
+        if a.json {
+            println!("{value}");
+        } else {
+            println!("{text}");
+        }
+    }
+    if !a.json {
+        eprintln!(
+            "{settled} of {} settled, {penalised} penalised, in {}",
+            a.receipts.len(),
+            dur(t.elapsed())
+        );
+    }
+    Ok(all)
+}
+
+fn kind(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Settled(_) => "settled",
+        Outcome::AlreadySettled { .. } => "already_settled",
+        Outcome::Penalized { .. } => "penalized",
+        Outcome::AlreadyPenalized { .. } => "already_penalized",
+        Outcome::Unsigned(_) => "unsigned",
+        Outcome::Unlicensed(_) => "unlicensed",
+        Outcome::UnknownModel { .. } => "unknown_model",
+        Outcome::Rejected(_) => "rejected",
+    }
+}
+
+/// `zkw ledger`.
+#[derive(Args)]
+pub struct LedgerArgs {
+    #[command(subcommand)]
+    pub command: LedgerCmd,
+    /// The ledger directory.
+    #[arg(long, global = true)]
+    pub ledger: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// What to show.
+#[derive(Subcommand)]
+pub enum LedgerCmd {
+    /// Every settlement and penalty.
+    List,
+    /// The settlements and penalties of one job id.
+    Show {
+        /// The job id.
+        job_id: String,
+    },
+    /// Every account's credits, charges and net balance.
+    Balances,
+}
+
+/// Prints what the ledger holds.
+pub fn ledger(a: LedgerArgs) -> Result<()> {
+    let dir = a
+        .ledger
+        .context("--ledger DIR is required: the ledger directory `zkw settle` wrote")?;
+    if !dir.join(zkw_settlement::ledger::LEDGER_FILE).exists() {
+        anyhow::bail!("{}: no ledger here (`zkw settle --ledger` makes one)", dir.display());
+    }
+    let ledger = Ledger::open(&dir)?;
+    match a.command {
+        LedgerCmd::List | LedgerCmd::Show { .. } => {
+            let job = match &a.command {
+                LedgerCmd::Show { job_id } => Some(job_id.as_str()),
+                _ => None,
+            };
+            let settlements: Vec<_> = ledger
+                .settlements()?
+                .into_iter()
+                .filter(|s| job.is_none_or(|j| s.job_id == j))
+                .collect();
+            let penalties: Vec<_> = ledger
+                .penalties()?
+                .into_iter()
+                .filter(|p| job.is_none_or(|j| p.job_id == j))
+                .collect();
+            if let Some(j) = job
+                && settlements.is_empty()
+                && penalties.is_empty()
+            {
+                anyhow::bail!("job {j:?} is not in the ledger");
+            }
+            if a.json {
+                let detail = job.is_some();
+                let strip = |mut v: serde_json::Value| {
+                    if !detail && let Some(o) = v.as_object_mut() {
+                        o.remove("receipt");
+                    }
+                    v
+                };
+                let out = json!({
+                    "settlements": settlements.iter().map(|s| strip(json!(s))).collect::<Vec<_>>(),
+                    "penalties": penalties.iter().map(|p| strip(json!(p))).collect::<Vec<_>>(),
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+                return Ok(());
+            }
+            for s in &settlements {
+                println!(
+                    "settled   job {} model {} at {}: worker {} +{}, owner {} +{}",
+                    s.job_id,
+                    s.model_id,
+                    s.settled_at,
+                    s.worker_id,
+                    s.worker_credit,
+                    s.owner,
+                    s.owner_credit
+                );
+                if job.is_some() {
+                    println!("  receipt {}\n  {}", s.receipt_digest, s.receipt);
+                }
+            }
+            for p in &penalties {
+                println!(
+                    "penalty   job {} model {} at {}: worker {} -{} ({})",
+                    p.job_id, p.model_id, p.recorded_at, p.worker_id, p.amount, p.reason
+                );
+                if job.is_some() {
+                    println!("  evidence {}\n  {}", p.receipt_digest, p.receipt);
+                }
+            }
+            if job.is_none() {
+                eprintln!(
+                    "{} settlements, {} penalties",
+                    settlements.len(),
+                    penalties.len()
+                );
+            }
+        }
+        LedgerCmd::Balances => {
+            let balances = ledger.balances()?;
+            if a.json {
+                let out: Vec<_> = balances
+                    .iter()
+                    .map(|b| {
+                        json!({
+                            "account": b.account, "credited": b.credited, "charged": b.charged,
+                            "net": b.net().to_string(), "jobs": b.jobs, "penalties": b.penalties,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&out)?);
+                return Ok(());
+            }
+            println!(
+                "{:<64}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
+                "account", "credited", "charged", "net", "jobs", "penalties"
+            );
+            for b in &balances {
+                println!(
+                    "{:<64}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
+                    b.account,
+                    b.credited,
+                    b.charged,
+                    b.net(),
+                    b.jobs,
+                    b.penalties
+                );
+            }
+        }
+    }
+    Ok(())
+}

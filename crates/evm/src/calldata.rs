@@ -1,0 +1,109 @@
+//! A receipt as the `settle(...)` call of its model's contract.
+//!
+//! The contract takes the statement's parts, not its public inputs: it holds the model
+//! commitment itself and recomputes the job binding from the strings, so a caller can change
+//! neither. What remains to encode is the input digest, the output elements and the proof.
+//! The output elements are taken from [`Statement::public_inputs`] — the one encoding the
+//! circuit uses too — so values, negative values (`r - |v|`) and digested outputs (more than
+//! [`zkw_verifier::statement::MAX_PUBLIC_OUTPUTS`] values) reach the chain exactly as proved.
+//!
+//! Field elements cross as `uint256` integers, big-endian in the ABI, whereas the receipt's
+//! hex is little-endian ([`zkw_verifier::field::fr_to_hex`]); the conversions here are the
+//! only place that difference is handled.
+
+use alloy_primitives::U256;
+use alloy_sol_types::SolCall;
+use ark_bn254::{Bn254, Fq, Fr};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, PrimeField};
+use ark_groth16::Proof;
+use zkw_verifier::field::fr_from_hex;
+use zkw_verifier::statement::OUTPUT_START;
+use zkw_verifier::{Receipt, Statement, VerificationError, Width, job_binding};
+
+use crate::abi::{settleCall, verifyProofCall};
+use crate::error::EvmError;
+
+/// A scalar-field element as the integer the contract reads.
+pub fn fr_word(f: &Fr) -> U256 {
+    U256::from_be_slice(&f.into_bigint().to_bytes_be())
+}
+
+fn fq_word(f: &Fq) -> U256 {
+    U256::from_be_slice(&f.into_bigint().to_bytes_be())
+}
+
+/// A proof as the contract's `uint256[8]`: A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x,
+/// C.y — G2 in the order of EIP-197, a point at infinity as zeros.
+pub fn proof_words(proof: &Proof<Bn254>) -> [U256; 8] {
+    let (ax, ay) = proof.a.xy().unwrap_or_default();
+    let (bx, by) = proof.b.xy().unwrap_or_default();
+    let (cx, cy) = proof.c.xy().unwrap_or_default();
+    [ax, ay, bx.c1, bx.c0, by.c1, by.c0, cx, cy].map(|f| fq_word(&f))
+}
+
+/// The `settle(...)` call for `receipt`, as a value (to inspect or alter before encoding).
+/// `output_width` is the record's output width: an output value outside it is refused, as
+/// the statement encoding refuses it.
+pub fn settle_call(receipt: &Receipt, output_width: Width) -> Result<settleCall, EvmError> {
+    receipt.validate()?;
+    let proof = receipt.decode_proof()?;
+    let input_digest =
+        fr_from_hex(&receipt.input_digest).map_err(|reason| VerificationError::Malformed {
+            what: "receipt",
+            reason: format!("input_digest: {reason}"),
+        })?;
+    let statement = Statement {
+        // The contract supplies its own commitment; only the output elements are read here.
+        model_commitment: Fr::from(0u64),
+        input_digest,
+        output: receipt.output.quantized.clone(),
+        output_width,
+        job_binding: job_binding(&receipt.job_id, &receipt.worker_id, &receipt.client_nonce),
+    };
+    let inputs = statement.public_inputs()?;
+    let outputs = inputs[OUTPUT_START..statement.job_binding_index()]
+        .iter()
+        .map(fr_word)
+        .collect();
+    Ok(settleCall {
+        jobId: receipt.job_id.clone(),
+        workerId: receipt.worker_id.clone(),
+        clientNonce: receipt.client_nonce.clone(),
+        inputDigest: fr_word(&input_digest),
+        outputs,
+        proof: proof_words(&proof),
+    })
+}
+
+/// The ABI-encoded `settle(...)` call (selector included) that settles `receipt`.
+pub fn settle_calldata(receipt: &Receipt, output_width: Width) -> Result<Vec<u8>, EvmError> {
+    Ok(settle_call(receipt, output_width)?.abi_encode())
+}
+
+/// The ABI-encoded `verifyProof(proof, inputs)` call: the Groth16 check alone, for any
+/// public inputs (input 0 must be the contract's model commitment).
+pub fn verify_calldata(proof: &Proof<Bn254>, inputs: &[Fr]) -> Vec<u8> {
+    verifyProofCall {
+        proof: proof_words(proof),
+        inputs: inputs.iter().map(fr_word).collect(),
+    }
+    .abi_encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_big_endian_integers() {
+        assert_eq!(fr_word(&Fr::from(258u64)), U256::from(258u64));
+        // r - 1, the largest scalar.
+        let r_minus_1 = U256::from_str_radix(
+            "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000",
+            16,
+        )
+        .unwrap();
+        assert_eq!(fr_word(&-Fr::from(1u64)), r_minus_1);
+    }
+}

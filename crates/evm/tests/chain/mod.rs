@@ -1,0 +1,163 @@
+//! An in-memory EVM (revm, Osaka rules) to deploy the rendered contracts and call them.
+
+use alloy_sol_types::SolCall;
+use revm::context::result::{ExecutionResult, Output};
+use revm::context::{Context, TxEnv};
+use revm::database::{CacheDB, EmptyDB};
+use revm::handler::{EthPrecompiles, MainnetContext, MainnetEvm};
+use revm::precompile::{Precompiles, bn254};
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::{Address, Bytes, TxKind};
+use revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
+
+/// The account every transaction comes from (gas is free: price and base fee are zero).
+const CALLER: Address = Address::repeat_byte(0xca);
+
+/// Enough for any call here, under Osaka's per-transaction cap (2^24).
+const GAS_LIMIT: u64 = 16_000_000;
+
+/// What a call did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It returned; gas used by the whole transaction, logs.
+    Success {
+        gas: u64,
+        output: Vec<u8>,
+        logs: Vec<revm::primitives::Log>,
+    },
+    /// It reverted, with this reason string (or the raw data, hex, when there is none).
+    Revert(String),
+    /// It halted (out of gas, invalid opcode, ...).
+    Halt(String),
+}
+
+impl Outcome {
+    /// The transaction's gas, if it succeeded.
+    pub fn gas(&self) -> u64 {
+        match self {
+            Outcome::Success { gas, .. } => *gas,
+            other => panic!("expected success, got {}", other.describe()),
+        }
+    }
+
+    /// What happened, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Success { gas, .. } => format!("success ({gas} gas)"),
+            Outcome::Revert(reason) => format!("revert: {reason}"),
+            Outcome::Halt(reason) => format!("halt: {reason}"),
+        }
+    }
+}
+
+/// A chain with its state.
+pub struct Chain {
+    evm: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
+}
+
+impl Chain {
+    /// A fresh chain.
+    pub fn new() -> Self {
+        let ctx = Context::mainnet()
+            .with_db(CacheDB::<EmptyDB>::default())
+            .modify_cfg_chained(|cfg| cfg.disable_nonce_check = true);
+        Chain {
+            evm: ctx.build_mainnet(),
+        }
+    }
+
+    /// A chain like [`Chain::new`] but without the pairing precompile (0x08): a call to it
+    /// succeeds and returns nothing, as on a chain that never had it.
+    pub fn without_pairing() -> Self {
+        let mut chain = Chain::new();
+        let mut pairing = Precompiles::default();
+        pairing.extend([bn254::pair::ISTANBUL]);
+        let rest = Precompiles::osaka().difference(&pairing);
+        assert_eq!(rest.len() + 1, Precompiles::osaka().len());
+        // The spec stays Osaka's, so revm keeps this set rather than loading Osaka's own.
+        chain.evm.precompiles = EthPrecompiles {
+            precompiles: Box::leak(Box::new(rest)),
+            spec: SpecId::OSAKA,
+        };
+        chain
+    }
+
+    fn tx(kind: TxKind, data: Vec<u8>) -> TxEnv {
+        TxEnv::builder()
+            .caller(CALLER)
+            .kind(kind)
+            .data(Bytes::from(data))
+            .gas_limit(GAS_LIMIT)
+            .build_fill()
+    }
+
+    fn outcome(result: ExecutionResult) -> Outcome {
+        match result {
+            ExecutionResult::Success {
+                gas, output, logs, ..
+            } => Outcome::Success {
+                gas: gas.tx_gas_used(),
+                output: match output {
+                    Output::Call(b) => b.to_vec(),
+                    Output::Create(b, _) => b.to_vec(),
+                },
+                logs,
+            },
+            ExecutionResult::Revert { output, .. } => {
+                Outcome::Revert(match alloy_sol_types::decode_revert_reason(&output) {
+                    Some(r) => r.strip_prefix("revert: ").unwrap_or(&r).to_owned(),
+                    None => format!("0x{}", hex::encode(&output)),
+                })
+            }
+            ExecutionResult::Halt { reason, .. } => Outcome::Halt(format!("{reason:?}")),
+        }
+    }
+
+    /// Deploys creation bytecode; the contract's address.
+    pub fn deploy(&mut self, bytecode: &[u8]) -> Address {
+        let result = self
+            .evm
+            .transact_commit(Self::tx(TxKind::Create, bytecode.to_vec()))
+            .expect("the deployment is a valid transaction");
+        result
+            .created_address()
+            .unwrap_or_else(|| panic!("deployment failed: {}", Self::outcome(result).describe()))
+    }
+
+    /// Sends a transaction that changes state if it succeeds.
+    pub fn send(&mut self, to: Address, data: Vec<u8>) -> Outcome {
+        let result = self
+            .evm
+            .transact_commit(Self::tx(TxKind::Call(to), data))
+            .expect("the call is a valid transaction");
+        Self::outcome(result)
+    }
+
+    /// Runs a transaction and throws its state changes away (an `eth_call`, with the gas of
+    /// a transaction).
+    pub fn call(&mut self, to: Address, data: Vec<u8>) -> Outcome {
+        let result = self
+            .evm
+            .transact(Self::tx(TxKind::Call(to), data))
+            .expect("the call is a valid transaction");
+        Self::outcome(result.result)
+    }
+
+    /// Calls a view function and decodes what it returns.
+    pub fn view<C: SolCall>(&mut self, to: Address, call: C) -> C::Return {
+        match self.call(to, call.abi_encode()) {
+            Outcome::Success { output, .. } => C::abi_decode_returns(&output).unwrap(),
+            other => panic!("{} failed: {}", C::SIGNATURE, other.describe()),
+        }
+    }
+}
+
+/// The intrinsic gas of a transaction with this calldata: 21,000 plus 4 per zero byte and
+/// 16 per other byte (what a verifier's execution does not cost).
+pub fn intrinsic_gas(data: &[u8]) -> u64 {
+    21_000
+        + data
+            .iter()
+            .map(|&b| if b == 0 { 4 } else { 16 })
+            .sum::<u64>()
+}

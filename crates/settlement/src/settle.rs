@@ -1,0 +1,338 @@
+//! Settling receipts: verify under the registered key, then credit, penalise or refuse.
+//!
+//! For each receipt, in order:
+//!
+//! 1. Its model's registration comes from the [`Registry`] (owner-signed, checked on read);
+//!    a receipt for a model the registry does not hold is refused.
+//! 2. The receipts of one model are verified together ([`zkw_verifier::verify_batch`]: one
+//!    pairing product for the batch, the bad ones found by halving) against the registered
+//!    verifying key and commitment. Settlement knows no client, so the input and the job are
+//!    not compared with a client's expectation: what is checked is that the proof is a true
+//!    statement about the registered model for the job, worker and nonce the receipt names.
+//! 3. A receipt that verifies is paid only when its worker signed it and holds a licence for
+//!    the model that has not expired; otherwise it is left unpaid, with the reason.
+//! 4. A receipt its worker signed that fails verification — a proof that does not verify, an
+//!    output outside the model's format — is a false claim the worker answers for: it is
+//!    recorded as a penalty (once per receipt) and the receipt kept as evidence. Every field of
+//!    a receipt, proof included, is under the signature, so no third party can turn an honest
+//!    receipt into a failing signed one. A receipt that names another verifying key than the
+//!    registered one is refused without penalty (its worker may hold an older key). Unsigned
+//!    receipts, or receipts whose signature is not their worker's, are only refused.
+//! 5. The ledger writes every decision in one transaction; a job settled before is refused
+//!    with the settlement that took it.
+
+use std::collections::BTreeMap;
+
+use zkw_verifier::signature::receipt_digest;
+use zkw_verifier::{
+    Expected, Receipt, RegisteredModel, Signer, VerificationError, Verified, check_signature,
+    verify_batch,
+};
+
+use crate::error::SettlementError;
+use crate::ledger::{Entry, Ledger, Penalty, Recorded, Settlement};
+use crate::registry::Registry;
+
+/// What settlement did with one receipt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Verified, signed, licensed: worker and owner were credited.
+    Settled(Settlement),
+    /// The job was settled before; nothing was paid. `same_receipt`: the receipt that settled
+    /// it signed the same content (a copy, perhaps re-spelled); `also`: why this receipt would
+    /// have been refused anyway.
+    AlreadySettled {
+        /// The settlement that took the job.
+        by: Settlement,
+        /// Whether this receipt is (up to JSON spelling) the one that settled it.
+        same_receipt: bool,
+        /// What else is wrong with this receipt, if anything.
+        also: Option<VerificationError>,
+    },
+    /// Signed by its worker but false: the worker was charged the model's penalty.
+    Penalized {
+        /// The penalty recorded.
+        penalty: Penalty,
+        /// Why the receipt failed.
+        error: VerificationError,
+    },
+    /// Signed and false, and charged before: nothing was written.
+    AlreadyPenalized {
+        /// The penalty recorded before.
+        penalty: Penalty,
+        /// Why the receipt failed.
+        error: VerificationError,
+    },
+    /// The proof verifies but the receipt carries no worker signature: nobody to pay.
+    Unsigned(Verified),
+    /// The proof verifies but the worker holds no valid licence for the model.
+    Unlicensed(VerificationError),
+    /// The registry holds no (valid) registration of the receipt's model.
+    UnknownModel {
+        /// The model the receipt names.
+        model_id: String,
+        /// Why the registry cannot give it.
+        reason: String,
+    },
+    /// Refused by verification (and not signed by its worker, or not a false claim).
+    Rejected(VerificationError),
+}
+
+impl Outcome {
+    /// True when this call credited the job.
+    pub fn is_settled(&self) -> bool {
+        matches!(self, Outcome::Settled(_))
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Settled(s) => write!(
+                f,
+                "settled: job {} of model {} — worker {} +{}, owner {} +{}",
+                s.job_id, s.model_id, s.worker_id, s.worker_credit, s.owner, s.owner_credit
+            ),
+            Outcome::AlreadySettled {
+                by,
+                same_receipt,
+                also,
+            } => {
+                write!(
+                    f,
+                    "refused: job {} of model {} was already settled at {} by {}",
+                    by.job_id,
+                    by.model_id,
+                    by.settled_at,
+                    if *same_receipt {
+                        "this same receipt".to_string()
+                    } else {
+                        format!("receipt {} from worker {}", by.receipt_digest, by.worker_id)
+                    }
+                )?;
+                if let Some(e) = also {
+                    write!(f, " (and this receipt fails: {e})")?;
+                }
+                Ok(())
+            }
+            Outcome::Penalized { penalty, error } => write!(
+                f,
+                "penalty: worker {} signed a false receipt for job {} ({error}); charged {}, \
+                 receipt kept as evidence",
+                penalty.worker_id, penalty.job_id, penalty.amount
+            ),
+            Outcome::AlreadyPenalized { penalty, error } => write!(
+                f,
+                "refused: worker {} was already charged for this false receipt of job {} \
+                 ({error})",
+                penalty.worker_id, penalty.job_id
+            ),
+            Outcome::Unsigned(v) => write!(
+                f,
+                "not settled: job {} verifies but the receipt is unsigned; settlement pays the \
+                 worker whose signature a receipt carries",
+                v.job_id
+            ),
+            Outcome::Unlicensed(e) => write!(f, "not settled: the proof verifies, but {e}"),
+            Outcome::UnknownModel { model_id, reason } => {
+                write!(f, "refused: model {model_id}: {reason}")
+            }
+            Outcome::Rejected(e) => write!(f, "rejected: {e}"),
+        }
+    }
+}
+
+/// Whether a verification failure shows the receipt's signed content to be false (and not
+/// merely unverifiable here, as a key other than the registered one is).
+pub fn is_false_claim(e: &VerificationError) -> bool {
+    matches!(
+        e,
+        VerificationError::BadProof
+            | VerificationError::OutOfRange { .. }
+            | VerificationError::OutputMismatch(_)
+            | VerificationError::Malformed { what: "proof", .. }
+    )
+}
+
+/// Why a receipt is not credited, as far as verification and licences tell.
+enum Why {
+    /// Nothing: it is credited unless the job is settled already.
+    Nothing,
+    /// Verified, but unsigned.
+    Unsigned(Verified),
+    /// Refused (including: unlicensed).
+    Error(VerificationError),
+}
+
+/// Settles receipts into `ledger`, trusting only `registry`; one outcome per receipt, in
+/// order. `now` (seconds since the Unix epoch) dates the records and judges licence expiry.
+/// An `Err` means the ledger itself failed, and then nothing was written.
+pub fn settle(
+    registry: &Registry,
+    ledger: &Ledger,
+    receipts: &[Receipt],
+    now: u64,
+) -> Result<Vec<Outcome>, SettlementError> {
+    // Each model's registration, once.
+    let mut models: BTreeMap<&str, Result<RegisteredModel, String>> = BTreeMap::new();
+    for r in receipts {
+        models
+            .entry(r.model_id.as_str())
+            .or_insert_with(|| registry.model(&r.model_id).map_err(|e| e.to_string()));
+    }
+    // Verification, batched per model.
+    let mut verdicts: Vec<Option<Result<Verified, VerificationError>>> =
+        receipts.iter().map(|_| None).collect();
+    for (model_id, model) in &models {
+        let Ok(model) = model else { continue };
+        let expected = Expected::model_only(model.record());
+        let (positions, pairs): (Vec<usize>, Vec<(&Receipt, &Expected<'_>)>) = receipts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.model_id == *model_id)
+            .map(|(k, r)| (k, (r, &expected)))
+            .unzip();
+        for (k, verdict) in positions.into_iter().zip(verify_batch(&model.key, &pairs)) {
+            verdicts[k] = Some(verdict);
+        }
+    }
+
+    // The decision per receipt: an entry for the ledger and why it is not paid, or the
+    // registry's reason for not knowing its model.
+    let mut decisions: Vec<Result<(Entry, Why), Outcome>> = Vec::with_capacity(receipts.len());
+    for (r, verdict) in receipts.iter().zip(verdicts) {
+        let (model, verdict) = match (&models[r.model_id.as_str()], verdict) {
+            (Ok(m), Some(v)) => (m, v),
+            (Err(reason), _) => {
+                decisions.push(Err(Outcome::UnknownModel {
+                    model_id: r.model_id.clone(),
+                    reason: reason.clone(),
+                }));
+                continue;
+            }
+            (Ok(_), None) => unreachable!("every receipt of a registered model is verified"),
+        };
+        decisions.push(Ok(decide(registry, model, r, verdict, now)));
+    }
+
+    // One transaction for every write.
+    let entries: Vec<Entry> = decisions
+        .iter()
+        .filter_map(|d| d.as_ref().ok().map(|(e, _)| e.clone()))
+        .collect();
+    let mut recorded = ledger.record(entries)?.into_iter();
+    let mut out = Vec::with_capacity(receipts.len());
+    for (r, d) in receipts.iter().zip(decisions) {
+        let why = match d {
+            Err(outcome) => {
+                out.push(outcome);
+                continue;
+            }
+            Ok((_, why)) => why,
+        };
+        let Some(rec) = recorded.next() else {
+            return Err(SettlementError::Ledger {
+                path: Default::default(),
+                reason: "the ledger answered fewer entries than it was given".into(),
+            });
+        };
+        out.push(match (rec, why) {
+            (Recorded::Settled(s), _) => Outcome::Settled(s),
+            (Recorded::AlreadySettled(by), why) => Outcome::AlreadySettled {
+                same_receipt: by.receipt_digest == hex::encode(receipt_digest(r)),
+                by,
+                also: match why {
+                    Why::Error(e) => Some(e),
+                    Why::Nothing | Why::Unsigned(_) => None,
+                },
+            },
+            (Recorded::Penalized(penalty), Why::Error(error)) => {
+                Outcome::Penalized { penalty, error }
+            }
+            (Recorded::AlreadyPenalized(penalty), Why::Error(error)) => {
+                Outcome::AlreadyPenalized { penalty, error }
+            }
+            (Recorded::Nothing, Why::Unsigned(v)) => Outcome::Unsigned(v),
+            (Recorded::Nothing, Why::Error(e @ VerificationError::Unlicensed { .. })) => {
+                Outcome::Unlicensed(e)
+            }
+            (_, Why::Error(e)) => Outcome::Rejected(e),
+            (rec, Why::Nothing | Why::Unsigned(_)) => {
+                return Err(SettlementError::Ledger {
+                    path: Default::default(),
+                    reason: format!("an unexpected record {rec:?} for a credit"),
+                });
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// The ledger entry for one receipt of a registered model, and why it is not paid.
+fn decide(
+    registry: &Registry,
+    model: &RegisteredModel,
+    r: &Receipt,
+    verdict: Result<Verified, VerificationError>,
+    now: u64,
+) -> (Entry, Why) {
+    let nothing = || Entry::Nothing {
+        model_id: r.model_id.clone(),
+        job_id: r.job_id.clone(),
+    };
+    let digest = hex::encode(receipt_digest(r));
+    let receipt_json = || serde_json::to_string(r).expect("a receipt serializes");
+    match verdict {
+        Ok(v) => {
+            let Signer::Worker(worker) = &v.signer else {
+                return (nothing(), Why::Unsigned(v));
+            };
+            let licence = registry
+                .licence(&r.model_id, worker)
+                .map_err(|e| e.to_string())
+                .and_then(|l| l.ok_or_else(|| "it holds no licence for it".to_string()));
+            let permitted = match licence {
+                Ok(l) => l.permits(&model.registration, worker, now),
+                Err(reason) => Err(VerificationError::Unlicensed {
+                    worker: worker.clone(),
+                    model: r.model_id.clone(),
+                    reason,
+                }),
+            };
+            if let Err(e) = permitted {
+                return (nothing(), Why::Error(e));
+            }
+            let (worker_credit, owner_credit) = model.registration.reward.split();
+            let settlement = Settlement {
+                model_id: r.model_id.clone(),
+                job_id: r.job_id.clone(),
+                worker_id: worker.clone(),
+                owner: model.registration.owner.clone(),
+                worker_credit,
+                owner_credit,
+                receipt_digest: digest,
+                settled_at: now,
+                receipt: receipt_json(),
+            };
+            (Entry::Credit(settlement), Why::Nothing)
+        }
+        Err(e) => {
+            let signed_by_worker = matches!(check_signature(r), Ok(Signer::Worker(_)));
+            if signed_by_worker && is_false_claim(&e) {
+                let penalty = Penalty {
+                    model_id: r.model_id.clone(),
+                    job_id: r.job_id.clone(),
+                    worker_id: r.worker_id.clone(),
+                    amount: model.registration.reward.penalty,
+                    reason: e.to_string(),
+                    receipt_digest: digest,
+                    recorded_at: now,
+                    receipt: receipt_json(),
+                };
+                (Entry::Penalize(penalty), Why::Error(e))
+            } else {
+                (nothing(), Why::Error(e))
+            }
+        }
+    }
+}
