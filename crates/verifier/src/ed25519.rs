@@ -84,7 +84,11 @@ mod tests {
             check(&k.public_hex().to_uppercase(), &d, &sig),
             Err("not an ed25519 public key (64 lower-case hex digits)".into())
         );
-        assert!(check(&k.public_hex(), &d, &sig[2..]).unwrap_err().contains("128"));
+        assert!(
+            check(&k.public_hex(), &d, &sig[2..])
+                .unwrap_err()
+                .contains("128")
+        );
         assert!(format!("{k:?}").contains(&k.public_hex()));
     }
 }

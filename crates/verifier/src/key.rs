@@ -17,6 +17,13 @@ pub struct VerifierKey {
     pub id: String,
 }
 
+impl std::fmt::Debug for VerifierKey {
+    // The id names the key; its points say nothing to a reader.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VerifierKey({})", self.id)
+    }
+}
+
 impl VerifierKey {
     /// Wraps a key.
     pub fn new(vk: VerifyingKey<Bn254>) -> Self {
@@ -28,14 +35,24 @@ impl VerifierKey {
         }
     }
 
-    /// Parses compressed key bytes, validating every curve point (keys are small).
+    /// Parses compressed key bytes, validating every curve point (keys are small). The bytes
+    /// must be the key's canonical encoding, nothing after it: one key has one spelling, so
+    /// its id and a signature over it name one thing.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerificationError> {
-        let vk = VerifyingKey::<Bn254>::deserialize_compressed(bytes).map_err(|e| {
-            VerificationError::Malformed {
-                what: "verifying key",
-                reason: e.to_string(),
-            }
-        })?;
+        let malformed = |reason: String| VerificationError::Malformed {
+            what: "verifying key",
+            reason,
+        };
+        let mut reader = bytes;
+        let vk = VerifyingKey::<Bn254>::deserialize_compressed(&mut reader)
+            .map_err(|e| malformed(e.to_string()))?;
+        if !reader.is_empty() {
+            return Err(malformed(format!(
+                "{} bytes after the key's {}",
+                reader.len(),
+                bytes.len() - reader.len()
+            )));
+        }
         Ok(Self::new(vk))
     }
 
@@ -85,6 +102,10 @@ mod tests {
         let back = VerifierKey::from_bytes(&bytes).unwrap();
         assert_eq!(back.vk, k.vk);
         assert_eq!(back.id, k.id);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        let err = VerifierKey::from_bytes(&longer).err().unwrap().to_string();
+        assert!(err.contains("1 bytes after the key's"), "{err}");
         let err = VerifierKey::from_bytes(&bytes[..40]).err().unwrap();
         assert!(matches!(
             err,

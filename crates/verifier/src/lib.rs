@@ -37,9 +37,9 @@ pub mod width;
 
 pub use batch::verify_batch;
 pub use digest::InputSalt;
+pub use ed25519::KeyPair;
 pub use error::VerificationError;
 pub use job::Job;
-pub use ed25519::KeyPair;
 pub use key::VerifierKey;
 pub use licence::Licence;
 pub use receipt::{Receipt, ReceiptOutput};

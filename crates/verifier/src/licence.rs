@@ -137,10 +137,16 @@ impl Licence {
         };
         self.check().map_err(|e| refuse(e.to_string()))?;
         if self.model_id != registration.record.model_id {
-            return Err(refuse(format!("the licence is for model {}", self.model_id)));
+            return Err(refuse(format!(
+                "the licence is for model {}",
+                self.model_id
+            )));
         }
         if self.worker_id != worker_id {
-            return Err(refuse(format!("the licence is for worker {}", self.worker_id)));
+            return Err(refuse(format!(
+                "the licence is for worker {}",
+                self.worker_id
+            )));
         }
         if self.owner != registration.owner {
             return Err(refuse(format!(

@@ -47,8 +47,8 @@ impl Reward {
     /// `(worker, owner)` credits of one settled job: the worker's share rounds down, the
     /// owner gets the remainder, so the two always add up to the fee.
     pub fn split(&self) -> (u64, u64) {
-        let worker = (self.fee as u128 * self.worker_share_bps.min(BPS) as u128 / BPS as u128)
-            as u64;
+        let worker =
+            (self.fee as u128 * self.worker_share_bps.min(BPS) as u128 / BPS as u128) as u64;
         (worker, self.fee - worker)
     }
 }
@@ -59,6 +59,9 @@ impl Reward {
 pub struct Registration {
     /// Format version.
     pub version: u32,
+    /// Its place among the owner's registrations of this model: each re-registration has a
+    /// higher one, so an older registration put back cannot pass for the current one.
+    pub sequence: u64,
     /// The technical record (`zkw model setup`).
     pub record: ModelRecord,
     /// The verifying key, compressed, hex; its blake3 is `record.vk_id`.
@@ -77,18 +80,12 @@ pub struct Registration {
 }
 
 /// A registration whose signature and contents were checked, with its verifying key parsed.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RegisteredModel {
     /// The registration.
     pub registration: Registration,
     /// Its verifying key, ready to check proofs.
     pub key: VerifierKey,
-}
-
-impl std::fmt::Debug for RegisteredModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RegisteredModel({})", self.registration.record.model_id)
-    }
 }
 
 impl RegisteredModel {
@@ -106,7 +103,8 @@ fn malformed(reason: String) -> VerificationError {
 }
 
 impl Registration {
-    /// An unsigned registration of `record` with its key; [`Registration::sign`] completes it.
+    /// An unsigned registration of `record` with its key, sequence 1; [`Registration::sign`]
+    /// completes it.
     pub fn new(
         record: ModelRecord,
         key: &VerifierKey,
@@ -115,6 +113,7 @@ impl Registration {
     ) -> Self {
         Registration {
             version: REGISTRATION_VERSION,
+            sequence: 1,
             record,
             vk: hex::encode(key.to_bytes()),
             owner: String::new(),
@@ -167,8 +166,8 @@ impl Registration {
     }
 
     /// Checks everything a verifier relies on — the record, the split, the key files' names
-    /// and digests, the verifying key against the record's vk id, the owner's key — and then
-    /// the owner's signature; returns the parsed verifying key.
+    /// and digests, the owner's key and signature, then the verifying key against the
+    /// record's vk id; returns the parsed verifying key.
     pub fn check(&self) -> Result<VerifierKey, VerificationError> {
         if self.version != REGISTRATION_VERSION {
             return Err(malformed(format!(
@@ -197,25 +196,15 @@ impl Registration {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
                 && !name.starts_with('.');
             if !plain {
-                return Err(malformed(format!("key file name {name:?} is not a plain file name")));
+                return Err(malformed(format!(
+                    "key file name {name:?} is not a plain file name"
+                )));
             }
             if !is_digest_hex(digest) {
                 return Err(malformed(format!(
                     "the digest of key file {name} is not 64 lower-case hex digits"
                 )));
             }
-        }
-        if !is_lower_hex(&self.vk) {
-            return Err(malformed("the verifying key is not lower-case hex".into()));
-        }
-        let vk_bytes = hex::decode(&self.vk)
-            .map_err(|e| malformed(format!("the verifying key is not hex: {e}")))?;
-        let key = VerifierKey::from_bytes(&vk_bytes)?;
-        if key.id != self.record.vk_id {
-            return Err(VerificationError::KeyMismatch {
-                expected: self.record.vk_id.clone(),
-                received: key.id,
-            });
         }
         crate::ed25519::public_key(&self.owner).map_err(|reason| {
             VerificationError::BadOwnerSignature {
@@ -238,6 +227,20 @@ impl Registration {
                 },
             }
         })?;
+        // The key last: parsing it validates curve points and costs a pairing, which an
+        // unsigned file should not get to make a reader spend.
+        if !is_lower_hex(&self.vk) {
+            return Err(malformed("the verifying key is not lower-case hex".into()));
+        }
+        let vk_bytes = hex::decode(&self.vk)
+            .map_err(|e| malformed(format!("the verifying key is not hex: {e}")))?;
+        let key = VerifierKey::from_bytes(&vk_bytes)?;
+        if key.id != self.record.vk_id {
+            return Err(VerificationError::KeyMismatch {
+                expected: self.record.vk_id.clone(),
+                received: key.id,
+            });
+        }
         Ok(key)
     }
 

@@ -196,7 +196,8 @@ mod tests {
         // sha256("zkworker job binding v2" ‖ 00..01 "j" ‖ 00..01 "w" ‖ 00..00), computed
         // with Python's hashlib, reduced mod r.
         let expected = Fr::from_be_bytes_mod_order(
-            &hex::decode("95c2b2dcfcebef478cd1494ea3e6ad5e82c44b616f9dd99cbaa48919201bd679").unwrap(),
+            &hex::decode("95c2b2dcfcebef478cd1494ea3e6ad5e82c44b616f9dd99cbaa48919201bd679")
+                .unwrap(),
         );
         assert_eq!(job_binding("j", "w", ""), expected);
     }

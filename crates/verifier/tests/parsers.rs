@@ -363,3 +363,30 @@ proptest! {
         }
     }
 }
+
+/// Dequantized output values survive JSON bit for bit (serde_json's `float_roundtrip`): they
+/// are compared bit for bit and signed, so a value one ulp off after a round trip would turn
+/// an honest receipt into a rejected one.
+#[test]
+fn output_values_round_trip_bit_for_bit() {
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    for frac_bits in [0, 4, 10, 16, 24, 31] {
+        for _ in 0..2000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let q = (rng as i64) >> 32;
+            let v = q as f64 * (-(frac_bits as f64)).exp2();
+            let text = serde_json::to_string(&v).unwrap();
+            let back: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                back.to_bits(),
+                v.to_bits(),
+                "q = {q}, frac_bits = {frac_bits}: {text}"
+            );
+        }
+    }
+    let v = -988_346_265f64 * (-10f64).exp2();
+    let back: f64 = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+    assert_eq!(back.to_bits(), v.to_bits());
+}

@@ -492,9 +492,25 @@ fn a_workers_signature_is_checked_and_reported() {
         verify(&r, &f.key, &e),
         Err(VerificationError::BadSignature { .. })
     ));
-    // Every part of the claim is signed.
+    // Every field is signed: the claim, the shown values, the version and the proof bytes.
     type Edit = fn(&mut Receipt);
-    let edits: [Edit; 8] = [
+    let edits: [Edit; 12] = [
+        |r| r.output.values[0] += 1.0,
+        |r| r.version += 1,
+        |r| {
+            r.proof
+                .replace_range(0..2, if &r.proof[0..2] == "00" { "01" } else { "00" })
+        },
+        |r| {
+            r.proof.replace_range(
+                254..256,
+                if &r.proof[254..256] == "00" {
+                    "01"
+                } else {
+                    "00"
+                },
+            )
+        },
         |r| r.model_id = "2b".repeat(32),
         |r| r.vk_id = "3c".repeat(32),
         |r| r.input_digest = fr_to_hex(&Fr::from(3u64)),
