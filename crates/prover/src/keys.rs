@@ -130,7 +130,8 @@ impl KeyDir {
         ] {
             let file = std::fs::File::open(&path).map_err(|e| ProverError::io(&path, e))?;
             let mut h = blake3::Hasher::new();
-            h.update_reader(file).map_err(|e| ProverError::io(&path, e))?;
+            h.update_reader(file)
+                .map_err(|e| ProverError::io(&path, e))?;
             let name = path
                 .file_name()
                 .and_then(|n| n.to_str())

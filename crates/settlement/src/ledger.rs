@@ -1,16 +1,27 @@
 //! The ledger: settlements, penalties and balances in an embedded redb database.
 //!
 //! ```text
-//! settled    "<model_id>/<job_id>"  → Settlement (JSON)   one per job of a model, ever
-//! penalties  receipt digest (hex)   → Penalty (JSON)      one per signed false receipt
-//! balances   account (public key)   → Balance (JSON)
+//! settled    "<commitment>/<worker>/<job>"  → Settlement (JSON)  one per job, ever
+//! penalties  receipt digest (hex)           → Penalty (JSON)     one per signed false receipt
+//! balances   account (public key)           → Balance (JSON)
+//! models     model id                       → Pin (JSON)         owner and newest registration seen
 //! ```
 //!
-//! Exactly once is a property of the key, not of the receipt: a job is identified by its model
-//! and its job id, so a second receipt for it — the same one again, re-spelled JSON, a
-//! re-randomized proof, another worker's — finds the key taken and is refused with the
-//! settlement that took it. The check and the insert happen inside one write transaction,
-//! together with the balance updates, so a settlement is all there or not at all.
+//! Exactly once is a property of the key, not of the receipt. A job is what its proof is
+//! about: the model's commitment (public input 0 — not the model id, of which several
+//! spellings reduce to one commitment, and not the verifying key, which a new setup changes),
+//! the worker (who mints its job ids; another worker cannot take a job by settling its id
+//! first) and the job id. A second receipt for it — the same one again, re-spelled JSON, a
+//! re-randomized proof, a proof under another key or model id with the same commitment —
+//! finds the key taken and is refused with the settlement that took it. The check and the
+//! insert happen inside one write transaction, together with the balance updates, so a
+//! settlement is all there or not at all. Balances are 128-bit: no sequence of 64-bit fees
+//! and penalties can overflow them.
+//!
+//! The ledger also pins each model to the first owner it settled for and to the newest
+//! registration it has seen (its sequence number), so a registry directory whose file was
+//! replaced by another owner's registration, or by an older one of the same owner, is refused
+//! for that model instead of trusted.
 //!
 //! Several processes may settle into one ledger at once: the database is opened in redb's
 //! multi-writer mode (byte-range file locks), where write transactions of different
@@ -29,6 +40,7 @@ use crate::error::SettlementError;
 const SETTLED: TableDefinition<&str, &[u8]> = TableDefinition::new("settled");
 const PENALTIES: TableDefinition<&str, &[u8]> = TableDefinition::new("penalties");
 const BALANCES: TableDefinition<&str, &[u8]> = TableDefinition::new("balances");
+const MODELS: TableDefinition<&str, &[u8]> = TableDefinition::new("models");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// The ledger's schema version.
@@ -42,6 +54,8 @@ pub const LEDGER_FILE: &str = "ledger.redb";
 pub struct Settlement {
     /// The model.
     pub model_id: String,
+    /// Its commitment (hex field element): what the proof is about.
+    pub commitment: String,
     /// The job.
     pub job_id: String,
     /// The worker paid.
@@ -87,9 +101,9 @@ pub struct Balance {
     /// The account: a worker id or an owner's public key.
     pub account: String,
     /// Units credited for settled jobs.
-    pub credited: u64,
+    pub credited: u128,
     /// Units charged for penalties.
-    pub charged: u64,
+    pub charged: u128,
     /// Settled jobs that credited this account.
     pub jobs: u64,
     /// Penalties charged to this account.
@@ -97,26 +111,63 @@ pub struct Balance {
 }
 
 impl Balance {
-    /// Credited minus charged.
+    /// Credited minus charged (saturating at the ends of `i128`, which no ledger reaches).
     pub fn net(&self) -> i128 {
-        self.credited as i128 - self.charged as i128
+        let c = i128::try_from(self.credited).unwrap_or(i128::MAX);
+        let d = i128::try_from(self.charged).unwrap_or(i128::MAX);
+        c.saturating_sub(d)
     }
+}
+
+/// Which job an entry is about: what its proof binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobKey {
+    /// The model's commitment (hex field element).
+    pub commitment: String,
+    /// The worker the proof names.
+    pub worker_id: String,
+    /// The job id the proof names.
+    pub job_id: String,
+}
+
+impl JobKey {
+    fn key(&self) -> String {
+        format!("{}/{}/{}", self.commitment, self.worker_id, self.job_id)
+    }
+}
+
+/// The registration an entry was decided under: the ledger pins a model to its owner and
+/// refuses an older registration than one it has seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// The model.
+    pub model_id: String,
+    /// The owner who signed the registration.
+    pub owner: String,
+    /// The registration's sequence number.
+    pub sequence: u64,
 }
 
 /// What to write for one receipt.
 #[derive(Debug, Clone)]
-pub enum Entry {
-    /// Credit worker and owner for a job, unless the job is settled already.
+pub struct Entry {
+    /// The registration it was decided under.
+    pub pin: Pin,
+    /// The job.
+    pub job: JobKey,
+    /// What to do.
+    pub action: Action,
+}
+
+/// What an [`Entry`] asks of the ledger.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Credit worker and owner for the job, unless it is settled already.
     Credit(Settlement),
     /// Charge a worker for a signed false receipt, unless that receipt was charged already.
     Penalize(Penalty),
     /// Nothing to write; only report whether the job is settled already.
-    Nothing {
-        /// The model.
-        model_id: String,
-        /// The job.
-        job_id: String,
-    },
+    Nothing,
 }
 
 /// What the ledger did with an [`Entry`].
@@ -132,16 +183,14 @@ pub enum Recorded {
     AlreadyPenalized(Penalty),
     /// Nothing was written, and the job is not settled.
     Nothing,
+    /// Nothing was written: the registration is not the one this ledger has pinned.
+    Unpinned(String),
 }
 
 /// An open ledger.
 pub struct Ledger {
     db: Database,
     path: PathBuf,
-}
-
-fn job_key(model_id: &str, job_id: &str) -> String {
-    format!("{model_id}/{job_id}")
 }
 
 impl Ledger {
@@ -161,10 +210,14 @@ impl Ledger {
         let txn = ledger.begin()?;
         {
             let mut meta = txn.open_table(META).map_err(|e| ledger.err(e))?;
-            let version = meta.get("version").map_err(|e| ledger.err(e))?.map(|v| v.value());
+            let version = meta
+                .get("version")
+                .map_err(|e| ledger.err(e))?
+                .map(|v| v.value());
             match version {
                 None => {
-                    meta.insert("version", LEDGER_VERSION).map_err(|e| ledger.err(e))?;
+                    meta.insert("version", LEDGER_VERSION)
+                        .map_err(|e| ledger.err(e))?;
                 }
                 Some(LEDGER_VERSION) => {}
                 Some(v) => {
@@ -176,6 +229,7 @@ impl Ledger {
             txn.open_table(SETTLED).map_err(|e| ledger.err(e))?;
             txn.open_table(PENALTIES).map_err(|e| ledger.err(e))?;
             txn.open_table(BALANCES).map_err(|e| ledger.err(e))?;
+            txn.open_table(MODELS).map_err(|e| ledger.err(e))?;
         }
         txn.commit().map_err(|e| ledger.err(e))?;
         Ok(ledger)
@@ -201,10 +255,15 @@ impl Ledger {
             let mut settled = txn.open_table(SETTLED).map_err(|e| self.err(e))?;
             let mut penalties = txn.open_table(PENALTIES).map_err(|e| self.err(e))?;
             let mut balances = txn.open_table(BALANCES).map_err(|e| self.err(e))?;
-            for entry in entries {
-                let recorded = match entry {
-                    Entry::Credit(s) => {
-                        let key = job_key(&s.model_id, &s.job_id);
+            let mut models = txn.open_table(MODELS).map_err(|e| self.err(e))?;
+            for Entry { pin, job, action } in entries {
+                if let Some(refused) = self.check_pin(&mut models, &pin)? {
+                    out.push(Recorded::Unpinned(refused));
+                    continue;
+                }
+                let key = job.key();
+                let recorded = match action {
+                    Action::Credit(s) => {
                         if let Some(prev) = settled.get(key.as_str()).map_err(|e| self.err(e))? {
                             Recorded::AlreadySettled(self.decode(prev.value())?)
                         } else {
@@ -216,38 +275,33 @@ impl Ledger {
                                 [(&s.worker_id, s.worker_credit), (&s.owner, s.owner_credit)]
                             {
                                 self.update(&mut balances, account, |b| {
-                                    b.credited = b.credited.checked_add(credit)?;
+                                    b.credited = b.credited.saturating_add(credit.into());
                                     b.jobs += 1;
-                                    Some(())
                                 })?;
                             }
                             Recorded::Settled(s)
                         }
                     }
-                    Entry::Penalize(p) => {
-                        let key = p.receipt_digest.as_str();
-                        if let Some(prev) = penalties.get(key).map_err(|e| self.err(e))? {
+                    Action::Penalize(p) => {
+                        let digest = p.receipt_digest.as_str();
+                        if let Some(prev) = penalties.get(digest).map_err(|e| self.err(e))? {
                             Recorded::AlreadyPenalized(self.decode(prev.value())?)
                         } else {
                             let bytes = serde_json::to_vec(&p).expect("serializes");
                             penalties
-                                .insert(key, bytes.as_slice())
+                                .insert(digest, bytes.as_slice())
                                 .map_err(|e| self.err(e))?;
                             self.update(&mut balances, &p.worker_id, |b| {
-                                b.charged = b.charged.checked_add(p.amount)?;
+                                b.charged = b.charged.saturating_add(p.amount.into());
                                 b.penalties += 1;
-                                Some(())
                             })?;
                             Recorded::Penalized(p)
                         }
                     }
-                    Entry::Nothing { model_id, job_id } => {
-                        let key = job_key(&model_id, &job_id);
-                        match settled.get(key.as_str()).map_err(|e| self.err(e))? {
-                            Some(prev) => Recorded::AlreadySettled(self.decode(prev.value())?),
-                            None => Recorded::Nothing,
-                        }
-                    }
+                    Action::Nothing => match settled.get(key.as_str()).map_err(|e| self.err(e))? {
+                        Some(prev) => Recorded::AlreadySettled(self.decode(prev.value())?),
+                        None => Recorded::Nothing,
+                    },
                 };
                 out.push(recorded);
             }
@@ -256,11 +310,50 @@ impl Ledger {
         Ok(out)
     }
 
+    /// Pins the model to the registration's owner on first sight and moves the pin to newer
+    /// registrations; the reason when the registration is another owner's or older than the
+    /// pinned one.
+    fn check_pin(
+        &self,
+        models: &mut redb::Table<&str, &[u8]>,
+        pin: &Pin,
+    ) -> Result<Option<String>, SettlementError> {
+        let current: Option<Pin> =
+            match models.get(pin.model_id.as_str()).map_err(|e| self.err(e))? {
+                Some(v) => Some(self.decode(v.value())?),
+                None => None,
+            };
+        if let Some(c) = &current {
+            if c.owner != pin.owner {
+                return Ok(Some(format!(
+                    "this ledger has model {} registered by owner {}; the registry's \
+                     registration is signed by {}",
+                    pin.model_id, c.owner, pin.owner
+                )));
+            }
+            if pin.sequence < c.sequence {
+                return Ok(Some(format!(
+                    "the registry holds registration {} of model {}, but this ledger has seen \
+                     registration {}: an older registration was put back",
+                    pin.sequence, pin.model_id, c.sequence
+                )));
+            }
+            if pin.sequence == c.sequence {
+                return Ok(None);
+            }
+        }
+        let bytes = serde_json::to_vec(pin).expect("serializes");
+        models
+            .insert(pin.model_id.as_str(), bytes.as_slice())
+            .map_err(|e| self.err(e))?;
+        Ok(None)
+    }
+
     fn update(
         &self,
         balances: &mut redb::Table<&str, &[u8]>,
         account: &str,
-        change: impl FnOnce(&mut Balance) -> Option<()>,
+        change: impl FnOnce(&mut Balance),
     ) -> Result<(), SettlementError> {
         let mut b: Balance = match balances.get(account).map_err(|e| self.err(e))? {
             Some(v) => self.decode(v.value())?,
@@ -269,9 +362,7 @@ impl Ledger {
                 ..Balance::default()
             },
         };
-        change(&mut b).ok_or_else(|| {
-            self.err(format!("the balance of {account} would overflow 64 bits"))
-        })?;
+        change(&mut b);
         let bytes = serde_json::to_vec(&b).expect("serializes");
         balances
             .insert(account, bytes.as_slice())
@@ -312,17 +403,11 @@ impl Ledger {
         self.all(BALANCES)
     }
 
-    /// The settlement of one job of one model, if it is settled.
-    pub fn settlement(
-        &self,
-        model_id: &str,
-        job_id: &str,
-    ) -> Result<Option<Settlement>, SettlementError> {
+    /// The settlement of one job, if it is settled.
+    pub fn settlement(&self, job: &JobKey) -> Result<Option<Settlement>, SettlementError> {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;
         let t = txn.open_table(SETTLED).map_err(|e| self.err(e))?;
-        let v = t
-            .get(job_key(model_id, job_id).as_str())
-            .map_err(|e| self.err(e))?;
+        let v = t.get(job.key().as_str()).map_err(|e| self.err(e))?;
         v.map(|v| self.decode(v.value())).transpose()
     }
 }

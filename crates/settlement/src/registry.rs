@@ -9,9 +9,21 @@
 //! Every read checks the entry whole — the owner's signature, the verifying key against the
 //! record's vk id, and the file's name against the model id inside — so a registry directory
 //! is trusted only as far as its owners' keys: a record copied under another model's name, a
-//! swapped key or an edited split is refused on read. A model, once registered, is
-//! re-registered only by the same owner: the first registration of a model id claims it.
-//! Writes go through a temporary file and a rename, so a reader never sees half an entry.
+//! swapped key or an edited split is refused on read. When adding a registration the registry
+//! also enforces:
+//!
+//! - a model, once registered, is re-registered only by the same owner (the first claims it),
+//!   with a higher sequence number;
+//! - a re-registration that keeps the verifying key keeps the record too: a receipt proved
+//!   under a key is judged against that key's record, so an owner cannot turn honest receipts
+//!   into failing ones (and their workers' signatures into penalties) by editing the output's
+//!   format under the same key;
+//! - no two models share a commitment or a verifying key: one proof is about one model.
+//!
+//! These rules hold for writes through this API. Whoever can write the directory itself can
+//! delete or put back files; the ledger therefore pins each model to its owner and newest
+//! registration (see [`crate::ledger`]). Writes go through a temporary file and a rename, so a
+//! reader never sees half an entry.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,34 +66,86 @@ impl Registry {
         })
     }
 
-    /// Adds (or, by its owner, replaces) a model's registration, after checking it whole.
+    /// Adds (or, by its owner, replaces) a model's registration, after checking it whole and
+    /// against the registry (see the module docs for the rules).
     pub fn register(&self, registration: &Registration) -> Result<(), SettlementError> {
         registration.check().map_err(SettlementError::Refused)?;
-        let model_id = &registration.record.model_id;
-        let path = self.model_path(model_id).expect("a checked record has a model id");
+        let refuse = |reason: String| {
+            SettlementError::Refused(VerificationError::BadOwnerSignature {
+                what: "model registration",
+                reason,
+            })
+        };
+        let record = &registration.record;
+        let model_id = &record.model_id;
+        let path = self
+            .model_path(model_id)
+            .expect("a checked record has a model id");
         if path.exists() {
-            let current = self.model(model_id)?;
-            if current.registration.owner != registration.owner {
-                return Err(SettlementError::Refused(VerificationError::BadOwnerSignature {
-                    what: "model registration",
-                    reason: format!(
-                        "model {model_id} is registered by owner {}; only that owner may \
-                         register it again",
-                        current.registration.owner
-                    ),
-                }));
+            let current = self.model(model_id)?.registration;
+            if current.owner != registration.owner {
+                return Err(refuse(format!(
+                    "model {model_id} is registered by owner {}; only that owner may register \
+                     it again",
+                    current.owner
+                )));
+            }
+            if registration.sequence <= current.sequence {
+                return Err(refuse(format!(
+                    "model {model_id} is at registration {}; a new one needs a higher sequence \
+                     number than {}",
+                    current.sequence, registration.sequence
+                )));
+            }
+            if current.record.vk_id == record.vk_id && current.record != *record {
+                return Err(refuse(format!(
+                    "the record of model {model_id} changed under the same verifying key {}: \
+                     receipts proved under that key would fail against it; run setup again \
+                     for a new key",
+                    record.vk_id
+                )));
+            }
+        }
+        for other in self.model_ids()? {
+            if other == *model_id {
+                continue;
+            }
+            let o = self.model(&other)?.registration;
+            if o.record.model_commitment == record.model_commitment
+                || o.record.vk_id == record.vk_id
+            {
+                return Err(refuse(format!(
+                    "model {other} is registered with the same {}: one proof must be about \
+                     one model",
+                    if o.record.vk_id == record.vk_id {
+                        "verifying key"
+                    } else {
+                        "commitment"
+                    }
+                )));
             }
         }
         write_atomic(&path, registration.to_json().as_bytes())
     }
 
+    /// The sequence number the next registration of a model takes: one more than the current
+    /// registration's, or 1.
+    pub fn next_sequence(&self, model_id: &str) -> Result<u64, SettlementError> {
+        match self.model_path(model_id) {
+            Some(p) if p.exists() => Ok(self.model(model_id)?.registration.sequence + 1),
+            _ => Ok(1),
+        }
+    }
+
     /// A registered model, checked: its owner's signature, its key, and that the file is the
     /// model's own.
     pub fn model(&self, model_id: &str) -> Result<RegisteredModel, SettlementError> {
-        let path = self.model_path(model_id).ok_or_else(|| SettlementError::Registry {
-            path: self.dir.clone(),
-            reason: format!("{model_id:?} is not a model id (64 lower-case hex digits)"),
-        })?;
+        let path = self
+            .model_path(model_id)
+            .ok_or_else(|| SettlementError::Registry {
+                path: self.dir.clone(),
+                reason: format!("{model_id:?} is not a model id (64 lower-case hex digits)"),
+            })?;
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -132,13 +196,15 @@ impl Registry {
         licence.check().map_err(SettlementError::Refused)?;
         let model = self.model(&licence.model_id)?;
         if licence.owner != model.registration.owner {
-            return Err(SettlementError::Refused(VerificationError::BadOwnerSignature {
-                what: "licence",
-                reason: format!(
-                    "signed by {}, but model {} is owned by {}",
-                    licence.owner, licence.model_id, model.registration.owner
-                ),
-            }));
+            return Err(SettlementError::Refused(
+                VerificationError::BadOwnerSignature {
+                    what: "licence",
+                    reason: format!(
+                        "signed by {}, but model {} is owned by {}",
+                        licence.owner, licence.model_id, model.registration.owner
+                    ),
+                },
+            ));
         }
         let path = self
             .licence_path(&licence.model_id, &licence.worker_id)
@@ -171,14 +237,16 @@ impl Registry {
     }
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed.
+/// Writes `bytes` to `path` whole or not at all: a fresh temporary file beside it (created
+/// exclusively, so no planted link is followed), synced, renamed over the name.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SettlementError> {
     let dir = path.parent().expect("registry paths have a parent");
     std::fs::create_dir_all(dir).map_err(|e| SettlementError::io(dir, e))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| SettlementError::io(&tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| SettlementError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| SettlementError::io(path, e))
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| SettlementError::io(dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| SettlementError::io(tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| SettlementError::io(path, e.error))?;
+    Ok(())
 }

@@ -30,7 +30,7 @@ use zkw_verifier::{
 };
 
 use crate::error::SettlementError;
-use crate::ledger::{Entry, Ledger, Penalty, Recorded, Settlement};
+use crate::ledger::{Action, Entry, JobKey, Ledger, Penalty, Pin, Recorded, Settlement};
 use crate::registry::Registry;
 
 /// What settlement did with one receipt.
@@ -67,7 +67,8 @@ pub enum Outcome {
     Unsigned(Verified),
     /// The proof verifies but the worker holds no valid licence for the model.
     Unlicensed(VerificationError),
-    /// The registry holds no (valid) registration of the receipt's model.
+    /// The registry holds no valid registration of the receipt's model, or one the ledger
+    /// refuses (another owner's, or older than one it has seen).
     UnknownModel {
         /// The model the receipt names.
         model_id: String,
@@ -166,7 +167,7 @@ enum Why {
 
 /// Settles receipts into `ledger`, trusting only `registry`; one outcome per receipt, in
 /// order. `now` (seconds since the Unix epoch) dates the records and judges licence expiry.
-/// An `Err` means the ledger itself failed, and then nothing was written.
+/// An `Err` means the ledger itself failed (nothing was written).
 pub fn settle(
     registry: &Registry,
     ledger: &Ledger,
@@ -230,14 +231,15 @@ pub fn settle(
             }
             Ok((_, why)) => why,
         };
-        let Some(rec) = recorded.next() else {
-            return Err(SettlementError::Ledger {
-                path: Default::default(),
-                reason: "the ledger answered fewer entries than it was given".into(),
-            });
-        };
+        let rec = recorded
+            .next()
+            .expect("the ledger answers one record per entry");
         out.push(match (rec, why) {
             (Recorded::Settled(s), _) => Outcome::Settled(s),
+            (Recorded::Unpinned(reason), _) => Outcome::UnknownModel {
+                model_id: r.model_id.clone(),
+                reason,
+            },
             (Recorded::AlreadySettled(by), why) => Outcome::AlreadySettled {
                 same_receipt: by.receipt_digest == hex::encode(receipt_digest(r)),
                 by,
@@ -256,12 +258,12 @@ pub fn settle(
             (Recorded::Nothing, Why::Error(e @ VerificationError::Unlicensed { .. })) => {
                 Outcome::Unlicensed(e)
             }
-            (_, Why::Error(e)) => Outcome::Rejected(e),
-            (rec, Why::Nothing | Why::Unsigned(_)) => {
-                return Err(SettlementError::Ledger {
-                    path: Default::default(),
-                    reason: format!("an unexpected record {rec:?} for a credit"),
-                });
+            (Recorded::Nothing, Why::Error(e)) => Outcome::Rejected(e),
+            // A credit is recorded as settled, already settled or unpinned; a penalty always
+            // carries its error; `Nothing` entries carry why they are not credited.
+            (Recorded::Nothing, Why::Nothing)
+            | (Recorded::Penalized(_) | Recorded::AlreadyPenalized(_), _) => {
+                unreachable!("the ledger answers each entry with a record of its own kind")
             }
         });
     }
@@ -276,10 +278,21 @@ fn decide(
     verdict: Result<Verified, VerificationError>,
     now: u64,
 ) -> (Entry, Why) {
-    let nothing = || Entry::Nothing {
-        model_id: r.model_id.clone(),
-        job_id: r.job_id.clone(),
+    let reg = &model.registration;
+    let entry = |action| Entry {
+        pin: Pin {
+            model_id: reg.record.model_id.clone(),
+            owner: reg.owner.clone(),
+            sequence: reg.sequence,
+        },
+        job: JobKey {
+            commitment: reg.record.model_commitment.clone(),
+            worker_id: r.worker_id.clone(),
+            job_id: r.job_id.clone(),
+        },
+        action,
     };
+    let nothing = || entry(Action::Nothing);
     let digest = hex::encode(receipt_digest(r));
     let receipt_json = || serde_json::to_string(r).expect("a receipt serializes");
     match verdict {
@@ -305,6 +318,7 @@ fn decide(
             let (worker_credit, owner_credit) = model.registration.reward.split();
             let settlement = Settlement {
                 model_id: r.model_id.clone(),
+                commitment: reg.record.model_commitment.clone(),
                 job_id: r.job_id.clone(),
                 worker_id: worker.clone(),
                 owner: model.registration.owner.clone(),
@@ -314,7 +328,7 @@ fn decide(
                 settled_at: now,
                 receipt: receipt_json(),
             };
-            (Entry::Credit(settlement), Why::Nothing)
+            (entry(Action::Credit(settlement)), Why::Nothing)
         }
         Err(e) => {
             let signed_by_worker = matches!(check_signature(r), Ok(Signer::Worker(_)));
@@ -329,7 +343,7 @@ fn decide(
                     recorded_at: now,
                     receipt: receipt_json(),
                 };
-                (Entry::Penalize(penalty), Why::Error(e))
+                (entry(Action::Penalize(penalty)), Why::Error(e))
             } else {
                 (nothing(), Why::Error(e))
             }

@@ -1,0 +1,122 @@
+//! Settlement cost: 1,000 signed, licensed receipts of the bundled digits model
+//! (`examples/digits`) into a fresh ledger — all in one `settle` call (one batch verification
+//! per model, one ledger transaction), and one call per receipt (its own verification and
+//! transaction, as 1,000 separate `zkw settle` runs would do minus process start). Also one
+//! receipt's strict verification alone.
+//!
+//! `cargo bench --bench settle`
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use zkworker::model::input::{quantize_input, read_input_file};
+use zkworker::model::model_id;
+use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkworker::prover::{KeyDir, LocalProver, setup};
+use zkworker::settlement::{Ledger, Registry, settle};
+use zkworker::verifier::{
+    Expected, InputSalt, Job, KeyPair, Licence, Receipt, Registration, Reward, WorkerKey, verify,
+};
+
+fn main() {
+    let digits = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/digits");
+    let x = read_input_file(&digits.join("input.json")).unwrap();
+    let graph = import_float_graph(&digits.join("digits.onnx")).unwrap();
+    let model = quantize(&graph, &QuantizeOptions::default(), Some(&x)).unwrap();
+    let q = quantize_input(&model.input_info(), &x).unwrap();
+    let id = model_id(&model);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    let report = setup(&model, &id, &keys, &|_| {}).unwrap();
+    let prover = LocalProver::load(model, &id, &keys).unwrap();
+
+    let owner = KeyPair::from_seed(&[1; 32]);
+    let worker = WorkerKey::from_seed(&[2; 32]);
+    let registry = Registry::new(dir.path().join("registry"));
+    let kd = KeyDir::new(&keys);
+    let mut registration = Registration::new(
+        report.record.clone(),
+        prover.verifier_key(),
+        Reward {
+            fee: 1000,
+            worker_share_bps: 7000,
+            penalty: 1000,
+        },
+        kd.file_digests(&report.record).unwrap(),
+    );
+    registration.sign(&owner);
+    registry.register(&registration).unwrap();
+    registry
+        .add_licence(&Licence::issue(
+            &owner,
+            &report.record.model_id,
+            &worker.worker_id(),
+            None,
+        ))
+        .unwrap();
+
+    let n = 1000;
+    let t = Instant::now();
+    let receipts: Vec<Receipt> = (0..n)
+        .map(|k| {
+            let job = Job {
+                job_id: format!("job-{k}"),
+                worker_id: worker.worker_id(),
+                client_nonce: String::new(),
+            };
+            let mut r = prover
+                .prove(&q, &InputSalt::from_bytes([7; 31]), &job)
+                .unwrap()
+                .receipt;
+            worker.sign(&mut r);
+            r
+        })
+        .collect();
+    eprintln!("proved {n} receipts in {:.1?}", t.elapsed());
+
+    // One receipt's strict verification: median of 101.
+    let key = prover.verifier_key();
+    let expected = Expected::model_only(&report.record);
+    let mut times: Vec<Duration> = receipts[..101]
+        .iter()
+        .map(|r| {
+            let s = Instant::now();
+            verify(r, key, &expected).unwrap();
+            s.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!("verify one receipt (median of 101): {:.2?}", times[50]);
+
+    let now = 1_800_000_000;
+    let ledger = Ledger::open(&dir.path().join("ledger-batch")).unwrap();
+    let s = Instant::now();
+    let out = settle(&registry, &ledger, &receipts, now).unwrap();
+    let batch = s.elapsed();
+    assert!(out.iter().all(|o| o.is_settled()));
+    println!(
+        "settle {n} in one call: {:.2?} ({:.2?} per receipt)",
+        batch,
+        batch / n as u32
+    );
+
+    let ledger = Ledger::open(&dir.path().join("ledger-each")).unwrap();
+    let s = Instant::now();
+    for r in &receipts {
+        let out = settle(&registry, &ledger, std::slice::from_ref(r), now).unwrap();
+        assert!(out[0].is_settled());
+    }
+    let each = s.elapsed();
+    println!(
+        "settle {n} one call each: {:.2?} ({:.2?} per receipt)",
+        each,
+        each / n as u32
+    );
+    let s = Instant::now();
+    let again = settle(&registry, &ledger, &receipts, now).unwrap();
+    assert!(again.iter().all(|o| !o.is_settled()));
+    println!(
+        "refuse {n} already settled in one call: {:.2?}",
+        s.elapsed()
+    );
+}
