@@ -45,8 +45,9 @@ enum Command {
     Watch(cmd::jobs::JobArgs),
     /// Cancel a job.
     Cancel(cmd::jobs::JobArgs),
-    /// Fetch a job's receipt.
-    Receipt(cmd::jobs::ReceiptArgs),
+    /// Fetch a job's receipt (`zkw receipt JOB_ID -o FILE`), or print a receipt's EVM
+    /// calldata (`zkw receipt calldata FILE --registry DIR`).
+    Receipt(cmd::jobs::ReceiptCmd),
     /// List a worker's models.
     Models(cmd::jobs::ModelsArgs),
     /// Run a folder of external ONNX cases end to end and compare with their float references.
@@ -75,6 +76,8 @@ enum ModelCmd {
     Register(cmd::registry::RegisterArgs),
     /// Grant a worker a licence for a model, signed by the model's owner.
     License(cmd::registry::LicenseArgs),
+    /// Write a registered model's Solidity Groth16 verifier and settlement contract.
+    ExportEvm(cmd::evm::ExportArgs),
 }
 
 /// Commands that only print: a closed pipe (`zkw model ops | head`) ends them quietly, as it
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Model(ModelCmd::Ops) => cmd::model::ops(),
         Command::Model(ModelCmd::Register(a)) => cmd::registry::register(a),
         Command::Model(ModelCmd::License(a)) => cmd::registry::license(a),
+        Command::Model(ModelCmd::ExportEvm(a)) => cmd::evm::export(a),
         Command::Settle(a) => return cmd::settle::settle(a),
         Command::Ledger(a) => cmd::settle::ledger(a),
         Command::Keys(a) => cmd::keys::keys(a),
@@ -115,7 +119,11 @@ fn main() -> ExitCode {
         Command::Status(a) => cmd::jobs::job_status(a),
         Command::Watch(a) => cmd::jobs::watch(a),
         Command::Cancel(a) => cmd::jobs::cancel(a),
-        Command::Receipt(a) => cmd::jobs::receipt(a),
+        Command::Receipt(cmd::jobs::ReceiptCmd {
+            command: Some(cmd::evm::ReceiptSub::Calldata(a)),
+            ..
+        }) => cmd::evm::calldata(a),
+        Command::Receipt(a) => cmd::jobs::receipt(a.fetch),
         Command::Models(a) => cmd::jobs::models(a),
         Command::Demo(a) => cmd::demo::demo(a),
         Command::Conformance(a) => match cmd::conformance::conformance(a) {

@@ -780,7 +780,17 @@ fn the_demo_runs_end_to_end() {
             "{out}"
         );
     }
-    assert_eq!(out.matches("[5/5] verify    → OK in ").count(), 2, "{out}");
+    assert_eq!(out.matches("[5/6] verify    → OK in ").count(), 2, "{out}");
+    assert!(
+        out.contains("[6/6] settle    → 2 receipts settled in "),
+        "{out}"
+    );
+    assert!(
+        out.contains("settling the same receipt again is refused: it settles once"),
+        "{out}"
+    );
+    assert!(out.contains("credited 1400"), "{out}");
+    assert!(out.contains("credited 600"), "{out}");
     assert_eq!(
         out.matches("a receipt with a forged output is rejected")
             .count(),

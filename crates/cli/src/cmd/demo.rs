@@ -1,6 +1,7 @@
 //! `zkw demo`: the whole path on the bundled digits classifier, in both weight modes —
 //! import and set up the model, start a worker daemon on a free loopback port, submit a job
-//! over gRPC, watch it, fetch the receipt and verify it strictly, as a client would.
+//! over gRPC, watch it, fetch the receipt and verify it strictly, as a client would; then
+//! register the models under an owner key, license the worker and settle the receipts once.
 //!
 //! The model (64 → 32 → ReLU → 10, trained on scikit-learn's 8×8 digits by
 //! `examples/train_digits.py`) and a test image ship inside the binary, so the demo needs no
@@ -43,7 +44,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 }
 
 fn step(n: usize, what: &str) {
-    println!("[{n}/5] {what}");
+    println!("[{n}/6] {what}");
 }
 
 /// A model made ready for the worker.
@@ -86,17 +87,21 @@ pub fn demo(a: DemoArgs) -> Result<()> {
         let worker = zkw_worker::start(config).await?;
         let url = format!("http://{}", worker.addr);
         println!(
-            "\n[3/5] worker    → listening on {url} in {} (worker id {}…, {})",
+            "\n[3/6] worker    → listening on {url} in {} (worker id {}…, {})",
             dur(t.elapsed()),
             &worker.worker_id()[..16],
             worker.worker().backend()
         );
         let mut client = connect(&url, None, None).await?;
+        let mut receipts = Vec::new();
         for p in &prepared {
             println!();
-            run_job(&mut client, p, &input, &a.dir).await?;
+            receipts.push(run_job(&mut client, p, &input, &a.dir).await?);
         }
+        let worker_id = worker.worker_id().to_string();
         worker.shutdown().await?;
+        println!();
+        settle(&a.dir, &prepared, &worker_id, &receipts)?;
         let d = a.dir.display();
         let m = &prepared[1].model_id;
         println!("\nThe same by hand (worker in one terminal, client in another):");
@@ -109,7 +114,11 @@ pub fn demo(a: DemoArgs) -> Result<()> {
             "  zkw verify {d}/receipt.json --keys {d}/models/private --input {d}/input.json --job-id JOB_ID --nonce n-1"
         );
         println!(
-            "Or step by step: zkw model import|inspect|setup, zkw status|watch|receipt JOB_ID; see README.md."
+            "  zkw settle {d}/receipt-*.json --registry {d}/registry --ledger {d}/ledger"
+        );
+        println!("  zkw ledger balances --ledger {d}/ledger");
+        println!(
+            "Or step by step: zkw model import|inspect|setup|register|license, zkw status|watch|receipt JOB_ID; see README.md."
         );
         Ok(())
     })
@@ -178,8 +187,89 @@ fn prepare(
     })
 }
 
-/// Submits, watches, fetches and verifies one job, as a client.
-async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) -> Result<()> {
+/// Registers both models under a demo owner, licenses the worker, settles the receipts into
+/// a fresh ledger, shows that a second settlement of the same receipt is refused, and prints
+/// the balances.
+fn settle(dir: &Path, prepared: &[Prepared], worker_id: &str, receipts: &[Receipt]) -> Result<()> {
+    println!("== settlement");
+    let t = Instant::now();
+    let owner_path = dir.join("owner.key");
+    if !owner_path.exists() {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+        write(
+            dir,
+            "owner.key",
+            format!("{}\n", hex::encode(seed)).as_bytes(),
+        )?;
+    }
+    let owner = crate::cmd::keys::read_key(&owner_path)?;
+    let registry_dir = dir.join("registry");
+    let ledger_dir = dir.join("ledger");
+    for d in [&registry_dir, &ledger_dir] {
+        if d.exists() {
+            // A previous run's models and ledger: replaced, not mixed.
+            std::fs::remove_dir_all(d).with_context(|| format!("clearing {}", d.display()))?;
+        }
+    }
+    let registry = zkw_settlement::Registry::new(&registry_dir);
+    let reward = crate::cmd::registry::RewardArgs {
+        fee: 1000,
+        worker_share_bps: 7000,
+        penalty: 1000,
+    };
+    for p in prepared {
+        crate::cmd::registry::register_keys(
+            &zkw_prover::KeyDir::new(&p.keys),
+            &owner,
+            reward,
+            &registry_dir,
+        )?;
+        registry.add_licence(&zkw_verifier::Licence::issue(
+            &owner,
+            &p.model_id,
+            worker_id,
+            None,
+        ))?;
+    }
+    let ledger = zkw_settlement::Ledger::open(&ledger_dir)?;
+    let now = crate::cmd::settle::now()?;
+    let outcomes = zkw_settlement::settle(&registry, &ledger, receipts, now)?;
+    if let Some(bad) = outcomes.iter().find(|o| !o.is_settled()) {
+        bail!("a demo receipt did not settle: {bad}");
+    }
+    step(
+        6,
+        &format!(
+            "settle    → {} receipts settled in {}: registered by an owner key, worker licensed, fee 1000 split 70/30",
+            outcomes.len(),
+            dur(t.elapsed())
+        ),
+    );
+    let again = zkw_settlement::settle(&registry, &ledger, &receipts[..1], now)?;
+    match &again[0] {
+        zkw_settlement::Outcome::AlreadySettled { .. } => {
+            println!("          settling the same receipt again is refused: it settles once")
+        }
+        other => bail!("a receipt settled twice: this is a bug ({other})"),
+    }
+    for b in ledger.balances()? {
+        let who = if b.account == worker_id {
+            "worker"
+        } else {
+            "owner "
+        };
+        println!(
+            "          {who} {}… credited {}",
+            &b.account[..16],
+            b.credited
+        );
+    }
+    Ok(())
+}
+
+/// Submits, watches, fetches and verifies one job, as a client; returns its receipt.
+async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) -> Result<Receipt> {
     println!("== job on the {} model", p.mode);
     let doc = read_client_input(input)?;
     let salt = InputSalt::from_bytes(doc.salt.context("the demo input has a salt")?);
@@ -295,5 +385,5 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
         ),
         Ok(_) => bail!("a receipt verified for another input: this is a bug"),
     }
-    Ok(())
+    Ok(receipt)
 }

@@ -367,20 +367,35 @@ pub fn cancel(a: JobArgs) -> Result<()> {
 #[derive(Args)]
 pub struct ReceiptArgs {
     /// The job's id.
-    pub job_id: String,
+    #[arg(required = true)]
+    pub job_id: Option<String>,
     /// Where to write the receipt.
-    #[arg(short, long)]
-    pub output: PathBuf,
+    #[arg(short, long, required = true)]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub conn: Conn,
 }
 
 /// Fetches a job's receipt.
 pub fn receipt(a: ReceiptArgs) -> Result<()> {
+    let (Some(job_id), Some(output)) = (&a.job_id, &a.output) else {
+        anyhow::bail!("give a job id and -o FILE, or a subcommand (zkw receipt --help)");
+    };
     runtime()?.block_on(async {
         let mut client = a.conn.client().await?;
-        write_receipt(&mut client, &a.job_id, &a.output, a.conn.json).await
+        write_receipt(&mut client, job_id, output, a.conn.json).await
     })
+}
+
+/// `zkw receipt`: fetch a job's receipt, or work on a receipt file.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ReceiptCmd {
+    /// What to do with a receipt file.
+    #[command(subcommand)]
+    pub command: Option<crate::cmd::evm::ReceiptSub>,
+    #[command(flatten)]
+    pub fetch: ReceiptArgs,
 }
 
 /// `zkw models`.

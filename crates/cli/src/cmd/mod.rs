@@ -2,6 +2,7 @@
 
 pub mod conformance;
 pub mod demo;
+pub mod evm;
 pub mod jobs;
 pub mod keys;
 pub mod model;

@@ -36,9 +36,13 @@ pub struct ProveArgs {
     /// The job's id (default: a fresh random id).
     #[arg(long)]
     pub job_id: Option<String>,
-    /// The worker's id.
-    #[arg(long, default_value = "local")]
+    /// The worker's id (unsigned receipts).
+    #[arg(long, default_value = "local", conflicts_with = "worker_key")]
     pub worker_id: String,
+    /// Sign the receipt with this worker key (`zkw keys new`, or a worker's `worker.key`):
+    /// the worker id becomes its public key. Settlement pays signed receipts only.
+    #[arg(long, value_name = "FILE")]
+    pub worker_key: Option<PathBuf>,
     /// The client's nonce.
     #[arg(long, default_value = "")]
     pub nonce: String,
@@ -92,18 +96,30 @@ pub fn prove(a: ProveArgs) -> Result<()> {
     let pb = spinner("prove");
     pb.set_message("loading keys");
     let prover = LocalProver::load(model, &id, &a.keys)?;
+    let signer = a
+        .worker_key
+        .as_deref()
+        .map(crate::cmd::keys::read_key)
+        .transpose()?
+        .map(|k| zkw_verifier::WorkerKey::from_seed(&k.seed()));
     let job = Job {
         job_id: match a.job_id {
             Some(id) => id,
             None => fresh_job_id()?,
         },
-        worker_id: a.worker_id,
+        worker_id: match &signer {
+            Some(k) => k.worker_id(),
+            None => a.worker_id,
+        },
         client_nonce: a.nonce,
     };
     pb.set_message("running the model");
     let trace = executor.run(prover.model(), &q)?;
     pb.set_message("proving");
-    let proved = prover.prove_trace(trace, &salt, &job)?;
+    let mut proved = prover.prove_trace(trace, &salt, &job)?;
+    if let Some(k) = &signer {
+        k.sign(&mut proved.receipt);
+    }
     pb.finish_and_clear();
     std::fs::write(&a.output, proved.receipt.to_json())
         .with_context(|| format!("writing {}", a.output.display()))?;

@@ -86,8 +86,10 @@ pub fn register_keys(
         },
         digests,
     );
+    let registry = Registry::new(registry);
+    registration.sequence = registry.next_sequence(&registration.record.model_id)?;
     registration.sign(owner);
-    Registry::new(registry).register(&registration)?;
+    registry.register(&registration)?;
     Ok(registration)
 }
 
@@ -154,6 +156,11 @@ mod tests {
         assert_eq!(parse_expiry("2027-01-01T00:00:10Z").unwrap(), 1_798_761_610);
         let e = parse_expiry("tomorrow").unwrap_err().to_string();
         assert!(e.contains("neither a date"), "{e}");
-        assert!(parse_expiry("1969-12-31").unwrap_err().to_string().contains("before 1970"));
+        assert!(
+            parse_expiry("1969-12-31")
+                .unwrap_err()
+                .to_string()
+                .contains("before 1970")
+        );
     }
 }

@@ -33,11 +33,12 @@ pub struct SettleArgs {
     pub json: bool,
 }
 
-fn now() -> u64 {
+/// Seconds since the Unix epoch; a clock before it is an error (licence expiry depends on it).
+pub fn now() -> Result<u64> {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .context("the system clock is before 1970: licence expiry cannot be judged")
 }
 
 /// Settles the receipts; the exit code says whether all were.
@@ -75,7 +76,7 @@ fn run(a: &SettleArgs) -> Result<bool> {
     }
     let ledger = Ledger::open(&a.ledger)?;
     let parsed: Vec<Receipt> = receipts.iter().map(|(_, r)| r.clone()).collect();
-    let outcomes = settle_receipts(&registry, &ledger, &parsed, now())?;
+    let outcomes = settle_receipts(&registry, &ledger, &parsed, now()?)?;
     let (mut settled, mut penalised) = (0, 0);
     for ((k, r), outcome) in receipts.iter().zip(&outcomes) {
         let path = &a.receipts[*k];
@@ -160,7 +161,10 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
         .ledger
         .context("--ledger DIR is required: the ledger directory `zkw settle` wrote")?;
     if !dir.join(zkw_settlement::ledger::LEDGER_FILE).exists() {
-        anyhow::bail!("{}: no ledger here (`zkw settle --ledger` makes one)", dir.display());
+        anyhow::bail!(
+            "{}: no ledger here (`zkw settle --ledger` makes one)",
+            dir.display()
+        );
     }
     let ledger = Ledger::open(&dir)?;
     match a.command {
@@ -238,9 +242,12 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
                 let out: Vec<_> = balances
                     .iter()
                     .map(|b| {
+                        // 128-bit amounts as decimal strings: JSON numbers lose precision
+                        // beyond 2^53 in most readers.
                         json!({
-                            "account": b.account, "credited": b.credited, "charged": b.charged,
-                            "net": b.net().to_string(), "jobs": b.jobs, "penalties": b.penalties,
+                            "account": b.account, "credited": b.credited.to_string(),
+                            "charged": b.charged.to_string(), "net": b.net().to_string(),
+                            "jobs": b.jobs, "penalties": b.penalties,
                         })
                     })
                     .collect();

@@ -1,0 +1,75 @@
+//! `zkw model export-evm` and `zkw receipt calldata`: settle on an EVM chain — the model's
+//! Solidity verifier and settlement contract, and the ABI-encoded `settle(...)` call of a
+//! receipt.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use zkw_evm::{EvmModel, settle_calldata, solidity};
+use zkw_settlement::Registry;
+use zkw_verifier::Receipt;
+
+/// `zkw model export-evm`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The model's id.
+    pub model_id: String,
+    /// The registry holding its owner-signed registration.
+    #[arg(long)]
+    pub registry: PathBuf,
+    /// Where to write the Solidity source.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+/// Writes the model's Solidity verifier and settlement contract.
+pub fn export(a: ExportArgs) -> Result<()> {
+    let model = Registry::new(&a.registry).model(&a.model_id)?;
+    let source = solidity(&EvmModel::from_registered(&model)?)?;
+    std::fs::write(&a.output, &source)
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    let r = &model.registration;
+    let (w, o) = r.reward.split();
+    println!(
+        "wrote {} ({} lines): contract {} for model {}",
+        a.output.display(),
+        source.lines().count(),
+        zkw_evm::CONTRACT_NAME,
+        r.record.model_id
+    );
+    println!(
+        "  settle(jobId, workerId, clientNonce, inputDigest, outputs[], proof[8]) pays worker {w}, owner {o} per job, once"
+    );
+    println!("  compile with solc 0.8.28 (npm `solc`), deploy without constructor arguments");
+    Ok(())
+}
+
+/// `zkw receipt` subcommands that work on a receipt file.
+#[derive(Subcommand)]
+pub enum ReceiptSub {
+    /// Print the ABI-encoded `settle(...)` call of a receipt for its model's contract
+    /// (`zkw model export-evm`), as 0x-prefixed hex.
+    Calldata(CalldataArgs),
+}
+
+/// `zkw receipt calldata`.
+#[derive(Args)]
+pub struct CalldataArgs {
+    /// The receipt.
+    pub receipt: PathBuf,
+    /// The registry holding the model's registration (for the output's width).
+    #[arg(long)]
+    pub registry: PathBuf,
+}
+
+/// Prints a receipt's calldata.
+pub fn calldata(a: CalldataArgs) -> Result<()> {
+    let bytes =
+        std::fs::read(&a.receipt).with_context(|| format!("reading {}", a.receipt.display()))?;
+    let receipt = Receipt::from_json(&bytes)?;
+    let model = Registry::new(&a.registry).model(&receipt.model_id)?;
+    let data = settle_calldata(&receipt, model.record().output.bits)?;
+    println!("0x{}", hex::encode(data));
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! Settlement from the command line: keys, registration, licences, `zkw settle` (one receipt,
+//! many, tampered ones, 8 processes at once on one ledger) and `zkw ledger`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use zkw_verifier::{Receipt, WorkerKey};
+
+fn zkw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkw"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", "/tmp")
+        .output()
+        .expect("run zkw")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    registry: PathBuf,
+    ledger: PathBuf,
+    model: PathBuf,
+    keys: PathBuf,
+    model_id: String,
+    owner_pub: String,
+    worker_key: PathBuf,
+    worker_pub: String,
+}
+
+impl Setup {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A receipt of the digits model for `job`, signed with `key`.
+    fn prove(&self, job: &str, key: &Path) -> PathBuf {
+        let out = self.path(&format!("{job}.json"));
+        ok(zkw(&[
+            "prove",
+            s(&self.model),
+            "--keys",
+            s(&self.keys),
+            "--input",
+            s(&examples().join("input.json")),
+            "--backend",
+            "cpu",
+            "--job-id",
+            job,
+            "--worker-key",
+            s(key),
+            "-o",
+            s(&out),
+        ]));
+        out
+    }
+
+    fn settle(&self, receipts: &[&Path]) -> Output {
+        let mut args = vec![
+            "settle",
+            "--registry",
+            s(&self.registry),
+            "--ledger",
+            s(&self.ledger),
+        ];
+        args.extend(receipts.iter().map(|p| s(p)));
+        zkw(&args)
+    }
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let (model, keys, registry) = (p("m.zkm"), p("keys"), p("registry"));
+    ok(zkw(&[
+        "model",
+        "import",
+        s(&examples().join("digits.onnx")),
+        "-o",
+        s(&model),
+        "--calibration",
+        s(&examples().join("calibration.json")),
+    ]));
+    ok(zkw(&["model", "setup", s(&model), "-o", s(&keys)]));
+    let owner_pub = ok(zkw(&["keys", "new", "-o", s(&p("owner.key"))]))
+        .trim()
+        .to_string();
+    let worker_pub = ok(zkw(&["keys", "new", "-o", s(&p("worker.key"))]))
+        .trim()
+        .to_string();
+    assert_eq!(
+        ok(zkw(&["keys", "show", s(&p("owner.key"))])).trim(),
+        owner_pub
+    );
+    let out = ok(zkw(&[
+        "model",
+        "register",
+        s(&keys),
+        "--owner-key",
+        s(&p("owner.key")),
+        "--registry",
+        s(&registry),
+        "--fee",
+        "1000",
+        "--worker-share-bps",
+        "7000",
+        "--penalty",
+        "400",
+    ]));
+    let model_id = out
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("registered model "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    ok(zkw(&[
+        "model",
+        "license",
+        &model_id,
+        "--worker-key",
+        &worker_pub,
+        "--owner-key",
+        s(&p("owner.key")),
+        "--registry",
+        s(&registry),
+        "--expires",
+        "2999-01-01",
+    ]));
+    Setup {
+        ledger: p("ledger"),
+        worker_key: p("worker.key"),
+        dir,
+        registry,
+        model,
+        keys,
+        model_id,
+        owner_pub,
+        worker_pub,
+    }
+}
+
+fn balances(st: &Setup) -> serde_json::Value {
+    let out = ok(zkw(&[
+        "ledger",
+        "balances",
+        "--ledger",
+        s(&st.ledger),
+        "--json",
+    ]));
+    serde_json::from_str(&out).unwrap()
+}
+
+fn balance_of(b: &serde_json::Value, account: &str) -> (u64, u64) {
+    b.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["account"] == account)
+        .map(|x| {
+            // 128-bit amounts are decimal strings.
+            let n = |k: &str| x[k].as_str().unwrap().parse::<u64>().unwrap();
+            (n("credited"), n("charged"))
+        })
+        .unwrap_or((0, 0))
+}
+
+#[test]
+fn register_license_settle_and_eight_processes_settle_each_job_once() {
+    let st = setup();
+    let receipts: Vec<PathBuf> = (0..4)
+        .map(|k| st.prove(&format!("job-{k}"), &st.worker_key))
+        .collect();
+    // Verified against the registry.
+    let out = ok(zkw(&[
+        "verify",
+        s(&receipts[0]),
+        "--registry",
+        s(&st.registry),
+        "--model",
+        &st.model_id,
+        "--unchecked",
+        "input",
+        "--job-id",
+        "job-0",
+    ]));
+    assert!(
+        out.contains(&format!("signed by worker {}", st.worker_pub)),
+        "{out}"
+    );
+
+    let o = st.settle(&[&receipts[0]]);
+    let out = ok(o);
+    assert!(out.contains("settled: job job-0"), "{out}");
+
+    // A re-spelled copy (compact JSON, fields reordered by serde_json::Value's sorting).
+    let r0: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&receipts[0]).unwrap()).unwrap();
+    let respelled = st.path("respelled.json");
+    std::fs::write(&respelled, serde_json::to_string(&r0).unwrap()).unwrap();
+
+    // 8 processes at once, each settling every receipt and the copy.
+    let mut args: Vec<String> = [
+        "settle",
+        "--registry",
+        s(&st.registry),
+        "--ledger",
+        s(&st.ledger),
+        "--json",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(receipts.iter().map(|p| s(p).to_string()));
+    args.push(s(&respelled).to_string());
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_zkw"))
+                .args(&args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut settled_per_job = std::collections::BTreeMap::<String, usize>::new();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(
+                v["outcome"] == "settled" || v["outcome"] == "already_settled",
+                "{line}"
+            );
+            if v["settled"] == true {
+                *settled_per_job
+                    .entry(v["job_id"].as_str().unwrap().into())
+                    .or_default() += 1;
+            }
+        }
+    }
+    // job-0 was settled before; each other job exactly once across the 8 processes.
+    let expected: std::collections::BTreeMap<String, usize> =
+        (1..4).map(|k| (format!("job-{k}"), 1)).collect();
+    assert_eq!(settled_per_job, expected);
+    let b = balances(&st);
+    assert_eq!(balance_of(&b, &st.worker_pub), (4 * 700, 0));
+    assert_eq!(balance_of(&b, &st.owner_pub), (4 * 300, 0));
+
+    let list: serde_json::Value = serde_json::from_str(&ok(zkw(&[
+        "ledger",
+        "list",
+        "--ledger",
+        s(&st.ledger),
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(list["settlements"].as_array().unwrap().len(), 4);
+    let show = ok(zkw(&["ledger", "show", "job-2", "--ledger", s(&st.ledger)]));
+    assert!(
+        show.contains("settled   job job-2") && show.contains("\"job_id\":\"job-2\""),
+        "{show}"
+    );
+    // The model on an EVM chain: its contract, and a receipt's call to it.
+    let sol = st.path("Verifier.sol");
+    let out = ok(zkw(&[
+        "model",
+        "export-evm",
+        &st.model_id,
+        "--registry",
+        s(&st.registry),
+        "-o",
+        s(&sol),
+    ]));
+    assert!(out.contains("contract ZkwSettlement"), "{out}");
+    let source = std::fs::read_to_string(&sol).unwrap();
+    assert!(source.contains("contract ZkwSettlement"));
+    assert!(source.contains(&st.owner_pub), "the owner's key is in the contract");
+    let hex_call = ok(zkw(&[
+        "receipt",
+        "calldata",
+        s(&receipts[1]),
+        "--registry",
+        s(&st.registry),
+    ]));
+    let receipt = Receipt::from_json(&std::fs::read(&receipts[1]).unwrap()).unwrap();
+    let model = zkw_settlement::Registry::new(&st.registry)
+        .model(&st.model_id)
+        .unwrap();
+    let expected = zkw_evm::settle_calldata(&receipt, model.record().output.bits).unwrap();
+    assert_eq!(hex_call.trim(), format!("0x{}", hex::encode(expected)));
+    let o = zkw(&["receipt", "calldata", s(&receipts[1]), "--registry", s(&st.path("none"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not registered"));
+
+    let o = zkw(&["ledger", "show", "job-9", "--ledger", s(&st.ledger)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("job \"job-9\" is not in the ledger"));
+}
+
+#[test]
+fn tampered_unlicensed_and_false_receipts_from_the_command_line() {
+    let st = setup();
+    let honest = st.prove("job-a", &st.worker_key);
+    let receipt = Receipt::from_json(&std::fs::read(&honest).unwrap()).unwrap();
+    let seed: [u8; 32] = hex::decode(std::fs::read_to_string(&st.worker_key).unwrap().trim())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let worker = WorkerKey::from_seed(&seed);
+    let write = |name: &str, r: &Receipt| {
+        let p = st.path(name);
+        std::fs::write(&p, r.to_json()).unwrap();
+        p
+    };
+    // Changed without the worker's key: bad signature, nobody charged.
+    let mut job = receipt.clone();
+    job.job_id = "job-b".into();
+    let mut out = receipt.clone();
+    out.output.quantized[3] ^= 1;
+    out.output.values[3] = out.output.quantized[3] as f64 * (-(out.output.frac_bits as f64)).exp2();
+    let mut proof = receipt.clone();
+    proof.proof.replace_range(
+        10..12,
+        if &proof.proof[10..12] == "00" {
+            "01"
+        } else {
+            "00"
+        },
+    );
+    let tampered = [
+        write("t-job.json", &job),
+        write("t-out.json", &out),
+        write("t-proof.json", &proof),
+    ];
+    // Signed again by the worker: a false claim.
+    let mut false_claim = out.clone();
+    worker.sign(&mut false_claim);
+    let false_path = write("false.json", &false_claim);
+    // Another worker, no licence.
+    let stranger_key = st.path("stranger.key");
+    ok(zkw(&["keys", "new", "-o", s(&stranger_key)]));
+    let unlicensed = st.prove("job-c", &stranger_key);
+    // Not a receipt at all.
+    let garbage = st.path("garbage.json");
+    std::fs::write(&garbage, "{\"version\": 3").unwrap();
+
+    let mut all: Vec<&Path> = tampered.iter().map(|p| p.as_path()).collect();
+    all.extend([
+        false_path.as_path(),
+        unlicensed.as_path(),
+        garbage.as_path(),
+        honest.as_path(),
+    ]);
+    let o = st.settle(&all);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    for line in &lines[..3] {
+        assert!(line.contains("rejected: bad worker signature"), "{line}");
+    }
+    assert!(
+        lines[3].contains("penalty: worker") && lines[3].contains("charged 400"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4].contains("not settled: the proof verifies, but worker")
+            && lines[4].contains("holds no licence"),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[5].contains("garbage.json: rejected: malformed receipt: truncated"),
+        "{}",
+        lines[5]
+    );
+    assert!(lines[6].contains("settled: job job-a"), "{}", lines[6]);
+    let b = balances(&st);
+    assert_eq!(balance_of(&b, &st.worker_pub), (700, 400));
+
+    // Bad command lines.
+    let o = zkw(&["settle", s(&honest), "--registry", s(&st.registry)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--ledger"));
+    let o = zkw(&[
+        "model",
+        "license",
+        &st.model_id,
+        "--worker-key",
+        "nope",
+        "--owner-key",
+        s(&st.worker_key),
+        "--registry",
+        s(&st.registry),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("malformed licence: the worker id is not an ed25519 public key"),
+        "{e}"
+    );
+    let o = zkw(&[
+        "model",
+        "license",
+        &st.model_id,
+        "--worker-key",
+        &st.worker_pub,
+        "--owner-key",
+        s(&st.worker_key),
+        "--registry",
+        s(&st.registry),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("is owned by"), "{e}");
+    let o = zkw(&["keys", "new", "-o", s(&st.worker_key)]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a key is never overwritten"));
+    let o = zkw(&["ledger", "list", "--ledger", s(&st.path("nowhere"))]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no ledger here"));
+}
