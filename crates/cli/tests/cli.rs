@@ -1,24 +1,12 @@
 //! The `zkw` binary end to end on the bundled digits model, and every bad input a user can
 //! give it: each must fail with a message that names the problem.
 
+mod common;
+
+use common::{examples, s, zkw};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn zkw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkw"))
-        .args(args)
-        .env("XDG_RUNTIME_DIR", "/tmp")
-        .output()
-        .expect("run zkw")
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use std::process::Output;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -3,31 +3,19 @@
 //! are checked, a `kill -9` in the middle of the work, a burst beyond the queue, and every bad
 //! request answered with its status code.
 
+mod common;
+
+use common::{examples, s, zkw};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio_stream::StreamExt;
 use tonic::Code;
 use zkw_worker::client::{Client, connect};
 use zkw_worker::proto as pb;
-
-fn zkw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkw"))
-        .args(args)
-        .env("XDG_RUNTIME_DIR", "/tmp")
-        .output()
-        .expect("run zkw")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
-}
 
 /// Imports and sets up the digits model into `models/<mode>`; returns its id.
 fn prepare(models: &Path, mode: &str) -> String {

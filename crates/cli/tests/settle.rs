@@ -1,22 +1,14 @@
 //! Settlement from the command line: keys, registration, licences, `zkw settle` (one receipt,
 //! many, tampered ones, 8 processes at once on one ledger) and `zkw ledger`.
 
+mod common;
+
+use common::{examples, s, zkw};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use zkw_verifier::{Receipt, WorkerKey};
-
-fn zkw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkw"))
-        .args(args)
-        .env("XDG_RUNTIME_DIR", "/tmp")
-        .output()
-        .expect("run zkw")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn ok(o: Output) -> String {
     assert!(
@@ -27,10 +19,6 @@ fn ok(o: Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
 }
 
 struct Setup {
@@ -297,7 +285,10 @@ fn register_license_settle_and_eight_processes_settle_each_job_once() {
     assert!(out.contains("contract ZkwSettlement"), "{out}");
     let source = std::fs::read_to_string(&sol).unwrap();
     assert!(source.contains("contract ZkwSettlement"));
-    assert!(source.contains(&st.owner_pub), "the owner's key is in the contract");
+    assert!(
+        source.contains(&st.owner_pub),
+        "the owner's key is in the contract"
+    );
     let hex_call = ok(zkw(&[
         "receipt",
         "calldata",
@@ -311,7 +302,13 @@ fn register_license_settle_and_eight_processes_settle_each_job_once() {
         .unwrap();
     let expected = zkw_evm::settle_calldata(&receipt, model.record().output.bits).unwrap();
     assert_eq!(hex_call.trim(), format!("0x{}", hex::encode(expected)));
-    let o = zkw(&["receipt", "calldata", s(&receipts[1]), "--registry", s(&st.path("none"))]);
+    let o = zkw(&[
+        "receipt",
+        "calldata",
+        s(&receipts[1]),
+        "--registry",
+        s(&st.path("none")),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not registered"));
 

@@ -33,10 +33,11 @@ pub fn verify_batch(
     key: &VerifierKey,
     receipts: &[(&Receipt, &Expected<'_>)],
 ) -> Vec<Result<Verified, VerificationError>> {
-    let prepared: Vec<Result<Prepared, VerificationError>> = receipts
-        .iter()
-        .map(|(receipt, expected)| prepare(receipt, key, expected))
-        .collect();
+    // Every check but the pairing, per receipt: independent, so spread over the cores.
+    let prepared: Vec<Result<Prepared, VerificationError>> =
+        parallel_map(receipts, |(receipt, expected)| {
+            prepare(receipt, key, expected)
+        });
     // The pairing equations of the receipts that passed every other check, together.
     let ready: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
     let mut bad: Vec<Option<VerificationError>> = (0..ready.len()).map(|_| None).collect();
@@ -108,14 +109,14 @@ fn weight() -> Option<Fr> {
 fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>) -> bool {
     // The IC points of the same prepared key whose γ, δ and e(α, β) the product uses.
     let ic = &key.pvk.vk.gamma_abc_g1;
-    let mut g1: Vec<G1Affine> = Vec::new();
-    let mut g2: Vec<G2Affine> = Vec::new();
     // Σ r_i·L_i as one MSM over IC: IC_0 weighted Σ r_i, IC_j weighted Σ r_i·x_ij.
     let mut ic_weights = vec![Fr::from(0u64); ic.len()];
     let mut c_points: Vec<G1Affine> = Vec::new();
     let mut c_weights: Vec<Fr> = Vec::new();
     let mut total = Fr::from(0u64);
-    for p in proofs {
+    let proofs: Vec<&Prepared> = proofs.collect();
+    let mut weights = Vec::with_capacity(proofs.len());
+    for p in &proofs {
         if p.inputs.len() + 1 != ic.len() {
             return false;
         }
@@ -127,27 +128,79 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
         for (w, x) in ic_weights[1..].iter_mut().zip(&p.inputs) {
             *w += r * x;
         }
-        g1.push((p.proof.a * r).into_affine());
-        g2.push(p.proof.b);
         c_points.push(p.proof.c);
         c_weights.push(r);
+        weights.push(r);
     }
+    // The proofs' Miller loops e(r_i·A_i, B_i), in chunks over the cores; the chunks'
+    // products multiply into one, before the one final exponentiation.
+    let pairs: Vec<(&Prepared, Fr)> = proofs.iter().copied().zip(weights).collect();
+    let chunks = per_chunk(pairs.len(), |range| {
+        let chunk = &pairs[range];
+        let a: Vec<G1Affine> = chunk
+            .iter()
+            .map(|(p, r)| (p.proof.a * r).into_affine())
+            .collect();
+        let b: Vec<G2Affine> = chunk.iter().map(|(p, _)| p.proof.b).collect();
+        Bn254::multi_miller_loop(a, b)
+    });
     let l = G1Projective::msm(ic, &ic_weights).map(|l| l.into_affine());
     let c = G1Projective::msm(&c_points, &c_weights).map(|c| c.into_affine());
     let (Ok(l), Ok(c)) = (l, c) else {
         return false;
     };
-    let mut g2: Vec<<Bn254 as Pairing>::G2Prepared> = g2.into_iter().map(Into::into).collect();
-    g1.extend([l, c]);
-    g2.extend([
-        key.pvk.gamma_g2_neg_pc.clone(),
-        key.pvk.delta_g2_neg_pc.clone(),
-    ]);
-    let looped = Bn254::multi_miller_loop(g1, g2);
+    let mut looped = Bn254::multi_miller_loop(
+        [l, c],
+        [
+            key.pvk.gamma_g2_neg_pc.clone(),
+            key.pvk.delta_g2_neg_pc.clone(),
+        ],
+    );
+    for chunk in chunks {
+        looped.0 *= chunk.0;
+    }
     let Some(product) = Bn254::final_exponentiation(looped) else {
         return false;
     };
     product.0 == key.pvk.alpha_g1_beta_g2.pow(total.into_bigint())
+}
+
+/// Splits `0..n` into one range per core (at least 8 items each, so that small batches stay
+/// on one thread).
+fn chunk_ranges(n: usize) -> Vec<std::ops::Range<usize>> {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let parts = cores.min(n.div_ceil(8)).max(1);
+    let size = n.div_ceil(parts).max(1);
+    (0..n).step_by(size).map(|s| s..(s + size).min(n)).collect()
+}
+
+/// `f` on each of [`chunk_ranges`]`(n)`, one scoped thread per range (the verifier keeps no
+/// thread pool and no dependency for one); the results in order.
+fn per_chunk<U: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> U + Sync) -> Vec<U> {
+    let ranges = chunk_ranges(n);
+    if ranges.len() <= 1 {
+        return ranges.into_iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = ranges.into_iter().map(|r| s.spawn(move || f(r))).collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(v) => v,
+                // A panic in a check is a bug; it stays one, on this thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// `items.iter().map(f)`, spread over the cores, in order.
+fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    per_chunk(items.len(), |r| items[r].iter().map(&f).collect::<Vec<U>>())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 #[cfg(test)]
@@ -163,6 +216,21 @@ mod tests {
 
     use super::*;
     use crate::signature::Signer;
+
+    #[test]
+    fn chunks_cover_every_item_once_in_order() {
+        for n in [0usize, 1, 7, 8, 9, 17, 100, 1001] {
+            let ranges = chunk_ranges(n);
+            let flat: Vec<usize> = ranges.iter().flat_map(|r| r.clone()).collect();
+            assert_eq!(flat, (0..n).collect::<Vec<_>>(), "{n}");
+            assert!(ranges.iter().all(|r| !r.is_empty()), "{n}: {ranges:?}");
+            assert!(ranges.len() <= n.div_ceil(8).max(1), "{n}: {ranges:?}");
+        }
+        let items: Vec<u64> = (0..1000).collect();
+        let doubled: Vec<u64> = items.iter().map(|x| 2 * x).collect();
+        assert_eq!(parallel_map(&items, |x| 2 * x), doubled);
+        assert_eq!(per_chunk(20, |r| r.len()).iter().sum::<usize>(), 20);
+    }
 
     /// Public inputs, each bound by one constraint.
     struct Publics(Vec<Fr>);

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use zkw_model::{Dense, Model, Op, Relu, Requantize, Reshape, TensorInfo, WeightMode};
+use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};
 use zkw_verifier::InputSalt;
 use zkw_verifier::Job;
 
@@ -39,45 +39,8 @@ pub fn wide(mode: WeightMode) -> Model {
     )
 }
 
-/// A 4 → 3 → ReLU → 2 MLP whose values exercise saturation, negative weights and biases.
-pub fn mlp(mode: WeightMode) -> Model {
-    Model::chain(
-        "tiny",
-        mode,
-        TensorInfo {
-            shape: vec![1, 4],
-            frac_bits: 5,
-            bits: 8,
-        },
-        vec![
-            Op::Reshape(Reshape { shape: vec![4] }),
-            Op::Dense(Dense {
-                name: "fc1".into(),
-                in_features: 4,
-                out_features: 3,
-                weights: vec![12, -7, 100, -128, 5, 6, 7, 8, -50, 60, -70, 80],
-                weight_bits: 8,
-                weight_frac_bits: 6,
-                bias: vec![300, -200, 1000],
-                bias_bits: 12,
-            }),
-            Op::Requantize(Requantize { shift: 6, bits: 8 }),
-            Op::Relu(Relu),
-            Op::Dense(Dense {
-                name: "fc2".into(),
-                in_features: 3,
-                out_features: 2,
-                weights: vec![90, -30, 20, -100, 127, 1],
-                weight_bits: 8,
-                weight_frac_bits: 6,
-                bias: vec![-40, 40],
-                bias_bits: 8,
-            }),
-            Op::Requantize(Requantize { shift: 7, bits: 8 }),
-        ],
-        (mode == WeightMode::Private).then(|| "ab".repeat(31)),
-    )
-}
+#[allow(unused_imports)] // not every test binary uses it
+pub use zkw_model::testing::mlp;
 
 /// The job the tests prove.
 pub fn job() -> Job {
