@@ -438,3 +438,87 @@ fn tampered_unlicensed_and_false_receipts_from_the_command_line() {
     let o = zkw(&["ledger", "list", "--ledger", s(&st.path("nowhere"))]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("no ledger here"));
 }
+
+/// The tamper matrix through `zkw settle`: every field of a signed receipt changed, every
+/// byte of its proof and of its signature flipped — all in one call, each line refused with
+/// the reason, nothing credited; then the honest receipt settles.
+#[test]
+fn every_field_and_byte_tampered_is_refused_by_zkw_settle() {
+    let st = setup();
+    let honest = st.prove("job-m", &st.worker_key);
+    let receipt = Receipt::from_json(&std::fs::read(&honest).unwrap()).unwrap();
+    let mut variants: Vec<Receipt> = Vec::new();
+    type Edit = fn(&mut Receipt);
+    let fields: [Edit; 10] = [
+        |r| r.job_id.push('x'),
+        |r| r.worker_id = "cd".repeat(32),
+        |r| r.client_nonce.push('x'),
+        |r| r.model_id = "ee".repeat(32),
+        |r| r.vk_id = "ff".repeat(32),
+        |r| r.input_digest = "01".repeat(32),
+        |r| r.output.quantized[0] ^= 1,
+        |r| r.output.values[0] += 1.0,
+        |r| r.output.frac_bits += 1,
+        |r| r.version = 2,
+    ];
+    for edit in fields {
+        let mut r = receipt.clone();
+        edit(&mut r);
+        variants.push(r);
+    }
+    let proof = hex::decode(&receipt.proof).unwrap();
+    for i in 0..proof.len() {
+        let mut p = proof.clone();
+        p[i] ^= 0x80;
+        let mut r = receipt.clone();
+        r.proof = hex::encode(p);
+        variants.push(r);
+    }
+    let sig = hex::decode(receipt.signature.as_ref().unwrap()).unwrap();
+    for i in 0..sig.len() {
+        let mut g = sig.clone();
+        g[i] ^= 0x01;
+        let mut r = receipt.clone();
+        r.signature = Some(hex::encode(g));
+        variants.push(r);
+    }
+    let paths: Vec<PathBuf> = variants
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let p = st.path(&format!("tampered-{k}.json"));
+            // Written as JSON values, so a receipt invalid as a struct is written as given.
+            std::fs::write(&p, serde_json::to_string(r).unwrap()).unwrap();
+            p
+        })
+        .collect();
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let mut args = vec![
+        "settle",
+        "--json",
+        "--registry",
+        s(&st.registry),
+        "--ledger",
+        s(&st.ledger),
+    ];
+    args.extend(refs.iter().map(|p| s(p)));
+    let o = zkw(&args);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), variants.len());
+    for (k, line) in lines.iter().enumerate() {
+        assert_eq!(line["settled"], false, "#{k}: {line}");
+        let reason = line["reason"].as_str().unwrap();
+        let expected = match k {
+            3 => "is not registered",
+            9 => "receipt version 2 is not supported",
+            _ => "bad worker signature",
+        };
+        assert!(reason.contains(expected), "#{k}: {reason}");
+    }
+    assert!(ok(st.settle(&[&honest])).contains("settled: job job-m"));
+}

@@ -69,7 +69,10 @@ fn run(a: &SettleArgs) -> Result<bool> {
                 lines.push((
                     k,
                     format!("{}: rejected: {e}", path.display()),
-                    json!({"receipt": path, "outcome": "rejected", "reason": e.to_string()}),
+                    json!({
+                        "receipt": path, "outcome": "rejected", "settled": false,
+                        "reason": e.to_string(),
+                    }),
                 ));
             }
         }
