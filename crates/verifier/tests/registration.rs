@@ -91,6 +91,25 @@ fn a_signed_registration_checks_and_round_trips() {
 }
 
 #[test]
+fn the_limits_are_inclusive() {
+    let o = owner();
+    // The whole fee to the worker, the most key files, every character a file name may use.
+    let mut r = registration(&o);
+    r.reward.worker_share_bps = BPS;
+    r.key_files = (0..MAX_KEY_FILES)
+        .map(|i| (format!("Key_file-{i}.pk"), "ab".repeat(32)))
+        .collect();
+    r.sign(&o);
+    check(&r).unwrap();
+    assert_eq!(r.reward.split(), (100, 0));
+    // A verifying key names itself by its id.
+    assert_eq!(
+        format!("{:?}", key(5)),
+        format!("VerifierKey({})", key(5).id)
+    );
+}
+
+#[test]
 fn every_signed_field_is_under_the_signature() {
     let r = registration(&owner());
     type Edit = (&'static str, Box<dyn Fn(&mut Registration)>);
