@@ -90,6 +90,10 @@ fn two_receipts_of_one_job_in_one_call_settle_it_once() {
     );
     assert!(out[2].is_settled());
     assert_eq!(balance(&w, &w.worker.worker_id()), (1400, 0));
+    // Each account counts its jobs.
+    for b in w.ledger.balances().unwrap() {
+        assert_eq!((b.jobs, b.penalties), (2, 0), "{}", b.account);
+    }
 }
 
 #[test]
@@ -244,6 +248,8 @@ fn a_signed_false_receipt_is_penalised_once_and_kept_as_evidence() {
         Outcome::AlreadyPenalized { .. }
     ));
     assert_eq!(balance(&w, &w.worker.worker_id()), (0, 250));
+    let b = w.ledger.balances().unwrap().remove(0);
+    assert_eq!((b.jobs, b.penalties, b.net()), (0, 1, -250));
     // The honest receipt of that job still settles: a penalty does not take the job.
     assert!(one(&w, &honest).is_settled());
     assert_eq!(balance(&w, &w.worker.worker_id()), (700, 250));
