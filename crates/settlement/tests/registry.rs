@@ -159,6 +159,9 @@ fn records_do_not_change_under_a_key_and_sequences_only_grow() {
         .find(|b| b.account == w.worker.worker_id())
         .unwrap();
     assert_eq!(b.charged, 2 * u64::MAX as u128);
-    assert_eq!(b.net(), 700 + s.worker_credit as i128 - 2 * u64::MAX as i128);
+    assert_eq!(
+        b.net(),
+        700 + s.worker_credit as i128 - 2 * u64::MAX as i128
+    );
     let _: &Registration = &v2;
 }

@@ -34,6 +34,18 @@ fn an_honest_receipt_settles_once_by_the_split() {
     assert_eq!((s.worker_credit, s.owner_credit), (700, 300));
     assert_eq!(balance(&w, &w.worker.worker_id()), (700, 0));
     assert_eq!(balance(&w, &w.owner.public_hex()), (300, 0));
+    // The ledger finds it by what the proof binds.
+    let key = zkw_settlement::ledger::JobKey {
+        commitment: w.fixed.registration.record.model_commitment.clone(),
+        worker_id: w.worker.worker_id(),
+        job_id: "job-1".into(),
+    };
+    assert_eq!(w.ledger.settlement(&key).unwrap(), Some(s.clone()));
+    let other = zkw_settlement::ledger::JobKey {
+        job_id: "job-2".into(),
+        ..key
+    };
+    assert_eq!(w.ledger.settlement(&other).unwrap(), None);
 
     // The same receipt again, the same one re-spelled, a re-randomized proof of it.
     let respelled = Receipt::from_json(serde_json::to_string(&r).unwrap().as_bytes()).unwrap();
@@ -59,6 +71,7 @@ fn an_honest_receipt_settles_once_by_the_split() {
     // Another (valid, signed, licensed) receipt for the same job: refused too.
     let other = w.fixed.receipt(&w.worker, "job-1", [1, 2, 3]);
     let out = one(&w, &other);
+    assert!(!out.is_settled());
     assert!(
         matches!(
             out,
