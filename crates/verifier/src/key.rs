@@ -53,6 +53,14 @@ impl VerifierKey {
                 bytes.len() - reader.len()
             )));
         }
+        // Compressed points have spellings arkworks reads but never writes (a point at
+        // infinity with x bytes left set): only the canonical encoding is the key.
+        if vk_bytes(&vk) != bytes {
+            return Err(malformed(
+                "not the key's canonical encoding (a point is spelled as arkworks never writes it)"
+                    .into(),
+            ));
+        }
         Ok(Self::new(vk))
     }
 
