@@ -21,7 +21,6 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-
 use zkw_model::bounds::{self, Bounds};
 use zkw_model::file::{from_bytes, model_id, to_canonical_bytes};
 use zkw_model::input::{parse_client_input, parse_input_json, quantize_input, saturated_count};
