@@ -508,7 +508,6 @@ proptest! {
     }
 }
 
-
 // Regression tests: inputs the fuzzers found, or that fuzzing's checks showed, each as it was
 // found.
 
@@ -525,12 +524,16 @@ fn a_point_at_infinity_has_one_spelling() {
     // alpha_g1, bytes 0..32, little-endian: the flags are the top two bits of byte 31. Set the
     // infinity flag and leave x's bytes as they were (the canonical identity has x = 0).
     b[31] = (b[31] & 0x3f) | 0x40;
-    if let Ok(k) = VerifierKey::from_bytes(&b) {
-        assert_eq!(
-            k.to_bytes(),
-            b,
+    match VerifierKey::from_bytes(&b) {
+        Ok(k) => panic!(
             "accepted bytes that are not the key's encoding (key {})",
             k.id
-        );
+        ),
+        Err(e) => assert!(e.to_string().contains("canonical encoding"), "{e}"),
     }
+    // The identity spelled canonically (x = 0) is still a key's point.
+    b[..31].fill(0);
+    b[31] = 0x40;
+    let k = VerifierKey::from_bytes(&b).expect("the canonical identity parses");
+    assert_eq!(k.to_bytes(), b);
 }
