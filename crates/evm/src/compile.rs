@@ -62,7 +62,10 @@ pub fn compile(solcjs: &Path, source: &str) -> Result<Compiled, EvmError> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| unavailable(e.to_string()))?;
-    let mut stdin = child.stdin.take().expect("stdin was piped");
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| unavailable("its input pipe was not opened".into()))?;
     // Written from another thread: solc may fill its stdout pipe before it has read all of
     // its input, and both sides would wait on each other.
     let input = input.to_string();
@@ -72,7 +75,7 @@ pub fn compile(solcjs: &Path, source: &str) -> Result<Compiled, EvmError> {
         .map_err(|e| unavailable(e.to_string()))?;
     writer
         .join()
-        .expect("the writer thread does not panic")
+        .map_err(|_| unavailable("the thread writing its input panicked".into()))?
         .map_err(|e| unavailable(format!("writing its input: {e}")))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
