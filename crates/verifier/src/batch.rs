@@ -86,7 +86,24 @@ fn find_bad(key: &VerifierKey, items: &[&Prepared]) -> Vec<(usize, VerificationE
 
 /// One proof's pairing equation, checked exactly, with [`crate::verify()`]'s errors.
 pub(crate) fn exact(key: &VerifierKey, p: &Prepared) -> Result<(), VerificationError> {
-    match Groth16::<Bn254>::verify_proof(&key.pvk, &p.proof, &p.inputs) {
+    // L = IC_0 + Σ x_j·IC_j as one MSM: ark-groth16's `prepare_inputs` multiplies point by
+    // point with double-and-add, which on a dozen inputs costs more than the pairings.
+    let ic = &key.pvk.vk.gamma_abc_g1;
+    let Some((ic_0, ic)) = ic
+        .split_first()
+        .filter(|(_, ic)| ic.len() == p.inputs.len())
+    else {
+        return Err(VerificationError::Malformed {
+            what: "proof",
+            reason: format!(
+                "{} public inputs for a key of {}",
+                p.inputs.len(),
+                ic.len().saturating_sub(1)
+            ),
+        });
+    };
+    let l = G1Projective::msm_unchecked(ic, &p.inputs) + ic_0;
+    match Groth16::<Bn254>::verify_proof_with_prepared_inputs(&key.pvk, &p.proof, &l) {
         Ok(true) => Ok(()),
         Ok(false) => Err(VerificationError::BadProof),
         Err(e) => Err(VerificationError::Malformed {
@@ -302,6 +319,36 @@ mod tests {
         let (key, mut ps) = proofs(5);
         ps[2].inputs.pop();
         assert!(!batch_holds(&key, ps.iter()));
+    }
+
+    /// The exact check (its public-input sum as one MSM) agrees with ark-groth16's own, and
+    /// a proof with one input too few or too many is malformed, not summed over a prefix.
+    #[test]
+    fn the_exact_check_is_ark_groth16s() {
+        let (key, ps) = proofs(3);
+        for p in &ps {
+            assert!(Groth16::<Bn254>::verify_proof(&key.pvk, &p.proof, &p.inputs).unwrap());
+            exact(&key, p).unwrap();
+        }
+        let (key, mut ps) = proofs(2);
+        ps[0].inputs[1] += Fr::from(1u64);
+        ps[1].inputs[0] = -ps[1].inputs[0];
+        for p in &ps {
+            assert!(!Groth16::<Bn254>::verify_proof(&key.pvk, &p.proof, &p.inputs).unwrap());
+            assert!(matches!(exact(&key, p), Err(VerificationError::BadProof)));
+        }
+        let (key, mut ps) = proofs(2);
+        ps[0].inputs.pop();
+        ps[1].inputs.push(Fr::from(0u64));
+        for (p, n) in ps.iter().zip([2, 4]) {
+            match exact(&key, p) {
+                Err(VerificationError::Malformed { what, reason }) => {
+                    assert_eq!(what, "proof");
+                    assert_eq!(reason, format!("{n} public inputs for a key of 3"));
+                }
+                other => panic!("{n} inputs: {other:?}"),
+            }
+        }
     }
 
     /// Halving names exactly the bad proofs, wherever they sit, with `verify`'s error.
