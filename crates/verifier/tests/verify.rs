@@ -1,125 +1,17 @@
 //! `verify()` end to end inside the verifier crate, with real Groth16 proofs: a stand-in
 //! circuit whose public inputs are exactly a statement's encoding (each bound by `x · 1 = x`)
 //! proves any statement, so every rejection path is checked against a proof that is valid for
-//! *some* statement — the one the receipt was made from.
+//! *some* statement — the one the receipt was made from (`standin/`).
 
-use ark_bn254::Bn254;
-use ark_groth16::Groth16;
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
-};
-use ark_snark::SNARK;
-use ark_std::rand::SeedableRng;
-use ark_std::rand::rngs::StdRng;
+mod standin;
+
+use standin::{Fixture, fixture, fixture_by};
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::receipt::{RECEIPT_VERSION, encode_proof};
-use zkw_verifier::record::RECORD_VERSION;
-use zkw_verifier::statement::{Statement, fixed_model_commitment, job_binding, public_input_count};
 use zkw_verifier::{
-    Check, Expected, Fr, ModelRecord, Receipt, ReceiptOutput, Signer, TensorFormat, Unchecked,
-    VerificationError, VerifierKey, Width, WorkerKey, check_signature, verify,
+    Check, Expected, Fr, Receipt, Signer, Unchecked, VerificationError, WorkerKey, check_signature,
+    verify, verify_batch,
 };
-
-const MODEL: [u8; 32] = [0x1a; 32];
-
-/// Public inputs, each bound by one constraint.
-struct Publics(Vec<Fr>);
-
-impl ConstraintSynthesizer<Fr> for Publics {
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        for v in self.0 {
-            let x = cs.new_input_variable(|| Ok(v))?;
-            cs.enforce_r1cs_constraint(
-                || LinearCombination::from(x),
-                || LinearCombination::from(Variable::one()),
-                || LinearCombination::from(x),
-            )?;
-        }
-        Ok(())
-    }
-}
-
-struct Fixture {
-    record: ModelRecord,
-    key: VerifierKey,
-    receipt: Receipt,
-    input_digest: Fr,
-}
-
-fn width(bits: u32) -> Width {
-    Width::new(bits).unwrap()
-}
-
-/// A model record, a key and a receipt whose proof is valid, for an output of `n` values.
-fn fixture(n: usize, seed: u64) -> Fixture {
-    fixture_by(n, seed, "worker-a")
-}
-
-/// The same, for a given worker id.
-fn fixture_by(n: usize, seed: u64, worker: &str) -> Fixture {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let output: Vec<i64> = (0..n as i64).map(|i| (i * 37 % 256) - 128).collect();
-    let input_digest = Fr::from(1234u64 + seed);
-    let (job, nonce) = ("job-1", "nonce-x");
-    let statement = Statement {
-        model_commitment: fixed_model_commitment(&MODEL),
-        input_digest,
-        output: output.clone(),
-        output_width: width(8),
-        job_binding: job_binding(job, worker, nonce),
-    };
-    let publics = statement.public_inputs().unwrap();
-    assert_eq!(publics.len(), public_input_count(n));
-    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(
-        Publics(vec![Fr::from(0u64); publics.len()]),
-        &mut rng,
-    )
-    .unwrap();
-    let proof = Groth16::<Bn254>::prove(&pk, Publics(publics), &mut rng).unwrap();
-    let key = VerifierKey::new(vk);
-    let record = ModelRecord {
-        version: RECORD_VERSION,
-        model_id: hex::encode(MODEL),
-        name: "stand-in".into(),
-        weight_mode: "fixed".into(),
-        model_commitment: fr_to_hex(&statement.model_commitment),
-        vk_id: key.id.clone(),
-        input: TensorFormat {
-            shape: vec![4],
-            frac_bits: 4,
-            bits: width(8),
-        },
-        output: TensorFormat {
-            shape: vec![n],
-            frac_bits: 2,
-            bits: width(8),
-        },
-        constraints: n,
-    };
-    let receipt = Receipt {
-        version: RECEIPT_VERSION,
-        job_id: job.into(),
-        worker_id: worker.into(),
-        client_nonce: nonce.into(),
-        model_id: record.model_id.clone(),
-        vk_id: key.id.clone(),
-        input_digest: fr_to_hex(&input_digest),
-        output: ReceiptOutput {
-            shape: vec![n],
-            values: output.iter().map(|&v| v as f64 / 4.0).collect(),
-            quantized: output,
-            frac_bits: 2,
-        },
-        proof: encode_proof(&proof),
-        signature: None,
-    };
-    Fixture {
-        record,
-        key,
-        receipt,
-        input_digest,
-    }
-}
 
 fn strict(f: &Fixture) -> Expected<'_> {
     Expected::new(&f.record, f.input_digest, "job-1")
@@ -555,4 +447,41 @@ fn a_workers_signature_is_checked_and_reported() {
         WorkerKey::from_seed(&key.seed()).worker_id(),
         key.worker_id()
     );
+}
+
+#[test]
+fn a_batch_gives_each_receipt_what_verify_gives_it() {
+    let f = standin::fixtures_by(4, 5, "worker-a", 6);
+    let mut receipts = f.receipts.clone();
+    let y = receipts[2].output.quantized[0];
+    set_output(&mut receipts[2], 0, y + 1);
+    receipts[4].proof = f.receipts[5].proof.clone();
+    receipts[5].job_id = "job-x".into();
+    let expected: Vec<Expected<'_>> = f
+        .receipts
+        .iter()
+        .map(|r| Expected::new(&f.record, f.input_digest, &r.job_id))
+        .collect();
+    let pairs: Vec<(&Receipt, &Expected<'_>)> = receipts.iter().zip(&expected).collect();
+    let batch = verify_batch(&f.key, &pairs);
+    assert_eq!(batch.len(), 6);
+    for ((r, e), got) in pairs.iter().zip(&batch) {
+        let one = verify(r, &f.key, e);
+        assert_eq!(
+            got.as_ref().map(|v| &v.job_id),
+            one.as_ref().map(|v| &v.job_id)
+        );
+        assert_eq!(
+            got.as_ref().err().map(ToString::to_string),
+            one.as_ref().err().map(ToString::to_string)
+        );
+    }
+    let errors: Vec<usize> = (0..6).filter(|&k| batch[k].is_err()).collect();
+    assert_eq!(errors, [2, 4, 5]);
+    assert!(matches!(batch[2], Err(VerificationError::BadProof)));
+    assert!(matches!(batch[4], Err(VerificationError::BadProof)));
+    assert!(matches!(
+        batch[5],
+        Err(VerificationError::JobMismatch { .. })
+    ));
 }
