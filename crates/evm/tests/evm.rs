@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
-use ark_bn254::Bn254;
-use ark_groth16::Groth16;
+use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_groth16::{Groth16, Proof, VerifyingKey, prepare_verifying_key};
 use chain::{Chain, Outcome, intrinsic_gas};
 use fixture::{Proved, digested, fixed, private, worker_id};
 use zkw_evm::abi::{Settled, balancesCall, jobBindingCall, settleCall, settledCall, workerKeyCall};
@@ -464,6 +465,71 @@ fn a_digested_output_settles_as_one_element() {
         "digest + 1",
     );
     chain.send(at, honest.abi_encode()).gas();
+}
+
+#[test]
+fn a_linear_combination_whose_calls_return_nothing_is_no_success() {
+    let Some(solc) = solc() else { return };
+    let p = fixed();
+    // A key of the fixed model's shape whose every discrete log is known, so a "proof" can
+    // be made for any combination L: with A = C = G1 and B = (a·b + g·l + d)·G2, where l is
+    // L's discrete log, e(A, B) = e(α, β)·e(L, γ)·e(C, δ).
+    let (a, b, g, d) = (
+        Fr::from(3u64),
+        Fr::from(5u64),
+        Fr::from(7u64),
+        Fr::from(11u64),
+    );
+    let ic: Vec<Fr> = (0..p.vk.gamma_abc_g1.len() as u64)
+        .map(|i| Fr::from(13 + 2 * i))
+        .collect();
+    let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
+    let vk = VerifyingKey::<Bn254> {
+        alpha_g1: (g1 * a).into_affine(),
+        beta_g2: (g2 * b).into_affine(),
+        gamma_g2: (g2 * g).into_affine(),
+        delta_g2: (g2 * d).into_affine(),
+        gamma_abc_g1: ic.iter().map(|k| (g1 * k).into_affine()).collect(),
+    };
+    let forge = |l: Fr| Proof::<Bn254> {
+        a: g1,
+        b: (g2 * (a * b + g * l + d)).into_affine(),
+        c: g1,
+    };
+    let inputs = p.inputs(0);
+    let l_true = ic[0] + inputs.iter().zip(&ic[1..]).map(|(x, k)| *x * k).sum::<Fr>();
+    // The contract's constant L0 = IC_0 + commitment·IC_1, where its combination starts.
+    let l0 = ic[0] + inputs[0] * ic[1];
+    assert!(inputs[1..].iter().any(|x| *x != Fr::from(0u64)));
+    assert!(
+        Groth16::<Bn254>::verify_proof(&prepare_verifying_key(&vk), &forge(l_true), &inputs)
+            .unwrap(),
+        "the made-up key is a working key"
+    );
+
+    let source = solidity(&EvmModel {
+        vk: &vk,
+        ..evm_model(p)
+    })
+    .unwrap();
+    let bytecode = compile(&solc, &source).unwrap().bytecode;
+    let verifies = |mut chain: Chain, proof: Proof<Bn254>| {
+        let at = chain.deploy(&bytecode);
+        let call = zkw_evm::abi::verifyProofCall::abi_decode(&verify_calldata(&proof, &inputs));
+        chain.view(at, call.unwrap())
+    };
+    assert!(verifies(Chain::new(), forge(l_true)));
+    assert!(!verifies(Chain::new(), forge(l0)));
+    // Without ecAdd each call "succeeds" with no output and memory still holds the
+    // accumulator, so L would stay L0 whatever the inputs: only the returndata length tells
+    // that from a combination that was computed. (Without ecMul alone, ecAdd is handed
+    // (s, 0), never a point, since G1 has no point of order 2: that call fails either way.)
+    use revm::precompile::bn254::{add, mul};
+    for missing in [vec![add::ISTANBUL], vec![add::ISTANBUL, mul::ISTANBUL]] {
+        assert!(!verifies(Chain::without(&missing), forge(l0)));
+        assert!(!verifies(Chain::without(&missing), forge(l_true)));
+    }
+    assert!(!verifies(Chain::without(&[mul::ISTANBUL]), forge(l0)));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use revm::context::result::{ExecutionResult, Output};
 use revm::context::{Context, TxEnv};
 use revm::database::{CacheDB, EmptyDB};
 use revm::handler::{EthPrecompiles, MainnetContext, MainnetEvm};
-use revm::precompile::{Precompiles, bn254};
+use revm::precompile::{Precompile, Precompiles, bn254};
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, Bytes, TxKind};
 use revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
@@ -69,11 +69,17 @@ impl Chain {
     /// A chain like [`Chain::new`] but without the pairing precompile (0x08): a call to it
     /// succeeds and returns nothing, as on a chain that never had it.
     pub fn without_pairing() -> Self {
+        Self::without(&[bn254::pair::ISTANBUL])
+    }
+
+    /// A chain like [`Chain::new`] without these precompiles: a call to one of their addresses
+    /// succeeds and returns nothing, as on a chain that never had it.
+    pub fn without(missing: &[Precompile]) -> Self {
         let mut chain = Chain::new();
-        let mut pairing = Precompiles::default();
-        pairing.extend([bn254::pair::ISTANBUL]);
-        let rest = Precompiles::osaka().difference(&pairing);
-        assert_eq!(rest.len() + 1, Precompiles::osaka().len());
+        let mut gone = Precompiles::default();
+        gone.extend(missing.iter().cloned());
+        let rest = Precompiles::osaka().difference(&gone);
+        assert_eq!(rest.len() + missing.len(), Precompiles::osaka().len());
         // The spec stays Osaka's, so revm keeps this set rather than loading Osaka's own.
         chain.evm.precompiles = EthPrecompiles {
             precompiles: Box::leak(Box::new(rest)),
