@@ -23,6 +23,9 @@ pub struct WorkerConfig {
     pub data: PathBuf,
     /// The models directory: key directories as `zkw model setup` writes them.
     pub models: PathBuf,
+    /// A settlement registry: serve only models whose key directories match their owner's
+    /// registration there.
+    pub registry: Option<PathBuf>,
     /// Calls must carry `authorization: Bearer <token>` (the health service excepted).
     pub token: Option<String>,
     /// Serve TLS with this certificate and key.
@@ -53,6 +56,7 @@ impl WorkerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data: data.into(),
             models: models.into(),
+            registry: None,
             token: None,
             tls: None,
             backend: Backend::Auto,

@@ -5,13 +5,20 @@
 //! subdirectories is (`DIR/<model_id>/…` or any other names). Models are loaded at start;
 //! [`ModelStore::reload`] (SIGHUP, or the ReloadModels call) loads the directories added since.
 //! A directory that fails to load is reported and skipped, never half-served.
+//!
+//! With a registry ([`ModelStore::with_registry`]), a directory is served only if it holds what
+//! its model's owner registered: the same record, and key files whose blake3 digests are the
+//! registration's. A worker serving other keys would sign receipts that settle against nothing
+//! (or, with a wrong proving key, false receipts it is penalised for); it leaves them out
+//! (as any directory that fails to load) and says which file differs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use zkw_prover::{LocalProver, Prover};
+use zkw_prover::{KeyDir, LocalProver, Prover};
+use zkw_settlement::Registry;
 
 use crate::error::WorkerError;
 
@@ -44,6 +51,7 @@ pub struct LoadReport {
 /// The served models.
 pub struct ModelStore {
     dir: PathBuf,
+    registry: Option<Registry>,
     models: RwLock<BTreeMap<String, Arc<ServedModel>>>,
     /// One reload at a time: two would load the same (large) keys twice.
     reloading: std::sync::Mutex<()>,
@@ -54,9 +62,16 @@ impl ModelStore {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         ModelStore {
             dir: dir.into(),
+            registry: None,
             models: RwLock::default(),
             reloading: std::sync::Mutex::new(()),
         }
+    }
+
+    /// Serves only key directories that match their registration in `registry`.
+    pub fn with_registry(mut self, registry: impl Into<PathBuf>) -> Self {
+        self.registry = Some(Registry::new(registry.into()));
+        self
     }
 
     /// Loads every key directory not loaded yet.
@@ -72,13 +87,17 @@ impl ModelStore {
                 .map(|dir| {
                     s.spawn(move || {
                         let t = Instant::now();
-                        let r = LocalProver::open(dir)
+                        let registered = match &self.registry {
+                            Some(registry) => check_registered(registry, dir),
+                            None => Ok(()),
+                        };
+                        let r = registered
+                            .and_then(|()| LocalProver::open(dir).map_err(|e| e.to_string()))
                             .map(|p| ServedModel {
                                 prover: Arc::new(p),
                                 dir: dir.clone(),
                                 load_time: t.elapsed(),
-                            })
-                            .map_err(|e| e.to_string());
+                            });
                         (dir.clone(), r)
                     })
                 })
@@ -145,6 +164,49 @@ impl ModelStore {
     }
 }
 
+/// Whether the key directory `dir` holds what its model's owner registered: the registration
+/// (owner-signed, checked by the registry) has the directory's record, and each key file it
+/// names has the digest it gives. `Err` says what differs.
+fn check_registered(registry: &Registry, dir: &Path) -> Result<(), String> {
+    let keys = KeyDir::new(dir);
+    let record = keys.read_record().map_err(|e| e.to_string())?;
+    let registered = registry
+        .model(&record.model_id)
+        .map_err(|e| e.to_string())?;
+    if registered.record() != &record {
+        return Err(format!(
+            "its record is not the one registered for model {} (vk {} here, {} registered)",
+            record.model_id,
+            record.vk_id,
+            registered.record().vk_id
+        ));
+    }
+    let here = keys.file_digests(&record).map_err(|e| e.to_string())?;
+    let files = &registered.registration.key_files;
+    if files.is_empty() {
+        return Err(format!(
+            "the registration of model {} names no key files to check",
+            record.model_id
+        ));
+    }
+    for (name, digest) in files {
+        match here.get(name) {
+            Some(d) if d == digest => {}
+            Some(d) => {
+                return Err(format!(
+                    "key file {name} is not the registered one (blake3 {d}, registered {digest})"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "the registration names key file {name}, which this directory does not have"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The key directories under `dir`: itself if it is one, else its subdirectories that are.
 fn key_dirs(dir: &Path) -> Result<Vec<PathBuf>, WorkerError> {
     let is_key_dir = |d: &Path| d.join("record.json").is_file();
@@ -161,4 +223,137 @@ fn key_dirs(dir: &Path) -> Result<Vec<PathBuf>, WorkerError> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use zkw_model::WeightMode;
+    use zkw_model::testing::mlp;
+    use zkw_verifier::{KeyPair, Registration, Reward};
+
+    use super::*;
+
+    /// A models directory with the tiny MLP's key directory in `models/tiny`, and a registry.
+    fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let m = mlp(WeightMode::Fixed);
+        let id = zkw_model::model_id(&m);
+        let keys = dir.path().join("models/tiny");
+        zkw_prover::setup(&m, &id, &keys, &|_| {}).unwrap();
+        let registry = dir.path().join("registry");
+        (dir, keys, registry)
+    }
+
+    /// Registers the key directory `keys` as its files are now, with `edit` applied.
+    fn register(keys: &Path, registry: &Path, edit: impl FnOnce(&mut Registration)) {
+        let keys = KeyDir::new(keys);
+        let record = keys.read_record().unwrap();
+        let key = keys.read_vk(&record).unwrap();
+        let digests = keys.file_digests(&record).unwrap();
+        let reward = Reward {
+            fee: 10,
+            worker_share_bps: 5000,
+            penalty: 1,
+        };
+        let mut registration = Registration::new(record, &key, reward, digests);
+        edit(&mut registration);
+        registration.sign(&KeyPair::from_seed(&[3; 32]));
+        Registry::new(registry).register(&registration).unwrap();
+    }
+
+    /// What loading the models directory of `keys` with `registry` says: the model ids
+    /// served, and each refused directory's reason.
+    fn load(keys: &Path, registry: &Path) -> (Vec<String>, Vec<String>) {
+        let store = ModelStore::new(keys.parent().unwrap()).with_registry(registry);
+        let report = store.reload().unwrap();
+        let failed = report.failed.into_iter().map(|(_, why)| why).collect();
+        (report.added, failed)
+    }
+
+    #[test]
+    fn a_registered_model_is_served() {
+        let (_dir, keys, registry) = setup();
+        register(&keys, &registry, |_| {});
+        let (added, failed) = load(&keys, &registry);
+        assert_eq!(failed, Vec::<String>::new());
+        assert_eq!(added.len(), 1);
+        // Without a registry the same directory loads as before.
+        let plain = ModelStore::new(keys.parent().unwrap()).reload().unwrap();
+        assert_eq!(plain.added, added);
+    }
+
+    #[test]
+    fn an_unregistered_model_is_not_served() {
+        let (_dir, keys, registry) = setup();
+        let (added, failed) = load(&keys, &registry);
+        assert!(added.is_empty());
+        let id = KeyDir::new(&keys).read_record().unwrap().model_id;
+        assert_eq!(failed.len(), 1);
+        assert!(
+            failed[0].ends_with(&format!("model {id} is not registered")),
+            "{}",
+            failed[0]
+        );
+    }
+
+    #[test]
+    fn a_key_file_other_than_the_registered_one_is_named() {
+        let (_dir, keys, registry) = setup();
+        register(&keys, &registry, |_| {});
+        let record = KeyDir::new(&keys).read_record().unwrap();
+        let baseline = KeyDir::new(&keys).baseline_path(&record.vk_id);
+        let mut bytes = std::fs::read(&baseline).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&baseline, bytes).unwrap();
+        let name = baseline.file_name().unwrap().to_str().unwrap().to_string();
+        let now = KeyDir::new(&keys).file_digests(&record).unwrap()[&name].clone();
+        let (added, failed) = load(&keys, &registry);
+        assert!(added.is_empty());
+        assert_eq!(failed.len(), 1);
+        assert!(
+            failed[0].starts_with(&format!(
+                "key file {name} is not the registered one (blake3 {now}, registered "
+            )),
+            "{}",
+            failed[0]
+        );
+    }
+
+    #[test]
+    fn a_registration_of_another_record_or_other_files_is_refused() {
+        // The record registered differs from the directory's (another name).
+        let (_dir, keys, registry) = setup();
+        register(&keys, &registry, |r| r.record.name = "renamed".into());
+        let (added, failed) = load(&keys, &registry);
+        assert!(added.is_empty());
+        assert!(
+            failed[0].starts_with("its record is not the one registered for model"),
+            "{}",
+            failed[0]
+        );
+
+        // A file the registration names and the directory lacks.
+        let (_dir, keys, registry) = setup();
+        register(&keys, &registry, |r| {
+            r.key_files.insert("extra.bin".into(), "00".repeat(32));
+        });
+        let (added, failed) = load(&keys, &registry);
+        assert!(added.is_empty());
+        assert_eq!(
+            failed,
+            ["the registration names key file extra.bin, which this directory does not have"]
+        );
+
+        // A registration that names no file leaves nothing to check.
+        let (_dir, keys, registry) = setup();
+        register(&keys, &registry, |r| r.key_files.clear());
+        let (added, failed) = load(&keys, &registry);
+        assert!(added.is_empty());
+        assert!(
+            failed[0].ends_with("names no key files to check"),
+            "{}",
+            failed[0]
+        );
+    }
 }

@@ -26,6 +26,10 @@ pub struct WorkerArgs {
     /// The models directory: key directories as `zkw model setup` writes them.
     #[arg(long)]
     pub models: PathBuf,
+    /// A settlement registry (`zkw model register`): serve only models whose keys are the ones
+    /// their owner registered there (same record, same key-file digests).
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
     /// Require `authorization: Bearer <token>` on every call (health excepted).
     #[arg(long, env = "ZKW_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -59,6 +63,7 @@ impl WorkerArgs {
     fn config(self) -> WorkerConfig {
         WorkerConfig {
             listen: self.listen,
+            registry: self.registry,
             token: self.token,
             tls: self
                 .tls_cert
