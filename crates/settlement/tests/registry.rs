@@ -165,3 +165,101 @@ fn records_do_not_change_under_a_key_and_sequences_only_grow() {
     );
     let _: &Registration = &v2;
 }
+
+#[test]
+fn a_second_model_is_refused_for_the_same_key_alone_or_the_same_commitment_alone() {
+    let w = world();
+    // A registry holding only the fixed model.
+    let other = zkw_settlement::Registry::new(w.dir.path().join("other"));
+    other.register(&w.fixed.registration).unwrap();
+    let fixed = &w.fixed.registration;
+
+    // The same verifying key under another model id, with that id's own commitment.
+    let mut same_key = fixed.clone();
+    let id = [0x42u8; 32];
+    same_key.record.model_id = hex::encode(id);
+    same_key.record.model_commitment =
+        zkw_verifier::field::fr_to_hex(&zkw_verifier::statement::fixed_model_commitment(&id));
+    assert_ne!(
+        same_key.record.model_commitment,
+        fixed.record.model_commitment
+    );
+    same_key.sign(&w.owner);
+    let e = other.register(&same_key).unwrap_err().to_string();
+    assert!(e.contains("registered with the same verifying key"), "{e}");
+
+    // The same commitment (an alias of the id) under a key of its own.
+    let mut same_commitment = fixed.clone();
+    same_commitment.record.model_id = alias(w.fixed.model_id()).unwrap();
+    same_commitment.vk = w.private.registration.vk.clone();
+    same_commitment.record.vk_id = w.private.registration.record.vk_id.clone();
+    same_commitment.sign(&w.owner);
+    let e = other.register(&same_commitment).unwrap_err().to_string();
+    assert!(e.contains("registered with the same commitment"), "{e}");
+}
+
+#[test]
+fn registry_paths_are_built_only_from_ids() {
+    let w = world();
+    let (model, worker) = (w.fixed.model_id(), w.worker.worker_id());
+    let dir = w.registry.dir();
+    assert_eq!(
+        w.registry.licence_path(model, &worker).unwrap(),
+        dir.join("licences")
+            .join(model)
+            .join(format!("{worker}.json"))
+    );
+    for (m, k) in [(model, "../x"), ("../x", worker.as_str()), ("..", "..")] {
+        assert_eq!(w.registry.licence_path(m, k), None, "{m} {k}");
+    }
+    assert_eq!(w.registry.model_path("../models/x"), None);
+}
+
+#[test]
+fn sequences_start_at_one_and_a_registration_that_cannot_be_read_is_no_missing_one() {
+    let w = world();
+    let unregistered = "ab".repeat(32);
+    assert_eq!(w.registry.next_sequence(&unregistered).unwrap(), 1);
+    assert_eq!(
+        w.registry.next_sequence(w.fixed.model_id()).unwrap(),
+        w.fixed.registration.sequence + 1
+    );
+    let e = w.registry.model(&unregistered).unwrap_err().to_string();
+    assert!(
+        e.ends_with(&format!("model {unregistered} is not registered")),
+        "{e}"
+    );
+    // A registration file that cannot be read (a directory in its place) is an I/O error
+    // naming the file, not a model that is not registered.
+    let path = w.registry.model_path(&unregistered).unwrap();
+    std::fs::create_dir_all(&path).unwrap();
+    match w.registry.model(&unregistered) {
+        Err(zkw_settlement::SettlementError::Io { path: p, .. }) => assert_eq!(p, path),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_licence_or_model_list_that_cannot_be_read_is_an_error_not_an_empty_answer() {
+    let w = world();
+    let (model, stranger) = (w.fixed.model_id(), w.stranger.worker_id());
+    assert_eq!(w.registry.licence(model, &stranger).unwrap(), None);
+    let path = w.registry.licence_path(model, &stranger).unwrap();
+    std::fs::create_dir_all(&path).unwrap();
+    match w.registry.licence(model, &stranger) {
+        Err(zkw_settlement::SettlementError::Io { path: p, .. }) => assert_eq!(p, path),
+        other => panic!("{other:?}"),
+    }
+
+    // No models directory yet: no models. A file in its place: an error.
+    let fresh = zkw_settlement::Registry::new(w.dir.path().join("fresh"));
+    assert_eq!(fresh.model_ids().unwrap(), Vec::<String>::new());
+    std::fs::create_dir_all(fresh.dir()).unwrap();
+    std::fs::write(fresh.dir().join("models"), "not a directory").unwrap();
+    match fresh.model_ids() {
+        Err(zkw_settlement::SettlementError::Io { path, .. }) => {
+            assert_eq!(path, fresh.dir().join("models"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
