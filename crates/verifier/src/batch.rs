@@ -153,7 +153,6 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
     // Σ r_i·L_i as one MSM over IC: IC_0 weighted Σ r_i, IC_j weighted Σ r_i·x_ij.
     let mut ic_weights = vec![Fr::from(0u64); ic.len()];
     let mut c_points: Vec<G1Affine> = Vec::new();
-    let mut c_weights: Vec<Fr> = Vec::new();
     let mut total = Fr::from(0u64);
     let proofs: Vec<&Prepared> = proofs.collect();
     let mut weights = Vec::with_capacity(proofs.len());
@@ -170,9 +169,10 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
             *w += r * x;
         }
         c_points.push(p.proof.c);
-        c_weights.push(r);
         weights.push(r);
     }
+    // Σ r_i·C_i, with the same weights as the A_i below.
+    let c = G1Projective::msm(&c_points, &weights).map(|c| c.into_affine());
     // The proofs' Miller loops e(r_i·A_i, B_i), in chunks over the cores; the chunks'
     // products multiply into one, before the one final exponentiation.
     let pairs: Vec<(&Prepared, Fr)> = proofs.iter().copied().zip(weights).collect();
@@ -186,7 +186,6 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
         Bn254::multi_miller_loop(a, b)
     });
     let l = G1Projective::msm(ic, &ic_weights).map(|l| l.into_affine());
-    let c = G1Projective::msm(&c_points, &c_weights).map(|c| c.into_affine());
     let (Ok(l), Ok(c)) = (l, c) else {
         return false;
     };
