@@ -68,9 +68,10 @@ impl ModelStore {
         }
     }
 
-    /// Serves only key directories that match their registration in `registry`.
-    pub fn with_registry(mut self, registry: impl Into<PathBuf>) -> Self {
-        self.registry = Some(Registry::new(registry.into()));
+    /// With a registry, serves only key directories that match their registration there;
+    /// with `None`, every directory that loads.
+    pub fn with_registry(mut self, registry: Option<PathBuf>) -> Self {
+        self.registry = registry.map(Registry::new);
         self
     }
 
@@ -264,7 +265,8 @@ mod tests {
     /// What loading the models directory of `keys` with `registry` says: the model ids
     /// served, and each refused directory's reason.
     fn load(keys: &Path, registry: &Path) -> (Vec<String>, Vec<String>) {
-        let store = ModelStore::new(keys.parent().unwrap()).with_registry(registry);
+        let store =
+            ModelStore::new(keys.parent().unwrap()).with_registry(Some(registry.to_path_buf()));
         let report = store.reload().unwrap();
         let failed = report.failed.into_iter().map(|(_, why)| why).collect();
         (report.added, failed)

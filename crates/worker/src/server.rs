@@ -147,10 +147,7 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let worker = Arc::new(Worker {
         store,
         queue: JobQueue::new(config.max_queue),
-        models: match &config.registry {
-            Some(registry) => ModelStore::new(&config.models).with_registry(registry),
-            None => ModelStore::new(&config.models),
-        },
+        models: ModelStore::new(&config.models).with_registry(config.registry.clone()),
         executor,
         key,
         events,
