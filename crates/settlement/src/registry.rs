@@ -235,6 +235,30 @@ impl Registry {
                 reason: e.to_string(),
             })
     }
+
+    /// Whether `worker_id` may be paid for `model`'s receipts at `now` (seconds since the Unix
+    /// epoch): it holds a licence here that the model's owner signed, for this model and
+    /// worker, not expired. `Unlicensed` says why not; a licence file that cannot be read or
+    /// parsed is a reason too.
+    pub fn licensed(
+        &self,
+        model: &RegisteredModel,
+        worker_id: &str,
+        now: u64,
+    ) -> Result<(), VerificationError> {
+        let model_id = &model.registration.record.model_id;
+        match self.licence(model_id, worker_id) {
+            Ok(Some(licence)) => licence.permits(&model.registration, worker_id, now),
+            found => Err(VerificationError::Unlicensed {
+                worker: worker_id.into(),
+                model: model_id.clone(),
+                reason: match found {
+                    Err(e) => e.to_string(),
+                    _ => "it holds no licence for it".into(),
+                },
+            }),
+        }
+    }
 }
 
 /// Writes `bytes` to `path` whole or not at all: a fresh temporary file beside it (created

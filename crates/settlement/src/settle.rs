@@ -300,19 +300,7 @@ fn decide(
             let Signer::Worker(worker) = &v.signer else {
                 return (nothing(), Why::Unsigned(v));
             };
-            let licence = registry
-                .licence(&r.model_id, worker)
-                .map_err(|e| e.to_string())
-                .and_then(|l| l.ok_or_else(|| "it holds no licence for it".to_string()));
-            let permitted = match licence {
-                Ok(l) => l.permits(&model.registration, worker, now),
-                Err(reason) => Err(VerificationError::Unlicensed {
-                    worker: worker.clone(),
-                    model: r.model_id.clone(),
-                    reason,
-                }),
-            };
-            if let Err(e) = permitted {
+            if let Err(e) = registry.licensed(model, worker, now) {
                 return (nothing(), Why::Error(e));
             }
             let (worker_credit, owner_credit) = model.registration.reward.split();

@@ -10,7 +10,9 @@
 //! its model's owner registered: the same record, and key files whose blake3 digests are the
 //! registration's. A worker serving other keys would sign receipts that settle against nothing
 //! (or, with a wrong proving key, false receipts it is penalised for); it leaves them out
-//! (as any directory that fails to load) and says which file differs.
+//! (as any directory that fails to load) and says which file differs. A registered model it
+//! holds no valid licence for is served (the licence may come later) but named
+//! ([`ModelStore::unlicensed`]): its receipts would verify and not be paid.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +48,9 @@ pub struct LoadReport {
     pub added: Vec<String>,
     /// Directories that failed, with why.
     pub failed: Vec<(PathBuf, String)>,
+    /// Models loaded now whose receipts, signed by this worker, would verify but not settle
+    /// (with a registry only): the model id and why. Filled by the worker, which knows its id.
+    pub unlicensed: Vec<(String, String)>,
 }
 
 /// The served models.
@@ -145,6 +150,19 @@ impl ModelStore {
         Ok(())
     }
 
+    /// Why `worker_id` would not be paid for `model_id`'s receipts at `now` (seconds since
+    /// the Unix epoch) under the registry: `None` without a registry, or with a licence that
+    /// permits it. Served models are registered (checked on load), but the registry may have
+    /// changed since; a lookup that fails is a reason too.
+    pub fn unlicensed(&self, model_id: &str, worker_id: &str, now: u64) -> Option<String> {
+        let registry = self.registry.as_ref()?;
+        let refused = match registry.model(model_id) {
+            Ok(model) => registry.licensed(&model, worker_id, now).err()?.to_string(),
+            Err(e) => e.to_string(),
+        };
+        Some(refused)
+    }
+
     /// A served model.
     pub fn get(&self, model_id: &str) -> Option<Arc<ServedModel>> {
         self.models
@@ -230,7 +248,7 @@ fn key_dirs(dir: &Path) -> Result<Vec<PathBuf>, WorkerError> {
 mod tests {
     use zkw_model::WeightMode;
     use zkw_model::testing::mlp;
-    use zkw_verifier::{KeyPair, Registration, Reward};
+    use zkw_verifier::{KeyPair, Licence, Registration, Reward, WorkerKey};
 
     use super::*;
 
@@ -296,6 +314,57 @@ mod tests {
             "{}",
             failed[0]
         );
+    }
+
+    #[test]
+    fn a_model_the_worker_holds_no_valid_licence_for_is_named() {
+        let (_dir, keys, registry) = setup();
+        register(&keys, &registry, |_| {});
+        let id = KeyDir::new(&keys).read_record().unwrap().model_id;
+        let worker = WorkerKey::from_seed(&[4; 32]).worker_id();
+        let store =
+            ModelStore::new(keys.parent().unwrap()).with_registry(Some(registry.to_path_buf()));
+        store.reload().unwrap();
+        let unlicensed = |now| store.unlicensed(&id, &worker, now);
+        assert_eq!(
+            unlicensed(100).as_deref(),
+            Some(
+                format!(
+                    "worker {worker} is not licensed for model {id}: it holds no licence for it"
+                )
+                .as_str()
+            )
+        );
+
+        let owner = KeyPair::from_seed(&[3; 32]);
+        let reg = Registry::new(&registry);
+        reg.add_licence(&Licence::issue(&owner, &id, &worker, Some(200)))
+            .unwrap();
+        assert_eq!(unlicensed(199), None);
+        assert_eq!(
+            unlicensed(200).as_deref(),
+            Some(format!("worker {worker} is not licensed for model {id}: the licence expired at 200 (Unix time)").as_str())
+        );
+        // Another worker's licence is not this one's.
+        assert!(
+            store
+                .unlicensed(&id, &WorkerKey::from_seed(&[5; 32]).worker_id(), 100)
+                .is_some()
+        );
+
+        // A licence file that no longer parses is a reason, not a pass.
+        let path = reg.licence_path(&id, &worker).unwrap();
+        std::fs::write(&path, b"{").unwrap();
+        let why = unlicensed(100).unwrap();
+        assert!(why.contains(&path.display().to_string()), "{why}");
+
+        // A model the registry no longer holds.
+        std::fs::remove_file(reg.model_path(&id).unwrap()).unwrap();
+        assert!(unlicensed(100).unwrap().ends_with("is not registered"));
+
+        // Without a registry there is nothing to settle against: no warning.
+        let plain = ModelStore::new(keys.parent().unwrap());
+        assert_eq!(plain.unlicensed(&id, &worker, 100), None);
     }
 
     #[test]

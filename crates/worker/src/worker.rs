@@ -400,11 +400,17 @@ impl Worker {
 
     /// Loads models added to the models directory.
     pub fn reload(&self) -> Result<LoadReport, WorkerError> {
-        let report = self.models.reload()?;
+        let mut report = self.models.reload()?;
+        let worker_id = self.worker_id();
+        let now = (crate::job::now_ms() / 1000).max(0) as u64;
         for m in self.models.list() {
             if report.added.iter().any(|id| id == m.id()) {
                 metrics::key_load(m.id(), m.load_time);
                 tracing::info!(model = %m.id(), dir = %m.dir.display(), load_ms = m.load_time.as_millis() as u64, "model loaded");
+                if let Some(why) = self.models.unlicensed(m.id(), &worker_id, now) {
+                    tracing::warn!(model = %m.id(), "its receipts will verify but not settle: {why}");
+                    report.unlicensed.push((m.id().to_string(), why));
+                }
             }
         }
         for (dir, why) in &report.failed {

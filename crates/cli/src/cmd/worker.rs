@@ -27,7 +27,8 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub models: PathBuf,
     /// A settlement registry (`zkw model register`): serve only models whose keys are the ones
-    /// their owner registered there (same record, same key-file digests).
+    /// their owner registered there (same record, same key-file digests), and warn of those
+    /// this worker holds no valid licence for.
     #[arg(long)]
     pub registry: Option<PathBuf>,
     /// Require `authorization: Bearer <token>` on every call (health excepted).
