@@ -24,6 +24,8 @@ pub mod ir;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod ops;
+#[cfg(feature = "seeds")]
+pub mod seeds;
 #[cfg(feature = "testing")]
 pub mod testing;
 

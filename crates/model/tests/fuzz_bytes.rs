@@ -22,87 +22,16 @@ use zkw_model::file::{from_bytes, model_id, to_canonical_bytes};
 use zkw_model::input::{parse_client_input, parse_input_json, quantize_input, saturated_count};
 use zkw_model::ir::signed_range;
 use zkw_model::ops::examples;
-use zkw_model::{Add, Model, Node, Op, Relu, Requantize, Reshape, TensorInfo, WeightMode, run};
+use zkw_model::seeds::seed_models;
+use zkw_model::{Model, TensorInfo, run};
 
-fn info(shape: Vec<usize>, frac_bits: i32, bits: u32) -> TensorInfo {
-    TensorInfo {
-        shape,
-        frac_bits,
-        bits,
-    }
-}
-
-/// One valid model per op kind (each example op on the first input format it accepts), an
-/// MLP with private weights, and a residual graph of two inputs and two outputs: their files.
+/// The model seeds (`seeds::seed_models`: one model per op kind, a private-weights MLP and a
+/// residual graph), as files.
 static MODEL_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
-    let candidates = [
-        info(vec![2], 3, 8),
-        info(vec![1, 2], 0, 8),
-        info(vec![2, 3, 3], 2, 8),
-        info(vec![3], 0, 8),
-        info(vec![2, 2], 0, 2),
-        info(vec![4], 0, 2),
-        info(vec![2], 0, 2),
-        info(vec![4], 1, 4),
-    ];
-    let mut models: Vec<Model> = examples()
-        .into_iter()
-        .map(|op| {
-            let arity = op.semantics().arity();
-            candidates
-                .iter()
-                .map(|input| Model {
-                    name: op.kind().into(),
-                    weight_mode: WeightMode::Fixed,
-                    inputs: vec![input.clone(); arity],
-                    nodes: vec![Node {
-                        name: op.kind().into(),
-                        op: op.clone(),
-                        inputs: (0..arity).collect(),
-                    }],
-                    outputs: vec![arity],
-                    salt: None,
-                })
-                .find(|m| analyze(m).is_ok())
-                .unwrap_or_else(|| panic!("no seed model for {}", op.kind()))
-        })
-        .collect();
-    let dense = examples()
-        .into_iter()
-        .find(|o| o.kind() == "dense")
-        .unwrap();
-    models.push(Model::chain(
-        "mlp",
-        WeightMode::Private,
-        info(vec![1, 2], 4, 8),
-        vec![
-            Op::Reshape(Reshape { shape: vec![2] }),
-            dense,
-            Op::Requantize(Requantize { shift: 3, bits: 8 }),
-            Op::Relu(Relu),
-        ],
-        Some("ab".repeat(31)),
-    ));
-    models.push(Model {
-        name: "residual".into(),
-        weight_mode: WeightMode::Fixed,
-        inputs: vec![info(vec![2], 2, 8), info(vec![2], 2, 8)],
-        nodes: vec![
-            Node {
-                name: "relu".into(),
-                op: Op::Relu(Relu),
-                inputs: vec![0],
-            },
-            Node {
-                name: "skip".into(),
-                op: Op::Add(Add),
-                inputs: vec![2, 1],
-            },
-        ],
-        outputs: vec![3, 2],
-        salt: None,
-    });
-    models.iter().map(to_canonical_bytes).collect()
+    seed_models()
+        .iter()
+        .map(|(_, m)| to_canonical_bytes(m))
+        .collect()
 });
 
 const INPUT_SEEDS: [&str; 6] = [
@@ -203,7 +132,11 @@ fn parse_input(bytes: &[u8]) {
         return;
     }
     for (frac_bits, bits) in [(0, 8), (7, 8), (-256, 2), (256, 24)] {
-        let info = info(vec![client.values.len()], frac_bits, bits);
+        let info = TensorInfo {
+            shape: vec![client.values.len()],
+            frac_bits,
+            bits,
+        };
         let q = quantize_input(&info, &client.values).expect("finite values, the right length");
         let (lo, hi) = signed_range(bits);
         assert!(q.iter().all(|v| (lo..=hi).contains(v)));

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use ark_bn254::{Bn254, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_groth16::{Proof, VerifyingKey};
-use zkw_model::bounds::analyze;
 use zkw_model::file::{model_id, to_canonical_bytes};
-use zkw_model::ops::examples;
-use zkw_model::{Model, Node, Op, Requantize, TensorInfo, WeightMode};
+use zkw_model::seeds::seed_models;
+use zkw_model::{Model, WeightMode};
 use zkw_verifier::field::{fr_from_i64, fr_to_hex};
 use zkw_verifier::receipt::{RECEIPT_VERSION, encode_proof};
 use zkw_verifier::record::RECORD_VERSION;
@@ -52,99 +51,6 @@ fn format(shape: Vec<usize>, frac_bits: i32, bits: u32) -> TensorFormat {
     }
 }
 
-fn info(shape: Vec<usize>, frac_bits: i32, bits: u32) -> TensorInfo {
-    TensorInfo {
-        shape,
-        frac_bits,
-        bits,
-    }
-}
-
-/// One valid model per op kind (`ops::examples()`, each on the first input format it
-/// accepts), and a few graphs of several nodes.
-fn models() -> Vec<(String, Model)> {
-    let candidates = [
-        info(vec![2], 3, 8),
-        info(vec![1, 2], 0, 8),
-        info(vec![2, 3, 3], 2, 8),
-        info(vec![3], 0, 8),
-        info(vec![2, 2], 0, 2),
-        info(vec![4], 0, 2),
-        info(vec![2], 0, 2),
-        info(vec![4], 1, 4),
-    ];
-    let mut out = Vec::new();
-    for op in examples() {
-        let arity = op.semantics().arity();
-        let found = candidates.iter().find_map(|input| {
-            let m = Model {
-                name: op.kind().into(),
-                weight_mode: WeightMode::Fixed,
-                inputs: vec![input.clone(); arity],
-                nodes: vec![Node {
-                    name: op.kind().into(),
-                    op: op.clone(),
-                    inputs: (0..arity).collect(),
-                }],
-                outputs: vec![arity],
-                salt: None,
-            };
-            analyze(&m).is_ok().then_some(m)
-        });
-        match found {
-            Some(m) => out.push((format!("op_{}", op.kind()), m)),
-            None => eprintln!("warning: no seed model for op {}", op.kind()),
-        }
-    }
-    let dense = examples()
-        .into_iter()
-        .find(|o| o.kind() == "dense")
-        .expect("a dense example");
-    // The parsers' test fixture: reshape, dense, requantize, relu, private weights with a salt.
-    let mlp = Model::chain(
-        "mlp",
-        WeightMode::Private,
-        info(vec![1, 2], 4, 8),
-        vec![
-            Op::Reshape(zkw_model::Reshape { shape: vec![2] }),
-            dense,
-            Op::Requantize(Requantize { shift: 3, bits: 8 }),
-            Op::Relu(zkw_model::Relu),
-        ],
-        Some("ab".repeat(31)),
-    );
-    out.push(("mlp_private".into(), mlp));
-    // A residual graph over two inputs with two outputs.
-    let residual = Model {
-        name: "residual".into(),
-        weight_mode: WeightMode::Fixed,
-        inputs: vec![info(vec![2], 2, 8), info(vec![2], 2, 8)],
-        nodes: vec![
-            Node {
-                name: "relu".into(),
-                op: Op::Relu(zkw_model::Relu),
-                inputs: vec![0],
-            },
-            Node {
-                name: "skip".into(),
-                op: Op::Add(zkw_model::Add),
-                inputs: vec![2, 1],
-            },
-        ],
-        outputs: vec![3, 2],
-        salt: None,
-    };
-    out.push(("residual".into(), residual));
-    out.retain(|(name, m)| match analyze(m) {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("warning: seed model {name} is invalid: {e}");
-            false
-        }
-    });
-    out
-}
-
 fn record(m: &Model, key: &VerifierKey) -> ModelRecord {
     let id = model_id(m).0;
     let private = m.weight_mode == WeightMode::Private;
@@ -173,7 +79,7 @@ fn main() {
     let worker = WorkerKey::from_seed(&[0x0b; 32]);
 
     // Model files.
-    let models = models();
+    let models = seed_models();
     for (name, m) in &models {
         write(
             &dir,
