@@ -103,7 +103,7 @@ fn check_registration(m: &RegisteredModel) {
         "the split does not add up"
     );
     assert_eq!(
-        m.key.id,
+        m.key.id(),
         m.record().vk_id,
         "a registration's key is not its record's"
     );
@@ -162,7 +162,7 @@ pub fn verifying_key(data: &[u8]) {
     let back = VerifierKey::from_bytes(&canonical)
         .unwrap_or_else(|e| panic!("a key that parsed does not re-parse from its bytes: {e}"));
     assert!(
-        back.vk == k.vk && back.id == k.id,
+        back.vk() == k.vk() && back.id() == k.id(),
         "a key's bytes name another key"
     );
 }

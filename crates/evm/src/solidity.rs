@@ -59,7 +59,7 @@ impl<'a> EvmModel<'a> {
         Ok(EvmModel {
             model_id: bytes32("the model id", &r.record.model_id)?,
             commitment: r.record.commitment()?,
-            vk: &m.key.vk,
+            vk: m.key.vk(),
             owner: bytes32("the owner's key", &r.owner)?,
             fee: r.reward.fee.into(),
             worker_share_bps: r.reward.worker_share_bps,

@@ -99,12 +99,13 @@ impl KeyDir {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        if key.id != record.vk_id {
+        if key.id() != record.vk_id {
             return Err(ProverError::BadKeyFile {
                 path,
                 reason: format!(
                     "its digest is {}, the record names {}",
-                    key.id, record.vk_id
+                    key.id(),
+                    record.vk_id
                 ),
             });
         }

@@ -159,7 +159,7 @@ impl LocalProver {
                 baseline.join().map_err(|_| join("baseline"))??,
             ))
         })?;
-        if pk.vk != key.vk {
+        if &pk.vk != key.vk() {
             return Err(ProverError::BadKeyFile {
                 path: keys.pk_path(&record.vk_id),
                 reason: "the proving key does not belong to the verifying key".into(),

@@ -116,16 +116,16 @@ pub fn setup(
     let key = VerifierKey::new(pk.vk.clone());
     let keys = KeyDir::new(dir);
     let vk = vk_bytes(&pk.vk);
-    write_atomic(&keys.vk_path(&key.id), &vk)?;
-    let pk_bytes = write_digested(&keys.pk_path(&key.id), PK_MAGIC, &pk)?;
-    let r1cs_bytes = write_digested(&keys.r1cs_path(&key.id), R1CS_MAGIC, &matrices)?;
+    write_atomic(&keys.vk_path(key.id()), &vk)?;
+    let pk_bytes = write_digested(&keys.pk_path(key.id()), PK_MAGIC, &pk)?;
+    let r1cs_bytes = write_digested(&keys.r1cs_path(key.id()), R1CS_MAGIC, &matrices)?;
     let baseline_bytes = write_digested(
-        &keys.baseline_path(&key.id),
+        &keys.baseline_path(key.id()),
         BASELINE_MAGIC,
         &baseline.file(),
     )?;
     write_atomic(&keys.model_path(), &to_canonical_bytes(model))?;
-    let record = make_record(model, id, key.id.clone(), matrices.num_constraints)?;
+    let record = make_record(model, id, key.id().to_string(), matrices.num_constraints)?;
     write_atomic(&keys.record_path(), record.to_json().as_bytes())?;
     timings.push(("write", t.elapsed()));
 

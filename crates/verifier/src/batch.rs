@@ -86,7 +86,7 @@ fn find_bad(key: &VerifierKey, items: &[&Prepared]) -> Vec<(usize, VerificationE
 
 /// One proof's pairing equation, checked exactly, with [`crate::verify()`]'s errors.
 pub(crate) fn exact(key: &VerifierKey, p: &Prepared) -> Result<(), VerificationError> {
-    let ic = &key.pvk.vk.gamma_abc_g1;
+    let ic = &key.vk().gamma_abc_g1;
     let Some((ic_0, ic)) = ic
         .split_first()
         .filter(|(_, ic)| ic.len() == p.inputs.len())
@@ -101,7 +101,7 @@ pub(crate) fn exact(key: &VerifierKey, p: &Prepared) -> Result<(), VerificationE
         });
     };
     let l = input_sum(ic, &p.inputs) + ic_0;
-    match Groth16::<Bn254>::verify_proof_with_prepared_inputs(&key.pvk, &p.proof, &l) {
+    match Groth16::<Bn254>::verify_proof_with_prepared_inputs(key.prepared(), &p.proof, &l) {
         Ok(true) => Ok(()),
         Ok(false) => Err(VerificationError::BadProof),
         Err(e) => Err(VerificationError::Malformed {
@@ -149,7 +149,7 @@ fn weight() -> Option<Fr> {
 /// Whether the randomly weighted product of the proofs' pairing equations holds.
 fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>) -> bool {
     // The IC points of the same prepared key whose γ, δ and e(α, β) the product uses.
-    let ic = &key.pvk.vk.gamma_abc_g1;
+    let ic = &key.vk().gamma_abc_g1;
     // Σ r_i·L_i as one MSM over IC: IC_0 weighted Σ r_i, IC_j weighted Σ r_i·x_ij.
     let mut ic_weights = vec![Fr::from(0u64); ic.len()];
     let mut c_points: Vec<G1Affine> = Vec::new();
@@ -192,8 +192,8 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
     let mut looped = Bn254::multi_miller_loop(
         [l, c],
         [
-            key.pvk.gamma_g2_neg_pc.clone(),
-            key.pvk.delta_g2_neg_pc.clone(),
+            key.prepared().gamma_g2_neg_pc.clone(),
+            key.prepared().delta_g2_neg_pc.clone(),
         ],
     );
     for chunk in chunks {
@@ -202,7 +202,7 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
     let Some(product) = Bn254::final_exponentiation(looped) else {
         return false;
     };
-    product.0 == key.pvk.alpha_g1_beta_g2.pow(total.into_bigint())
+    product.0 == key.prepared().alpha_g1_beta_g2.pow(total.into_bigint())
 }
 
 /// Splits `0..n` into one range per core (at least 8 items each, so that small batches stay
@@ -406,12 +406,12 @@ mod tests {
                 .copied()
                 .collect();
             let ours = input_sum(&bases, &rotated) + ic[0];
-            let ark = Groth16::<Bn254>::prepare_inputs(&key.pvk, &rotated).unwrap();
+            let ark = Groth16::<Bn254>::prepare_inputs(key.prepared(), &rotated).unwrap();
             assert_eq!(ours, ark, "rotation {shift}");
         }
         for n in 0..=xs.len() {
             let ours = input_sum(&bases[..n], &xs[..n]) + ic[0];
-            let ark = Groth16::<Bn254>::prepare_inputs(&key.pvk, &xs[..n]).unwrap();
+            let ark = Groth16::<Bn254>::prepare_inputs(key.prepared(), &xs[..n]).unwrap();
             assert_eq!(ours, ark, "first {n}");
         }
     }
@@ -422,14 +422,14 @@ mod tests {
     fn the_exact_check_is_ark_groth16s() {
         let (key, ps) = proofs(3);
         for p in &ps {
-            assert!(Groth16::<Bn254>::verify_proof(&key.pvk, &p.proof, &p.inputs).unwrap());
+            assert!(Groth16::<Bn254>::verify_proof(key.prepared(), &p.proof, &p.inputs).unwrap());
             exact(&key, p).unwrap();
         }
         let (key, mut ps) = proofs(2);
         ps[0].inputs[1] += Fr::from(1u64);
         ps[1].inputs[0] = -ps[1].inputs[0];
         for p in &ps {
-            assert!(!Groth16::<Bn254>::verify_proof(&key.pvk, &p.proof, &p.inputs).unwrap());
+            assert!(!Groth16::<Bn254>::verify_proof(key.prepared(), &p.proof, &p.inputs).unwrap());
             assert!(matches!(exact(&key, p), Err(VerificationError::BadProof)));
         }
         let (key, mut ps) = proofs(2);

@@ -7,14 +7,16 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use crate::error::VerificationError;
 
 /// A verifying key ready to check proofs, with its id (blake3 of its compressed bytes).
+///
+/// Its parts are read through accessors and made only by [`VerifierKey::new`] (or
+/// [`VerifierKey::from_bytes`]): the key, its prepared form and its id always belong together,
+/// so a check that counts the key's inputs and the pairing that uses them see one key.
 #[derive(Clone)]
 pub struct VerifierKey {
-    /// The key.
-    pub vk: VerifyingKey<Bn254>,
-    /// Its pairing-prepared form.
-    pub pvk: PreparedVerifyingKey<Bn254>,
+    /// The pairing-prepared key; `pvk.vk` is the key itself.
+    pvk: PreparedVerifyingKey<Bn254>,
     /// Lower-case hex blake3 of [`VerifierKey::to_bytes`].
-    pub id: String,
+    id: String,
 }
 
 impl std::fmt::Debug for VerifierKey {
@@ -30,9 +32,23 @@ impl VerifierKey {
         let id = vk_id(&vk);
         VerifierKey {
             pvk: prepare_verifying_key(&vk),
-            vk,
             id,
         }
+    }
+
+    /// The key.
+    pub fn vk(&self) -> &VerifyingKey<Bn254> {
+        &self.pvk.vk
+    }
+
+    /// Its pairing-prepared form.
+    pub fn prepared(&self) -> &PreparedVerifyingKey<Bn254> {
+        &self.pvk
+    }
+
+    /// Its id: lower-case hex blake3 of [`VerifierKey::to_bytes`].
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// Parses compressed key bytes, validating every curve point (keys are small). The bytes
@@ -66,7 +82,7 @@ impl VerifierKey {
 
     /// The key's canonical bytes (compressed).
     pub fn to_bytes(&self) -> Vec<u8> {
-        vk_bytes(&self.vk)
+        vk_bytes(&self.pvk.vk)
     }
 }
 
@@ -108,7 +124,7 @@ mod tests {
         assert_eq!(bytes.len(), 32 + 3 * 64 + 8 + 3 * 32);
         assert_eq!(k.id, blake3::hash(&bytes).to_hex().to_string());
         let back = VerifierKey::from_bytes(&bytes).unwrap();
-        assert_eq!(back.vk, k.vk);
+        assert_eq!(back.vk(), k.vk());
         assert_eq!(back.id, k.id);
         let mut longer = bytes.clone();
         longer.push(0);

@@ -235,10 +235,10 @@ impl Registration {
         let vk_bytes = hex::decode(&self.vk)
             .map_err(|e| malformed(format!("the verifying key is not hex: {e}")))?;
         let key = VerifierKey::from_bytes(&vk_bytes)?;
-        if key.id != self.record.vk_id {
+        if key.id() != self.record.vk_id {
             return Err(VerificationError::KeyMismatch {
                 expected: self.record.vk_id.clone(),
-                received: key.id,
+                received: key.id().to_string(),
             });
         }
         Ok(key)

@@ -210,11 +210,11 @@ pub(crate) fn prepare(
             received: receipt.model_id.clone(),
         });
     }
-    for received in [&key.id, &receipt.vk_id] {
-        if *received != record.vk_id {
+    for received in [key.id(), receipt.vk_id.as_str()] {
+        if received != record.vk_id {
             return Err(VerificationError::KeyMismatch {
                 expected: record.vk_id.clone(),
-                received: received.clone(),
+                received: received.to_string(),
             });
         }
     }
@@ -287,10 +287,13 @@ pub(crate) fn prepare(
         job_binding: job_binding(&receipt.job_id, &receipt.worker_id, &receipt.client_nonce),
     };
     let inputs = statement.public_inputs().map_err(output_out_of_range)?;
-    if inputs.len() + 1 != key.vk.gamma_abc_g1.len() {
+    if inputs.len() + 1 != key.vk().gamma_abc_g1.len() {
         return Err(VerificationError::KeyMismatch {
             expected: format!("a key for {} public inputs", inputs.len()),
-            received: format!("a key for {}", key.vk.gamma_abc_g1.len().saturating_sub(1)),
+            received: format!(
+                "a key for {}",
+                key.vk().gamma_abc_g1.len().saturating_sub(1)
+            ),
         });
     }
     Ok(Prepared {

@@ -70,14 +70,14 @@ static SEEDS: LazyLock<Seeds> = LazyLock::new(|| {
         name: "m".into(),
         weight_mode: "fixed".into(),
         model_commitment: fr_to_hex(&fixed_model_commitment(&MODEL)),
-        vk_id: key.id.clone(),
+        vk_id: key.id().to_string(),
         input: format(vec![1, 4]),
         output: format(vec![2]),
         constraints: 100,
     };
     let key_files = BTreeMap::from([
         ("proving.key".to_string(), "0c".repeat(32)),
-        (format!("{}.vk", key.id), key.id.clone()),
+        (format!("{}.vk", key.id()), key.id().to_string()),
     ]);
     let reward = Reward {
         fee: 1000,
@@ -99,7 +99,7 @@ static SEEDS: LazyLock<Seeds> = LazyLock::new(|| {
         worker_id: worker().worker_id(),
         client_nonce: "n-123".into(),
         model_id: hex::encode(MODEL),
-        vk_id: key.id.clone(),
+        vk_id: key.id().to_string(),
         input_digest: fr_to_hex(&fr_from_i64(7)),
         output: ReceiptOutput {
             shape: vec![2],
@@ -244,7 +244,7 @@ fn check_accepted_registration(bytes: &[u8]) -> Option<Registration> {
     assert!(r.key_files.len() <= MAX_KEY_FILES);
     assert!(r.key_files.values().all(|d| is_digest_hex(d)));
     assert!(r.signature.is_some());
-    assert_eq!(m.key.id, r.record.vk_id);
+    assert_eq!(m.key.id(), r.record.vk_id);
     let (w, o) = r.reward.split();
     assert_eq!(w + o, r.reward.fee);
     let again = Registration::from_json(r.to_json().as_bytes())
@@ -357,8 +357,8 @@ fn the_seeds_are_valid() {
         s.record
     );
     assert_eq!(
-        VerifierKey::from_bytes(&s.key.to_bytes()).unwrap().id,
-        s.key.id
+        VerifierKey::from_bytes(&s.key.to_bytes()).unwrap().id(),
+        s.key.id()
     );
 }
 
@@ -503,7 +503,7 @@ proptest! {
         if let Ok(k) = VerifierKey::from_bytes(&bytes) {
             prop_assert!(k.to_bytes() == bytes, "not the key's encoding");
             let back = VerifierKey::from_bytes(&k.to_bytes()).unwrap();
-            prop_assert!(back.vk == k.vk && back.id == k.id);
+            prop_assert!(back.vk() == k.vk() && back.id() == k.id());
         }
     }
 }
@@ -527,7 +527,7 @@ fn a_point_at_infinity_has_one_spelling() {
     match VerifierKey::from_bytes(&b) {
         Ok(k) => panic!(
             "accepted bytes that are not the key's encoding (key {})",
-            k.id
+            k.id()
         ),
         Err(e) => assert!(e.to_string().contains("canonical encoding"), "{e}"),
     }

@@ -36,7 +36,7 @@ fn registration(owner: &KeyPair) -> Registration {
         name: "m".into(),
         weight_mode: "fixed".into(),
         model_commitment: fr_to_hex(&fixed_model_commitment(&MODEL)),
-        vk_id: k.id.clone(),
+        vk_id: k.id().to_string(),
         input: TensorFormat {
             shape: vec![4],
             frac_bits: 3,
@@ -49,7 +49,7 @@ fn registration(owner: &KeyPair) -> Registration {
         },
         constraints: 10,
     };
-    let files = BTreeMap::from([(format!("{}.pk", k.id), "ab".repeat(32))]);
+    let files = BTreeMap::from([(format!("{}.pk", k.id()), "ab".repeat(32))]);
     let mut r = Registration::new(
         record,
         &k,
@@ -80,7 +80,7 @@ fn check(r: &Registration) -> Result<VerifierKey, VerificationError> {
 fn a_signed_registration_checks_and_round_trips() {
     let r = registration(&owner());
     let k = check(&r).unwrap();
-    assert_eq!(k.id, r.record.vk_id);
+    assert_eq!(k.id(), r.record.vk_id);
     let back = Registration::from_json(r.to_json().as_bytes()).unwrap();
     assert_eq!(back.registration, r);
     assert_eq!(back.record().model_id, hex::encode(MODEL));
@@ -105,7 +105,7 @@ fn the_limits_are_inclusive() {
     // A verifying key names itself by its id.
     assert_eq!(
         format!("{:?}", key(5)),
-        format!("VerifierKey({})", key(5).id)
+        format!("VerifierKey({})", key(5).id())
     );
 }
 

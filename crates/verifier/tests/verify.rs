@@ -239,15 +239,15 @@ fn the_receipt_must_match_the_record_and_the_key() {
         verify(&f.receipt, &other, &e),
         Err(VerificationError::KeyMismatch {
             expected: f.record.vk_id.clone(),
-            received: other.id.clone()
+            received: other.id().to_string()
         })
     );
     // A key for another number of public inputs, registered under its own id.
     let wide = fixture(70, 5);
     let mut rec = f.record.clone();
-    rec.vk_id = wide.key.id.clone();
+    rec.vk_id = wide.key.id().to_string();
     let mut r = f.receipt.clone();
-    r.vk_id = wide.key.id.clone();
+    r.vk_id = wide.key.id().to_string();
     assert_eq!(
         verify(&r, &wide.key, &Expected::new(&rec, f.input_digest, "job-1")),
         Err(VerificationError::KeyMismatch {

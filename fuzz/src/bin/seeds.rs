@@ -66,7 +66,7 @@ fn record(m: &Model, key: &VerifierKey) -> ModelRecord {
         } else {
             fr_to_hex(&fixed_model_commitment(&id))
         },
-        vk_id: key.id.clone(),
+        vk_id: key.id().to_string(),
         input: format(input.shape, input.frac_bits, input.bits.clamp(1, 32)),
         output: format(output.shape, output.frac_bits, output.bits.clamp(1, 32)),
         constraints: 1234,
@@ -122,7 +122,7 @@ fn main() {
         let key_files = BTreeMap::from([
             ("proving.key".to_string(), "0c".repeat(32)),
             // The key file's digest is its blake3, which is the key's id.
-            (format!("{}.vk", vk.id), vk.id.clone()),
+            (format!("{}.vk", vk.id()), vk.id().to_string()),
         ]);
         let reward = Reward {
             fee: 1000,
@@ -186,7 +186,7 @@ fn main() {
         worker_id: worker.worker_id(),
         client_nonce: "n-123".into(),
         model_id: model.clone(),
-        vk_id: vk.id.clone(),
+        vk_id: vk.id().to_string(),
         input_digest: fr_to_hex(&fr_from_i64(7)),
         output: ReceiptOutput {
             shape: vec![2],

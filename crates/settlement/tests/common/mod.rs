@@ -147,7 +147,7 @@ pub fn rerandomized(world: &Registered, r: &Receipt) -> Receipt {
     use ark_groth16::Groth16;
     let proof = r.decode_proof().unwrap();
     let mut rng = ark_std::rand::rngs::StdRng::seed_from_u64(9);
-    let vk = &world.prover.verifier_key().vk;
+    let vk = &world.prover.verifier_key().vk();
     let other = Groth16::<ark_bn254::Bn254>::rerandomize_proof(vk, &proof, &mut rng);
     let mut out = r.clone();
     out.proof = zkw_verifier::receipt::encode_proof(&other);

@@ -99,7 +99,7 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
         name: "stand-in".into(),
         weight_mode: "fixed".into(),
         model_commitment: fr_to_hex(&fixed_model_commitment(&MODEL)),
-        vk_id: key.id.clone(),
+        vk_id: key.id().to_string(),
         input: TensorFormat {
             shape: vec![4],
             frac_bits: 4,
@@ -124,7 +124,7 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
                 worker_id: worker.into(),
                 client_nonce: nonce.into(),
                 model_id: record.model_id.clone(),
-                vk_id: key.id.clone(),
+                vk_id: key.id().to_string(),
                 input_digest: fr_to_hex(&input_digest),
                 output: ReceiptOutput {
                     shape: vec![n],
