@@ -31,7 +31,7 @@ use zkw_verifier::width::Width;
 
 use crate::Fr;
 use crate::commitment::{Committed, alloc_parameter, commit_private, salt};
-use crate::digest::{input_digest as input_digest_gadget, tensor_digest};
+use crate::digest::{input_digest as input_digest_gadget, pack, tensor_digest};
 use crate::error::CircuitError;
 use crate::lin::{Lin, Val, enforce, enforce_equal, instance, witness};
 use crate::ops::{NodeInputs, gadget};
@@ -99,7 +99,7 @@ impl<'a> InferenceCircuit<'a> {
         };
         let input_width = width("the input", model.input_info().bits)?;
         let output_width = width("the output", model.output_info()?.bits)?;
-        // The output is packed at its width when digested: every value the model can output
+        // The output is packed at its width (as public inputs or digested): every value the model can output
         // must fit it, or packing would not be injective. The bounds analysis guarantees it for
         // every accepted model; a model where it failed is refused here, never proved.
         for &t in &model.outputs {
@@ -273,14 +273,16 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
             return Err(SynthesisError::Unsatisfiable);
         }
 
-        // Public inputs 2..: the output, value by value or through its digest.
-        if output_is_digested(cur.len()) {
-            let refs: Vec<&Lin> = cur.iter().map(|v| &v.lin).collect();
+        // Public inputs 2..: the output packed to elements, or through its digest. Either
+        // packs; packing is injective on values within the output width, which the output
+        // values are: fixed by the gadgets, bounded by the static analysis (checked in `new`).
+        let refs: Vec<&Lin> = cur.iter().map(|v| &v.lin).collect();
+        if output_is_digested(cur.len(), statement.output_width) {
             let d = tensor_digest(&cs, DOMAIN_OUTPUT, &refs, statement.output_width)?;
             enforce_equal(&cs, &d, &publics[OUTPUT_START])?;
         } else {
-            for (k, v) in cur.iter().enumerate() {
-                enforce_equal(&cs, &v.lin, &publics[OUTPUT_START + k])?;
+            for (k, element) in pack(&refs, statement.output_width).iter().enumerate() {
+                enforce_equal(&cs, element, &publics[OUTPUT_START + k])?;
             }
         }
 

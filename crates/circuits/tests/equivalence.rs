@@ -4,11 +4,31 @@
 
 mod common;
 
+use ark_ff::{BigInteger, PrimeField};
 use common::{arb_input, arb_model, circuit, small_mlp, synthesize, try_circuit};
 use proptest::prelude::*;
 use zkw_model::{WeightMode, run};
-use zkw_verifier::field::fr_from_i64;
 use zkw_verifier::statement::OUTPUT_START;
+use zkw_verifier::{Fr, Width};
+
+/// The output values packed in public-input elements, read back bit by bit: `bits` bits a
+/// value, least significant first, offset by `2^(bits-1)`.
+fn unpack(elements: &[Fr], width: Width, len: usize) -> Vec<i64> {
+    let bits = width.bits() as usize;
+    let mut out = Vec::new();
+    for e in elements {
+        let le = e.into_bigint().to_bits_le();
+        let mut k = 0;
+        while k < width.per_element() && out.len() < len {
+            let v = (0..bits).fold(0i64, |acc, b| acc | (i64::from(le[k * bits + b]) << b));
+            out.push(v - (1i64 << (bits - 1)));
+            k += 1;
+        }
+        // Nothing above the last packed value.
+        assert!(le[k * bits..].iter().all(|b| !b));
+    }
+    out
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
@@ -23,9 +43,8 @@ proptest! {
         let statement = c.statement().clone();
         prop_assert_eq!(&statement.output, &trace.output());
         let publics = statement.public_inputs().unwrap();
-        for (k, y) in trace.output().iter().enumerate() {
-            prop_assert_eq!(publics[OUTPUT_START + k], fr_from_i64(*y));
-        }
+        let elements = &publics[OUTPUT_START..statement.job_binding_index()];
+        prop_assert_eq!(unpack(elements, statement.output_width, trace.output().len()), trace.output());
         let cs = synthesize(c);
         prop_assert!(cs.is_satisfied().unwrap(), "{:?}", cs.which_is_unsatisfied().unwrap());
         // The assignment's instance part is exactly the statement's encoding.

@@ -67,7 +67,8 @@ fn the_breakdown_names_every_section_and_sums_to_the_total() {
         // weights cost nothing; the commitment is one equality in fixed mode.
         let get = |what: &str| parts.iter().find(|(s, _)| s == what).unwrap().1;
         assert_eq!(get("input range checks"), 3 * 9, "{mode}");
-        assert_eq!(get("output and job binding"), 2 + 1, "{mode}");
+        // The two outputs pack to one public input: one equality, and one for the binding.
+        assert_eq!(get("output and job binding"), 1 + 1, "{mode}");
         if mode == WeightMode::Fixed {
             assert_eq!(get("model commitment"), 1);
             assert_eq!(get("node #0: dense `fc1` 3→2"), 0);

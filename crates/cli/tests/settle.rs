@@ -300,7 +300,7 @@ fn register_license_settle_and_eight_processes_settle_each_job_once() {
     let model = zkw_settlement::Registry::new(&st.registry)
         .model(&st.model_id)
         .unwrap();
-    let expected = zkw_evm::settle_calldata(&receipt, model.record().output.bits).unwrap();
+    let expected = zkw_evm::settle_calldata(&receipt, &model.record().output).unwrap();
     assert_eq!(hex_call.trim(), format!("0x{}", hex::encode(expected)));
     let o = zkw(&[
         "receipt",

@@ -4,8 +4,9 @@
 //! commitment itself and recomputes the job binding from the strings, so a caller can change
 //! neither. What remains to encode is the input digest, the output elements and the proof.
 //! The output elements are taken from [`Statement::public_inputs`] — the one encoding the
-//! circuit uses too — so values, negative values (`r - |v|`) and digested outputs (more than
-//! [`zkw_verifier::statement::MAX_PUBLIC_OUTPUTS`] values) reach the chain exactly as proved.
+//! circuit uses too — so packed outputs and digested ones (those that would pack into more
+//! than [`zkw_verifier::statement::MAX_OUTPUT_ELEMENTS`] elements) reach the chain exactly as
+//! proved.
 //!
 //! Field elements cross as `uint256` integers, big-endian in the ABI, whereas the receipt's
 //! hex is little-endian ([`zkw_verifier::field::fr_to_hex`]); the conversions here are the
@@ -19,7 +20,7 @@ use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::Proof;
 use zkw_verifier::field::fr_from_hex;
 use zkw_verifier::statement::OUTPUT_START;
-use zkw_verifier::{Receipt, Statement, VerificationError, Width, job_binding};
+use zkw_verifier::{Receipt, Statement, TensorFormat, VerificationError, job_binding};
 
 use crate::abi::{settleCall, verifyProofCall};
 use crate::error::EvmError;
@@ -43,10 +44,12 @@ pub fn proof_words(proof: &Proof<Bn254>) -> [U256; 8] {
 }
 
 /// The `settle(...)` call for `receipt`, as a value (to inspect or alter before encoding).
-/// `output_width` is the record's output width: an output value outside it is refused, as
-/// the statement encoding refuses it.
-pub fn settle_call(receipt: &Receipt, output_width: Width) -> Result<settleCall, EvmError> {
+/// `output` is the record's output format: an output of another shape, or with a value
+/// outside its width, is refused, as verification refuses it (the packed elements bind
+/// neither the count nor the width; the contract would only revert).
+pub fn settle_call(receipt: &Receipt, output: &TensorFormat) -> Result<settleCall, EvmError> {
     receipt.validate()?;
+    output.check_output_shape(&receipt.output.shape)?;
     let proof = receipt.decode_proof()?;
     let input_digest =
         fr_from_hex(&receipt.input_digest).map_err(|reason| VerificationError::Malformed {
@@ -58,7 +61,7 @@ pub fn settle_call(receipt: &Receipt, output_width: Width) -> Result<settleCall,
         model_commitment: Fr::from(0u64),
         input_digest,
         output: receipt.output.quantized.clone(),
-        output_width,
+        output_width: output.bits,
         job_binding: job_binding(&receipt.job_id, &receipt.worker_id, &receipt.client_nonce),
     };
     let inputs = statement.public_inputs()?;
@@ -77,8 +80,8 @@ pub fn settle_call(receipt: &Receipt, output_width: Width) -> Result<settleCall,
 }
 
 /// The ABI-encoded `settle(...)` call (selector included) that settles `receipt`.
-pub fn settle_calldata(receipt: &Receipt, output_width: Width) -> Result<Vec<u8>, EvmError> {
-    Ok(settle_call(receipt, output_width)?.abi_encode())
+pub fn settle_calldata(receipt: &Receipt, output: &TensorFormat) -> Result<Vec<u8>, EvmError> {
+    Ok(settle_call(receipt, output)?.abi_encode())
 }
 
 /// The ABI-encoded `verifyProof(proof, inputs)` call: the Groth16 check alone, for any

@@ -19,11 +19,14 @@ use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_groth16::{Groth16, Proof, VerifyingKey, prepare_verifying_key};
 use chain::{Chain, Outcome, intrinsic_gas};
-use fixture::{Proved, digested, fixed, private, worker_id};
+use fixture::{Proved, digested, fixed, private, saturated, worker_id};
 use zkw_evm::abi::{Settled, balancesCall, jobBindingCall, settleCall, settledCall, workerKeyCall};
 use zkw_evm::compile::solc_from_env;
-use zkw_evm::{EvmModel, compile, fr_word, settle_call, solidity, verify_calldata};
-use zkw_verifier::{KeyPair, Registration, Reward, VerifierKey, WorkerKey, job_binding};
+use zkw_evm::{EvmError, EvmModel, compile, fr_word, settle_call, solidity, verify_calldata};
+use zkw_verifier::statement::OUTPUT_START;
+use zkw_verifier::{
+    KeyPair, Registration, Reward, VerificationError, VerifierKey, WorkerKey, job_binding,
+};
 
 /// BN254's base field modulus.
 const Q: U256 = U256::from_be_bytes(alloy_primitives::hex!(
@@ -86,7 +89,7 @@ fn evm_model(p: &Proved) -> EvmModel<'_> {
 }
 
 fn call(p: &Proved, k: usize) -> settleCall {
-    settle_call(&p.receipts[k].0, p.output_width).unwrap()
+    settle_call(&p.receipts[k].0, &p.record.output).unwrap()
 }
 
 fn worker_key() -> B256 {
@@ -164,7 +167,7 @@ fn an_honest_receipt_settles_once_and_credits_the_split() {
          settle, first job (new storage for the job and both balances): {gas} per \
          transaction, {} execution\n  \
          settle, next job (existing balances): {second_gas} per transaction, {} execution\n",
-        public_inputs - 3,
+        p.receipts[0].0.output.quantized.len(),
         verify_gas - intrinsic_gas(&verify),
         gas - intrinsic_gas(&data),
         second_gas - intrinsic_gas(&second),
@@ -354,22 +357,31 @@ fn verify_proof_answers_false_to_every_malleable_or_malformed_input() {
         let c = zkw_evm::abi::verifyProofCall { proof, inputs };
         chain.view(at, c)
     };
-    // Every receipt verifies: a negative output (r - |y|) and a zero output among them.
-    let mut saw_zero = false;
+    // Every receipt verifies.
     for k in 0..p.receipts.len() {
-        let inputs = p.inputs(k);
-        saw_zero |= inputs.iter().any(|x| *x == 0u64.into());
-        let words: Vec<U256> = inputs.iter().map(fr_word).collect();
+        let words: Vec<U256> = p.inputs(k).iter().map(fr_word).collect();
         assert!(verifies(
             &mut chain,
             zkw_evm::proof_words(&p.proof(k)),
             words
         ));
     }
-    assert!(
-        saw_zero,
-        "a statement with a zero public input exercises the skipped ecMul"
-    );
+    // So does one whose packed output is zero (every value at -128), for which the contract
+    // skips the ecMul; and its statement with the output raised by one does not.
+    let s = saturated();
+    let at_s = deploy(&mut chain, &solc, s);
+    let zero = s.inputs(0);
+    assert_eq!(s.receipts[0].0.output.quantized, [-128, -128]);
+    assert_eq!(zero[OUTPUT_START], Fr::from(0u64));
+    let words: Vec<U256> = zero.iter().map(fr_word).collect();
+    let proof = zkw_evm::proof_words(&s.proof(0));
+    let check = |chain: &mut Chain, inputs: Vec<U256>| {
+        chain.view(at_s, zkw_evm::abi::verifyProofCall { proof, inputs })
+    };
+    assert!(check(&mut chain, words.clone()));
+    let mut raised = words;
+    raised[OUTPUT_START] = U256::from(1u64);
+    assert!(!check(&mut chain, raised));
 
     let proof = zkw_evm::proof_words(&p.proof(0));
     let inputs: Vec<U256> = p.inputs(0).iter().map(fr_word).collect();
@@ -586,5 +598,42 @@ fn a_pairing_call_that_returns_nothing_is_no_success() {
         chain.send(at, call(p, 0).abi_encode()),
         "invalid proof",
         "no pairing precompile",
+    );
+}
+
+#[test]
+fn calldata_is_refused_for_an_output_the_record_does_not_describe() {
+    // The packed elements bind neither the count nor the width of the output values: a
+    // trailing -128 packs to zero. The calldata is checked against the record as verification
+    // is, so a receipt it refuses is named here instead of reverting on chain.
+    let p = fixed();
+    let honest = &p.receipts[0].0;
+    let mut longer = honest.clone();
+    longer.output.quantized.push(-128);
+    longer
+        .output
+        .values
+        .push(-128.0 * (-(p.record.output.frac_bits as f64)).exp2());
+    longer.output.shape = vec![3];
+    let Err(err) = settle_call(&longer, &p.record.output) else {
+        panic!("a longer output has calldata")
+    };
+    assert!(
+        matches!(
+            &err,
+            EvmError::Receipt(VerificationError::OutputMismatch(m))
+                if m == "shape [3], the model outputs shape [2]"
+        ),
+        "{err:?}"
+    );
+    let mut high = honest.clone();
+    high.output.quantized[1] = 128;
+    high.output.values[1] = 128.0 * (-(p.record.output.frac_bits as f64)).exp2();
+    let Err(err) = settle_call(&high, &p.record.output) else {
+        panic!("an output outside its width has calldata")
+    };
+    assert!(
+        matches!(&err, EvmError::Output(e) if (e.index, e.value, e.bits) == (1, 128, 8)),
+        "{err:?}"
     );
 }

@@ -1,11 +1,14 @@
 //! The receipt forgeries of issue 6, each on a real proof: every one verified before the fix.
 //!
-//! - Carry between packed neighbours: for more than 64 outputs the statement carries a
+//! - Carry between packed neighbours: for more than 62 8-bit outputs the statement carries a
 //!   Poseidon digest of the outputs packed `248 / bits` to a field element. Moving `2^bits`
 //!   from one value to its neighbour (`y[i] + 2^bits`, `y[i+1] - 1`) leaves the packed element,
 //!   the digest and so the proof unchanged — unless every claimed value is checked against its
 //!   width before packing.
 //! - Claims near `i64::MAX` overflowed `v + offset` while packing.
+//!
+//! Smaller outputs are public inputs packed the same way (fewer public inputs, less gas on an
+//! EVM), so the carry forgery is tried on them too.
 
 mod common;
 
@@ -51,9 +54,9 @@ fn carry_forgery_is_refused(mode: WeightMode) {
     let receipt = &proved.receipt;
     let y = receipt.output.quantized.clone();
     assert_eq!(y.len(), 70);
-    assert!(output_is_digested(y.len()));
     let bits = report.record.output.bits;
     assert_eq!(bits.bits(), 8);
+    assert!(output_is_digested(y.len(), bits));
     let digest = input_digest(&input, report.record.input.bits, &SALT).unwrap();
     let expected = Expected::new(&report.record, digest, "job-1");
     verify(receipt, prover.verifier_key(), &expected).unwrap();
@@ -126,9 +129,9 @@ fn private_weights_carry_forgery_is_refused() {
 }
 
 #[test]
-fn out_of_range_public_outputs_are_refused_by_position() {
-    // Up to 64 outputs each is a public input of its own; a value outside the width still
-    // has no place in a statement.
+fn the_carry_forgery_on_packed_public_outputs_is_refused() {
+    // Up to 62 8-bit outputs are public inputs packed `248 / bits` to an element: the same carry
+    // between neighbours leaves the element, and so the proof, unchanged.
     let model = mlp(WeightMode::Fixed);
     let id = model_id(&model);
     let dir = tempfile::tempdir().unwrap();
@@ -136,13 +139,51 @@ fn out_of_range_public_outputs_are_refused_by_position() {
     let prover = LocalProver::load(model, &id, dir.path()).unwrap();
     let input = [1, 2, 3, 4];
     let proved = prover.prove(&input, &SALT, &job()).unwrap();
-    let mut y = proved.receipt.output.quantized.clone();
-    y[1] = 128;
+    let y = proved.receipt.output.quantized.clone();
+    assert_eq!(y.len(), 2);
+    assert_eq!(report.record.output.bits.bits(), 8);
+    assert!(!output_is_digested(y.len(), report.record.output.bits));
+    let expected = Expected::model_only(&report.record);
+    verify(&proved.receipt, prover.verifier_key(), &expected).unwrap();
+    // Move 2^8 up into y[0] from y[1], or down out of it, whichever y[1] has room for.
+    let (carry, borrow) = if y[1] > -128 { (256, -1) } else { (-256, 1) };
+    let forged = vec![y[0] + carry, y[1] + borrow];
+    assert_eq!(unchecked_pack(&y, 8), unchecked_pack(&forged, 8));
     assert_eq!(
         verify(
-            &with_output(&proved.receipt, &y),
+            &with_output(&proved.receipt, &forged),
             prover.verifier_key(),
-            &Expected::model_only(&report.record)
+            &expected
+        ),
+        Err(VerificationError::OutOfRange {
+            what: "output",
+            index: 0,
+            value: y[0] + carry,
+            bits: 8,
+        })
+    );
+    // One more value at the bottom of the range packs to nothing (offset-binary zero): the
+    // packed elements are the same, and only the record's shape tells the claim apart.
+    let mut longer = with_output(&proved.receipt, &[y[0], y[1], -128]);
+    longer.output.shape = vec![3];
+    assert_eq!(
+        unchecked_pack(&y, 8),
+        unchecked_pack(&[y[0], y[1], -128], 8)
+    );
+    assert_eq!(
+        verify(&longer, prover.verifier_key(), &expected),
+        Err(VerificationError::OutputMismatch(
+            "shape [3], the model outputs shape [2]".into()
+        ))
+    );
+    // A value outside the width alone has no place in a statement either.
+    let mut high = y.clone();
+    high[1] = 128;
+    assert_eq!(
+        verify(
+            &with_output(&proved.receipt, &high),
+            prover.verifier_key(),
+            &expected
         ),
         Err(VerificationError::OutOfRange {
             what: "output",

@@ -1,5 +1,5 @@
 //! The light verifier's own cost, as a settlement service that links only `zkw-verifier` pays
-//! it: one signed receipt of a model with 10 outputs (13 public inputs, as the bench model
+//! it: one signed receipt of a model with 10 outputs (4 public inputs, as the bench model
 //! `mlp_784_56_10`), checked strictly; and 100 such receipts one by one, in one batch, and in
 //! one batch with a bad proof (found by halving).
 //!

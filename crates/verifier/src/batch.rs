@@ -112,9 +112,9 @@ pub(crate) fn exact(key: &VerifierKey, p: &Prepared) -> Result<(), VerificationE
 }
 
 /// `Σ x_j·IC_j`, the public inputs' part of a proof's `L`, each term by the cheapest exact
-/// route: a value of at most 64 bits (a small output) or the negation of one (a negative
-/// output, `r − |y|`) by double-and-add over its few bits, any other (a hash: commitment,
-/// input digest, job binding) by BN254's GLV multiplication.
+/// route: a value of at most 64 bits (an element of a few packed outputs) or the negation of
+/// one by double-and-add over its few bits, any other (a hash: commitment, input digest, job
+/// binding; an element of many packed outputs) by BN254's GLV multiplication.
 ///
 /// Not ark-groth16's `prepare_inputs`: it runs double-and-add over all 254 bits of every
 /// input, 1.3 ms for 13 inputs, more than the pairings. Not arkworks' MSM either: with its

@@ -16,8 +16,9 @@ use crate::record::{checked_len, is_digest_hex, is_lower_hex};
 use crate::signature::SIGNATURE_BYTES;
 
 /// Current receipt version (3: the worker signs the whole receipt, proof included, and the
-/// job binding is SHA-256).
-pub const RECEIPT_VERSION: u32 = 3;
+/// job binding is SHA-256; 4: outputs are packed several to a public input, so a version-3
+/// proof is about another statement).
+pub const RECEIPT_VERSION: u32 = 4;
 
 /// The longest job id, worker id or client nonce a receipt may carry, in bytes.
 pub const MAX_ID_BYTES: usize = 1024;

@@ -15,8 +15,9 @@ use crate::field::fr_from_hex;
 use crate::statement::fixed_model_commitment;
 use crate::width::Width;
 
-/// Current record version (2: input digests absorb the client's salt).
-pub const RECORD_VERSION: u32 = 2;
+/// Current record version (2: input digests absorb the client's salt; 3: outputs are packed
+/// several to a public input, so a version-2 key proves another statement).
+pub const RECORD_VERSION: u32 = 3;
 
 /// The most values a tensor of a record or receipt may have.
 pub const MAX_ELEMENTS: usize = 1 << 24;
@@ -56,6 +57,20 @@ pub fn checked_len(shape: &[usize]) -> Result<usize, String> {
 }
 
 impl TensorFormat {
+    /// Refuses a claimed output of `shape` unless it is this (the record's) output shape. The
+    /// proof does not bind the count of packed output values (a trailing `-2^(bits-1)` packs
+    /// to zero), so the record's shape must.
+    pub fn check_output_shape(&self, shape: &[usize]) -> Result<(), VerificationError> {
+        if shape == self.shape {
+            Ok(())
+        } else {
+            Err(VerificationError::OutputMismatch(format!(
+                "shape {shape:?}, the model outputs shape {:?}",
+                self.shape
+            )))
+        }
+    }
+
     /// Number of elements (saturating: a shape too large for `usize` reads as `usize::MAX`;
     /// a validated format never is).
     pub fn len(&self) -> usize {

@@ -7,22 +7,27 @@
 //! |---|---|
 //! | 0 | model commitment (private weights: Poseidon commitment; fixed: the model id in the field) |
 //! | 1 | input digest (Poseidon over the client's salt and the packed quantized input) |
-//! | 2 .. 2+k | the quantized output values, or one output digest when there are more than [`MAX_PUBLIC_OUTPUTS`] |
+//! | 2 .. 2+k | the quantized output values packed [`Width::per_element`] to a field element (offset-binary, little-endian, as [`pack`] packs them), or one output digest when they would take more than [`MAX_OUTPUT_ELEMENTS`] elements |
 //! | last | job binding: SHA-256(job id, worker id, client nonce), big-endian, reduced into the field |
 //!
-//! The circuit allocates its instance variables from [`Statement::public_inputs`], so prover
-//! and verifier cannot disagree on the layout. The encoding refuses an output value outside
-//! the output's width: digested outputs are packed, and packing is injective only in range.
+//! Packed, because every public input costs the verifier a scalar multiplication and an EVM
+//! contract ~7,300 gas (an ecMul, an ecAdd, a range check): ten 8-bit outputs are one public
+//! input, not ten, and no statement has more than five. The circuit allocates its instance variables from [`Statement::public_inputs`], so
+//! prover and verifier cannot disagree on the layout. The encoding refuses an output value
+//! outside the output's width: packing is injective only in range (a value `2^bits` too high
+//! beside one a unit too low packs to the same element).
 
 use crate::Fr;
-use crate::digest::{DOMAIN_OUTPUT, tensor_digest};
+use crate::digest::{DOMAIN_OUTPUT, pack, tensor_digest};
 use ark_ff::PrimeField;
 
-use crate::field::{fr_from_digest, fr_from_i64};
+use crate::field::fr_from_digest;
 use crate::width::{OutOfRange, Width};
 
-/// Outputs up to this many values are public inputs themselves; larger ones are digested.
-pub const MAX_PUBLIC_OUTPUTS: usize = 64;
+/// Outputs that pack into at most this many field elements are public inputs themselves;
+/// larger ones are digested, so no statement has more than 5 public inputs (62 8-bit or 14
+/// 32-bit outputs are the most that stay public).
+pub const MAX_OUTPUT_ELEMENTS: usize = 2;
 
 /// Index of the model commitment among the public inputs.
 pub const MODEL_COMMITMENT: usize = 0;
@@ -46,20 +51,25 @@ pub struct Statement {
     pub job_binding: Fr,
 }
 
-/// Whether an output of `len` values is bound through a digest rather than value by value.
-pub fn output_is_digested(len: usize) -> bool {
-    len > MAX_PUBLIC_OUTPUTS
+/// Whether an output of `len` values of `width` is bound through a digest rather than as
+/// its packed elements.
+pub fn output_is_digested(len: usize, width: Width) -> bool {
+    len.div_ceil(width.per_element()) > MAX_OUTPUT_ELEMENTS
 }
 
-/// Number of public inputs (without the constant 1) for an output of `len` values.
-pub fn public_input_count(output_len: usize) -> usize {
-    OUTPUT_START
-        + if output_is_digested(output_len) {
-            1
-        } else {
-            output_len
-        }
-        + 1
+/// Number of public inputs that carry an output of `len` values of `width`: its packed
+/// elements, or one digest.
+pub fn output_elements(len: usize, width: Width) -> usize {
+    if output_is_digested(len, width) {
+        1
+    } else {
+        len.div_ceil(width.per_element())
+    }
+}
+
+/// Number of public inputs (without the constant 1) for an output of `len` values of `width`.
+pub fn public_input_count(output_len: usize, width: Width) -> usize {
+    OUTPUT_START + output_elements(output_len, width) + 1
 }
 
 impl Statement {
@@ -67,17 +77,17 @@ impl Statement {
     /// [`Statement::output_width`] is refused, whether the output is digested or not.
     pub fn public_inputs(&self) -> Result<Vec<Fr>, OutOfRange> {
         self.output_width.check(&self.output)?;
-        let mut v = Vec::with_capacity(public_input_count(self.output.len()));
+        let mut v = Vec::with_capacity(public_input_count(self.output.len(), self.output_width));
         v.push(self.model_commitment);
         v.push(self.input_digest);
-        if output_is_digested(self.output.len()) {
+        if output_is_digested(self.output.len(), self.output_width) {
             v.push(tensor_digest(
                 DOMAIN_OUTPUT,
                 &self.output,
                 self.output_width,
             )?);
         } else {
-            v.extend(self.output.iter().map(|&y| fr_from_i64(y)));
+            v.extend(pack(&self.output, self.output_width)?);
         }
         v.push(self.job_binding);
         Ok(v)
@@ -85,7 +95,7 @@ impl Statement {
 
     /// Index of the job binding among the public inputs.
     pub fn job_binding_index(&self) -> usize {
-        public_input_count(self.output.len()) - 1
+        public_input_count(self.output.len(), self.output_width) - 1
     }
 }
 
@@ -129,11 +139,49 @@ mod tests {
             job_binding: Fr::from(9u64),
         };
         let p = s.public_inputs().unwrap();
-        assert_eq!(p.len(), 5);
+        assert_eq!(p.len(), 4);
         assert_eq!(p[MODEL_COMMITMENT], Fr::from(7u64));
         assert_eq!(p[INPUT_DIGEST], Fr::from(8u64));
-        assert_eq!(p[OUTPUT_START], -Fr::from(1u64));
-        assert_eq!(p[s.job_binding_index()], Fr::from(9u64));
+        // -1 and 2, offset by 128, little-endian bytes: 127 + 130 * 256.
+        assert_eq!(p[OUTPUT_START], Fr::from(127u64 + 130 * 256));
+        assert_eq!(s.job_binding_index(), 3);
+        assert_eq!(p[3], Fr::from(9u64));
+    }
+
+    #[test]
+    fn outputs_are_packed_per_element_of_their_width() {
+        let statement = |len: usize, bits: u32| Statement {
+            model_commitment: Fr::from(0u64),
+            input_digest: Fr::from(0u64),
+            output: (0..len as i64).map(|i| -(i % 2)).collect(),
+            output_width: Width::new(bits).unwrap(),
+            job_binding: Fr::from(5u64),
+        };
+        // (values, bits) → output elements: 31 bytes of 8-bit values to an element, 7 of 32.
+        for (len, bits, elements) in [
+            (1, 8, 1),
+            (31, 8, 1),
+            (32, 8, 2),
+            (62, 8, 2),
+            (7, 32, 1),
+            (8, 32, 2),
+            (14, 32, 2),
+            (248, 1, 1),
+            (496, 1, 2),
+        ] {
+            assert!(!output_is_digested(len, Width::new(bits).unwrap()));
+            let s = statement(len, bits);
+            let p = s.public_inputs().unwrap();
+            let w = Width::new(bits).unwrap();
+            assert_eq!(output_elements(len, w), elements, "{len} x {bits} bits");
+            assert_eq!(p.len(), public_input_count(len, w));
+            assert_eq!(p.len(), OUTPUT_START + elements + 1);
+            assert_eq!(
+                &p[OUTPUT_START..OUTPUT_START + elements],
+                &pack(&s.output, w).unwrap()[..]
+            );
+            assert_eq!(p[s.job_binding_index()], Fr::from(5u64));
+        }
     }
 
     #[test]
@@ -169,12 +217,29 @@ mod tests {
     }
 
     #[test]
-    fn outputs_beyond_64_values_are_digested() {
-        assert!(!output_is_digested(64));
-        assert!(output_is_digested(65));
-        assert_eq!(public_input_count(1), 4);
-        assert_eq!(public_input_count(64), 67);
-        assert_eq!(public_input_count(65), 4);
+    fn outputs_beyond_two_elements_are_digested() {
+        let (w1, w8, w32) = (
+            Width::new(1).unwrap(),
+            Width::new(8).unwrap(),
+            Width::new(32).unwrap(),
+        );
+        assert!(!output_is_digested(62, w8));
+        assert!(output_is_digested(63, w8));
+        assert!(!output_is_digested(14, w32));
+        assert!(output_is_digested(15, w32));
+        assert!(!output_is_digested(496, w1));
+        assert!(output_is_digested(497, w1));
+        assert_eq!(public_input_count(1, w8), 4);
+        assert_eq!(public_input_count(62, w8), 5);
+        assert_eq!(public_input_count(63, w8), 4);
+        assert_eq!(public_input_count(1000, w32), 4);
+        // No statement has more than five public inputs.
+        for bits in 1..=32 {
+            let w = Width::new(bits).unwrap();
+            for len in 0..2000 {
+                assert!(public_input_count(len, w) <= 5, "{len} x {bits} bits");
+            }
+        }
     }
 
     #[test]

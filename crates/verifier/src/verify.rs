@@ -235,12 +235,7 @@ pub(crate) fn prepare(
 
     let out = &receipt.output;
     let format = &record.output;
-    if out.shape != format.shape {
-        return Err(VerificationError::OutputMismatch(format!(
-            "shape {:?}, the model outputs shape {:?}",
-            out.shape, format.shape
-        )));
-    }
+    format.check_output_shape(&out.shape)?;
     if out.frac_bits != format.frac_bits {
         return Err(VerificationError::OutputMismatch(format!(
             "scale 2^-{}, the model's output scale is 2^-{}",

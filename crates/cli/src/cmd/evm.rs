@@ -69,7 +69,7 @@ pub fn calldata(a: CalldataArgs) -> Result<()> {
         std::fs::read(&a.receipt).with_context(|| format!("reading {}", a.receipt.display()))?;
     let receipt = Receipt::from_json(&bytes)?;
     let model = Registry::new(&a.registry).model(&receipt.model_id)?;
-    let data = settle_calldata(&receipt, model.record().output.bits)?;
+    let data = settle_calldata(&receipt, &model.record().output)?;
     println!("0x{}", hex::encode(data));
     Ok(())
 }

@@ -143,7 +143,7 @@ pub fn inspect(path: &Path) -> Result<()> {
     println!(
         "circuit   {} constraints, {} public inputs",
         count(n),
-        zkw_verifier::statement::public_input_count(out.len())
+        zkw_verifier::statement::public_input_count(out.len(), zkw_verifier::Width::new(out.bits)?)
     );
     for (what, c) in &sections {
         println!("  {:>10}  {what}", count(*c));

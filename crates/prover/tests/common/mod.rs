@@ -9,7 +9,7 @@ use zkw_verifier::Job;
 /// The client's input salt in the tests.
 pub const SALT: InputSalt = InputSalt::from_bytes([0x33; 31]);
 
-/// A 16 → 70 layer: more than 64 outputs, so the statement carries their digest.
+/// A 16 → 70 layer: more than 62 8-bit outputs, so the statement carries their digest.
 pub fn wide(mode: WeightMode) -> Model {
     let weights = (0..16 * 70)
         .map(|i: i64| ((i * 37 + 11) % 255) - 127)

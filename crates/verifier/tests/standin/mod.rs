@@ -88,7 +88,7 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
         output_width: width(8),
         job_binding: job_binding(job, worker, nonce),
     };
-    let inputs = public_input_count(n);
+    let inputs = public_input_count(n, width(8));
     let (pk, vk) =
         Groth16::<Bn254>::circuit_specific_setup(Publics(vec![Fr::from(0u64); inputs]), &mut rng)
             .unwrap();
