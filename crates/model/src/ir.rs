@@ -388,7 +388,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::{Add, Dense, Relu, Requantize, Reshape};
+    use crate::ops::{Dense, Relu, Requantize, Reshape};
 
     fn tiny() -> Model {
         Model::chain(
@@ -465,30 +465,7 @@ mod tests {
 
     #[test]
     fn a_residual_graph_and_several_inputs() {
-        let info = TensorInfo {
-            shape: vec![2],
-            frac_bits: 2,
-            bits: 8,
-        };
-        let m = Model {
-            name: "r".into(),
-            weight_mode: WeightMode::Fixed,
-            inputs: vec![info.clone(), info.clone()],
-            nodes: vec![
-                Node {
-                    name: "relu".into(),
-                    op: Op::Relu(Relu),
-                    inputs: vec![0],
-                },
-                Node {
-                    name: "skip".into(),
-                    op: Op::Add(Add),
-                    inputs: vec![2, 1],
-                },
-            ],
-            outputs: vec![3, 2],
-            salt: None,
-        };
+        let m = crate::seeds::residual();
         let infos = m.tensor_infos().unwrap();
         assert_eq!(infos[3].bits, 9);
         assert_eq!(m.input_info().shape, vec![4]);

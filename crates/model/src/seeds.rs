@@ -67,10 +67,22 @@ pub fn seed_models() -> Vec<(String, Model)> {
         Some("ab".repeat(31)),
     );
     models.push(("mlp_private".into(), mlp));
-    let residual = Model {
+    let residual = residual();
+    models.push(("residual".into(), residual));
+    models
+}
+
+/// A residual graph of two inputs and two outputs: `relu(x0) + x1`, and `x1` itself.
+pub fn residual() -> Model {
+    let info = TensorInfo {
+        shape: vec![2],
+        frac_bits: 2,
+        bits: 8,
+    };
+    Model {
         name: "residual".into(),
         weight_mode: WeightMode::Fixed,
-        inputs: vec![info(vec![2], 2, 8), info(vec![2], 2, 8)],
+        inputs: vec![info.clone(), info],
         nodes: vec![
             Node {
                 name: "relu".into(),
@@ -85,9 +97,7 @@ pub fn seed_models() -> Vec<(String, Model)> {
         ],
         outputs: vec![3, 2],
         salt: None,
-    };
-    models.push(("residual".into(), residual));
-    models
+    }
 }
 
 #[cfg(test)]
