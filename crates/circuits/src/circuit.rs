@@ -99,8 +99,8 @@ impl<'a> InferenceCircuit<'a> {
         };
         let input_width = width("the input", model.input_info().bits)?;
         let output_width = width("the output", model.output_info()?.bits)?;
-        // The output is packed at its width (as public inputs or digested): every value the model can output
-        // must fit it, or packing would not be injective. The bounds analysis guarantees it for
+        // The output is packed at its width (into public inputs, or digested): every value the
+        // model can output must fit it, or packing would not be injective. The bounds analysis guarantees it for
         // every accepted model; a model where it failed is refused here, never proved.
         for &t in &model.outputs {
             let out = bounds.tensor(t);

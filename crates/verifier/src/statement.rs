@@ -74,9 +74,9 @@ pub fn public_input_count(output_len: usize, width: Width) -> usize {
 
 impl Statement {
     /// The public inputs, in the order the circuit allocates them; an output value outside
-    /// [`Statement::output_width`] is refused, whether the output is digested or not.
+    /// [`Statement::output_width`] is refused, whether the output is digested or not (both
+    /// [`pack`] and [`tensor_digest`] check every value before packing it).
     pub fn public_inputs(&self) -> Result<Vec<Fr>, OutOfRange> {
-        self.output_width.check(&self.output)?;
         let mut v = Vec::with_capacity(public_input_count(self.output.len(), self.output_width));
         v.push(self.model_commitment);
         v.push(self.input_digest);
