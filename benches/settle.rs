@@ -43,9 +43,10 @@ fn main() {
             penalty: 1000,
         },
         kd.file_digests(&report.record).unwrap(),
-    );
+    )
+    .with_setup(zkworker::prover::ownership::prove_ownership(&prover, &owner).unwrap());
     registration.sign(&owner);
-    registry.register(&registration).unwrap();
+    registry.register(&registration, &owner).unwrap();
     registry
         .add_licence(&Licence::issue(
             &owner,

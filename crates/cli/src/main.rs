@@ -1,8 +1,10 @@
 //! `zkw`: the one binary. Glue over the library crates — it parses arguments, prints, and maps
 //! errors to exit codes; it holds no model, proving or verification logic of its own.
 
-mod cmd;
+// First, so that its `outln!` is in scope in every command.
+#[macro_use]
 mod out;
+mod cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,7 +32,7 @@ enum Command {
     /// Settle receipts into a ledger: verified against the registry, credited once per job,
     /// signed false receipts penalised. Exit 0 when every receipt settled.
     Settle(cmd::settle::SettleArgs),
-    /// Show the ledger: settlements, penalties, balances.
+    /// Show the ledger: settlements, penalties, disputes, balances; or migrate it.
     Ledger(cmd::settle::LedgerArgs),
     /// Make and show ed25519 keys (model owners, workers).
     #[command(subcommand)]
@@ -76,30 +78,20 @@ enum ModelCmd {
     Register(cmd::registry::RegisterArgs),
     /// Grant a worker a licence for a model, signed by the model's owner.
     License(cmd::registry::LicenseArgs),
+    /// Every registration of a model, oldest first: the owner-signed, hash-chained history.
+    History(cmd::registry::HistoryArgs),
     /// Write a registered model's Solidity Groth16 verifier and settlement contract.
     ExportEvm(cmd::evm::ExportArgs),
 }
 
-/// Commands that only print: a closed pipe (`zkw model ops | head`) ends them quietly, as it
-/// ends `ls`, instead of the Rust default of an error on every later write.
-fn quiet_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of one signal, before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+// A closed stdout (`zkw verify … | head -n1`) stops a command's printing, never the command
+// or its exit code: see `out`.
+fn main() -> ExitCode {
+    out::finish(run())
 }
 
-fn main() -> ExitCode {
+fn run() -> ExitCode {
     let cli = Cli::parse();
-    // Not for the daemon, the demo (which runs one) or the clients: their sockets must see
-    // a closed peer as an error, not a signal.
-    if matches!(
-        cli.command,
-        Command::Model(_) | Command::Conformance(_) | Command::Ledger(_) | Command::Keys(_)
-    ) {
-        quiet_on_closed_pipe();
-    }
     let result = match cli.command {
         Command::Model(ModelCmd::Import(a)) => cmd::model::import(a),
         Command::Model(ModelCmd::Inspect { model }) => cmd::model::inspect(&model),
@@ -108,6 +100,7 @@ fn main() -> ExitCode {
         Command::Model(ModelCmd::Ops) => cmd::model::ops(),
         Command::Model(ModelCmd::Register(a)) => cmd::registry::register(a),
         Command::Model(ModelCmd::License(a)) => cmd::registry::license(a),
+        Command::Model(ModelCmd::History(a)) => cmd::registry::history(a),
         Command::Model(ModelCmd::ExportEvm(a)) => cmd::evm::export(a),
         Command::Settle(a) => return cmd::settle::settle(a),
         Command::Ledger(a) => cmd::settle::ledger(a),

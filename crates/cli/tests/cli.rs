@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{examples, s, zkw};
+use common::{examples, s, zkw, zkw_closed_stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -103,6 +103,24 @@ fn import_inspect_run_setup_prove_verify() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("verified"), "{}", stdout(&o));
+    // `zkw verify … | head -n1`: a closed stdout is no panic (it was, exit 101), and the
+    // exit code still says the receipt verified.
+    let o = zkw_closed_stdout(&[
+        "verify",
+        s(&receipt),
+        "--keys",
+        s(&keys),
+        "--input",
+        s(&input),
+        "--job-id",
+        "job-7",
+        "--worker-id",
+        "w1",
+        "--nonce",
+        "n1",
+    ]);
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
     // The wrong job, another input, a forged output: exit 1 with the reason.
     let o = zkw(&[
@@ -778,6 +796,14 @@ fn the_demo_runs_end_to_end() {
         "{out}"
     );
     assert!(out.contains("credited 1400"), "{out}");
+    // The owner's secret key is its owner's alone (the demo wrote it 0644).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.path().join("demo/owner.key");
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", key.display());
+    }
     assert!(out.contains("credited 600"), "{out}");
     assert_eq!(
         out.matches("a receipt with a forged output is rejected")

@@ -267,9 +267,40 @@ async fn submit_watch_receipt_verify_in_both_modes_with_signatures_checked() {
         }
         let o = zkw(&["watch", "--worker", &daemon.url, job_id]);
         assert!(o.status.success());
-        let again = dir.path().join("again.json");
-        let o = zkw(&["receipt", "--worker", &daemon.url, job_id, "-o", s(&again)]);
-        assert!(o.status.success());
+        let again = dir.path().join(format!("again-{mode}.json"));
+        // The client names the model it submitted to: a receipt for any other is refused and
+        // nothing is written (the worker's word on the job's model is not trusted).
+        let other_model = "ab".repeat(32);
+        let o = zkw(&[
+            "receipt",
+            "--worker",
+            &daemon.url,
+            job_id,
+            "--model",
+            &other_model,
+            "-o",
+            s(&again),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("model mismatch") && err.contains(&other_model),
+            "{err}"
+        );
+        assert!(!again.exists());
+        let o = zkw(&[
+            "receipt",
+            "--worker",
+            &daemon.url,
+            job_id,
+            "--model",
+            id,
+            "--nonce",
+            "n-1",
+            "-o",
+            s(&again),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(
             std::fs::read(&again).unwrap(),
             std::fs::read(&receipt).unwrap()

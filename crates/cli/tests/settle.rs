@@ -86,10 +86,19 @@ fn setup() -> Setup {
         "--calibration",
         s(&examples().join("calibration.json")),
     ]));
-    ok(zkw(&["model", "setup", s(&model), "-o", s(&keys)]));
     let owner_pub = ok(zkw(&["keys", "new", "-o", s(&p("owner.key"))]))
         .trim()
         .to_string();
+    // The owner sets the model up: its key is part of the model id.
+    ok(zkw(&[
+        "model",
+        "setup",
+        s(&model),
+        "-o",
+        s(&keys),
+        "--owner-key",
+        s(&p("owner.key")),
+    ]));
     let worker_pub = ok(zkw(&["keys", "new", "-o", s(&p("worker.key"))]))
         .trim()
         .to_string();
@@ -521,4 +530,293 @@ fn every_field_and_byte_tampered_is_refused_by_zkw_settle() {
         assert!(reason.contains(expected), "#{k}: {reason}");
     }
     assert!(ok(st.settle(&[&honest])).contains("settled: job job-m"));
+}
+
+/// The attack review's model substitution: a dishonest worker registers another model with
+/// the same input format under its own owner key (registration is open to anyone), proves it
+/// on the client's input, job and nonce, and signs it. The strict check the README shows names
+/// the model, so it refuses the receipt (exit 1, model mismatch); leaving `--model` out is
+/// refused before anything is checked (exit 2); skipping it on purpose is marked on every line.
+#[test]
+fn a_receipt_of_another_registered_model_fails_the_strict_check() {
+    let st = setup();
+    let p = |n: &str| st.path(n);
+    ok(zkw(&[
+        "model",
+        "import",
+        s(&examples().join("digits.onnx")),
+        "-o",
+        s(&p("other.zkm")),
+        "--calibration",
+        s(&examples().join("calibration.json")),
+        "--weights",
+        "private",
+    ]));
+    ok(zkw(&["keys", "new", "-o", s(&p("mallory.key"))]));
+    ok(zkw(&[
+        "model",
+        "setup",
+        s(&p("other.zkm")),
+        "-o",
+        s(&p("other-keys")),
+        "--owner-key",
+        s(&p("mallory.key")),
+    ]));
+    let out = ok(zkw(&[
+        "model",
+        "register",
+        s(&p("other-keys")),
+        "--owner-key",
+        s(&p("mallory.key")),
+        "--registry",
+        s(&st.registry),
+    ]));
+    let other_id = out
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("registered model "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    assert_ne!(other_id, st.model_id);
+    let input = examples().join("input.json");
+    let substituted = p("substituted.json");
+    ok(zkw(&[
+        "prove",
+        s(&p("other.zkm")),
+        "--keys",
+        s(&p("other-keys")),
+        "--input",
+        s(&input),
+        "--backend",
+        "cpu",
+        "--job-id",
+        "job-sub",
+        "--worker-key",
+        s(&st.worker_key),
+        "-o",
+        s(&substituted),
+    ]));
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            s(&substituted),
+            "--registry",
+            s(&st.registry),
+            "--input",
+            s(&input),
+            "--job-id",
+            "job-sub",
+            "--worker-id",
+            &st.worker_pub,
+        ];
+        args.extend_from_slice(extra);
+        zkw(&args)
+    };
+    let o = verify(&["--model", &st.model_id]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("model mismatch") && err.contains(&other_id),
+        "{err}"
+    );
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("missing --model ID") && err.contains("--unchecked model"),
+        "{err}"
+    );
+    let o = verify(&["--unchecked", "model"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.lines().all(|l| l.contains("[NOT CHECKED: model]")),
+        "{out}"
+    );
+    let o = verify(&["--unchecked", "model", "--model", &other_id]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("contradicts"));
+}
+
+/// Ownership bound at setup, from the command line: `zkw model setup --owner-key` signs the
+/// setup statement; a third party holding the published record, verifying key and statement
+/// cannot register them (with the statement, or from a directory without the proving key);
+/// the owner can, after publishing; `zkw model history` shows the chain.
+#[test]
+fn published_keys_are_registered_only_by_the_owner_who_signed_the_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    ok(zkw(&[
+        "model",
+        "import",
+        s(&examples().join("digits.onnx")),
+        "-o",
+        s(&p("m.zkm")),
+        "--calibration",
+        s(&examples().join("calibration.json")),
+    ]));
+    ok(zkw(&["keys", "new", "-o", s(&p("owner.key"))]));
+    ok(zkw(&["keys", "new", "-o", s(&p("squatter.key"))]));
+    let out = ok(zkw(&[
+        "model",
+        "setup",
+        s(&p("m.zkm")),
+        "-o",
+        s(&p("keys")),
+        "--owner-key",
+        s(&p("owner.key")),
+    ]));
+    assert!(out.contains("setup.dsse.json"), "{out}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p("keys/record.json")).unwrap()).unwrap();
+    let vk_id = record["vk_id"].as_str().unwrap();
+    let model_id = record["model_id"].as_str().unwrap();
+
+    // What the owner publishes: the record, the verifying key, the setup statement.
+    let published = p("published");
+    std::fs::create_dir_all(&published).unwrap();
+    for f in ["record.json", &format!("{vk_id}.vk"), "setup.dsse.json"] {
+        std::fs::copy(p("keys").join(f), published.join(f)).unwrap();
+    }
+    let register = |keys: &Path, key: &str| {
+        zkw(&[
+            "model",
+            "register",
+            s(keys),
+            "--owner-key",
+            s(&p(key)),
+            "--registry",
+            s(&p("registry")),
+        ])
+    };
+    // The squatter with the published files: the statement is the owner's.
+    let o = register(&published, "squatter.key");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("this model was set up by owner") && err.contains("only that owner"),
+        "{err}"
+    );
+    // The record edited to name the squatter (so the model id is the squatter's own) and
+    // without the owner's statement: it would have to prove ownership itself, and there is no
+    // proving key.
+    std::fs::remove_file(published.join("setup.dsse.json")).unwrap();
+    let squatter_pub = ok(zkw(&["keys", "show", s(&p("squatter.key"))]))
+        .trim()
+        .to_string();
+    let content: [u8; 32] = hex::decode(record["content_id"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let id = zkw_verifier::record::owned_model_id(&content, &squatter_pub);
+    let mut edited = record.clone();
+    edited["owner"] = squatter_pub.clone().into();
+    edited["model_id"] = hex::encode(id).into();
+    edited["model_commitment"] =
+        zkw_verifier::field::fr_to_hex(&zkw_verifier::statement::fixed_model_commitment(&id))
+            .into();
+    std::fs::write(
+        published.join("record.json"),
+        serde_json::to_string_pretty(&edited).unwrap(),
+    )
+    .unwrap();
+    let o = register(&published, "squatter.key");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("proving ownership") || err.contains("loading the keys"),
+        "{err}"
+    );
+    assert!(!p("registry").join("history").exists());
+
+    // The owner registers after publishing; a re-registration keeps the chain.
+    ok(register(&p("keys"), "owner.key"));
+    ok(register(&p("keys"), "owner.key"));
+    let out = ok(zkw(&[
+        "model",
+        "history",
+        model_id,
+        "--registry",
+        s(&p("registry")),
+        "--json",
+    ]));
+    let entries: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["index"], 1);
+    assert_eq!(entries[1]["previous"], entries[0]["digest"]);
+    assert_eq!(entries[1]["sequence"], 2);
+    assert_eq!(
+        entries[0]["envelope"]["payloadType"],
+        "application/vnd.in-toto+json"
+    );
+}
+
+/// `zkw verify --registry --pins FILE` and `--ledger DIR`: a registry put back to an older
+/// registration than one the pins or the ledger saw is refused (exit 2), naming why.
+#[test]
+fn verify_refuses_a_registry_older_than_its_pins_or_ledger() {
+    let st = setup();
+    let r = st.prove("job-pin", &st.worker_key);
+    let pins = st.path("pins.json");
+    let input = examples().join("input.json");
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            s(&r),
+            "--registry",
+            s(&st.registry),
+            "--model",
+            &st.model_id,
+            "--input",
+            s(&input),
+            "--job-id",
+            "job-pin",
+        ];
+        args.extend_from_slice(extra);
+        zkw(&args)
+    };
+    ok(verify(&["--pins", s(&pins)]));
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&pins).unwrap()).unwrap();
+    assert_eq!(saved["models"][&st.model_id]["index"], 1);
+    // A second registration (new terms), seen by the pins and by the ledger.
+    ok(zkw(&[
+        "model",
+        "register",
+        s(&st.keys),
+        "--owner-key",
+        s(&st.path("owner.key")),
+        "--registry",
+        s(&st.registry),
+        "--fee",
+        "5",
+    ]));
+    ok(verify(&["--pins", s(&pins)]));
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&pins).unwrap()).unwrap();
+    assert_eq!(saved["models"][&st.model_id]["index"], 2);
+    assert!(ok(st.settle(&[&r])).contains("settled"));
+    ok(verify(&["--ledger", s(&st.ledger)]));
+    // Put back: the second entry removed from the directory.
+    let second = st
+        .registry
+        .join("history")
+        .join(&st.model_id)
+        .join("00000002.json");
+    std::fs::remove_file(&second).unwrap();
+    for extra in [["--pins", s(&pins)], ["--ledger", s(&st.ledger)]] {
+        let o = verify(&extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("an older registration was put back"), "{err}");
+    }
+    // Without either, the rolled-back registry is all the verifier knows.
+    ok(verify(&[]));
 }

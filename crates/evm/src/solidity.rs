@@ -18,6 +18,7 @@ use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::VerifyingKey;
 use zkw_verifier::RegisteredModel;
+use zkw_verifier::ownership::OWNERSHIP_JOB_PREFIX;
 use zkw_verifier::registration::BPS;
 use zkw_verifier::statement::JOB_BINDING_DOMAIN;
 
@@ -125,6 +126,7 @@ pub fn solidity(m: &EvmModel<'_>) -> Result<String, EvmError> {
         ("WORKER_SHARE_BPS", m.worker_share_bps.to_string()),
         ("OUTPUTS", outputs.to_string()),
         ("BINDING_DOMAIN", hex::encode(JOB_BINDING_DOMAIN)),
+        ("OWNERSHIP_PREFIX", OWNERSHIP_JOB_PREFIX.into()),
         ("ALPHA_X", alpha_x),
         ("ALPHA_Y", alpha_y),
         ("BETA_X1", beta_x1),

@@ -13,7 +13,9 @@
 //! ```
 //!
 //! A keys directory is what a worker serves (`zkw worker --models`); verifiers need only the
-//! record and the verifying key.
+//! record and the verifying key, which may come from anyone and are read under their caps
+//! ([`zkw_verifier::file::read_capped`]). The worker's own large files are trusted local files,
+//! read whole behind their digests.
 //!
 //! Curve-point validation of a large proving key takes tens of seconds, so `.pk`, `.r1cs` and
 //! `.base` carry a blake3 digest of their payload: points are validated once, at setup, when the key is
@@ -27,6 +29,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use zkw_verifier::file::read_capped;
+use zkw_verifier::key::MAX_VK_BYTES;
+use zkw_verifier::record::MAX_RECORD_BYTES;
 use zkw_verifier::{ModelRecord, VerifierKey};
 
 use crate::error::ProverError;
@@ -37,6 +42,9 @@ pub const PK_MAGIC: &[u8; 8] = b"ZKWPK\0v1";
 pub const R1CS_MAGIC: &[u8; 8] = b"ZKWR1\0v1";
 /// Magic of a baseline file.
 pub const BASELINE_MAGIC: &[u8; 8] = b"ZKWBL\0v1";
+
+/// The owner's setup statement in a keys directory: a DSSE envelope (JSON, one line).
+pub const SETUP_STATEMENT_FILE: &str = "setup.dsse.json";
 
 /// A keys directory.
 #[derive(Debug, Clone)]
@@ -81,10 +89,16 @@ impl KeyDir {
         self.dir.join(format!("{vk_id}.base"))
     }
 
+    /// The owner's setup statement (`zkw model setup --owner-key`), when there is one.
+    pub fn setup_statement_path(&self) -> PathBuf {
+        self.dir.join(SETUP_STATEMENT_FILE)
+    }
+
     /// Reads the registry record.
     pub fn read_record(&self) -> Result<ModelRecord, ProverError> {
         let path = self.record_path();
-        let bytes = std::fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let bytes = read_capped(&path, MAX_RECORD_BYTES, "model record")
+            .map_err(|e| ProverError::io(&path, e))?;
         ModelRecord::from_json(&bytes).map_err(|e| ProverError::BadKeyFile {
             path,
             reason: e.to_string(),
@@ -94,7 +108,8 @@ impl KeyDir {
     /// Reads the verifying key the record names, checking its id.
     pub fn read_vk(&self, record: &ModelRecord) -> Result<VerifierKey, ProverError> {
         let path = self.vk_path(&record.vk_id);
-        let bytes = std::fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let bytes = read_capped(&path, MAX_VK_BYTES, "verifying key")
+            .map_err(|e| ProverError::io(&path, e))?;
         let key = VerifierKey::from_bytes(&bytes).map_err(|e| ProverError::BadKeyFile {
             path: path.clone(),
             reason: e.to_string(),

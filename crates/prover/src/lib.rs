@@ -5,7 +5,7 @@
 //! constraint matrices synthesized once per model, [`baseline`] the share of every proof that
 //! does not change from job to job, [`witness`] synthesizes a job's assignment, [`groth16`]
 //! turns it into a proof, and [`prove`] drives a job through them. [`receipt`] wraps a proof
-//! into the receipt a client gets.
+//! into the receipt a client gets; [`ownership`] proves the owner holds the proving key.
 #![deny(missing_docs)]
 
 pub mod baseline;
@@ -14,6 +14,7 @@ pub mod groth16;
 pub mod keys;
 pub mod matrices;
 pub mod msm;
+pub mod ownership;
 pub mod prove;
 pub mod receipt;
 pub mod setup;
@@ -22,4 +23,4 @@ pub mod witness;
 pub use error::ProverError;
 pub use keys::KeyDir;
 pub use prove::{LocalProver, Proved, Prover};
-pub use setup::{SetupReport, setup};
+pub use setup::{SetupReport, owned_id, setup, setup_owned};

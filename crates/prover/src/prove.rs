@@ -113,17 +113,26 @@ impl LocalProver {
         Self::load(model, &id, dir)
     }
 
-    /// Loads the keys of `model` from a keys directory.
+    /// Loads the keys of `model` (whose file digest is `id`) from a keys directory. The keys'
+    /// model id is the file's digest, or, for an owner's setup, the owned id of that digest
+    /// (the record names both).
     pub fn load(model: Model, id: &ModelId, dir: &Path) -> Result<Self, ProverError> {
         let keys = KeyDir::new(dir);
         let record = keys.read_record()?;
-        if record.model_id != id.to_hex() {
+        let effective = match (&record.content_id, &record.owner) {
+            (Some(content), Some(owner)) if *content == id.to_hex() => {
+                crate::setup::owned_id(id, owner)
+            }
+            _ => *id,
+        };
+        if record.model_id != effective.to_hex() {
             return Err(ProverError::WrongModel {
                 dir: dir.to_path_buf(),
                 keys_model: record.model_id,
                 model: id.to_hex(),
             });
         }
+        let id = &effective;
         let key = keys.read_vk(&record)?;
         let commitment = model_commitment(&model, id)?;
         let base_path = keys.baseline_path(&record.vk_id);

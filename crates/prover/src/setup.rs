@@ -14,7 +14,7 @@ use zkw_circuits::{CircuitError, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId, to_canonical_bytes};
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::key::vk_bytes;
-use zkw_verifier::record::RECORD_VERSION;
+use zkw_verifier::record::{RECORD_VERSION, owned_model_id};
 use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey, Width};
 
 use crate::baseline::Baseline;
@@ -43,10 +43,12 @@ pub struct SetupReport {
     pub timings: Vec<(&'static str, Duration)>,
 }
 
-/// The registry record of a model whose key has id `vk_id`.
+/// The registry record of a model whose key has id `vk_id`; `owned` is the model file's digest
+/// and the owner's public key of an owner's setup (then `id` is their [`owned_model_id`]).
 pub fn make_record(
     model: &Model,
     id: &ModelId,
+    owned: Option<(&ModelId, &str)>,
     vk_id: String,
     constraints: usize,
 ) -> Result<ModelRecord, ProverError> {
@@ -76,13 +78,51 @@ pub fn make_record(
             bits: width("the output", out.bits)?,
         },
         constraints,
+        content_id: owned.map(|(content, _)| content.to_hex()),
+        owner: owned.map(|(_, owner)| owner.to_string()),
     })
 }
 
-/// Runs setup and writes the keys directory. `progress` is told each phase as it starts.
+/// The model id of `owner`'s setup of a model file with digest `content`.
+pub fn owned_id(content: &ModelId, owner: &str) -> ModelId {
+    ModelId(owned_model_id(&content.0, owner))
+}
+
+/// Setup for an owner (`owner`: its ed25519 public key, hex): the model id is
+/// [`owned_id`]`(content, owner)` — in the record with the file's digest and the owner, and, for
+/// fixed weights, in the circuit itself — so the model and its keys are the owner's alone.
+pub fn setup_owned(
+    model: &Model,
+    content: &ModelId,
+    owner: &str,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<SetupReport, ProverError> {
+    setup_as(
+        model,
+        &owned_id(content, owner),
+        Some((content, owner)),
+        dir,
+        progress,
+    )
+}
+
+/// Runs setup and writes the keys directory, for a model of no owner (its id is the model
+/// file's digest; the keys serve `zkw prove` and `zkw verify --keys`, and cannot be
+/// registered). `progress` is told each phase as it starts.
 pub fn setup(
     model: &Model,
     id: &ModelId,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<SetupReport, ProverError> {
+    setup_as(model, id, None, dir, progress)
+}
+
+fn setup_as(
+    model: &Model,
+    id: &ModelId,
+    owned: Option<(&ModelId, &str)>,
     dir: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<SetupReport, ProverError> {
@@ -125,7 +165,13 @@ pub fn setup(
         &baseline.file(),
     )?;
     write_atomic(&keys.model_path(), &to_canonical_bytes(model))?;
-    let record = make_record(model, id, key.id().to_string(), matrices.num_constraints)?;
+    let record = make_record(
+        model,
+        id,
+        owned,
+        key.id().to_string(),
+        matrices.num_constraints,
+    )?;
     write_atomic(&keys.record_path(), record.to_json().as_bytes())?;
     timings.push(("write", t.elapsed()));
 

@@ -1,10 +1,13 @@
 //! The ledger: settlements, penalties and balances in an embedded redb database.
 //!
 //! ```text
-//! settled    "<commitment>/<worker>/<job>"  → Settlement (JSON)  one per job, ever
-//! penalties  receipt digest (hex)           → Penalty (JSON)     one per signed false receipt
-//! balances   account (public key)           → Balance (JSON)
-//! models     model id                       → Pin (JSON)         owner and newest registration seen
+//! settled           "<commitment>/<worker>/<job>"  → Settlement (JSON)  one per job, ever
+//! settled_receipts  receipt digest (hex)           → job key            which receipts settled
+//! penalties         receipt digest (hex)           → Penalty (JSON)     one per signed false receipt
+//! disputes          receipt digest (hex)           → Dispute (JSON)     a settled job's receipt failing later
+//! balances          account (public key)           → Balance (JSON)
+//! models            model id                       → Pin (JSON)         owner and newest registration seen
+//! records           "<model id>/<vk id>"           → record digest      the record first seen under a key
 //! ```
 //!
 //! Exactly once is a property of the key, not of the receipt. A job is what its proof is
@@ -21,7 +24,17 @@
 //! The ledger also pins each model to the first owner it settled for and to the newest
 //! registration it has seen (its sequence number), so a registry directory whose file was
 //! replaced by another owner's registration, or by an older one of the same owner, is refused
-//! for that model instead of trusted.
+//! for that model instead of trusted; and it pins each (model, verifying key) pair to the
+//! digest of the record it first saw with it, so no re-registration can change how receipts
+//! proved under a key are judged.
+//!
+//! **A settled job is never penalised.** Whatever a registry says later, a receipt whose job
+//! (or whose very bytes) this ledger credited is not turned into a penalty: a receipt that
+//! verified once and fails now shows that the terms it was judged by changed, not that its
+//! worker lied. Such a receipt is recorded as a [`Dispute`], charging no one.
+//!
+//! Schema version 2 added `settled_receipts`, `disputes` and `records`; a version-1 ledger is
+//! refused by name until [`Ledger::migrate`] (`zkw ledger migrate`) converts it.
 //!
 //! Several processes may settle into one ledger at once: the database is opened in redb's
 //! multi-writer mode (byte-range file locks), where write transactions of different
@@ -34,6 +47,7 @@ use redb::{
     ConcurrencyMode, Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
+use zkw_verifier::Registration;
 
 use crate::error::SettlementError;
 
@@ -41,10 +55,13 @@ const SETTLED: TableDefinition<&str, &[u8]> = TableDefinition::new("settled");
 const PENALTIES: TableDefinition<&str, &[u8]> = TableDefinition::new("penalties");
 const BALANCES: TableDefinition<&str, &[u8]> = TableDefinition::new("balances");
 const MODELS: TableDefinition<&str, &[u8]> = TableDefinition::new("models");
+const SETTLED_RECEIPTS: TableDefinition<&str, &str> = TableDefinition::new("settled_receipts");
+const DISPUTES: TableDefinition<&str, &[u8]> = TableDefinition::new("disputes");
+const RECORDS: TableDefinition<&str, &str> = TableDefinition::new("records");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
-/// The ledger's schema version.
-pub const LEDGER_VERSION: u64 = 1;
+/// The ledger's schema version (2: settled receipts indexed, disputes, record pins).
+pub const LEDGER_VERSION: u64 = 2;
 
 /// The database file inside a ledger directory.
 pub const LEDGER_FILE: &str = "ledger.redb";
@@ -95,6 +112,30 @@ pub struct Penalty {
     pub receipt: String,
 }
 
+/// A signed receipt that fails verification now, for a job this ledger settled before: the
+/// terms it is judged by changed (or its worker signed two answers to one job, one of them
+/// paid). Kept as a record of the disagreement; nobody is charged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+    /// The model.
+    pub model_id: String,
+    /// The job the receipt names.
+    pub job_id: String,
+    /// The worker who signed it.
+    pub worker_id: String,
+    /// Why it fails verification now.
+    pub reason: String,
+    /// The disputed receipt's digest, hex.
+    pub receipt_digest: String,
+    /// The digest of the receipt that settled the job (the same one when a settled receipt
+    /// itself fails now).
+    pub settled_receipt: String,
+    /// Seconds since the Unix epoch.
+    pub recorded_at: u64,
+    /// The receipt (JSON).
+    pub receipt: String,
+}
+
 /// What an account has been credited and charged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
@@ -136,8 +177,9 @@ impl JobKey {
     }
 }
 
-/// The registration an entry was decided under: the ledger pins a model to its owner and
-/// refuses an older registration than one it has seen.
+/// The registration an entry was decided under: the ledger pins a model to its owner,
+/// refuses an older registration than one it has seen, and pins the record of each
+/// (model, verifying key) pair.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pin {
     /// The model.
@@ -146,6 +188,31 @@ pub struct Pin {
     pub owner: String,
     /// The registration's sequence number.
     pub sequence: u64,
+    /// The registration's verifying key id.
+    pub vk_id: String,
+    /// The digest of its record ([`zkw_verifier::ModelRecord::digest`]), hex.
+    pub record_digest: String,
+}
+
+impl Pin {
+    /// The pin a registration asks for.
+    pub fn of(registration: &Registration) -> Pin {
+        Pin {
+            model_id: registration.record.model_id.clone(),
+            owner: registration.owner.clone(),
+            sequence: registration.sequence,
+            vk_id: registration.record.vk_id.clone(),
+            record_digest: hex::encode(registration.record.digest()),
+        }
+    }
+}
+
+/// The part of a [`Pin`] stored per model (the record pin has its own table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ModelPin {
+    model_id: String,
+    owner: String,
+    sequence: u64,
 }
 
 /// What to write for one receipt.
@@ -181,6 +248,9 @@ pub enum Recorded {
     AlreadySettled(Settlement),
     /// This receipt was charged before; nothing was written.
     AlreadyPenalized(Penalty),
+    /// A penalty was asked for a receipt of a job this ledger settled: recorded as a dispute,
+    /// nobody charged.
+    Disputed(Dispute),
     /// Nothing was written, and the job is not settled.
     Nothing,
     /// Nothing was written: the registration is not the one this ledger has pinned.
@@ -220,19 +290,93 @@ impl Ledger {
                         .map_err(|e| ledger.err(e))?;
                 }
                 Some(LEDGER_VERSION) => {}
+                Some(1) => {
+                    return Err(ledger.err(format!(
+                        "schema version 1, written by an earlier zkw; this build reads version \
+                         {LEDGER_VERSION}: convert it with `zkw ledger migrate {}`",
+                        dir.display()
+                    )));
+                }
                 Some(v) => {
                     return Err(ledger.err(format!(
                         "schema version {v}, this build reads version {LEDGER_VERSION}"
                     )));
                 }
             }
-            txn.open_table(SETTLED).map_err(|e| ledger.err(e))?;
-            txn.open_table(PENALTIES).map_err(|e| ledger.err(e))?;
-            txn.open_table(BALANCES).map_err(|e| ledger.err(e))?;
-            txn.open_table(MODELS).map_err(|e| ledger.err(e))?;
+            ledger.open_tables(&txn)?;
         }
         txn.commit().map_err(|e| ledger.err(e))?;
         Ok(ledger)
+    }
+
+    fn open_tables(&self, txn: &WriteTransaction) -> Result<(), SettlementError> {
+        txn.open_table(SETTLED).map_err(|e| self.err(e))?;
+        txn.open_table(SETTLED_RECEIPTS).map_err(|e| self.err(e))?;
+        txn.open_table(PENALTIES).map_err(|e| self.err(e))?;
+        txn.open_table(DISPUTES).map_err(|e| self.err(e))?;
+        txn.open_table(BALANCES).map_err(|e| self.err(e))?;
+        txn.open_table(MODELS).map_err(|e| self.err(e))?;
+        txn.open_table(RECORDS).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Converts the ledger in `dir` to the current schema, in one transaction: a version-1
+    /// ledger gets the index of settled receipts (built from its settlements), the disputes
+    /// table and the record pins (empty: version 1 did not keep records, so each pair is
+    /// pinned at its next sight). Returns the version it found; a current ledger is left as
+    /// it is.
+    pub fn migrate(dir: &Path) -> Result<u64, SettlementError> {
+        let path = dir.join(LEDGER_FILE);
+        if !path.exists() {
+            return Err(SettlementError::Ledger {
+                path,
+                reason: "no ledger here".into(),
+            });
+        }
+        let db = Database::builder()
+            .set_concurrency_mode(ConcurrencyMode::MultiWriter)
+            .create(&path)
+            .map_err(|e| SettlementError::Ledger {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        let ledger = Ledger { db, path };
+        let txn = ledger.begin()?;
+        let found = {
+            let mut meta = txn.open_table(META).map_err(|e| ledger.err(e))?;
+            let found = meta
+                .get("version")
+                .map_err(|e| ledger.err(e))?
+                .map(|v| v.value());
+            match found {
+                Some(1) => {}
+                Some(LEDGER_VERSION) => return Ok(LEDGER_VERSION),
+                other => {
+                    return Err(ledger.err(format!(
+                        "schema version {}, this build migrates version 1 to {LEDGER_VERSION}",
+                        other.map_or("none".to_string(), |v| v.to_string())
+                    )));
+                }
+            }
+            ledger.open_tables(&txn)?;
+            let settled = txn.open_table(SETTLED).map_err(|e| ledger.err(e))?;
+            let mut index = txn
+                .open_table(SETTLED_RECEIPTS)
+                .map_err(|e| ledger.err(e))?;
+            for item in settled.iter().map_err(|e| ledger.err(e))? {
+                let (k, v) = item.map_err(|e| ledger.err(e))?;
+                let s: Settlement = ledger.decode(v.value())?;
+                index
+                    .insert(s.receipt_digest.as_str(), k.value())
+                    .map_err(|e| ledger.err(e))?;
+            }
+            // Version-1 pins had no record fields; they read as they are.
+            meta.insert("version", LEDGER_VERSION)
+                .map_err(|e| ledger.err(e))?;
+            1
+        };
+        txn.commit().map_err(|e| ledger.err(e))?;
+        Ok(found)
     }
 
     fn err(&self, e: impl std::fmt::Display) -> SettlementError {
@@ -253,11 +397,14 @@ impl Ledger {
         let mut out = Vec::with_capacity(entries.len());
         {
             let mut settled = txn.open_table(SETTLED).map_err(|e| self.err(e))?;
+            let mut settled_receipts = txn.open_table(SETTLED_RECEIPTS).map_err(|e| self.err(e))?;
             let mut penalties = txn.open_table(PENALTIES).map_err(|e| self.err(e))?;
+            let mut disputes = txn.open_table(DISPUTES).map_err(|e| self.err(e))?;
             let mut balances = txn.open_table(BALANCES).map_err(|e| self.err(e))?;
             let mut models = txn.open_table(MODELS).map_err(|e| self.err(e))?;
+            let mut records = txn.open_table(RECORDS).map_err(|e| self.err(e))?;
             for Entry { pin, job, action } in entries {
-                if let Some(refused) = self.check_pin(&mut models, &pin)? {
+                if let Some(refused) = self.check_pin(&mut models, &mut records, &pin)? {
                     out.push(Recorded::Unpinned(refused));
                     continue;
                 }
@@ -270,6 +417,9 @@ impl Ledger {
                             let bytes = serde_json::to_vec(&s).expect("serializes");
                             settled
                                 .insert(key.as_str(), bytes.as_slice())
+                                .map_err(|e| self.err(e))?;
+                            settled_receipts
+                                .insert(s.receipt_digest.as_str(), key.as_str())
                                 .map_err(|e| self.err(e))?;
                             for (account, credit) in
                                 [(&s.worker_id, s.worker_credit), (&s.owner, s.owner_credit)]
@@ -284,8 +434,49 @@ impl Ledger {
                     }
                     Action::Penalize(p) => {
                         let digest = p.receipt_digest.as_str();
+                        // The receipt itself settled here, or its job did: never a penalty.
+                        let settled_by: Option<Settlement> =
+                            match settled_receipts.get(digest).map_err(|e| self.err(e))? {
+                                Some(k) => settled
+                                    .get(k.value())
+                                    .map_err(|e| self.err(e))?
+                                    .map(|v| self.decode(v.value()))
+                                    .transpose()?,
+                                None => settled
+                                    .get(key.as_str())
+                                    .map_err(|e| self.err(e))?
+                                    .map(|v| self.decode(v.value()))
+                                    .transpose()?,
+                            };
                         if let Some(prev) = penalties.get(digest).map_err(|e| self.err(e))? {
                             Recorded::AlreadyPenalized(self.decode(prev.value())?)
+                        } else if let Some(by) = settled_by {
+                            let prev: Option<Dispute> =
+                                match disputes.get(digest).map_err(|e| self.err(e))? {
+                                    Some(v) => Some(self.decode(v.value())?),
+                                    None => None,
+                                };
+                            let d = match prev {
+                                Some(prev) => prev,
+                                None => {
+                                    let d = Dispute {
+                                        model_id: p.model_id,
+                                        job_id: p.job_id,
+                                        worker_id: p.worker_id,
+                                        reason: p.reason,
+                                        receipt_digest: p.receipt_digest.clone(),
+                                        settled_receipt: by.receipt_digest,
+                                        recorded_at: p.recorded_at,
+                                        receipt: p.receipt,
+                                    };
+                                    let bytes = serde_json::to_vec(&d).expect("serializes");
+                                    disputes
+                                        .insert(p.receipt_digest.as_str(), bytes.as_slice())
+                                        .map_err(|e| self.err(e))?;
+                                    d
+                                }
+                            };
+                            Recorded::Disputed(d)
                         } else {
                             let bytes = serde_json::to_vec(&p).expect("serializes");
                             penalties
@@ -311,42 +502,67 @@ impl Ledger {
     }
 
     /// Pins the model to the registration's owner on first sight and moves the pin to newer
-    /// registrations; the reason when the registration is another owner's or older than the
-    /// pinned one.
+    /// registrations, and pins the record of each (model, key) pair on first sight; the
+    /// reason when the registration is another owner's, older than the pinned one, or
+    /// carries another record under a key seen before.
     fn check_pin(
         &self,
         models: &mut redb::Table<&str, &[u8]>,
+        records: &mut redb::Table<&str, &str>,
         pin: &Pin,
     ) -> Result<Option<String>, SettlementError> {
-        let current: Option<Pin> =
+        let current: Option<ModelPin> =
             match models.get(pin.model_id.as_str()).map_err(|e| self.err(e))? {
                 Some(v) => Some(self.decode(v.value())?),
                 None => None,
             };
-        if let Some(c) = &current {
-            if c.owner != pin.owner {
-                return Ok(Some(format!(
-                    "this ledger has model {} registered by owner {}; the registry's \
-                     registration is signed by {}",
-                    pin.model_id, c.owner, pin.owner
-                )));
-            }
-            if pin.sequence < c.sequence {
-                return Ok(Some(format!(
-                    "the registry holds registration {} of model {}, but this ledger has seen \
-                     registration {}: an older registration was put back",
-                    pin.sequence, pin.model_id, c.sequence
-                )));
-            }
-            if pin.sequence == c.sequence {
-                return Ok(None);
-            }
+        let pair = format!("{}/{}", pin.model_id, pin.vk_id);
+        let seen = records
+            .get(pair.as_str())
+            .map_err(|e| self.err(e))?
+            .map(|v| v.value().to_string());
+        if let Some(reason) = refusal(current.as_ref(), seen.as_deref(), pin) {
+            return Ok(Some(reason));
         }
-        let bytes = serde_json::to_vec(pin).expect("serializes");
+        if seen.is_none() {
+            records
+                .insert(pair.as_str(), pin.record_digest.as_str())
+                .map_err(|e| self.err(e))?;
+        }
+        if current.is_some_and(|c| c.sequence == pin.sequence) {
+            return Ok(None);
+        }
+        let bytes = serde_json::to_vec(&ModelPin {
+            model_id: pin.model_id.clone(),
+            owner: pin.owner.clone(),
+            sequence: pin.sequence,
+        })
+        .expect("serializes");
         models
             .insert(pin.model_id.as_str(), bytes.as_slice())
             .map_err(|e| self.err(e))?;
         Ok(None)
+    }
+
+    /// Why this ledger would refuse to settle under `registration` — another owner than the
+    /// one it pinned, an older registration than one it has seen, another record than the one
+    /// it first saw under the key — or `None`. Reads only: for a verifier that trusts this
+    /// ledger's memory of the registry (`zkw verify --registry R --ledger L`).
+    pub fn judge(&self, registration: &Registration) -> Result<Option<String>, SettlementError> {
+        let pin = Pin::of(registration);
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let models = txn.open_table(MODELS).map_err(|e| self.err(e))?;
+        let records = txn.open_table(RECORDS).map_err(|e| self.err(e))?;
+        let current: Option<ModelPin> =
+            match models.get(pin.model_id.as_str()).map_err(|e| self.err(e))? {
+                Some(v) => Some(self.decode(v.value())?),
+                None => None,
+            };
+        let seen = records
+            .get(format!("{}/{}", pin.model_id, pin.vk_id).as_str())
+            .map_err(|e| self.err(e))?
+            .map(|v| v.value().to_string());
+        Ok(refusal(current.as_ref(), seen.as_deref(), &pin))
     }
 
     fn update(
@@ -398,6 +614,11 @@ impl Ledger {
         self.all(PENALTIES)
     }
 
+    /// Every dispute, by receipt digest.
+    pub fn disputes(&self) -> Result<Vec<Dispute>, SettlementError> {
+        self.all(DISPUTES)
+    }
+
     /// Every account's balance, by account.
     pub fn balances(&self) -> Result<Vec<Balance>, SettlementError> {
         self.all(BALANCES)
@@ -409,5 +630,36 @@ impl Ledger {
         let t = txn.open_table(SETTLED).map_err(|e| self.err(e))?;
         let v = t.get(job.key().as_str()).map_err(|e| self.err(e))?;
         v.map(|v| self.decode(v.value())).transpose()
+    }
+}
+
+/// The one rule of [`Ledger::record`]'s pins and [`Ledger::judge`]: why a registration
+/// described by `pin` is refused, given the model's pin (`current`) and the record digest
+/// first seen under its key (`seen`).
+fn refusal(current: Option<&ModelPin>, seen: Option<&str>, pin: &Pin) -> Option<String> {
+    if let Some(c) = current {
+        if c.owner != pin.owner {
+            return Some(format!(
+                "this ledger has model {} registered by owner {}; the registry's registration \
+                 is signed by {}",
+                pin.model_id, c.owner, pin.owner
+            ));
+        }
+        if pin.sequence < c.sequence {
+            return Some(format!(
+                "the registry holds registration {} of model {}, but this ledger has seen \
+                 registration {}: an older registration was put back",
+                pin.sequence, pin.model_id, c.sequence
+            ));
+        }
+    }
+    match seen {
+        Some(seen) if seen != pin.record_digest => Some(format!(
+            "the registry's record of model {} under verifying key {} (digest {}) is not the \
+             one this ledger first saw with that key (digest {seen}): a record never changes \
+             under a key",
+            pin.model_id, pin.vk_id, pin.record_digest
+        )),
+        _ => None,
     }
 }

@@ -15,11 +15,13 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod history;
 pub mod ledger;
+pub mod pins;
 pub mod registry;
 pub mod settle;
 
 pub use error::SettlementError;
-pub use ledger::{Balance, Ledger, Penalty, Settlement};
+pub use ledger::{Balance, Dispute, Ledger, Penalty, Settlement};
 pub use registry::Registry;
 pub use settle::{Outcome, settle};

@@ -1,43 +1,62 @@
-//! The registry: a directory of owner-signed model registrations and the licences their owners
-//! grant.
+//! The registry: a directory of owner-signed model registrations, the history of each
+//! model's registrations, and the licences their owners grant.
 //!
 //! ```text
-//! models/<model_id>.json                    Registration (record, vk, owner, reward, key digests)
+//! history/<model_id>/<index>.json           history entry: an owner-signed DSSE envelope
+//!                                           holding one registration (record, vk, owner,
+//!                                           reward, key digests) and the previous entry's digest
 //! licences/<model_id>/<worker_id>.json      Licence
+//! lock                                      held exclusively by every write
 //! ```
 //!
-//! Every read checks the entry whole — the owner's signature, the verifying key against the
-//! record's vk id, and the file's name against the model id inside — so a registry directory
-//! is trusted only as far as its owners' keys: a record copied under another model's name, a
-//! swapped key or an edited split is refused on read. When adding a registration the registry
-//! also enforces:
+//! A model's current registration is the newest entry of its history ([`crate::history`]).
+//! Every read checks the whole chain — each entry signed by the owner it names, naming the
+//! digest of the one before, one owner throughout, sequences rising — and the newest entry's
+//! registration whole (its verifying key against the record's vk id, the directory's name
+//! against the model id inside). When adding a registration the registry also enforces:
 //!
 //! - a model, once registered, is re-registered only by the same owner (the first claims it),
 //!   with a higher sequence number;
-//! - a re-registration that keeps the verifying key keeps the record too: a receipt proved
-//!   under a key is judged against that key's record, so an owner cannot turn honest receipts
-//!   into failing ones (and their workers' signatures into penalties) by editing the output's
-//!   format under the same key;
-//! - no two models share a commitment or a verifying key: one proof is about one model.
+//! - the record of a (model, verifying key) pair never changes, compared with **every**
+//!   registration the model ever had, not only the current one: a receipt proved under a key
+//!   is judged against that key's record, so an owner cannot turn honest receipts into
+//!   failing ones (and their workers' signatures into penalties) by registering another key
+//!   and then the old key again with an edited record;
+//! - no two models share a commitment or a verifying key, in any registration either ever
+//!   had: one proof is about one model.
 //!
-//! These rules hold for writes through this API. Whoever can write the directory itself can
-//! delete or put back files; the ledger therefore pins each model to its owner and newest
-//! registration (see [`crate::ledger`]). Writes go through a temporary file and a rename, so a
-//! reader never sees half an entry.
+//! Writes take an exclusive lock on `lock` (an OS file lock, released when the process ends),
+//! so the checks and the write are one critical section across processes; an entry file is
+//! written beside its name and linked into place without replacing one. Whoever can write the
+//! directory itself can still delete files; the ledger therefore pins each model to its owner,
+//! its newest registration and each key's record (see [`crate::ledger`]).
+//!
+//! Only the owner can register a model: a registration must carry the owner's setup
+//! statement with its proof of holding the proving key ([`zkw_verifier::ownership`]), so
+//! publishing the record and verifying key before registering is safe.
+//!
+//! A registry written by an earlier version (`models/<id>.json`, no history) is refused by
+//! name: its registrations carry no proof of ownership, which only the owner's keys directory
+//! can make, so each model is registered again.
 
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use zkw_verifier::record::is_digest_hex;
-use zkw_verifier::{Licence, RegisteredModel, Registration, VerificationError};
+use zkw_verifier::{KeyPair, Licence, RegisteredModel, Registration, VerificationError};
 
 use crate::error::SettlementError;
+use crate::history::{Entry, MAX_ENTRY_BYTES, check_chain};
 
 /// A registry directory.
 #[derive(Debug, Clone)]
 pub struct Registry {
     dir: PathBuf,
 }
+
+/// The exclusive write lock of a registry, held until dropped.
+struct WriteLock(#[allow(dead_code)] File);
 
 impl Registry {
     /// The registry at `dir` (created on the first write).
@@ -50,10 +69,29 @@ impl Registry {
         &self.dir
     }
 
-    /// Where a model's registration lives; `None` for a string that is no model id (so no
-    /// path can be built from a hostile one).
-    pub fn model_path(&self, model_id: &str) -> Option<PathBuf> {
-        is_digest_hex(model_id).then(|| self.dir.join("models").join(format!("{model_id}.json")))
+    fn lock(&self) -> Result<WriteLock, SettlementError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| SettlementError::io(&self.dir, e))?;
+        let path = self.dir.join("lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| SettlementError::io(&path, e))?;
+        f.lock().map_err(|e| SettlementError::io(&path, e))?;
+        Ok(WriteLock(f))
+    }
+
+    /// Where a model's history lives; `None` for a string that is no model id (so no path can
+    /// be built from a hostile one).
+    pub fn history_dir(&self, model_id: &str) -> Option<PathBuf> {
+        is_digest_hex(model_id).then(|| self.dir.join("history").join(model_id))
+    }
+
+    /// Where entry `index` (from 1) of a model's history lives.
+    pub fn entry_path(&self, model_id: &str, index: u64) -> Option<PathBuf> {
+        self.history_dir(model_id)
+            .map(|d| d.join(format!("{index:08}.json")))
     }
 
     /// Where a licence lives; `None` unless both ids are 64 lower-case hex digits.
@@ -66,10 +104,40 @@ impl Registry {
         })
     }
 
-    /// Adds (or, by its owner, replaces) a model's registration, after checking it whole and
-    /// against the registry (see the module docs for the rules).
-    pub fn register(&self, registration: &Registration) -> Result<(), SettlementError> {
-        registration.check().map_err(SettlementError::Refused)?;
+    /// The error for a registry an earlier version wrote (`models/`, no history), if this is
+    /// one.
+    fn refuse_legacy(&self) -> Result<(), SettlementError> {
+        let legacy = self.dir.join("models");
+        let has_files = std::fs::read_dir(&legacy)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
+        if has_files {
+            return Err(SettlementError::Registry {
+                path: legacy,
+                reason: "this registry was written by an earlier zkw (registrations without a \
+                         history or a proof of ownership): register each model again into a new \
+                         registry with `zkw model register KEYS_DIR --owner-key KEY`, which \
+                         proves ownership with the keys directory's proving key"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds a registration (the model's first, or by its owner a newer one) as the next
+    /// entry of the model's history, signed by `owner` (the registration's owner), after
+    /// checking it whole and against the whole registry (see the module docs for the rules).
+    /// Returns the entry written.
+    pub fn register(
+        &self,
+        registration: &Registration,
+        owner: &KeyPair,
+    ) -> Result<Entry, SettlementError> {
+        registration
+            .check_owned()
+            .map_err(SettlementError::Refused)?;
+        let _lock = self.lock()?;
+        self.refuse_legacy()?;
         let refuse = |reason: String| {
             SettlementError::Refused(VerificationError::BadOwnerSignature {
                 what: "model registration",
@@ -78,11 +146,9 @@ impl Registry {
         };
         let record = &registration.record;
         let model_id = &record.model_id;
-        let path = self
-            .model_path(model_id)
-            .expect("a checked record has a model id");
-        if path.exists() {
-            let current = self.model(model_id)?.registration;
+        let history = self.history(model_id)?;
+        if let Some(head) = history.last() {
+            let current = &head.predicate.registration;
             if current.owner != registration.owner {
                 return Err(refuse(format!(
                     "model {model_id} is registered by owner {}; only that owner may register \
@@ -97,12 +163,15 @@ impl Registry {
                     current.sequence, registration.sequence
                 )));
             }
-            if current.record.vk_id == record.vk_id && current.record != *record {
+        }
+        for e in &history {
+            let seen = &e.predicate.registration.record;
+            if seen.vk_id == record.vk_id && seen != record {
                 return Err(refuse(format!(
-                    "the record of model {model_id} changed under the same verifying key {}: \
-                     receipts proved under that key would fail against it; run setup again \
-                     for a new key",
-                    record.vk_id
+                    "the record of model {model_id} changed under the same verifying key {} \
+                     (registration {} had another): receipts proved under that key would be \
+                     judged by another record; run setup again for a new key",
+                    record.vk_id, e.predicate.registration.sequence
                 )));
             }
         }
@@ -110,69 +179,158 @@ impl Registry {
             if other == *model_id {
                 continue;
             }
-            let o = self.model(&other)?.registration;
-            if o.record.model_commitment == record.model_commitment
-                || o.record.vk_id == record.vk_id
-            {
-                return Err(refuse(format!(
-                    "model {other} is registered with the same {}: one proof must be about \
-                     one model",
-                    if o.record.vk_id == record.vk_id {
-                        "verifying key"
-                    } else {
-                        "commitment"
-                    }
-                )));
+            // Another model's history that does not read settles nothing and must not stop
+            // every registration (one bad directory would otherwise freeze the registry); the
+            // ledger keys jobs by commitment, so were it repaired, no proof would pay twice.
+            let Ok(history) = self.history(&other) else {
+                continue;
+            };
+            for e in history {
+                let o = &e.predicate.registration.record;
+                if o.model_commitment == record.model_commitment || o.vk_id == record.vk_id {
+                    return Err(refuse(format!(
+                        "model {other} is or was registered with the same {}: one proof must \
+                         be about one model",
+                        if o.vk_id == record.vk_id {
+                            "verifying key"
+                        } else {
+                            "commitment"
+                        }
+                    )));
+                }
             }
         }
-        write_atomic(&path, registration.to_json().as_bytes())
+        let entry =
+            Entry::new(registration, history.last(), owner).map_err(SettlementError::Refused)?;
+        let path = self
+            .entry_path(model_id, entry.predicate.index)
+            .expect("a checked record has a model id");
+        let json = entry.to_json();
+        if json.len() > MAX_ENTRY_BYTES {
+            // Never write what no reader would read back.
+            return Err(SettlementError::Refused(VerificationError::TooLarge(
+                zkw_verifier::file::TooLarge {
+                    what: "registry history entry",
+                    size: Some(json.len() as u64),
+                    cap: MAX_ENTRY_BYTES,
+                },
+            )));
+        }
+        write_new(&path, json.as_bytes())?;
+        Ok(entry)
     }
 
     /// The sequence number the next registration of a model takes: one more than the current
     /// registration's, or 1.
     pub fn next_sequence(&self, model_id: &str) -> Result<u64, SettlementError> {
-        match self.model_path(model_id) {
-            Some(p) if p.exists() => Ok(self.model(model_id)?.registration.sequence + 1),
-            _ => Ok(1),
-        }
+        Ok(self
+            .history(model_id)?
+            .last()
+            .map_or(1, |e| e.predicate.registration.sequence + 1))
     }
 
-    /// A registered model, checked: its owner's signature, its key, and that the file is the
-    /// model's own.
-    pub fn model(&self, model_id: &str) -> Result<RegisteredModel, SettlementError> {
-        let path = self
-            .model_path(model_id)
+    /// A model's history, oldest first, its chain checked (empty when the model is not
+    /// registered).
+    pub fn history(&self, model_id: &str) -> Result<Vec<Entry>, SettlementError> {
+        let dir = self
+            .history_dir(model_id)
             .ok_or_else(|| SettlementError::Registry {
                 path: self.dir.clone(),
                 reason: format!("{model_id:?} is not a model id (64 lower-case hex digits)"),
             })?;
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let names = match std::fs::read_dir(&dir) {
+            Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(SettlementError::Registry {
-                    path,
-                    reason: format!("model {model_id} is not registered"),
-                });
+                if self
+                    .dir
+                    .join("models")
+                    .join(format!("{model_id}.json"))
+                    .exists()
+                {
+                    self.refuse_legacy()?;
+                }
+                return Ok(Vec::new());
             }
-            Err(e) => return Err(SettlementError::io(&path, e)),
+            Err(e) => return Err(SettlementError::io(&dir, e)),
         };
-        let bad = |reason: String| SettlementError::Registry {
-            path: path.clone(),
-            reason,
-        };
-        let model = Registration::from_json(&bytes).map_err(|e| bad(e.to_string()))?;
-        if model.record().model_id != model_id {
-            return Err(bad(format!(
-                "the file holds the registration of model {}",
-                model.record().model_id
-            )));
+        let mut indexes = Vec::new();
+        for name in names {
+            let name = name.map_err(|e| SettlementError::io(&dir, e))?.file_name();
+            let parsed = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .filter(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse::<u64>().ok());
+            match parsed {
+                Some(i) => indexes.push(i),
+                // Temporary files of a write in progress; anything else is not ours to judge.
+                None => continue,
+            }
         }
-        Ok(model)
+        indexes.sort_unstable();
+        let mut entries = Vec::with_capacity(indexes.len());
+        for i in indexes {
+            let path = self.entry_path(model_id, i).expect("checked above");
+            let bad = |reason: String| SettlementError::Registry {
+                path: path.clone(),
+                reason,
+            };
+            let bytes = zkw_verifier::file::read_capped_regular(
+                &path,
+                MAX_ENTRY_BYTES,
+                "registry history entry",
+            )
+            .map_err(|e| SettlementError::io(&path, e))?;
+            let entry = Entry::from_json(&bytes).map_err(|e| bad(e.to_string()))?;
+            if entry.predicate.index != i {
+                return Err(bad(format!(
+                    "the file holds entry {} of the history",
+                    entry.predicate.index
+                )));
+            }
+            entries.push(entry);
+        }
+        check_chain(model_id, &entries).map_err(|reason| SettlementError::Registry {
+            path: dir.clone(),
+            reason,
+        })?;
+        Ok(entries)
+    }
+
+    /// A registered model — the newest entry of its history — checked: its owner's
+    /// signature, the chain before it, its key, and that the directory is the model's own.
+    pub fn model(&self, model_id: &str) -> Result<RegisteredModel, SettlementError> {
+        let history = self.history(model_id)?;
+        self.head(model_id, &history)
+    }
+
+    /// The registered model a history read by [`Registry::history`] ends with, checked whole
+    /// (so a caller that also judges the history — pins — uses the registration it judged).
+    pub fn head(
+        &self,
+        model_id: &str,
+        history: &[Entry],
+    ) -> Result<RegisteredModel, SettlementError> {
+        let Some(head) = history.last() else {
+            return Err(SettlementError::Registry {
+                path: self
+                    .history_dir(model_id)
+                    .expect("history() checked the id"),
+                reason: format!("model {model_id} is not registered"),
+            });
+        };
+        head.registered().map_err(|e| SettlementError::Registry {
+            path: self
+                .entry_path(model_id, head.predicate.index)
+                .expect("checked id"),
+            reason: e.to_string(),
+        })
     }
 
     /// The ids of every registered model, sorted.
     pub fn model_ids(&self) -> Result<Vec<String>, SettlementError> {
-        let dir = self.dir.join("models");
+        self.refuse_legacy()?;
+        let dir = self.dir.join("history");
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -181,7 +339,7 @@ impl Registry {
         let mut ids = Vec::new();
         for entry in entries {
             let name = entry.map_err(|e| SettlementError::io(&dir, e))?.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json"))
+            if let Some(id) = name.to_str()
                 && is_digest_hex(id)
             {
                 ids.push(id.to_string());
@@ -194,6 +352,7 @@ impl Registry {
     /// Stores a licence after checking it is signed by the registered owner of its model.
     pub fn add_licence(&self, licence: &Licence) -> Result<PathBuf, SettlementError> {
         licence.check().map_err(SettlementError::Refused)?;
+        let _lock = self.lock()?;
         let model = self.model(&licence.model_id)?;
         if licence.owner != model.registration.owner {
             return Err(SettlementError::Refused(
@@ -223,7 +382,11 @@ impl Registry {
         let Some(path) = self.licence_path(model_id, worker_id) else {
             return Ok(None);
         };
-        let bytes = match std::fs::read(&path) {
+        let bytes = match zkw_verifier::file::read_capped_regular(
+            &path,
+            zkw_verifier::licence::MAX_LICENCE_BYTES,
+            "licence",
+        ) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(SettlementError::io(&path, e)),
@@ -259,6 +422,24 @@ impl Registry {
             }),
         }
     }
+}
+
+/// Writes a new file whole or not at all, never replacing one: a temporary file beside it,
+/// synced, then linked under its name (an existing name is an error), and the directory
+/// synced.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), SettlementError> {
+    let dir = path.parent().expect("registry paths have a parent");
+    std::fs::create_dir_all(dir).map_err(|e| SettlementError::io(dir, e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| SettlementError::io(dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| SettlementError::io(tmp.path(), e))?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| SettlementError::io(path, e.error))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| SettlementError::io(dir, e))?;
+    Ok(())
 }
 
 /// Writes `bytes` to `path` whole or not at all: a fresh temporary file beside it (created

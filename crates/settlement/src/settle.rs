@@ -19,10 +19,13 @@
 //!    registered one is refused without penalty (its worker may hold an older key). Unsigned
 //!    receipts, or receipts whose signature is not their worker's, are only refused.
 //! 5. The ledger writes every decision in one transaction; a job settled before is refused
-//!    with the settlement that took it.
+//!    with the settlement that took it, and a signed receipt that fails for a job (or is the
+//!    very receipt) the ledger settled before is a dispute, never a penalty: it verified once,
+//!    so what changed is the terms it is judged by.
 
 use std::collections::BTreeMap;
 
+use zkw_verifier::ownership::is_ownership_job;
 use zkw_verifier::signature::receipt_digest;
 use zkw_verifier::{
     Expected, Receipt, RegisteredModel, Signer, VerificationError, Verified, check_signature,
@@ -30,7 +33,7 @@ use zkw_verifier::{
 };
 
 use crate::error::SettlementError;
-use crate::ledger::{Action, Entry, JobKey, Ledger, Penalty, Pin, Recorded, Settlement};
+use crate::ledger::{Action, Dispute, Entry, JobKey, Ledger, Penalty, Pin, Recorded, Settlement};
 use crate::registry::Registry;
 
 /// What settlement did with one receipt.
@@ -54,6 +57,15 @@ pub enum Outcome {
         /// The penalty recorded.
         penalty: Penalty,
         /// Why the receipt failed.
+        error: VerificationError,
+    },
+    /// Signed and failing now, for a job this ledger settled before (perhaps by this very
+    /// receipt): a dispute is recorded, nobody is charged — a receipt once paid is never
+    /// turned into a penalty.
+    Disputed {
+        /// The dispute recorded (or recorded before).
+        dispute: Dispute,
+        /// Why the receipt fails now.
         error: VerificationError,
     },
     /// Signed and false, and charged before: nothing was written.
@@ -122,6 +134,12 @@ impl std::fmt::Display for Outcome {
                  receipt kept as evidence",
                 penalty.worker_id, penalty.job_id, penalty.amount
             ),
+            Outcome::Disputed { dispute, error } => write!(
+                f,
+                "disputed: job {} of model {} settled before (receipt {}), and this receipt \
+                 signed by worker {} fails now ({error}); nobody charged, kept as a dispute",
+                dispute.job_id, dispute.model_id, dispute.settled_receipt, dispute.worker_id
+            ),
             Outcome::AlreadyPenalized { penalty, error } => write!(
                 f,
                 "refused: worker {} was already charged for this false receipt of job {} \
@@ -186,7 +204,7 @@ pub fn settle(
         receipts.iter().map(|_| None).collect();
     for (model_id, model) in &models {
         let Ok(model) = model else { continue };
-        let expected = Expected::model_only(model.record());
+        let expected = Expected::model_only(model.record()).model_from_receipt();
         let (positions, pairs): (Vec<usize>, Vec<(&Receipt, &Expected<'_>)>) = receipts
             .iter()
             .enumerate()
@@ -254,6 +272,9 @@ pub fn settle(
             (Recorded::AlreadyPenalized(penalty), Why::Error(error)) => {
                 Outcome::AlreadyPenalized { penalty, error }
             }
+            (Recorded::Disputed(dispute), Why::Error(error)) => {
+                Outcome::Disputed { dispute, error }
+            }
             (Recorded::Nothing, Why::Unsigned(v)) => Outcome::Unsigned(v),
             (Recorded::Nothing, Why::Error(e @ VerificationError::Unlicensed { .. })) => {
                 Outcome::Unlicensed(e)
@@ -262,7 +283,8 @@ pub fn settle(
             // A credit is recorded as settled, already settled or unpinned; a penalty always
             // carries its error; `Nothing` entries carry why they are not credited.
             (Recorded::Nothing, Why::Nothing)
-            | (Recorded::Penalized(_) | Recorded::AlreadyPenalized(_), _) => {
+            | (Recorded::Penalized(_) | Recorded::AlreadyPenalized(_) | Recorded::Disputed(_), _) =>
+            {
                 unreachable!("the ledger answers each entry with a record of its own kind")
             }
         });
@@ -280,11 +302,7 @@ fn decide(
 ) -> (Entry, Why) {
     let reg = &model.registration;
     let entry = |action| Entry {
-        pin: Pin {
-            model_id: reg.record.model_id.clone(),
-            owner: reg.owner.clone(),
-            sequence: reg.sequence,
-        },
+        pin: Pin::of(reg),
         job: JobKey {
             commitment: reg.record.model_commitment.clone(),
             worker_id: r.worker_id.clone(),
@@ -295,6 +313,16 @@ fn decide(
     let nothing = || entry(Action::Nothing);
     let digest = hex::encode(receipt_digest(r));
     let receipt_json = || serde_json::to_string(r).expect("a receipt serializes");
+    if is_ownership_job(&r.job_id) {
+        // An owner's proof of holding the proving key, made at setup: no client asked for it.
+        return (
+            nothing(),
+            Why::Error(VerificationError::JobMismatch {
+                expected: "a client's job".into(),
+                received: format!("the ownership proof {} (never a job)", r.job_id),
+            }),
+        );
+    }
     match verdict {
         Ok(v) => {
             let Signer::Worker(worker) = &v.signer else {

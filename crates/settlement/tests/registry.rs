@@ -44,33 +44,57 @@ fn one_proof_settles_once_under_any_model_id_with_its_commitment() {
     let w = world();
     // The fixture's model id is fixed, and below 2^256 - r: it has an alias.
     let alias_id = alias(w.fixed.model_id()).expect("the fixture's model id has an alias");
-    // Registering the alias is refused: same commitment, same key.
+    // Registering the alias is refused: an owner's model id is the digest of its content and
+    // owner, which the alias is not (and were the record to drop both, it would name no
+    // owner, which no registry accepts).
     let mut aliased = w.fixed.registration.clone();
     aliased.record.model_id = alias_id.clone();
     aliased.sign(&w.owner);
-    let e = w.registry.register(&aliased).unwrap_err().to_string();
-    assert!(e.contains("registered with the same verifying key"), "{e}");
-    // Written into the directory behind the registry's back, it is read (it is signed and
-    // consistent) — but the proof's job is taken already.
-    std::fs::write(w.registry.model_path(&alias_id).unwrap(), aliased.to_json()).unwrap();
+    let e = w
+        .registry
+        .register(&aliased, &w.owner)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is not the id of content"), "{e}");
+    let mut unowned = aliased.clone();
+    (unowned.record.content_id, unowned.record.owner) = (None, None);
+    unowned.sign(&w.owner);
+    let e = w
+        .registry
+        .register(&unowned, &w.owner)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("names no owner"), "{e}");
+    // Written into the directory behind the registry's back, it does not even read — and
+    // were it read, the proof's job would be taken already (the ledger keys jobs by
+    // commitment).
+    write_history(&w.registry, &alias_id, &[(&aliased, &w.owner)]);
     let r = w.fixed.receipt(&w.worker, "job-a", [1, 2, 3]);
-    w.registry
+    let e = w
+        .registry
         .add_licence(&Licence::issue(
             &w.owner,
             &alias_id,
             &w.worker.worker_id(),
             None,
         ))
-        .unwrap();
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is not the id of content"), "{e}");
     assert!(one(&w, &r).is_settled());
     let mut again = r.clone();
     again.model_id = alias_id;
     w.worker.sign(&mut again);
-    assert!(
-        matches!(one(&w, &again), Outcome::AlreadySettled { .. }),
-        "{:?}",
-        one(&w, &again)
-    );
+    let reason = unknown_reason(one(&w, &again));
+    assert!(reason.contains("is not the id of content"), "{reason}");
+    // The ledger's own key is the commitment, not the model id: the same job under any id
+    // with that commitment finds it taken.
+    let job = zkw_settlement::ledger::JobKey {
+        commitment: w.fixed.registration.record.model_commitment.clone(),
+        worker_id: r.worker_id.clone(),
+        job_id: r.job_id.clone(),
+    };
+    assert!(w.ledger.settlement(&job).unwrap().is_some());
 }
 
 #[test]
@@ -96,29 +120,40 @@ fn a_job_id_is_its_workers_another_worker_cannot_take_it() {
 #[test]
 fn records_do_not_change_under_a_key_and_sequences_only_grow() {
     let w = world();
-    let path = w.registry.model_path(w.fixed.model_id()).unwrap();
-    let v1 = std::fs::read(&path).unwrap();
+    let fixed_id = w.fixed.model_id().to_string();
+    let v1 = w.fixed.registration.clone();
     // The ledger sees registration 1 first.
     assert!(one(&w, &w.fixed.receipt(&w.worker, "job-r", [3, 3, 3])).is_settled());
     // Same key, another output scale: refused (receipts under that key would turn false).
+    // (An output-format edit is caught earlier, by the owner's own possession receipt; a
+    // renamed record under a fresh setup statement reaches the rule itself.)
     let mut changed = w.fixed.registration.clone();
-    changed.record.output.frac_bits += 1;
+    changed.record.name.push_str(" edited");
+    changed.setup = Some(setup_for(&changed.record, &w.fixed.prover, &w.owner));
     changed.sequence = 2;
     changed.sign(&w.owner);
-    let e = w.registry.register(&changed).unwrap_err().to_string();
+    let e = w
+        .registry
+        .register(&changed, &w.owner)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("changed under the same verifying key"), "{e}");
     // Same sequence: refused. A new split with a higher one: accepted.
     let mut same = w.fixed.registration.clone();
     same.reward.fee = 5;
     same.sign(&w.owner);
-    let e = w.registry.register(&same).unwrap_err().to_string();
+    let e = w
+        .registry
+        .register(&same, &w.owner)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("needs a higher sequence number"), "{e}");
     assert_eq!(w.registry.next_sequence(w.fixed.model_id()).unwrap(), 2);
     let mut v2 = same.clone();
     v2.sequence = 2;
     v2.reward.penalty = u64::MAX;
     v2.sign(&w.owner);
-    w.registry.register(&v2).unwrap();
+    w.registry.register(&v2, &w.owner).unwrap();
     // The ledger sees registration 2 …
     let r = w.fixed.receipt(&w.worker, "job-s", [1, 1, 1]);
     let Outcome::Settled(s) = one(&w, &r) else {
@@ -126,24 +161,31 @@ fn records_do_not_change_under_a_key_and_sequences_only_grow() {
     };
     assert_eq!(s.worker_credit + s.owner_credit, 5);
     // … then registration 1 is put back behind the registry's back: refused.
-    std::fs::write(&path, &v1).unwrap();
+    write_history(&w.registry, &fixed_id, &[(&v1, &w.owner)]);
     let r2 = w.fixed.receipt(&w.worker, "job-t", [1, 1, 1]);
     let reason = unknown_reason(one(&w, &r2));
     assert!(
         reason.contains("an older registration was put back"),
         "{reason}"
     );
-    // Another owner's registration of the model, written in directly: refused by the pin.
+    // Another owner's registration of the model, written in directly — even by a holder of
+    // the proving key, with a valid setup statement of its own: the model id names its owner,
+    // so the registration does not read. (The ledger's owner pin is the second line:
+    // `the_ledger_judges_a_registration_without_writing`.)
     let mallory = KeyPair::from_seed(&[99; 32]);
     let mut taken = w.fixed.registration.clone();
     taken.sequence = 9;
+    taken.setup = Some(setup_for(&taken.record, &w.fixed.prover, &mallory));
     taken.sign(&mallory);
-    std::fs::write(&path, taken.to_json()).unwrap();
+    write_history(&w.registry, &fixed_id, &[(&taken, &mallory)]);
     let reason = unknown_reason(one(&w, &r2));
-    assert!(reason.contains("this ledger has model"), "{reason}");
+    assert!(
+        reason.contains("its record's model belongs to owner"),
+        "{reason}"
+    );
     assert!(reason.contains(&w.owner.public_hex()), "{reason}");
     // Back to registration 2: penalties of u64::MAX add up in 128 bits, no overflow.
-    std::fs::write(&path, v2.to_json()).unwrap();
+    write_history(&w.registry, &fixed_id, &[(&v1, &w.owner), (&v2, &w.owner)]);
     for job in ["job-u", "job-v"] {
         let mut f = w.fixed.receipt(&w.worker, job, [2, 2, 2]);
         f.output.quantized[0] ^= 1;
@@ -169,33 +211,46 @@ fn records_do_not_change_under_a_key_and_sequences_only_grow() {
 #[test]
 fn a_second_model_is_refused_for_the_same_key_alone_or_the_same_commitment_alone() {
     let w = world();
-    // A registry holding only the fixed model.
+    // A registry holding only the private model.
     let other = zkw_settlement::Registry::new(w.dir.path().join("other"));
-    other.register(&w.fixed.registration).unwrap();
-    let fixed = &w.fixed.registration;
+    let private = &w.private.registration;
+    other.register(private, &w.owner).unwrap();
 
-    // The same verifying key under another model id, with that id's own commitment.
-    let mut same_key = fixed.clone();
-    let id = [0x42u8; 32];
-    same_key.record.model_id = hex::encode(id);
-    same_key.record.model_commitment =
-        zkw_verifier::field::fr_to_hex(&zkw_verifier::statement::fixed_model_commitment(&id));
-    assert_ne!(
-        same_key.record.model_commitment,
-        fixed.record.model_commitment
-    );
-    same_key.sign(&w.owner);
-    let e = other.register(&same_key).unwrap_err().to_string();
+    // The same verifying key (and commitment) under another model id, with a valid proof of
+    // ownership for that id.
+    let same_key = private_under_id(private, &w.private.prover, [0x42; 32], &w.owner);
+    let e = other.register(&same_key, &w.owner).unwrap_err().to_string();
     assert!(e.contains("registered with the same verifying key"), "{e}");
 
-    // The same commitment (an alias of the id) under a key of its own.
-    let mut same_commitment = fixed.clone();
-    same_commitment.record.model_id = alias(w.fixed.model_id()).unwrap();
-    same_commitment.vk = w.private.registration.vk.clone();
-    same_commitment.record.vk_id = w.private.registration.record.vk_id.clone();
-    same_commitment.sign(&w.owner);
-    let e = other.register(&same_commitment).unwrap_err().to_string();
+    // The same commitment under a key of its own: a second setup of the same model file (its
+    // salt, so its commitment, is the file's), under another id.
+    let (second, prover) = another_key(zkw_model::WeightMode::Private, 500, &w.owner);
+    assert_eq!(
+        second.record.model_commitment,
+        private.record.model_commitment
+    );
+    assert_ne!(second.record.vk_id, private.record.vk_id);
+    let same_commitment = private_under_id(&second, &prover, [0x43; 32], &w.owner);
+    let e = other
+        .register(&same_commitment, &w.owner)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("registered with the same commitment"), "{e}");
+
+    // A fixed-weights model's id is pinned by its circuit: no proof of ownership can be made
+    // for another id, whoever holds the proving key.
+    let mut fixed_alias = w.fixed.registration.clone();
+    let id = [0x44u8; 32];
+    fixed_alias.record.model_id = hex::encode(id);
+    fixed_alias.record.model_commitment =
+        zkw_verifier::field::fr_to_hex(&zkw_verifier::statement::fixed_model_commitment(&id));
+    fixed_alias.setup = Some(setup_for(&fixed_alias.record, &w.fixed.prover, &w.owner));
+    fixed_alias.sign(&w.owner);
+    let e = other
+        .register(&fixed_alias, &w.owner)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is not the id of content"), "{e}");
 }
 
 #[test]
@@ -212,7 +267,8 @@ fn registry_paths_are_built_only_from_ids() {
     for (m, k) in [(model, "../x"), ("../x", worker.as_str()), ("..", "..")] {
         assert_eq!(w.registry.licence_path(m, k), None, "{m} {k}");
     }
-    assert_eq!(w.registry.model_path("../models/x"), None);
+    assert_eq!(w.registry.history_dir("../models/x"), None);
+    assert_eq!(w.registry.entry_path("..", 1), None);
 }
 
 #[test]
@@ -231,7 +287,7 @@ fn sequences_start_at_one_and_a_registration_that_cannot_be_read_is_no_missing_o
     );
     // A registration file that cannot be read (a directory in its place) is an I/O error
     // naming the file, not a model that is not registered.
-    let path = w.registry.model_path(&unregistered).unwrap();
+    let path = w.registry.entry_path(&unregistered, 1).unwrap();
     std::fs::create_dir_all(&path).unwrap();
     match w.registry.model(&unregistered) {
         Err(zkw_settlement::SettlementError::Io { path: p, .. }) => assert_eq!(p, path),
@@ -251,15 +307,470 @@ fn a_licence_or_model_list_that_cannot_be_read_is_an_error_not_an_empty_answer()
         other => panic!("{other:?}"),
     }
 
-    // No models directory yet: no models. A file in its place: an error.
+    // No history directory yet: no models. A file in its place: an error.
     let fresh = zkw_settlement::Registry::new(w.dir.path().join("fresh"));
     assert_eq!(fresh.model_ids().unwrap(), Vec::<String>::new());
     std::fs::create_dir_all(fresh.dir()).unwrap();
-    std::fs::write(fresh.dir().join("models"), "not a directory").unwrap();
+    std::fs::write(fresh.dir().join("history"), "not a directory").unwrap();
     match fresh.model_ids() {
         Err(zkw_settlement::SettlementError::Io { path, .. }) => {
-            assert_eq!(path, fresh.dir().join("models"))
+            assert_eq!(path, fresh.dir().join("history"))
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The attack review's A → B → A: register key A, settle an honest receipt under it, register
+/// key B, then key A again with an edited output scale. Before the history, the rule "a record
+/// cannot change under the same key" compared only with B, and the paid receipt was settled
+/// again as a penalty. Now the registry refuses the edited A (it remembers A's record), and a
+/// history written past the registry's rules is refused by the ledger's record pin: the
+/// worker is never charged.
+#[test]
+fn an_owner_cannot_turn_a_paid_receipt_into_a_penalty_by_re_registering_its_key() {
+    let w = world();
+    let fixed_id = w.fixed.model_id().to_string();
+    let a = w.fixed.registration.clone();
+    let honest = w.fixed.receipt(&w.worker, "job-aba", [4, 5, 6]);
+    assert!(one(&w, &honest).is_settled());
+
+    let (mut b, _) = another_key(zkw_model::WeightMode::Fixed, 300, &w.owner);
+    assert_eq!(b.record.model_id, fixed_id);
+    assert_ne!(b.record.vk_id, a.record.vk_id);
+    b.sequence = 2;
+    b.sign(&w.owner);
+    w.registry.register(&b, &w.owner).unwrap();
+
+    // Key A again with an edited output scale, with a setup statement the owner signs for the
+    // edited record: its own possession receipt no longer verifies against it.
+    let edit = |f: fn(&mut zkw_verifier::ModelRecord)| {
+        let mut r = a.clone();
+        f(&mut r.record);
+        r.setup = Some(setup_for(&r.record, &w.fixed.prover, &w.owner));
+        r.sequence = 3;
+        r.sign(&w.owner);
+        r
+    };
+    let scale = edit(|r| r.output.frac_bits += 1);
+    let e = w
+        .registry
+        .register(&scale, &w.owner)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("possession receipt does not prove") && e.contains("scale"),
+        "{e}"
+    );
+    // An edit the possession receipt cannot see: refused because the history remembers
+    // key A's record (the comparison with the current registration, B's, saw nothing).
+    let renamed = edit(|r| r.name.push_str(" v2"));
+    let e = w
+        .registry
+        .register(&renamed, &w.owner)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("changed under the same verifying key") && e.contains("registration 1 had"),
+        "{e}"
+    );
+    assert_eq!(w.registry.history(&fixed_id).unwrap().len(), 2);
+
+    // The same history written into the directory by the owner, past the registry's rules:
+    // the ledger's pin of key A's record refuses it, for the paid receipt and any other.
+    write_history(
+        &w.registry,
+        &fixed_id,
+        &[(&a, &w.owner), (&b, &w.owner), (&renamed, &w.owner)],
+    );
+    let reason = unknown_reason(one(&w, &honest));
+    assert!(
+        reason.contains("not the one this ledger first saw with that key"),
+        "{reason}"
+    );
+    let later = w.fixed.receipt(&w.worker, "job-aba-2", [4, 5, 6]);
+    assert!(matches!(one(&w, &later), Outcome::UnknownModel { .. }));
+    // With the edited scale as the newest entry, the registration does not even read.
+    write_history(
+        &w.registry,
+        &fixed_id,
+        &[(&a, &w.owner), (&b, &w.owner), (&scale, &w.owner)],
+    );
+    let reason = unknown_reason(one(&w, &honest));
+    assert!(reason.contains("possession receipt"), "{reason}");
+    // Nothing was charged to anyone.
+    assert!(w.ledger.penalties().unwrap().is_empty());
+    assert!(w.ledger.balances().unwrap().iter().all(|b| b.charged == 0));
+}
+
+/// A job that settled is never penalised afterwards: a failing receipt its worker signed for
+/// the same job — another answer, or the settled receipt itself judged by changed terms — is
+/// kept as a dispute, and nobody is charged.
+#[test]
+fn a_settled_job_is_disputed_never_penalised() {
+    let w = world();
+    let honest = w.fixed.receipt(&w.worker, "job-d", [1, 2, 3]);
+    assert!(one(&w, &honest).is_settled());
+    let mut false_answer = honest.clone();
+    false_answer.output.quantized[0] ^= 1;
+    false_answer.output.values[0] =
+        false_answer.output.quantized[0] as f64 * (-(false_answer.output.frac_bits as f64)).exp2();
+    w.worker.sign(&mut false_answer);
+    match one(&w, &false_answer) {
+        Outcome::Disputed { dispute, error } => {
+            assert_eq!(error, zkw_verifier::VerificationError::BadProof);
+            assert_eq!(dispute.job_id, "job-d");
+            assert_eq!(
+                dispute.settled_receipt,
+                hex::encode(zkw_verifier::signature::receipt_digest(&honest))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Again: the same dispute, still no charge.
+    assert!(matches!(one(&w, &false_answer), Outcome::Disputed { .. }));
+    assert_eq!(w.ledger.disputes().unwrap().len(), 1);
+    assert!(w.ledger.penalties().unwrap().is_empty());
+    // The same false answer for a job that never settled is a penalty.
+    let mut unsettled = w.fixed.receipt(&w.worker, "job-e", [1, 2, 3]);
+    unsettled.output.quantized[0] ^= 1;
+    unsettled.output.values[0] =
+        unsettled.output.quantized[0] as f64 * (-(unsettled.output.frac_bits as f64)).exp2();
+    w.worker.sign(&mut unsettled);
+    assert!(matches!(one(&w, &unsettled), Outcome::Penalized { .. }));
+}
+
+/// Registrations that conflict only across models (one private-weights verifying key and
+/// commitment under several model ids, each with a valid proof of ownership: the model id is
+/// not in a private model's statement, so the proving key's holder can make one) are checked
+/// and written in one critical section: of several at once, exactly one is accepted. Without
+/// the registry's lock each thread's check sees no other model yet.
+#[test]
+fn concurrent_registrations_of_one_key_under_several_models_admit_exactly_one() {
+    let w = world();
+    let (fresh, prover) = another_key(zkw_model::WeightMode::Private, 500, &w.owner);
+    let registrations: Vec<Registration> = (0..4u8)
+        .map(|k| private_under_id(&fresh, &prover, [0x40 + k; 32], &w.owner))
+        .collect();
+    let dir = w.dir.path().join("race");
+    let results: Vec<bool> = std::thread::scope(|scope| {
+        let handles: Vec<_> = registrations
+            .iter()
+            .map(|reg| {
+                let dir = dir.clone();
+                let owner = KeyPair::from_seed(&w.owner.seed());
+                scope.spawn(move || {
+                    zkw_settlement::Registry::new(dir)
+                        .register(reg, &owner)
+                        .is_ok()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+}
+
+/// The history is evidence of its own: an entry dropped from the middle, one signed by
+/// another key, and a registry written by the previous version are each refused by name.
+#[test]
+fn a_rewritten_history_or_an_old_registry_is_refused_by_name() {
+    let w = world();
+    let fixed_id = w.fixed.model_id().to_string();
+    let a = w.fixed.registration.clone();
+    let mut a2 = a.clone();
+    a2.sequence = 2;
+    a2.reward.fee = 7;
+    a2.sign(&w.owner);
+    w.registry.register(&a2, &w.owner).unwrap();
+    let mut a3 = a2.clone();
+    a3.sequence = 3;
+    a3.reward.fee = 9;
+    a3.sign(&w.owner);
+    w.registry.register(&a3, &w.owner).unwrap();
+    let history = w.registry.history(&fixed_id).unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(
+        history[2].predicate.previous,
+        Some(hex::encode(history[1].digest()))
+    );
+    // Entry 2 removed and entry 3 renamed into its place: the chain breaks.
+    let p2 = w.registry.entry_path(&fixed_id, 2).unwrap();
+    let p3 = w.registry.entry_path(&fixed_id, 3).unwrap();
+    std::fs::rename(&p3, &p2).unwrap();
+    let e = w.registry.model(&fixed_id).unwrap_err().to_string();
+    assert!(e.contains("the file holds entry 3"), "{e}");
+    // Rebuilt as a clean-looking chain of entries 1 and 3 (the owner can do that, a third
+    // party cannot): the ledger that saw fee 7's registration 2 refuses an older view only
+    // when the sequence goes back — here it goes forward, so it is accepted.
+    write_history(&w.registry, &fixed_id, &[(&a, &w.owner), (&a3, &w.owner)]);
+    assert_eq!(
+        w.registry.model(&fixed_id).unwrap().registration.reward.fee,
+        9
+    );
+    // An entry signed by a key that is not the owner its registration names.
+    let mallory = KeyPair::from_seed(&[66; 32]);
+    let entry = zkw_settlement::history::Entry::new(&a, None, &w.owner).unwrap();
+    let mut forged: serde_json::Value = serde_json::from_str(&entry.to_json()).unwrap();
+    let other = zkw_verifier::dsse::Envelope::sign(
+        zkw_verifier::intoto::PAYLOAD_TYPE,
+        b"{}".to_vec(),
+        &mallory,
+    );
+    let other: serde_json::Value = serde_json::from_str(&other.to_json()).unwrap();
+    forged["signatures"] = other["signatures"].clone();
+    std::fs::write(
+        w.registry.entry_path(&fixed_id, 1).unwrap(),
+        serde_json::to_string(&forged).unwrap(),
+    )
+    .unwrap();
+    let e = w.registry.model(&fixed_id).unwrap_err().to_string();
+    assert!(
+        e.contains("not signed by the owner its registration names"),
+        "{e}"
+    );
+    // A registry an earlier zkw wrote: `models/<id>.json`, no history.
+    let old = zkw_settlement::Registry::new(w.dir.path().join("old"));
+    std::fs::create_dir_all(old.dir().join("models")).unwrap();
+    std::fs::write(
+        old.dir().join("models").join(format!("{fixed_id}.json")),
+        a.to_json(),
+    )
+    .unwrap();
+    let e = old.model(&fixed_id).unwrap_err().to_string();
+    assert!(
+        e.contains("written by an earlier zkw") && e.contains("register each model again"),
+        "{e}"
+    );
+    let e = old.register(&a, &w.owner).unwrap_err().to_string();
+    assert!(e.contains("written by an earlier zkw"), "{e}");
+    assert!(old.model_ids().is_err());
+}
+
+/// The attack review's squatter: the owner publishes `record.json`, the verifying key and its
+/// signed setup statement before registering; a third party holding those (and no proving
+/// key) registers the model first — under its own key, with the owner's statement, with a
+/// statement of its own carrying the owner's possession receipt, or with an honest receipt of
+/// the model as its "possession". Each is refused, and the owner then registers.
+#[test]
+fn published_artifacts_cannot_be_registered_by_anyone_but_their_owner() {
+    use zkw_verifier::intoto::Statement;
+    use zkw_verifier::ownership::{SETUP_PREDICATE, SetupPredicate, sign_setup};
+    let w = world();
+    let published = &w.fixed.registration;
+    let fresh = zkw_settlement::Registry::new(w.dir.path().join("fresh"));
+    let squatter = KeyPair::from_seed(&[0x51; 32]);
+
+    // The owner's registration re-signed by the squatter: the model id names the owner.
+    let mut copied = published.clone();
+    copied.sign(&squatter);
+    let e = fresh.register(&copied, &squatter).unwrap_err().to_string();
+    assert!(e.contains("its record's model belongs to owner"), "{e}");
+    // Re-owned: the record names the squatter, so the model id is the squatter's own (not the
+    // owner's), and the owner's setup statement is not the squatter's.
+    let squatter_id = hex::encode(zkw_verifier::record::owned_model_id(
+        &hex::decode(published.record.content_id.as_ref().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap(),
+        &squatter.public_hex(),
+    ));
+    let mut reowned = published.clone();
+    reowned.record.owner = Some(squatter.public_hex());
+    reowned.record.model_commitment =
+        zkw_verifier::field::fr_to_hex(&zkw_verifier::statement::fixed_model_commitment(
+            &hex::decode(&squatter_id).unwrap().try_into().unwrap(),
+        ));
+    reowned.record.model_id = squatter_id;
+    reowned.sign(&squatter);
+    let e = fresh.register(&reowned, &squatter).unwrap_err().to_string();
+    assert!(e.contains("not signed by the registering owner"), "{e}");
+    let owner_registration = published;
+    let published = &reowned;
+
+    // A setup statement of its own, carrying the owner's possession receipt.
+    let owners: SetupPredicate =
+        Statement::open(published.setup.as_ref().unwrap(), &w.owner.public_hex())
+            .unwrap()
+            .predicate_as(SETUP_PREDICATE)
+            .unwrap();
+    let mut restated = published.clone();
+    restated.setup =
+        Some(sign_setup(&published.record, owners.possession.clone(), &squatter).unwrap());
+    restated.sign(&squatter);
+    let e = fresh
+        .register(&restated, &squatter)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not the ownership job of owner"), "{e}");
+
+    // The owner's possession receipt with its worker id set to the squatter and signed by
+    // it: the proof binds the owner.
+    let mut relabelled = owners.possession.clone();
+    relabelled.model_id = published.record.model_id.clone();
+    relabelled.worker_id = squatter.public_hex();
+    relabelled.job_id =
+        zkw_verifier::ownership::ownership_job(&published.record.model_id, &squatter.public_hex())
+            .job_id;
+    WorkerKey::from_seed(&squatter.seed()).sign(&mut relabelled);
+    let mut forged = published.clone();
+    forged.setup = Some(sign_setup(&published.record, relabelled, &squatter).unwrap());
+    forged.sign(&squatter);
+    let e = fresh.register(&forged, &squatter).unwrap_err().to_string();
+    assert!(
+        e.contains("possession receipt does not prove") && e.contains("does not verify"),
+        "{e}"
+    );
+
+    // An honest receipt of the model (from a job it saw) as its "possession".
+    let mut seen = w.fixed.receipt(&w.worker, "job-seen", [1, 1, 1]);
+    seen.worker_id = squatter.public_hex();
+    WorkerKey::from_seed(&squatter.seed()).sign(&mut seen);
+    let mut borrowed = published.clone();
+    borrowed.setup = Some(sign_setup(&published.record, seen, &squatter).unwrap());
+    borrowed.sign(&squatter);
+    let e = fresh
+        .register(&borrowed, &squatter)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not the ownership job of owner"), "{e}");
+
+    // No setup statement at all.
+    let mut bare = published.clone();
+    bare.setup = None;
+    bare.sign(&squatter);
+    let e = fresh.register(&bare, &squatter).unwrap_err().to_string();
+    assert!(e.contains("carries no setup statement"), "{e}");
+
+    // The owner registers its published artifacts as they are.
+    assert!(fresh.model_ids().unwrap().is_empty());
+    fresh.register(owner_registration, &w.owner).unwrap();
+    assert_eq!(
+        fresh.model(w.fixed.model_id()).unwrap().registration.owner,
+        w.owner.public_hex()
+    );
+}
+
+/// A possession receipt is never a job: settlement refuses it without paying or charging.
+#[test]
+fn an_ownership_proof_does_not_settle() {
+    use zkw_verifier::intoto::Statement;
+    use zkw_verifier::ownership::{SETUP_PREDICATE, SetupPredicate};
+    let w = world();
+    let p: SetupPredicate = Statement::open(
+        w.fixed.registration.setup.as_ref().unwrap(),
+        &w.owner.public_hex(),
+    )
+    .unwrap()
+    .predicate_as(SETUP_PREDICATE)
+    .unwrap();
+    // Licensed as a worker of its own model, the owner still cannot settle it.
+    w.registry
+        .add_licence(&Licence::issue(
+            &w.owner,
+            w.fixed.model_id(),
+            &w.owner.public_hex(),
+            None,
+        ))
+        .unwrap();
+    match one(&w, &p.possession) {
+        Outcome::Rejected(zkw_verifier::VerificationError::JobMismatch { received, .. }) => {
+            assert!(received.contains("never a job"), "{received}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(w.ledger.settlements().unwrap().is_empty());
+}
+
+/// A verifier's pins remember the newest history entry seen: a registry put back to an older
+/// state, rewritten, or taken by another owner is refused; a newer one moves the pin.
+#[test]
+fn pins_refuse_a_rolled_back_or_rewritten_history() {
+    use zkw_settlement::pins::{PINS_VERSION, Pins};
+    let w = world();
+    let id = w.fixed.model_id().to_string();
+    let path = w.dir.path().join("pins.json");
+    let mut pins = Pins::load(&path).unwrap();
+    assert!(pins.models.is_empty());
+    pins.check(&id, &w.registry.history(&id).unwrap()).unwrap();
+    assert_eq!(pins.models[&id].index, 1);
+    let a = w.fixed.registration.clone();
+    let mut a2 = a.clone();
+    a2.sequence = 2;
+    a2.reward.fee = 3;
+    a2.sign(&w.owner);
+    w.registry.register(&a2, &w.owner).unwrap();
+    pins.check(&id, &w.registry.history(&id).unwrap()).unwrap();
+    assert_eq!(pins.models[&id].index, 2);
+    pins.save(&path).unwrap();
+    let mut pins = Pins::load(&path).unwrap();
+    assert_eq!(pins.version, PINS_VERSION);
+
+    // Put back to entry 1 alone.
+    write_history(&w.registry, &id, &[(&a, &w.owner)]);
+    let e = pins
+        .check(&id, &w.registry.history(&id).unwrap())
+        .unwrap_err();
+    assert!(e.contains("an older registration was put back"), "{e}");
+    // Rewritten: two entries again, the second another registration.
+    let mut other2 = a.clone();
+    other2.sequence = 2;
+    other2.reward.fee = 4;
+    other2.sign(&w.owner);
+    write_history(&w.registry, &id, &[(&a, &w.owner), (&other2, &w.owner)]);
+    let e = pins
+        .check(&id, &w.registry.history(&id).unwrap())
+        .unwrap_err();
+    assert!(e.contains("the history was rewritten"), "{e}");
+    // Another owner's history (which no registry reads today: the model id names its owner;
+    // the pins check it on their own).
+    let mallory = KeyPair::from_seed(&[98; 32]);
+    let mut taken = a.clone();
+    taken.setup = Some(setup_for(&taken.record, &w.fixed.prover, &mallory));
+    taken.sign(&mallory);
+    let entry = zkw_settlement::history::Entry::new(&taken, None, &mallory).unwrap();
+    let e = pins.check(&id, &[entry]).unwrap_err();
+    assert!(e.contains("the pins have it owned by"), "{e}");
+    // A malformed pin file is an error naming it, not an empty one.
+    std::fs::write(
+        &path,
+        br#"{"version":1,"models":{"x":{"owner":"a","index":1,"entry":"b"}}}"#,
+    )
+    .unwrap();
+    let e = Pins::load(&path).unwrap_err().to_string();
+    assert!(e.contains("is malformed"), "{e}");
+    std::fs::write(&path, br#"{"version":2,"models":{}}"#).unwrap();
+    let e = Pins::load(&path).unwrap_err().to_string();
+    assert!(e.contains("pin file version 2"), "{e}");
+}
+
+/// The ledger's memory, read only: what `zkw verify --ledger` refuses.
+#[test]
+fn the_ledger_judges_a_registration_without_writing() {
+    let w = world();
+    let a = w.fixed.registration.clone();
+    assert_eq!(w.ledger.judge(&a).unwrap(), None);
+    assert!(one(&w, &w.fixed.receipt(&w.worker, "job-j", [1, 1, 1])).is_settled());
+    let mut renamed = a.clone();
+    renamed.record.name.push('!');
+    let reason = w.ledger.judge(&renamed).unwrap().unwrap();
+    assert!(
+        reason.contains("not the one this ledger first saw"),
+        "{reason}"
+    );
+    let mut a2 = a.clone();
+    a2.sequence = 2;
+    a2.sign(&w.owner);
+    w.registry.register(&a2, &w.owner).unwrap();
+    assert!(one(&w, &w.fixed.receipt(&w.worker, "job-k", [1, 1, 1])).is_settled());
+    let reason = w.ledger.judge(&a).unwrap().unwrap();
+    assert!(
+        reason.contains("an older registration was put back"),
+        "{reason}"
+    );
+    let mut foreign = a2.clone();
+    foreign.sign(&KeyPair::from_seed(&[97; 32]));
+    let reason = w.ledger.judge(&foreign).unwrap().unwrap();
+    assert!(reason.contains("registered by owner"), "{reason}");
+    // Judging wrote nothing: the renamed record is still refused, not pinned.
+    assert!(w.ledger.judge(&renamed).unwrap().is_some());
 }

@@ -162,7 +162,16 @@ fn replays_under_another_job_worker_or_nonce_are_refused() {
                     error: VerificationError::BadProof,
                     ..
                 }
-            ) || matches!(out, Outcome::AlreadySettled { .. }),
+            ) || matches!(out, Outcome::AlreadySettled { .. })
+                // The nonce changed under the settled job id: that job settled, so a failing
+                // receipt for it is a dispute, never a penalty.
+                || matches!(
+                    out,
+                    Outcome::Disputed {
+                        error: VerificationError::BadProof,
+                        ..
+                    }
+                ),
             "{out:?}"
         );
     }
@@ -195,16 +204,18 @@ fn replays_under_another_job_worker_or_nonce_are_refused() {
 fn swapped_or_edited_registrations_are_refused() {
     let w = world();
     let r = w.fixed.receipt(&w.worker, "job-g", [0, 0, 1]);
-    let fixed_path = w.registry.model_path(w.fixed.model_id()).unwrap();
-    let private_path = w.registry.model_path(w.private.model_id()).unwrap();
-    let original = std::fs::read(&fixed_path).unwrap();
+    let fixed_id = w.fixed.model_id().to_string();
 
     // The private model's registration under the fixed model's name.
-    std::fs::copy(&private_path, &fixed_path).unwrap();
+    write_history(
+        &w.registry,
+        &fixed_id,
+        &[(&w.private.registration, &w.owner)],
+    );
     match outcome(&w, &r) {
         Outcome::UnknownModel { reason, .. } => {
             assert!(
-                reason.contains("holds the registration of model"),
+                reason.contains("entry 1 holds a registration of model"),
                 "{reason}"
             )
         }
@@ -224,10 +235,22 @@ fn swapped_or_edited_registrations_are_refused() {
     for (what, edit) in edits {
         let mut reg = w.fixed.registration.clone();
         edit(&mut reg, &w.private.registration);
-        std::fs::write(&fixed_path, reg.to_json()).unwrap();
+        // The entry itself signed by whoever the edited registration names.
+        let signer = if what == "owner" {
+            zkw_verifier::KeyPair::from_seed(&[8; 32])
+        } else {
+            zkw_verifier::KeyPair::from_seed(&w.owner.seed())
+        };
+        write_history(&w.registry, &fixed_id, &[(&reg, &signer)]);
         match outcome(&w, &r) {
+            // An owner's model id names the owner: a registration by another is refused
+            // before its signature is looked at.
             Outcome::UnknownModel { reason, .. } => assert!(
-                reason.contains("not the owner's signature of this registration"),
+                reason.contains(if what == "owner" {
+                    "its record's model belongs to owner"
+                } else {
+                    "not the owner's signature of this registration"
+                }),
                 "{what}: {reason}"
             ),
             other => panic!("{what}: {other:?}"),
@@ -236,7 +259,7 @@ fn swapped_or_edited_registrations_are_refused() {
     // Unsigned.
     let mut unsigned = w.fixed.registration.clone();
     unsigned.signature = None;
-    std::fs::write(&fixed_path, unsigned.to_json()).unwrap();
+    write_history(&w.registry, &fixed_id, &[(&unsigned, &w.owner)]);
     match outcome(&w, &r) {
         Outcome::UnknownModel { reason, .. } => {
             assert!(reason.contains("not signed by its owner"), "{reason}")
@@ -244,7 +267,7 @@ fn swapped_or_edited_registrations_are_refused() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        w.registry.register(&unsigned).unwrap_err(),
+        w.registry.register(&unsigned, &w.owner).unwrap_err(),
         zkw_settlement::SettlementError::Refused(VerificationError::Unsigned { .. })
     ));
     // A vk that is not the record's (re-signed by the owner: caught by the vk id check).
@@ -252,15 +275,30 @@ fn swapped_or_edited_registrations_are_refused() {
     wrong_vk.vk = w.private.registration.vk.clone();
     wrong_vk.sign(&w.owner);
     assert!(matches!(
-        w.registry.register(&wrong_vk).unwrap_err(),
+        w.registry.register(&wrong_vk, &w.owner).unwrap_err(),
         zkw_settlement::SettlementError::Refused(VerificationError::KeyMismatch { .. })
     ));
     // Another owner re-registering the model.
     let mut hijack = w.fixed.registration.clone();
-    hijack.sign(&zkw_verifier::KeyPair::from_seed(&[8; 32]));
-    std::fs::write(&fixed_path, &original).unwrap();
-    let e = w.registry.register(&hijack).unwrap_err().to_string();
-    assert!(e.contains("only that owner may register it again"), "{e}");
+    let mallory = zkw_verifier::KeyPair::from_seed(&[8; 32]);
+    hijack.sign(&mallory);
+    write_history(&w.registry, &fixed_id, &[(&w.fixed.registration, &w.owner)]);
+    let e = w
+        .registry
+        .register(&hijack, &mallory)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("its record's model belongs to owner"), "{e}");
+    // Even with a valid setup statement of its own (it holds the proving key): the model id
+    // names the first owner.
+    hijack.setup = Some(setup_for(&hijack.record, &w.fixed.prover, &mallory));
+    hijack.sign(&mallory);
+    let e = w
+        .registry
+        .register(&hijack, &mallory)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("its record's model belongs to owner"), "{e}");
     // Restored: settles.
     assert!(outcome(&w, &r).is_settled());
 }

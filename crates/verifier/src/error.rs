@@ -13,6 +13,10 @@ pub enum VerificationError {
         /// What is wrong.
         reason: String,
     },
+    /// The document is larger than its type's cap: refused before it is parsed (see
+    /// [`crate::file`]).
+    #[error("{0}")]
+    TooLarge(crate::file::TooLarge),
     /// The receipt's format version is not one this verifier reads.
     #[error("receipt version {found} is not supported (this verifier reads version {supported})")]
     UnsupportedVersion {

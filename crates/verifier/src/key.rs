@@ -6,6 +6,12 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
 use crate::error::VerificationError;
 
+/// The most bytes a verifying key file may have, checked before it is read or parsed. A key
+/// holds one G1 point per public input plus one, and a statement has at most 5 public inputs
+/// ([`crate::statement`]): 424 bytes; the cap leaves room for any circuit, and bounds what a
+/// hostile file costs.
+pub const MAX_VK_BYTES: usize = 64 << 10;
+
 /// A verifying key ready to check proofs, with its id (blake3 of its compressed bytes).
 ///
 /// Its parts are read through accessors and made only by [`VerifierKey::new`] (or
@@ -53,12 +59,19 @@ impl VerifierKey {
 
     /// Parses compressed key bytes, validating every curve point (keys are small). The bytes
     /// must be the key's canonical encoding, nothing after it: one key has one spelling, so
-    /// its id and a signature over it name one thing.
+    /// its id and a signature over it name one thing. At most [`MAX_VK_BYTES`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerificationError> {
         let malformed = |reason: String| VerificationError::Malformed {
             what: "verifying key",
             reason,
         };
+        if bytes.len() > MAX_VK_BYTES {
+            return Err(VerificationError::TooLarge(crate::file::TooLarge {
+                what: "verifying key",
+                size: Some(bytes.len() as u64),
+                cap: MAX_VK_BYTES,
+            }));
+        }
         let mut reader = bytes;
         let vk = VerifyingKey::<Bn254>::deserialize_compressed(&mut reader)
             .map_err(|e| malformed(e.to_string()))?;

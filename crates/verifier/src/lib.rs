@@ -14,6 +14,12 @@
 //!   reward split, what settlement trusts; [`licence`]: an owner's permission for a worker;
 //!   [`job`]: the job a receipt is for; [`signature`]: the worker's ed25519 signature over a
 //!   receipt; [`ed25519`]: the one key and signature format of workers and owners.
+//! - [`dsse`]: DSSE envelopes, a payload signed with those keys in the ecosystem's format;
+//!   [`intoto`]: in-toto Statements v1 carried in them, subjects named by blake3 digest.
+//! - [`ownership`]: the owner's setup statement, with a proof that the owner holds the proving
+//!   key: what stops anyone else registering a published model.
+//! - [`file`]: every file of outside bytes is read under its type's size cap
+//!   ([`receipt::MAX_RECEIPT_BYTES`] and the like), and parsed straight into its type.
 //! - [`verify()`]: `Result<Verified, VerificationError>` with a specific reason for every
 //!   rejection, never a bare `false`. Strict by default: [`Expected`] says for each field of
 //!   the job whether it is checked, and [`Verified`] reports what was not.
@@ -21,12 +27,17 @@
 
 pub mod batch;
 pub mod digest;
+pub mod dsse;
 pub mod ed25519;
 pub mod error;
 pub mod field;
+pub mod file;
+pub mod intoto;
 pub mod job;
+mod json;
 pub mod key;
 pub mod licence;
+pub mod ownership;
 pub mod receipt;
 pub mod record;
 pub mod registration;
@@ -37,6 +48,7 @@ pub mod width;
 
 pub use batch::verify_batch;
 pub use digest::InputSalt;
+pub use dsse::Envelope;
 pub use ed25519::KeyPair;
 pub use error::VerificationError;
 pub use job::Job;

@@ -16,6 +16,10 @@ use crate::registration::Registration;
 /// Current licence format version.
 pub const LICENCE_VERSION: u32 = 1;
 
+/// The most bytes a licence may have, checked before it is parsed (one is under 1 KiB: two
+/// ids, an owner key, an expiry and a signature).
+pub const MAX_LICENCE_BYTES: usize = 16 << 10;
+
 /// An owner's permission for a worker to serve a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,11 +80,17 @@ impl Licence {
         *h.finalize().as_bytes()
     }
 
-    /// Parses a licence and checks its form and its signature by the owner it names.
+    /// Parses a licence (at most [`MAX_LICENCE_BYTES`], straight into the type) and checks its
+    /// form and its signature by the owner it names.
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerificationError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-        match value.get("version").and_then(|v| v.as_u64()) {
+        if bytes.len() > MAX_LICENCE_BYTES {
+            return Err(VerificationError::TooLarge(crate::file::TooLarge {
+                what: "licence",
+                size: Some(bytes.len() as u64),
+                cap: MAX_LICENCE_BYTES,
+            }));
+        }
+        match crate::json::version(bytes).map_err(|e| malformed(e.to_string()))? {
             Some(v) if v == LICENCE_VERSION as u64 => {}
             Some(v) => {
                 return Err(malformed(format!(
@@ -89,7 +99,7 @@ impl Licence {
             }
             None => return Err(malformed("no version".into())),
         }
-        let l: Licence = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+        let l: Licence = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
         l.check()?;
         Ok(l)
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::VerificationError;
 use crate::field::fr_from_hex;
+use crate::file::TooLarge;
 use crate::record::{checked_len, is_digest_hex, is_lower_hex};
 use crate::signature::SIGNATURE_BYTES;
 
@@ -25,6 +26,19 @@ pub const MAX_ID_BYTES: usize = 1024;
 
 /// Size of a compressed BN254 Groth16 proof.
 pub const PROOF_BYTES: usize = 128;
+
+/// The most bytes a receipt may have, checked before it is parsed ([`Receipt::from_json`])
+/// and before it is read from a file ([`crate::file::read_capped`]).
+///
+/// This cap, not [`MAX_ELEMENTS`](crate::record::MAX_ELEMENTS), is what bounds a receipt's
+/// output in practice: each output value is written twice (quantized and dequantized), so
+/// 2^20 values of 32-bit width, pretty-printed as workers write them, take about 50 MB and
+/// fit (tested), while a receipt of `MAX_ELEMENTS` values would take 16 times that. Models a
+/// worker proves have outputs far smaller than 2^20 values. Parsed straight into [`Receipt`],
+/// the most a receipt of this size makes its reader hold is its two value arrays, 8 bytes
+/// per value of at least 2 bytes of JSON: about 340 MB at the cap (measured), never the
+/// 17-fold or more of a JSON tree.
+pub const MAX_RECEIPT_BYTES: usize = 64 << 20;
 
 /// The output as proved and as shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,37 +84,41 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    /// Parses a receipt, naming what is wrong with a malformed one.
+    /// Parses a receipt, naming what is wrong with a malformed one: one of more than
+    /// [`MAX_RECEIPT_BYTES`] is refused unparsed, one of another version says so before any
+    /// field is read, and the rest is parsed straight into the type (no JSON tree of it).
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerificationError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| VerificationError::Malformed {
+        if bytes.len() > MAX_RECEIPT_BYTES {
+            return Err(VerificationError::TooLarge(TooLarge {
                 what: "receipt",
-                reason: if e.is_eof() {
-                    format!("truncated ({e})")
-                } else {
-                    e.to_string()
-                },
-            })?;
-        let version = value.get("version").and_then(|v| v.as_u64());
-        if let Some(v) = version
-            && v != RECEIPT_VERSION as u64
-        {
-            return Err(VerificationError::UnsupportedVersion {
-                found: v,
-                supported: RECEIPT_VERSION,
-            });
+                size: Some(bytes.len() as u64),
+                cap: MAX_RECEIPT_BYTES,
+            }));
         }
-        if version.is_none() {
-            return Err(VerificationError::Malformed {
-                what: "receipt",
-                reason: "no version".into(),
-            });
+        let malformed = |e: serde_json::Error| VerificationError::Malformed {
+            what: "receipt",
+            reason: if e.is_eof() {
+                format!("truncated ({e})")
+            } else {
+                e.to_string()
+            },
+        };
+        match crate::json::version(bytes).map_err(malformed)? {
+            Some(v) if v == RECEIPT_VERSION as u64 => {}
+            Some(v) => {
+                return Err(VerificationError::UnsupportedVersion {
+                    found: v,
+                    supported: RECEIPT_VERSION,
+                });
+            }
+            None => {
+                return Err(VerificationError::Malformed {
+                    what: "receipt",
+                    reason: "no version".into(),
+                });
+            }
         }
-        let receipt: Receipt =
-            serde_json::from_value(value).map_err(|e| VerificationError::Malformed {
-                what: "receipt",
-                reason: e.to_string(),
-            })?;
+        let receipt: Receipt = serde_json::from_slice(bytes).map_err(malformed)?;
         receipt.validate()?;
         Ok(receipt)
     }

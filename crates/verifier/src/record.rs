@@ -25,6 +25,11 @@ pub const MAX_ELEMENTS: usize = 1 << 24;
 /// The largest scale exponent a tensor format may declare (`|frac_bits|`).
 pub const MAX_FRAC_BITS: i32 = 256;
 
+/// The most bytes a record may have, checked before it is parsed. A record lists two shapes
+/// and a few ids (under 1 KiB as setup writes it); the cap leaves room for shapes of hundreds
+/// of dimensions, and bounds what a hostile one costs to parse.
+pub const MAX_RECORD_BYTES: usize = 64 << 10;
+
 /// Shape and fixed-point format of a tensor (batch excluded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,19 +113,43 @@ pub struct ModelRecord {
     pub output: TensorFormat,
     /// R1CS constraints of the model's circuit.
     pub constraints: usize,
+    /// For a model set up by an owner: blake3 of the canonical model file (hex). The model id
+    /// is then [`owned_model_id`] of it and [`ModelRecord::owner`], not the file's digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    /// For a model set up by an owner: the owner's ed25519 public key (hex), part of the model
+    /// id — so nobody else can claim a model under this id, and a fixed-weights circuit, which
+    /// pins its first public input to the id, is the owner's alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// The id of a model set up by `owner` (an ed25519 public key, hex): blake3 (own derivation
+/// context) of the model file's digest and the owner's key. Anyone can recompute it from a
+/// record; nobody can find another (file, owner) pair with the same id.
+pub fn owned_model_id(content_id: &[u8; 32], owner: &str) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key("zkworker 2026-12 owned model id");
+    h.update(content_id);
+    h.update(owner.as_bytes());
+    *h.finalize().as_bytes()
 }
 
 impl ModelRecord {
-    /// Parses and validates a record.
+    /// Parses and validates a record (at most [`MAX_RECORD_BYTES`], straight into the type).
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerificationError> {
         let malformed = |reason: String| VerificationError::Malformed {
             what: "model record",
             reason,
         };
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+        if bytes.len() > MAX_RECORD_BYTES {
+            return Err(VerificationError::TooLarge(crate::file::TooLarge {
+                what: "model record",
+                size: Some(bytes.len() as u64),
+                cap: MAX_RECORD_BYTES,
+            }));
+        }
         // The version first, so an old record says so instead of failing on a changed field.
-        match value.get("version").and_then(|v| v.as_u64()) {
+        match crate::json::version(bytes).map_err(|e| malformed(e.to_string()))? {
             Some(v) if v == RECORD_VERSION as u64 => {}
             Some(v) => {
                 return Err(malformed(format!(
@@ -130,7 +159,7 @@ impl ModelRecord {
             }
             None => return Err(malformed("no version".into())),
         }
-        let r: ModelRecord = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+        let r: ModelRecord = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
         r.validate()?;
         Ok(r)
     }
@@ -151,6 +180,31 @@ impl ModelRecord {
         for (name, id) in [("model_id", &self.model_id), ("vk_id", &self.vk_id)] {
             if !is_digest_hex(id) {
                 return Err(malformed(format!("{name} is not 64 lower-case hex digits")));
+            }
+        }
+        match (&self.content_id, &self.owner) {
+            (None, None) => {}
+            (Some(content), Some(owner)) => {
+                if !is_digest_hex(content) || !is_digest_hex(owner) {
+                    return Err(malformed(
+                        "content_id and owner are not 64 lower-case hex digits each".into(),
+                    ));
+                }
+                let content: [u8; 32] = hex::decode(content)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .expect("checked: 64 hex digits");
+                if hex::encode(owned_model_id(&content, owner)) != self.model_id {
+                    return Err(malformed(format!(
+                        "model_id is not the id of content {} owned by {owner}",
+                        hex::encode(content)
+                    )));
+                }
+            }
+            _ => {
+                return Err(malformed(
+                    "content_id and owner come together, or not at all".into(),
+                ));
             }
         }
         if !matches!(self.weight_mode.as_str(), "fixed" | "private") {
@@ -198,6 +252,16 @@ impl ModelRecord {
     /// Pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a record always serializes")
+    }
+
+    /// The record's digest: blake3 (own derivation context) of its canonical JSON (fields in
+    /// declaration order, no maps, no floats), so one record has one digest whatever its
+    /// file's spelling. Registries and ledgers pin a (model, verifying key) pair to it.
+    pub fn digest(&self) -> [u8; 32] {
+        let json = serde_json::to_vec(self).expect("a record always serializes");
+        let mut h = blake3::Hasher::new_derive_key("zkworker 2026-12 model record");
+        h.update(&json);
+        *h.finalize().as_bytes()
     }
 
     /// The model commitment as a field element.
@@ -265,8 +329,19 @@ mod tests {
             input: format(vec![4]),
             output: format(vec![1, 2]),
             constraints: 9,
+            content_id: None,
+            owner: None,
         };
         assert_eq!(ModelRecord::from_json(r.to_json().as_bytes()).unwrap(), r);
+        // One digest per record, whatever the spelling; any change moves it.
+        let compact = serde_json::to_vec(&r).unwrap();
+        assert_eq!(
+            ModelRecord::from_json(&compact).unwrap().digest(),
+            r.digest()
+        );
+        let mut edited = r.clone();
+        edited.output.frac_bits += 1;
+        assert_ne!(edited.digest(), r.digest());
         assert!(r.to_json().contains("\"bits\": 8"));
     }
 }

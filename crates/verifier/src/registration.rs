@@ -17,9 +17,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dsse::Envelope;
 use crate::ed25519::KeyPair;
 use crate::error::VerificationError;
 use crate::key::VerifierKey;
+use crate::ownership::check_setup;
 use crate::record::{ModelRecord, is_digest_hex, is_lower_hex};
 
 /// Current registration format version.
@@ -30,6 +32,14 @@ pub const BPS: u16 = 10_000;
 
 /// The most key files a registration may list.
 pub const MAX_KEY_FILES: usize = 16;
+
+/// The most bytes a registration may have, checked before it is parsed and before a registry
+/// writes one: a record (at most [`MAX_RECORD_BYTES`](crate::record::MAX_RECORD_BYTES)), a
+/// verifying key in hex (under 1 KiB: a statement has at most 5 public inputs),
+/// [`MAX_KEY_FILES`] names and digests, a signature — and the owner's setup statement, whose
+/// possession receipt carries the model's output on the zero input (16 MiB holds about half
+/// a million 8-bit output values; a model with more cannot be registered).
+pub const MAX_REGISTRATION_BYTES: usize = 16 << 20;
 
 /// What one settled job pays, and what a false claim costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +83,12 @@ pub struct Registration {
     /// blake3 (hex) of each of the worker's key files, by file name, so a worker can check it
     /// serves the keys that were registered.
     pub key_files: BTreeMap<String, String>,
+    /// The owner's setup statement ([`crate::ownership`]): an in-toto statement in a DSSE
+    /// envelope, signed by the owner, naming this record and key and carrying a proof that the
+    /// owner holds the proving key. A registry requires it ([`Registration::check_owned`]), so
+    /// published artifacts cannot be registered by anyone but their owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<Envelope>,
     /// The owner's signature over every other field (hex); a registration without one is
     /// refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,7 +135,16 @@ impl Registration {
             owner: String::new(),
             reward,
             key_files,
+            setup: None,
             signature: None,
+        }
+    }
+
+    /// With the owner's setup statement ([`crate::ownership::sign_setup`]).
+    pub fn with_setup(self, setup: Envelope) -> Self {
+        Registration {
+            setup: Some(setup),
+            ..self
         }
     }
 
@@ -142,11 +167,17 @@ impl Registration {
         self.signature = Some(owner.sign_hex(&self.signing_digest()));
     }
 
-    /// Parses a registration and checks it whole ([`Registration::check`]).
+    /// Parses a registration (at most [`MAX_REGISTRATION_BYTES`], straight into the type) and
+    /// checks it whole ([`Registration::check`]).
     pub fn from_json(bytes: &[u8]) -> Result<RegisteredModel, VerificationError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-        match value.get("version").and_then(|v| v.as_u64()) {
+        if bytes.len() > MAX_REGISTRATION_BYTES {
+            return Err(VerificationError::TooLarge(crate::file::TooLarge {
+                what: "model registration",
+                size: Some(bytes.len() as u64),
+                cap: MAX_REGISTRATION_BYTES,
+            }));
+        }
+        match crate::json::version(bytes).map_err(|e| malformed(e.to_string()))? {
             Some(v) if v == REGISTRATION_VERSION as u64 => {}
             Some(v) => {
                 return Err(malformed(format!(
@@ -157,7 +188,7 @@ impl Registration {
             None => return Err(malformed("no version".into())),
         }
         let r: Registration =
-            serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
         let key = r.check()?;
         Ok(RegisteredModel {
             registration: r,
@@ -169,6 +200,63 @@ impl Registration {
     /// and digests, the owner's key and signature, then the verifying key against the
     /// record's vk id; returns the parsed verifying key.
     pub fn check(&self) -> Result<VerifierKey, VerificationError> {
+        self.check_signature()?;
+        // The key last: parsing it validates curve points and costs a pairing, which an
+        // unsigned file should not get to make a reader spend.
+        if !is_lower_hex(&self.vk) {
+            return Err(malformed("the verifying key is not lower-case hex".into()));
+        }
+        let vk_bytes = hex::decode(&self.vk)
+            .map_err(|e| malformed(format!("the verifying key is not hex: {e}")))?;
+        let key = VerifierKey::from_bytes(&vk_bytes)?;
+        if key.id() != self.record.vk_id {
+            return Err(VerificationError::KeyMismatch {
+                expected: self.record.vk_id.clone(),
+                received: key.id().to_string(),
+            });
+        }
+        if let Some(setup) = &self.setup {
+            check_setup(setup, &self.record, &key, &self.owner)?;
+        }
+        Ok(key)
+    }
+
+    /// [`Registration::check`], and the registration must carry its owner's setup statement:
+    /// what a registry requires, so that only the owner can register a model.
+    pub fn check_owned(&self) -> Result<VerifierKey, VerificationError> {
+        if self.record.owner.is_none() {
+            return Err(VerificationError::BadOwnerSignature {
+                what: "model registration",
+                reason: "its record names no owner, so its model id is not bound to one: set the \
+                         model up with `zkw model setup --owner-key`"
+                    .into(),
+            });
+        }
+        if self.setup.is_none() {
+            return Err(VerificationError::BadOwnerSignature {
+                what: "model registration",
+                reason: "it carries no setup statement by its owner: make one with `zkw model \
+                         setup --owner-key` (or let `zkw model register` make it from the keys \
+                         directory)"
+                    .into(),
+            });
+        }
+        self.check()
+    }
+
+    /// Every check of [`Registration::check`] but the verifying key's: the fields and the
+    /// owner's signature (for reading a history, whose older entries' keys nobody uses).
+    pub fn check_signature(&self) -> Result<(), VerificationError> {
+        let size = serde_json::to_vec(self)
+            .expect("a registration always serializes")
+            .len();
+        if size > MAX_REGISTRATION_BYTES {
+            return Err(VerificationError::TooLarge(crate::file::TooLarge {
+                what: "model registration",
+                size: Some(size as u64),
+                cap: MAX_REGISTRATION_BYTES,
+            }));
+        }
         if self.version != REGISTRATION_VERSION {
             return Err(malformed(format!(
                 "version {} is not supported (this build reads version {REGISTRATION_VERSION})",
@@ -206,6 +294,18 @@ impl Registration {
                 )));
             }
         }
+        if let Some(named) = &self.record.owner
+            && *named != self.owner
+        {
+            return Err(VerificationError::BadOwnerSignature {
+                what: "model registration",
+                reason: format!(
+                    "its record's model belongs to owner {named} (the owner is part of the model \
+                     id); the registration is {}'s",
+                    self.owner
+                ),
+            });
+        }
         crate::ed25519::public_key(&self.owner).map_err(|reason| {
             VerificationError::BadOwnerSignature {
                 what: "model registration",
@@ -227,21 +327,7 @@ impl Registration {
                 },
             }
         })?;
-        // The key last: parsing it validates curve points and costs a pairing, which an
-        // unsigned file should not get to make a reader spend.
-        if !is_lower_hex(&self.vk) {
-            return Err(malformed("the verifying key is not lower-case hex".into()));
-        }
-        let vk_bytes = hex::decode(&self.vk)
-            .map_err(|e| malformed(format!("the verifying key is not hex: {e}")))?;
-        let key = VerifierKey::from_bytes(&vk_bytes)?;
-        if key.id() != self.record.vk_id {
-            return Err(VerificationError::KeyMismatch {
-                expected: self.record.vk_id.clone(),
-                received: key.id().to_string(),
-            });
-        }
-        Ok(key)
+        Ok(())
     }
 
     /// Pretty JSON.

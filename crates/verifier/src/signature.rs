@@ -90,6 +90,12 @@ impl WorkerKey {
     }
 }
 
+impl From<KeyPair> for WorkerKey {
+    fn from(key: KeyPair) -> Self {
+        WorkerKey(key)
+    }
+}
+
 impl std::fmt::Debug for WorkerKey {
     // The seed is the worker's secret: never in logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -32,6 +32,9 @@ pub enum Check<T> {
 /// A field of the statement that a verification did not compare with an expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Unchecked {
+    /// The model: the record was picked by the receipt's own model id, not named by the
+    /// caller, so a receipt of any registered model (with the same input format) passes.
+    Model,
     /// The input digest: the proof may be about any input of the model.
     Input,
     /// The job id: the receipt may be another job's.
@@ -45,6 +48,7 @@ pub enum Unchecked {
 impl std::fmt::Display for Unchecked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Unchecked::Model => "model",
             Unchecked::Input => "input",
             Unchecked::JobId => "job id",
             Unchecked::WorkerId => "worker id",
@@ -58,6 +62,11 @@ impl std::fmt::Display for Unchecked {
 pub struct Expected<'a> {
     /// The registry record of the model.
     pub record: &'a ModelRecord,
+    /// The model the caller asked for. `Equals(id)`: the record is that model's, and so must
+    /// the receipt be. `Skip`: the record was looked up by the receipt's own model id, which
+    /// proves nothing about what the client asked for (a worker could have proved another
+    /// registered model with the same input format).
+    pub model: Check<&'a str>,
     /// The digest of the client's own input (a client who knows `x` and its salt recomputes
     /// it with [`crate::digest::input_digest`]).
     pub input_digest: Check<Fr>,
@@ -70,11 +79,13 @@ pub struct Expected<'a> {
 }
 
 impl<'a> Expected<'a> {
-    /// The strict expectation: this model, the client's input digest and the job id. Add the
-    /// worker and the nonce with [`Expected::worker`] and [`Expected::nonce`] when known.
+    /// The strict expectation: this model (the record is the one the client asked for), the
+    /// client's input digest and the job id. Add the worker and the nonce with
+    /// [`Expected::worker`] and [`Expected::nonce`] when known.
     pub fn new(record: &'a ModelRecord, input_digest: Fr, job_id: &'a str) -> Self {
         Expected {
             record,
+            model: Check::Equals(&record.model_id),
             input_digest: Check::Equals(input_digest),
             job_id: Check::Equals(job_id),
             worker_id: Check::Skip,
@@ -87,10 +98,20 @@ impl<'a> Expected<'a> {
     pub fn model_only(record: &'a ModelRecord) -> Self {
         Expected {
             record,
+            model: Check::Equals(&record.model_id),
             input_digest: Check::Skip,
             job_id: Check::Skip,
             worker_id: Check::Skip,
             client_nonce: Check::Skip,
+        }
+    }
+
+    /// The record was looked up by the receipt's own model id (a settler that knows no
+    /// client, or a caller who said `--unchecked model`): [`Unchecked::Model`] is reported.
+    pub fn model_from_receipt(self) -> Self {
+        Expected {
+            model: Check::Skip,
+            ..self
         }
     }
 
@@ -113,6 +134,7 @@ impl<'a> Expected<'a> {
     /// The fields this expectation does not compare, in [`Unchecked`] order.
     pub fn unchecked(&self) -> Vec<Unchecked> {
         let skipped = [
+            (self.model == Check::Skip, Unchecked::Model),
             (self.input_digest == Check::Skip, Unchecked::Input),
             (self.job_id == Check::Skip, Unchecked::JobId),
             (self.worker_id == Check::Skip, Unchecked::WorkerId),
@@ -146,10 +168,12 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// True when the input and the job id were both checked: the receipt is about the
-    /// client's own input and job.
+    /// True when the model, the input and the job id were all checked: the receipt is about
+    /// the model the client asked for, on the client's own input, for its job.
     pub fn is_strict(&self) -> bool {
-        !self.unchecked.contains(&Unchecked::Input) && !self.unchecked.contains(&Unchecked::JobId)
+        ![Unchecked::Model, Unchecked::Input, Unchecked::JobId]
+            .iter()
+            .any(|u| self.unchecked.contains(u))
     }
 }
 
@@ -204,6 +228,18 @@ pub(crate) fn prepare(
     record.validate()?;
     receipt.validate()?;
     let signer = check_signature(receipt)?;
+    if let Check::Equals(asked) = expected.model
+        && asked != record.model_id
+    {
+        // The caller's record is not the model it names: a lookup gone wrong, never a pass.
+        return Err(VerificationError::ModelMismatch {
+            expected: asked.to_string(),
+            received: format!(
+                "another model (the record given is model {})",
+                record.model_id
+            ),
+        });
+    }
     if receipt.model_id != record.model_id {
         return Err(VerificationError::ModelMismatch {
             expected: record.model_id.clone(),

@@ -74,6 +74,8 @@ static SEEDS: LazyLock<Seeds> = LazyLock::new(|| {
         input: format(vec![1, 4]),
         output: format(vec![2]),
         constraints: 100,
+        content_id: None,
+        owner: None,
     };
     let key_files = BTreeMap::from([
         ("proving.key".to_string(), "0c".repeat(32)),

@@ -6,8 +6,10 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use zkw_verifier::field::fr_to_hex;
-use zkw_verifier::receipt::{MAX_ID_BYTES, RECEIPT_VERSION};
-use zkw_verifier::record::{MAX_ELEMENTS, RECORD_VERSION};
+use zkw_verifier::file::TooLarge;
+use zkw_verifier::key::MAX_VK_BYTES;
+use zkw_verifier::receipt::{MAX_ID_BYTES, MAX_RECEIPT_BYTES, RECEIPT_VERSION};
+use zkw_verifier::record::{MAX_ELEMENTS, MAX_RECORD_BYTES, RECORD_VERSION};
 use zkw_verifier::statement::fixed_model_commitment;
 use zkw_verifier::{ModelRecord, Receipt, VerificationError, VerifierKey};
 
@@ -282,6 +284,97 @@ fn receipt_output_shapes_must_match_their_values() {
         let e = receipt_err(&r);
         assert!(e.contains(want), "{e} lacks {want}");
     }
+}
+
+/// A document one byte over its cap is refused before it is parsed, naming the cap; one at
+/// the cap is parsed (and judged on its contents).
+#[test]
+fn documents_over_their_cap_are_refused_unparsed() {
+    // A valid document padded with whitespace to `len` bytes: still valid JSON.
+    fn padded(v: &Value, len: usize) -> Vec<u8> {
+        let mut bytes = v.to_string().into_bytes();
+        bytes.resize(len, b' ');
+        bytes
+    }
+    let too_large = |what: &'static str, size: usize, cap: usize| {
+        VerificationError::TooLarge(TooLarge {
+            what,
+            size: Some(size as u64),
+            cap,
+        })
+    };
+    let over = padded(&receipt(), MAX_RECEIPT_BYTES + 1);
+    let e = Receipt::from_json(&over).unwrap_err();
+    assert_eq!(
+        e,
+        too_large("receipt", MAX_RECEIPT_BYTES + 1, MAX_RECEIPT_BYTES)
+    );
+    assert_eq!(
+        e.to_string(),
+        "too large for a receipt: 67108865 bytes, the cap is 64 MiB (67108864 bytes)"
+    );
+    Receipt::from_json(&over[..MAX_RECEIPT_BYTES]).unwrap();
+
+    let over = padded(&record(), MAX_RECORD_BYTES + 1);
+    assert_eq!(
+        ModelRecord::from_json(&over).unwrap_err(),
+        too_large("model record", MAX_RECORD_BYTES + 1, MAX_RECORD_BYTES)
+    );
+    ModelRecord::from_json(&over[..MAX_RECORD_BYTES]).unwrap();
+
+    let e = VerifierKey::from_bytes(&vec![0; MAX_VK_BYTES + 1]).unwrap_err();
+    assert_eq!(
+        e,
+        too_large("verifying key", MAX_VK_BYTES + 1, MAX_VK_BYTES)
+    );
+}
+
+/// The receipt's byte cap, not `MAX_ELEMENTS`, bounds its output (see `MAX_RECEIPT_BYTES`):
+/// 2^20 output values of the widest width (32 bits) with long dequantized spellings,
+/// pretty-printed as workers write receipts, with the longest ids, fit under it and parse.
+#[test]
+fn a_receipt_of_a_million_wide_values_fits_the_cap() {
+    let n = 1 << 20;
+    let frac_bits = 37;
+    let q = -2_147_483_647i64; // i32 wide: the bounds analysis keeps every value inside i32
+    let v = q as f64 * (-(frac_bits as f64)).exp2();
+    assert!(serde_json::to_string(&v).unwrap().len() >= 20, "{v}");
+    let mut r: Receipt = serde_json::from_value(receipt()).unwrap();
+    r.output.shape = vec![n];
+    r.output.frac_bits = frac_bits;
+    r.output.quantized = vec![q; n];
+    r.output.values = vec![v; n];
+    r.job_id = "j".repeat(MAX_ID_BYTES);
+    r.worker_id = "w".repeat(MAX_ID_BYTES);
+    r.client_nonce = "n".repeat(MAX_ID_BYTES);
+    r.signature = Some("ab".repeat(64));
+    let json = r.to_json();
+    assert!(json.len() < MAX_RECEIPT_BYTES, "{} bytes", json.len());
+    assert_eq!(Receipt::from_json(json.as_bytes()).unwrap(), r);
+}
+
+/// The version is read before any other field, without building a tree of the document: an
+/// old receipt or record says it is old even when its other fields no longer parse.
+#[test]
+fn the_version_is_reported_before_any_field_error() {
+    let old = json!({"version": 2, "output": "not an output", "extra": [[1, 2], {"a": null}]});
+    assert_eq!(
+        Receipt::from_json(old.to_string().as_bytes()).unwrap_err(),
+        VerificationError::UnsupportedVersion {
+            found: 2,
+            supported: RECEIPT_VERSION
+        }
+    );
+    assert!(record_err(&old).contains("version 2 is not supported"));
+    // A version repeated is refused, not resolved by whichever comes last.
+    let text = receipt().to_string().replacen('{', "{\"version\": 4, ", 1);
+    let e = Receipt::from_json(text.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("duplicate field `version`"), "{e}");
+    // Syntax errors are still named, truncation as such.
+    let e = Receipt::from_json(b"{\"version\": 4, \"job_id\": \"j").unwrap_err();
+    assert!(e.to_string().contains("truncated"), "{e}");
+    let e = Receipt::from_json(b"[4]").unwrap_err();
+    assert!(e.to_string().contains("no version"), "{e}");
 }
 
 /// JSON values a hostile file might put in any field.

@@ -7,8 +7,12 @@ use ark_bn254::{G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_groth16::VerifyingKey;
 use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::file::TooLarge;
+use zkw_verifier::licence::MAX_LICENCE_BYTES;
 use zkw_verifier::record::RECORD_VERSION;
-use zkw_verifier::registration::{BPS, MAX_KEY_FILES, REGISTRATION_VERSION};
+use zkw_verifier::registration::{
+    BPS, MAX_KEY_FILES, MAX_REGISTRATION_BYTES, REGISTRATION_VERSION,
+};
 use zkw_verifier::statement::fixed_model_commitment;
 use zkw_verifier::{
     KeyPair, Licence, ModelRecord, Registration, Reward, TensorFormat, VerificationError,
@@ -48,6 +52,8 @@ fn registration(owner: &KeyPair) -> Registration {
             bits: Width::new(8).unwrap(),
         },
         constraints: 10,
+        content_id: None,
+        owner: None,
     };
     let files = BTreeMap::from([(format!("{}.pk", k.id()), "ab".repeat(32))]);
     let mut r = Registration::new(
@@ -327,4 +333,40 @@ fn licences_permit_one_worker_one_model_until_expiry() {
         let e = Licence::from_json(bytes).unwrap_err().to_string();
         assert!(e.contains(reason), "{reason}: {e}");
     }
+}
+
+/// A registration or licence one byte over its cap is refused before it is parsed, naming
+/// the cap; a valid one padded to the cap still checks.
+#[test]
+fn registrations_and_licences_over_their_cap_are_refused_unparsed() {
+    fn padded(json: String, len: usize) -> Vec<u8> {
+        let mut bytes = json.into_bytes();
+        assert!(bytes.len() < len);
+        bytes.resize(len, b'\n');
+        bytes
+    }
+    let o = owner();
+    let over = padded(registration(&o).to_json(), MAX_REGISTRATION_BYTES + 1);
+    let e = Registration::from_json(&over).unwrap_err();
+    assert_eq!(
+        e,
+        VerificationError::TooLarge(TooLarge {
+            what: "model registration",
+            size: Some(MAX_REGISTRATION_BYTES as u64 + 1),
+            cap: MAX_REGISTRATION_BYTES,
+        })
+    );
+    assert_eq!(
+        e.to_string(),
+        "too large for a model registration: 16777217 bytes, the cap is 16 MiB (16777216 bytes)"
+    );
+    Registration::from_json(&over[..MAX_REGISTRATION_BYTES]).unwrap();
+
+    let worker = KeyPair::from_seed(&[6; 32]).public_hex();
+    let l = Licence::issue(&o, &hex::encode(MODEL), &worker, None);
+    let over = padded(l.to_json(), MAX_LICENCE_BYTES + 1);
+    let e = Licence::from_json(&over).unwrap_err().to_string();
+    assert!(e.contains("too large for a licence"), "{e}");
+    assert!(e.contains(&format!("({MAX_LICENCE_BYTES} bytes)")), "{e}");
+    Licence::from_json(&over[..MAX_LICENCE_BYTES]).unwrap();
 }

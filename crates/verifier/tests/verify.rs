@@ -212,6 +212,42 @@ fn expectations_are_checked_field_by_field() {
 }
 
 #[test]
+fn the_model_is_the_one_the_caller_names_unless_it_says_otherwise() {
+    let f = fixture(3, 3);
+    // A record looked up by the receipt's own model id verifies, but says so: a worker could
+    // have proved any registered model with the same input format.
+    let v = verify(&f.receipt, &f.key, &strict(&f).model_from_receipt()).unwrap();
+    assert_eq!(v.unchecked, [Unchecked::Model]);
+    assert_eq!(Unchecked::Model.to_string(), "model");
+    assert!(!v.is_strict());
+    // A caller that names another model than its record's is refused before anything else.
+    let other = "4d".repeat(32);
+    assert_eq!(
+        verify(
+            &f.receipt,
+            &f.key,
+            &Expected {
+                model: Check::Equals(&other),
+                ..strict(&f)
+            }
+        ),
+        Err(VerificationError::ModelMismatch {
+            expected: other.clone(),
+            received: format!(
+                "another model (the record given is model {})",
+                f.record.model_id
+            ),
+        })
+    );
+    // Naming the record's own model is the strict default.
+    assert_eq!(strict(&f).model, Check::Equals(f.record.model_id.as_str()));
+    assert_eq!(
+        Expected::model_only(&f.record).model,
+        Check::Equals(f.record.model_id.as_str())
+    );
+}
+
+#[test]
 fn the_receipt_must_match_the_record_and_the_key() {
     let f = fixture(3, 2);
     let e = strict(&f);

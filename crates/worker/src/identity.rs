@@ -1,11 +1,18 @@
 //! The worker's identity: an ed25519 key pair made on first start and kept in the data
-//! directory (`worker.key`, the 32-byte secret seed in hex, readable by the owner only). The
-//! worker id is the public key: it goes into every job binding, and it signs every receipt.
+//! directory (`worker.key`, the 32-byte secret seed in hex, mode 0600). The worker id is the
+//! public key: it goes into every job binding, and it signs every receipt.
+//!
+//! The file is written and read by [`zkw_verifier::ed25519::write_secret_key`] and
+//! [`zkw_verifier::ed25519::read_secret_key`], the helpers every secret key of zkworker goes
+//! through: made whole or not at all and never replacing a key, so a crash leaves either no
+//! key (made again on the next start, before any job is accepted) or the whole key; and a key
+//! its group or others may read is refused at start, since whoever read it can sign receipts
+//! as this worker.
 
-use std::io::Write;
 use std::path::Path;
 
 use zkw_verifier::WorkerKey;
+use zkw_verifier::ed25519::{KeyPair, SecretKeyError, read_secret_key, write_secret_key};
 
 use crate::error::WorkerError;
 
@@ -15,71 +22,17 @@ pub const KEY_FILE: &str = "worker.key";
 /// Loads the worker's key from `data`, or makes one (and says so) on first start.
 pub fn load_or_create(data: &Path) -> Result<(WorkerKey, bool), WorkerError> {
     let path = data.join(KEY_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(&path)
-                    .map_err(|e| WorkerError::io(&path, e))?
-                    .permissions()
-                    .mode();
-                if mode & 0o077 != 0 {
-                    tracing::warn!(
-                        path = %path.display(),
-                        "the worker key is readable by others (mode {:o}): chmod 600 it",
-                        mode & 0o777
-                    );
-                }
-            }
-            let seed: [u8; 32] = hex::decode(text.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| {
-                    WorkerError::Config(format!(
-                        "{}: not a worker key (64 hex digits expected)",
-                        path.display()
-                    ))
-                })?;
-            Ok((WorkerKey::from_seed(&seed), false))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed)
+    match read_secret_key(&path) {
+        Ok(key) => Ok((key.into(), false)),
+        Err(SecretKeyError::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = KeyPair::generate()
                 .map_err(|e| WorkerError::Internal(format!("no OS randomness: {e}")))?;
-            write_secret(&path, format!("{}\n", hex::encode(seed)).as_bytes())?;
-            Ok((WorkerKey::from_seed(&seed), true))
+            write_secret_key(&path, &key).map_err(|e| WorkerError::io(&path, e))?;
+            Ok((key.into(), true))
         }
-        Err(e) => Err(WorkerError::io(&path, e)),
+        Err(SecretKeyError::Io { path, error }) => Err(WorkerError::io(path, error)),
+        Err(e) => Err(WorkerError::Config(format!("the worker key: {e}"))),
     }
-}
-
-/// Writes a file only its owner can read, whole or not at all: a temporary file, synced, then
-/// linked under its name (never replacing one) and the directory synced — so a crash leaves
-/// either no key (made again on the next start, before any job is accepted) or the whole key.
-fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), WorkerError> {
-    let tmp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(&tmp).map_err(|e| WorkerError::io(&tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| WorkerError::io(&tmp, e))?;
-    drop(f);
-    std::fs::hard_link(&tmp, path).map_err(|e| WorkerError::io(path, e))?;
-    let _ = std::fs::remove_file(&tmp);
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| WorkerError::io(dir, e))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -104,8 +57,18 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        #[cfg(unix)]
+        {
+            // Readable by others: refused, not served.
+            use std::os::unix::fs::PermissionsExt;
+            let p = dir.path().join(KEY_FILE);
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let err = load_or_create(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("readable by others (mode 644)"), "{err}");
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         std::fs::write(dir.path().join(KEY_FILE), "nonsense").unwrap();
         let err = load_or_create(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("not a worker key"), "{err}");
+        assert!(err.contains("not a secret key file"), "{err}");
     }
 }

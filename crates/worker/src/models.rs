@@ -258,7 +258,9 @@ mod tests {
         let m = mlp(WeightMode::Fixed);
         let id = zkw_model::model_id(&m);
         let keys = dir.path().join("models/tiny");
-        zkw_prover::setup(&m, &id, &keys, &|_| {}).unwrap();
+        // Registrable keys: set up by the owner that `register` signs with.
+        let owner = KeyPair::from_seed(&[3; 32]).public_hex();
+        zkw_prover::setup_owned(&m, &id, &owner, &keys, &|_| {}).unwrap();
         let registry = dir.path().join("registry");
         (dir, keys, registry)
     }
@@ -274,10 +276,26 @@ mod tests {
             worker_share_bps: 5000,
             penalty: 1,
         };
+        let owner = KeyPair::from_seed(&[3; 32]);
+        // The owner's proof of holding the proving key, stated for the (edited) record.
+        let prover = zkw_prover::LocalProver::open(&keys.dir).unwrap();
+        let honest = zkw_prover::ownership::prove_ownership(&prover, &owner).unwrap();
+        let possession = zkw_verifier::intoto::Statement::open(&honest, &owner.public_hex())
+            .unwrap()
+            .predicate_as::<zkw_verifier::ownership::SetupPredicate>(
+                zkw_verifier::ownership::SETUP_PREDICATE,
+            )
+            .unwrap()
+            .possession;
         let mut registration = Registration::new(record, &key, reward, digests);
         edit(&mut registration);
-        registration.sign(&KeyPair::from_seed(&[3; 32]));
-        Registry::new(registry).register(&registration).unwrap();
+        registration.setup = Some(
+            zkw_verifier::ownership::sign_setup(&registration.record, possession, &owner).unwrap(),
+        );
+        registration.sign(&owner);
+        Registry::new(registry)
+            .register(&registration, &owner)
+            .unwrap();
     }
 
     /// What loading the models directory of `keys` with `registry` says: the model ids
@@ -359,7 +377,7 @@ mod tests {
         assert!(why.contains(&path.display().to_string()), "{why}");
 
         // A model the registry no longer holds.
-        std::fs::remove_file(reg.model_path(&id).unwrap()).unwrap();
+        std::fs::remove_dir_all(reg.history_dir(&id).unwrap()).unwrap();
         assert!(unlicensed(100).unwrap().ends_with("is not registered"));
 
         // Without a registry there is nothing to settle against: no warning.

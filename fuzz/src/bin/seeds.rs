@@ -70,6 +70,8 @@ fn record(m: &Model, key: &VerifierKey) -> ModelRecord {
         input: format(input.shape, input.frac_bits, input.bits.clamp(1, 32)),
         output: format(output.shape, output.frac_bits, output.bits.clamp(1, 32)),
         constraints: 1234,
+        content_id: None,
+        owner: None,
     }
 }
 

@@ -200,11 +200,11 @@ pub fn conformance(a: ConformanceArgs) -> Result<bool> {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    println!("| case | status | max abs error | of range | constraints | prove | reason |");
-    println!("|---|---|---|---|---|---|---|");
+    outln!("| case | status | max abs error | of range | constraints | prove | reason |");
+    outln!("|---|---|---|---|---|---|---|");
     for r in &rows {
         let opt = |v: Option<String>| v.unwrap_or_else(|| "—".into());
-        println!(
+        outln!(
             "| {} | {} | {} | {} | {} | {} | {} |",
             r.name,
             if r.passed { "pass" } else { "FAIL" },
@@ -216,6 +216,6 @@ pub fn conformance(a: ConformanceArgs) -> Result<bool> {
         );
     }
     let passed = rows.iter().filter(|r| r.passed).count();
-    println!("{passed} passed, {} failed", rows.len() - passed);
+    outln!("{passed} passed, {} failed", rows.len() - passed);
     Ok(passed == rows.len())
 }

@@ -44,7 +44,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 }
 
 fn step(n: usize, what: &str) {
-    println!("[{n}/6] {what}");
+    outln!("[{n}/6] {what}");
 }
 
 /// A model made ready for the worker.
@@ -68,16 +68,25 @@ pub fn demo(a: DemoArgs) -> Result<()> {
     )?;
     let calibration = write(&a.dir, "calibration.json", CALIBRATION)?;
     let models = a.dir.join("models");
-    println!("zkworker demo: a 64→32→ReLU→10 digits classifier (examples/train_digits.py)");
-    println!(
+    outln!("zkworker demo: a 64→32→ReLU→10 digits classifier (examples/train_digits.py)");
+    outln!(
         "(your own models: `zkw model import` reads {} ONNX ops, `zkw model ops` lists them)",
         zkw_model::onnx::registry::SUPPORTED.len()
     );
-    println!("work dir: {}\n", a.dir.display());
+    outln!("work dir: {}\n", a.dir.display());
 
+    // The owner's secret key, kept across runs: written as `zkw keys new` writes one (mode
+    // 0600, never replaced) and read as every command reads one. The owner signs at setup, so
+    // its published record and key can be registered by nobody else.
+    let owner_path = a.dir.join("owner.key");
+    let owner = if owner_path.exists() {
+        crate::cmd::keys::read_key(&owner_path)?
+    } else {
+        crate::cmd::keys::new_key(&owner_path)?
+    };
     let mut prepared = Vec::new();
     for mode in [WeightMode::Fixed, WeightMode::Private] {
-        prepared.push(prepare(&models, &onnx, &input, &calibration, mode)?);
+        prepared.push(prepare(&models, &onnx, &input, &calibration, mode, &owner)?);
     }
 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -86,7 +95,7 @@ pub fn demo(a: DemoArgs) -> Result<()> {
         let config = WorkerConfig::new(a.dir.join("worker-data"), &models);
         let worker = zkw_worker::start(config).await?;
         let url = format!("http://{}", worker.addr);
-        println!(
+        outln!(
             "\n[3/6] worker    → listening on {url} in {} (worker id {}…, {})",
             dur(t.elapsed()),
             &worker.worker_id()[..16],
@@ -95,29 +104,31 @@ pub fn demo(a: DemoArgs) -> Result<()> {
         let mut client = connect(&url, None, None).await?;
         let mut receipts = Vec::new();
         for p in &prepared {
-            println!();
+            outln!();
             receipts.push(run_job(&mut client, p, &input, &a.dir).await?);
         }
         let worker_id = worker.worker_id().to_string();
         worker.shutdown().await?;
-        println!();
-        settle(&a.dir, &prepared, &worker_id, &receipts)?;
+        outln!();
+        settle(&a.dir, &prepared, &owner, &worker_id, &receipts)?;
         let d = a.dir.display();
         let m = &prepared[1].model_id;
-        println!("\nThe same by hand (worker in one terminal, client in another):");
-        println!("  zkw worker --data {d}/worker-data --models {d}/models");
-        println!("  zkw models");
-        println!(
+        outln!("\nThe same by hand (worker in one terminal, client in another):");
+        outln!("  zkw worker --data {d}/worker-data --models {d}/models");
+        outln!("  zkw models");
+        outln!(
             "  zkw submit {m} --input {d}/input.json --nonce n-1 --wait -o {d}/receipt.json"
         );
-        println!(
-            "  zkw verify {d}/receipt.json --keys {d}/models/private --input {d}/input.json --job-id JOB_ID --nonce n-1"
+        // The strict check names everything the client relies on: the model it submitted to,
+        // its input (and salt), the job, the worker and the nonce.
+        outln!(
+            "  zkw verify {d}/receipt.json --registry {d}/registry --model {m} --input {d}/input.json --job-id JOB_ID --worker-id {worker_id} --nonce n-1"
         );
-        println!(
+        outln!(
             "  zkw settle {d}/receipt-*.json --registry {d}/registry --ledger {d}/ledger"
         );
-        println!("  zkw ledger balances --ledger {d}/ledger");
-        println!(
+        outln!("  zkw ledger balances --ledger {d}/ledger");
+        outln!(
             "Or step by step: zkw model import|inspect|setup|register|license, zkw status|watch|receipt JOB_ID; see README.md."
         );
         Ok(())
@@ -131,12 +142,13 @@ fn prepare(
     input: &Path,
     calibration: &Path,
     mode: WeightMode,
+    owner: &zkw_verifier::KeyPair,
 ) -> Result<Prepared> {
     let what = match mode {
         WeightMode::Fixed => "fixed weights (weights are circuit constants)",
         WeightMode::Private => "private weights (proof of knowledge of the committed weights)",
     };
-    println!("== {what}");
+    outln!("== {what}");
     let t = Instant::now();
     let graph = import_float_graph(onnx)?;
     let calib = read_input_file(calibration)?;
@@ -157,8 +169,8 @@ fn prepare(
     );
     let x = read_client_input(input)?.values;
     let err = quantization_error(onnx, &graph, &model, &x)?;
-    println!(
-        "          model id {}…, {} parameters, int8; error vs ONNX float output {:.2}% of its range",
+    outln!(
+        "          file digest {}…, {} parameters, int8; error vs ONNX float output {:.2}% of its range",
         &id.to_hex()[..16],
         count(model.parameter_count()),
         100.0 * err.relative()
@@ -169,20 +181,32 @@ fn prepare(
         // A previous run's keys (another salt, another model id): replaced, not mixed.
         std::fs::remove_dir_all(&keys).with_context(|| format!("clearing {}", keys.display()))?;
     }
-    let report = zkw_prover::setup(&model, &id, &keys, &|_| {})?;
+    let report = zkw_prover::setup_owned(&model, &id, &owner.public_hex(), &keys, &|_| {})?;
     step(
         2,
         &format!("setup     → {} in {}", keys.display(), dur(t.elapsed())),
     );
-    println!(
+    outln!(
         "          {} constraints, proving key {}, verifying key {}",
         count(report.record.constraints),
         size(report.pk_bytes),
         size(report.vk_bytes)
     );
+    let t = Instant::now();
+    let statement = crate::cmd::model::sign_setup(&zkw_prover::KeyDir::new(&keys), owner)?;
+    outln!(
+        "          model id {}… (the file's digest bound to owner {}…), who signed the setup \
+         with a proof of holding the proving key ({}, {}): publishing record.json and the vk \
+         is safe",
+        &report.record.model_id[..16],
+        &owner.public_hex()[..16],
+        statement.display(),
+        dur(t.elapsed())
+    );
     Ok(Prepared {
         mode,
-        model_id: id.to_hex(),
+        // The owner's model id: the file's digest bound to the owner's key.
+        model_id: report.record.model_id.clone(),
         keys,
     })
 }
@@ -190,20 +214,15 @@ fn prepare(
 /// Registers both models under a demo owner, licenses the worker, settles the receipts into
 /// a fresh ledger, shows that a second settlement of the same receipt is refused, and prints
 /// the balances.
-fn settle(dir: &Path, prepared: &[Prepared], worker_id: &str, receipts: &[Receipt]) -> Result<()> {
-    println!("== settlement");
+fn settle(
+    dir: &Path,
+    prepared: &[Prepared],
+    owner: &zkw_verifier::KeyPair,
+    worker_id: &str,
+    receipts: &[Receipt],
+) -> Result<()> {
+    outln!("== settlement");
     let t = Instant::now();
-    let owner_path = dir.join("owner.key");
-    if !owner_path.exists() {
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
-        write(
-            dir,
-            "owner.key",
-            format!("{}\n", hex::encode(seed)).as_bytes(),
-        )?;
-    }
-    let owner = crate::cmd::keys::read_key(&owner_path)?;
     let registry_dir = dir.join("registry");
     let ledger_dir = dir.join("ledger");
     for d in [&registry_dir, &ledger_dir] {
@@ -221,12 +240,12 @@ fn settle(dir: &Path, prepared: &[Prepared], worker_id: &str, receipts: &[Receip
     for p in prepared {
         crate::cmd::registry::register_keys(
             &zkw_prover::KeyDir::new(&p.keys),
-            &owner,
+            owner,
             reward,
             &registry_dir,
         )?;
         registry.add_licence(&zkw_verifier::Licence::issue(
-            &owner,
+            owner,
             &p.model_id,
             worker_id,
             None,
@@ -249,7 +268,7 @@ fn settle(dir: &Path, prepared: &[Prepared], worker_id: &str, receipts: &[Receip
     let again = zkw_settlement::settle(&registry, &ledger, &receipts[..1], now)?;
     match &again[0] {
         zkw_settlement::Outcome::AlreadySettled { .. } => {
-            println!("          settling the same receipt again is refused: it settles once")
+            outln!("          settling the same receipt again is refused: it settles once")
         }
         other => bail!("a receipt settled twice: this is a bug ({other})"),
     }
@@ -259,7 +278,7 @@ fn settle(dir: &Path, prepared: &[Prepared], worker_id: &str, receipts: &[Receip
         } else {
             "owner "
         };
-        println!(
+        outln!(
             "          {who} {}… credited {}",
             &b.account[..16],
             b.credited
@@ -270,7 +289,7 @@ fn settle(dir: &Path, prepared: &[Prepared], worker_id: &str, receipts: &[Receip
 
 /// Submits, watches, fetches and verifies one job, as a client; returns its receipt.
 async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) -> Result<Receipt> {
-    println!("== job on the {} model", p.mode);
+    outln!("== job on the {} model", p.mode);
     let doc = read_client_input(input)?;
     let salt = InputSalt::from_bytes(doc.salt.context("the demo input has a salt")?);
     let nonce = crate::cmd::prove::fresh_job_id()?;
@@ -322,7 +341,7 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
         .max_by(|a, b| a.1.total_cmp(b.1))
         .map(|(i, _)| i)
         .unwrap_or(0);
-    println!(
+    outln!(
         "          receipt → {}: the image is classified as a {digit}",
         receipt_path.display()
     );
@@ -363,12 +382,12 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
     forged.output.values[other] =
         forged.output.quantized[other] as f64 * (-(forged.output.frac_bits as f64)).exp2();
     match verify(&forged, &key, &expected) {
-        Err(e) => println!("          a receipt with a forged output is rejected: {e}"),
+        Err(e) => outln!("          a receipt with a forged output is rejected: {e}"),
         Ok(_) => bail!("a forged receipt verified: this is a bug, please report it"),
     }
     forged.signature = None;
     match verify(&forged, &key, &expected) {
-        Err(e) => println!("          … and with the signature stripped as well: {e}"),
+        Err(e) => outln!("          … and with the signature stripped as well: {e}"),
         Ok(_) => bail!("a forged receipt verified: this is a bug, please report it"),
     }
     let mut other_input = q.clone();
@@ -379,7 +398,7 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
         &job_id,
     );
     match verify(&receipt, &key, &other) {
-        Err(e) => println!(
+        Err(e) => outln!(
             "          checked against another input, it is rejected: {}",
             e.to_string().split(':').next().unwrap_or_default()
         ),

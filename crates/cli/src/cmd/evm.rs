@@ -9,6 +9,8 @@ use clap::{Args, Subcommand};
 use zkw_evm::{EvmModel, settle_calldata, solidity};
 use zkw_settlement::Registry;
 use zkw_verifier::Receipt;
+use zkw_verifier::file::read_capped;
+use zkw_verifier::receipt::MAX_RECEIPT_BYTES;
 
 /// `zkw model export-evm`.
 #[derive(Args)]
@@ -31,17 +33,17 @@ pub fn export(a: ExportArgs) -> Result<()> {
         .with_context(|| format!("writing {}", a.output.display()))?;
     let r = &model.registration;
     let (w, o) = r.reward.split();
-    println!(
+    outln!(
         "wrote {} ({} lines): contract {} for model {}",
         a.output.display(),
         source.lines().count(),
         zkw_evm::CONTRACT_NAME,
         r.record.model_id
     );
-    println!(
+    outln!(
         "  settle(jobId, workerId, clientNonce, inputDigest, outputs[], proof[8]) pays worker {w}, owner {o} per job, once"
     );
-    println!("  compile with solc 0.8.28 (npm `solc`), deploy without constructor arguments");
+    outln!("  compile with solc 0.8.28 (npm `solc`), deploy without constructor arguments");
     Ok(())
 }
 
@@ -65,11 +67,11 @@ pub struct CalldataArgs {
 
 /// Prints a receipt's calldata.
 pub fn calldata(a: CalldataArgs) -> Result<()> {
-    let bytes =
-        std::fs::read(&a.receipt).with_context(|| format!("reading {}", a.receipt.display()))?;
+    let bytes = read_capped(&a.receipt, MAX_RECEIPT_BYTES, "receipt")
+        .with_context(|| format!("reading {}", a.receipt.display()))?;
     let receipt = Receipt::from_json(&bytes)?;
     let model = Registry::new(&a.registry).model(&receipt.model_id)?;
     let data = settle_calldata(&receipt, &model.record().output)?;
-    println!("0x{}", hex::encode(data));
+    outln!("0x{}", hex::encode(data));
     Ok(())
 }

@@ -10,6 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use zkw_model::input::read_client_input;
+use zkw_verifier::Receipt;
 use zkw_worker::client::{Client, connect, wait};
 use zkw_worker::proto as pb;
 
@@ -114,14 +115,14 @@ fn job_json(j: &pb::Job) -> serde_json::Value {
 }
 
 fn print_job(j: &pb::Job) {
-    println!(
+    outln!(
         "job {} on model {}: {}",
         clean(&j.job_id),
         clean(&j.model_id),
         state_name(j.state)
     );
     if !j.error.is_empty() {
-        println!("  error: {}", clean(&j.error));
+        outln!("  error: {}", clean(&j.error));
     }
     let start = j.history.first().map_or(0, |t| t.at_unix_ms);
     for t in &j.history {
@@ -130,7 +131,7 @@ fn print_job(j: &pb::Job) {
         } else {
             format!("  ({})", clean(&t.detail))
         };
-        println!(
+        outln!(
             "  +{:>8.3} s  {}{detail}",
             secs_between(start, t.at_unix_ms),
             state_name(t.state)
@@ -186,7 +187,7 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
         None => crate::cmd::prove::fresh_job_id()?,
     };
     let req = pb::SubmitJobRequest {
-        model_id: a.model_id,
+        model_id: a.model_id.clone(),
         input: input.values,
         client_nonce: nonce.clone(),
         input_salt: salt,
@@ -198,7 +199,7 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
         let r = client.submit_job(req).await.map_err(status)?.into_inner();
         let salt_hex = hex::encode(&r.input_salt);
         if a.conn.json {
-            println!(
+            outln!(
                 "{}",
                 json!({
                     "job_id": r.job_id, "worker_id": r.worker_id, "client_nonce": nonce,
@@ -207,11 +208,11 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
             );
         } else {
             let again = if r.existing { " (already submitted with this key)" } else { "" };
-            println!("submitted job {}{again}", clean(&r.job_id));
-            println!("  worker {}", clean(&r.worker_id));
-            println!("  nonce  {nonce}");
+            outln!("submitted job {}{again}", clean(&r.job_id));
+            outln!("  worker {}", clean(&r.worker_id));
+            outln!("  nonce  {nonce}");
             if drawn {
-                println!(
+                outln!(
                     "  input salt {salt_hex} (drawn now: keep it, `zkw verify` needs it as --input-salt)"
                 );
             }
@@ -231,7 +232,12 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
                 );
             }
             if let Some(out) = &a.output {
-                write_receipt(&mut client, &r.job_id, out, a.conn.json).await?;
+                let asked = Asked {
+                    model_id: &a.model_id,
+                    job_id: &r.job_id,
+                    client_nonce: Some(&nonce),
+                };
+                write_receipt(&mut client, &asked, out, a.conn.json).await?;
             }
         }
         Ok(())
@@ -272,22 +278,67 @@ async fn follow(client: &mut Client, job_id: &str, quiet: bool) -> Result<pb::Jo
             }
             _ => String::new(),
         };
-        println!("job {} {}{took}", clean(&job.job_id), state_name(job.state));
+        outln!("job {} {}{took}", clean(&job.job_id), state_name(job.state));
     }
     Ok(job)
 }
 
-async fn write_receipt(client: &mut Client, job_id: &str, out: &Path, quiet: bool) -> Result<()> {
+/// What the client asked for, as far as a fetched receipt must match it.
+struct Asked<'a> {
+    model_id: &'a str,
+    job_id: &'a str,
+    client_nonce: Option<&'a str>,
+}
+
+/// Refuses a receipt that is not for the model, job and nonce the client asked for: the
+/// worker reports the job's model itself, and a dishonest one could prove another registered
+/// model with the same input format (the proof would be valid — for that model).
+fn check_asked(receipt: &Receipt, asked: &Asked<'_>) -> Result<()> {
+    if receipt.model_id != asked.model_id {
+        bail!(
+            "model mismatch: the worker returned a receipt for model {}, not the model asked \
+             for ({}); nothing written",
+            clean(&receipt.model_id),
+            asked.model_id
+        );
+    }
+    if receipt.job_id != asked.job_id {
+        bail!(
+            "job mismatch: the worker returned a receipt for job {}, not job {}; nothing written",
+            clean(&receipt.job_id),
+            asked.job_id
+        );
+    }
+    if let Some(n) = asked.client_nonce
+        && receipt.client_nonce != n
+    {
+        bail!(
+            "job mismatch: the worker returned a receipt with nonce {}, not {n}; nothing written",
+            clean(&receipt.client_nonce)
+        );
+    }
+    Ok(())
+}
+
+async fn write_receipt(
+    client: &mut Client,
+    asked: &Asked<'_>,
+    out: &Path,
+    quiet: bool,
+) -> Result<()> {
     let r = client
         .get_receipt(pb::GetReceiptRequest {
-            job_id: job_id.into(),
+            job_id: asked.job_id.into(),
         })
         .await
         .map_err(status)?
         .into_inner();
+    let receipt = Receipt::from_json(r.receipt_json.as_bytes())
+        .with_context(|| format!("the worker's receipt for job {}", asked.job_id))?;
+    check_asked(&receipt, asked)?;
     std::fs::write(out, &r.receipt_json).with_context(|| format!("writing {}", out.display()))?;
     if !quiet {
-        println!("receipt → {}", out.display());
+        outln!("receipt → {}", out.display());
     }
     Ok(())
 }
@@ -311,7 +362,7 @@ pub fn job_status(a: JobArgs) -> Result<()> {
             .map_err(status)?
             .into_inner();
         if a.conn.json {
-            println!("{}", job_json(&j));
+            outln!("{}", job_json(&j));
         } else {
             print_job(&j);
         }
@@ -325,7 +376,7 @@ pub fn watch(a: JobArgs) -> Result<()> {
         let mut client = a.conn.client().await?;
         let j = follow(&mut client, &a.job_id, a.conn.json).await?;
         if a.conn.json {
-            println!("{}", job_json(&j));
+            outln!("{}", job_json(&j));
         }
         if j.state != pb::JobState::Succeeded as i32 {
             bail!(
@@ -349,11 +400,11 @@ pub fn cancel(a: JobArgs) -> Result<()> {
             .map_err(status)?
             .into_inner();
         if a.conn.json {
-            println!("{}", job_json(&j));
+            outln!("{}", job_json(&j));
         } else if is_terminal(j.state) {
-            println!("job {} {}", clean(&j.job_id), state_name(j.state));
+            outln!("job {} {}", clean(&j.job_id), state_name(j.state));
         } else {
-            println!(
+            outln!(
                 "job {} is {}: it will be cancelled when its current step ends",
                 clean(&j.job_id),
                 state_name(j.state)
@@ -372,18 +423,32 @@ pub struct ReceiptArgs {
     /// Where to write the receipt.
     #[arg(short, long, required = true)]
     pub output: Option<PathBuf>,
+    /// The model the job was submitted for: a receipt for any other model is refused (the
+    /// worker's word on the job's model is not trusted).
+    #[arg(long, required = true)]
+    pub model: Option<String>,
+    /// The client nonce the job was submitted with, when known: checked too.
+    #[arg(long)]
+    pub nonce: Option<String>,
     #[command(flatten)]
     pub conn: Conn,
 }
 
 /// Fetches a job's receipt.
 pub fn receipt(a: ReceiptArgs) -> Result<()> {
-    let (Some(job_id), Some(output)) = (&a.job_id, &a.output) else {
-        anyhow::bail!("give a job id and -o FILE, or a subcommand (zkw receipt --help)");
+    let (Some(job_id), Some(output), Some(model)) = (&a.job_id, &a.output, &a.model) else {
+        anyhow::bail!(
+            "give a job id, --model ID and -o FILE, or a subcommand (zkw receipt --help)"
+        );
+    };
+    let asked = Asked {
+        model_id: model,
+        job_id,
+        client_nonce: a.nonce.as_deref(),
     };
     runtime()?.block_on(async {
         let mut client = a.conn.client().await?;
-        write_receipt(&mut client, job_id, output, a.conn.json).await
+        write_receipt(&mut client, &asked, output, a.conn.json).await
     })
 }
 
@@ -425,17 +490,17 @@ pub fn models(a: ModelsArgs) -> Result<()> {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 json!({"worker_id": r.worker_id, "backend": r.backend, "models": models})
             );
         } else {
-            println!("worker {} ({})", clean(&r.worker_id), clean(&r.backend));
+            outln!("worker {} ({})", clean(&r.worker_id), clean(&r.backend));
             if r.models.is_empty() {
-                println!("  no models: add key directories to its models directory and reload");
+                outln!("  no models: add key directories to its models directory and reload");
             }
             for m in &r.models {
-                println!(
+                outln!(
                     "  {}  {:<8} {:?} → {:?}  {}",
                     clean(&m.model_id), clean(&m.weight_mode), m.input_shape, m.output_shape, clean(&m.name)
                 );

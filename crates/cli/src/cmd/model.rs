@@ -46,14 +46,16 @@ pub fn import(a: ImportArgs) -> Result<()> {
     };
     let (model, map) = quantize_calibrated(&graph, &options, &samples)?;
     let id = save_model(&model, &a.output)?;
-    println!("imported {} → {}", a.onnx.display(), a.output.display());
-    println!("  model id      {id}");
-    println!("  weights       {}", model.weight_mode);
-    println!("  parameters    {}", count(model.parameter_count()));
+    outln!("imported {} → {}", a.onnx.display(), a.output.display());
+    outln!("  model id      {id}");
+    outln!("  weights       {}", model.weight_mode);
+    outln!("  parameters    {}", count(model.parameter_count()));
     let input = model.input_info();
-    println!(
+    outln!(
         "  input         {:?}, {} bits, scale 2^-{}",
-        input.shape, input.bits, input.frac_bits
+        input.shape,
+        input.bits,
+        input.frac_bits
     );
     if !samples.is_empty() {
         // The ONNX reference (onnxruntime semantics, via tract) on every sample.
@@ -65,16 +67,16 @@ pub fn import(a: ImportArgs) -> Result<()> {
             step = e.step;
         }
         let relative = if range > 0.0 { worst_abs / range } else { 0.0 };
-        println!(
+        outln!(
             "  calibration   {} sample{}: max |quantized - float| = {worst_abs:.4} ({:.2}% of the output range {range:.3}; output step {step})",
             samples.len(),
             if samples.len() == 1 { "" } else { "s" },
             100.0 * relative,
         );
         let layers = layer_errors(&graph, &model, &map, &samples)?;
-        println!("  layer errors  (max |quantized - float| per node, of its range)");
+        outln!("  layer errors  (max |quantized - float| per node, of its range)");
         for l in &layers {
-            println!(
+            outln!(
                 "    {:<40} {:>10.4}  {:>7.2}%",
                 l.name,
                 l.max_abs,
@@ -85,14 +87,14 @@ pub fn import(a: ImportArgs) -> Result<()> {
             .iter()
             .max_by(|x, y| x.relative().total_cmp(&y.relative()))
         {
-            println!(
+            outln!(
                 "  worst layer   {} ({:.2}% of its range)",
                 w.name,
                 100.0 * w.relative()
             );
         }
     } else {
-        println!("  calibration   none: input assumed in [-1, 1], hidden ranges worst-case");
+        outln!("  calibration   none: input assumed in [-1, 1], hidden ranges worst-case");
     }
     Ok(())
 }
@@ -102,23 +104,27 @@ pub fn inspect(path: &Path) -> Result<()> {
     let (model, id) = load_model(path)?;
     let bounds = zkw_model::bounds::analyze(&model)?;
     let infos = model.tensor_infos()?;
-    println!("model     {}", model.name);
-    println!("id        {id}");
-    println!("weights   {}", model.weight_mode);
-    println!("params    {}", count(model.parameter_count()));
+    outln!("model     {}", model.name);
+    outln!("id        {id}");
+    outln!("weights   {}", model.weight_mode);
+    outln!("params    {}", count(model.parameter_count()));
     for (t, input) in model.inputs.iter().enumerate() {
         let b = bounds.tensor(t);
-        println!(
+        outln!(
             "input     t{t}: shape {:?}, {} bits, scale 2^-{}, values in [{}, {}]",
-            input.shape, input.bits, input.frac_bits, b.lo, b.hi
+            input.shape,
+            input.bits,
+            input.frac_bits,
+            b.lo,
+            b.hi
         );
     }
-    println!("nodes");
+    outln!("nodes");
     for (k, node) in model.nodes.iter().enumerate() {
         let t = model.node_output(k);
         let (b, info) = (bounds.tensor(t), &infos[t]);
         let operands: Vec<String> = node.inputs.iter().map(|i| format!("t{i}")).collect();
-        println!(
+        outln!(
             "  t{t:<3} = {:<32} ({}) → shape {:?}, scale 2^-{}, values in [{}, {}]",
             node.op.describe(),
             operands.join(", "),
@@ -129,24 +135,25 @@ pub fn inspect(path: &Path) -> Result<()> {
         );
     }
     let outputs: Vec<String> = model.outputs.iter().map(|t| format!("t{t}")).collect();
-    println!("outputs   {}", outputs.join(", "));
+    outln!("outputs   {}", outputs.join(", "));
     let pb = spinner("counting constraints");
     let commitment = zkw_circuits::model_commitment(&model, &id)?;
     let sections = zkw_circuits::circuit::constraint_breakdown(&model, commitment)?;
     pb.finish_and_clear();
     let n: usize = sections.iter().map(|(_, c)| c).sum();
     let out = model.output_info()?;
-    println!(
+    outln!(
         "output    shape {:?}, scale 2^-{}",
-        out.shape, out.frac_bits
+        out.shape,
+        out.frac_bits
     );
-    println!(
+    outln!(
         "circuit   {} constraints, {} public inputs",
         count(n),
         zkw_verifier::statement::public_input_count(out.len(), zkw_verifier::Width::new(out.bits)?)
     );
     for (what, c) in &sections {
-        println!("  {:>10}  {what}", count(*c));
+        outln!("  {:>10}  {what}", count(*c));
     }
     Ok(())
 }
@@ -191,7 +198,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         "quantized": trace.output(),
         "output": values,
     });
-    println!("{}", serde_json::to_string_pretty(&json)?);
+    outln!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
 }
 
@@ -217,43 +224,82 @@ pub struct SetupArgs {
     /// The keys directory to write.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// The owner's secret key (`zkw keys new`): the model id becomes the file's digest bound to
+    /// this key, and setup proves once with the new proving key and signs the setup statement
+    /// (`setup.dsse.json`) that registration requires — so the record and verifying key can
+    /// be published before the model is registered. Without it the keys cannot be registered.
+    #[arg(long, value_name = "FILE")]
+    pub owner_key: Option<PathBuf>,
 }
 
 /// Runs the circuit setup.
 pub fn setup(a: SetupArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
+    let owner = a
+        .owner_key
+        .as_deref()
+        .map(crate::cmd::keys::read_key)
+        .transpose()?;
     let pb = spinner("setup");
-    let report = zkw_prover::setup(&model, &id, &a.output, &|phase| {
-        pb.set_message(phase.to_string())
-    })
+    let progress = |phase: &str| pb.set_message(phase.to_string());
+    let report = match &owner {
+        Some(owner) => {
+            zkw_prover::setup_owned(&model, &id, &owner.public_hex(), &a.output, &progress)
+        }
+        None => zkw_prover::setup(&model, &id, &a.output, &progress),
+    }
     .with_context(|| format!("setup of {}", a.model.display()))?;
     pb.finish_and_clear();
     print_setup(&report, &a.output);
+    if let Some(owner) = &owner {
+        let written = sign_setup(&zkw_prover::KeyDir::new(&a.output), owner)?;
+        outln!(
+            "  owner         {} (the model id is the file's digest and this key; it signed {}, \
+             its proof of holding the proving key included)",
+            owner.public_hex(),
+            written.display()
+        );
+    } else {
+        outln!(
+            "  owner         none: these keys serve `zkw prove` and `zkw verify --keys`; to \
+             register the model, set it up with --owner-key"
+        );
+    }
     Ok(())
+}
+
+/// Proves ownership with a keys directory's proving key and writes the owner's setup
+/// statement there; returns its path.
+pub fn sign_setup(keys: &zkw_prover::KeyDir, owner: &zkw_verifier::KeyPair) -> Result<PathBuf> {
+    let prover = zkw_prover::LocalProver::open(&keys.dir)
+        .with_context(|| format!("loading the keys in {}", &keys.dir.display()))?;
+    let envelope = zkw_prover::ownership::prove_ownership(&prover, owner)
+        .context("proving ownership with the proving key")?;
+    let path = keys.setup_statement_path();
+    zkw_prover::keys::write_atomic(&path, envelope.to_json().as_bytes())?;
+    Ok(path)
 }
 
 /// Prints what setup made.
 pub fn print_setup(report: &zkw_prover::SetupReport, dir: &Path) {
     let total: std::time::Duration = report.timings.iter().map(|(_, d)| *d).sum();
-    println!("setup done in {} → {}", dur(total), dir.display());
-    println!("  model id      {}", report.record.model_id);
-    println!("  vk id         {}", report.record.vk_id);
-    println!(
+    outln!("setup done in {} → {}", dur(total), dir.display());
+    outln!("  model id      {}", report.record.model_id);
+    outln!("  vk id         {}", report.record.vk_id);
+    outln!(
         "  constraints   {} ({} public inputs, {} witnesses)",
         count(report.record.constraints),
         report.public_inputs,
         count(report.witness_variables)
     );
-    println!(
+    outln!(
         "  keys          pk {}, vk {}, matrices {}, baseline {}",
         size(report.pk_bytes),
         size(report.vk_bytes),
         size(report.r1cs_bytes),
         size(report.baseline_bytes)
     );
-    println!(
-        "  trust         toxic waste drawn from OS randomness and dropped (single-party setup)"
-    );
+    outln!("  trust         toxic waste drawn from OS randomness and dropped (single-party setup)");
 }
 
 /// Prints the supported ONNX ops by group, from the importer's registry.
@@ -267,16 +313,16 @@ pub fn ops() -> Result<()> {
         Kind::Shape,
     ];
     for kind in kinds {
-        println!("{}:", kind.title());
+        outln!("{}:", kind.title());
         for op in SUPPORTED.iter().filter(|o| o.kind == kind) {
             if op.note.is_empty() {
-                println!("  {}", op.name);
+                outln!("  {}", op.name);
             } else {
-                println!("  {:<22}{}", op.name, op.note);
+                outln!("  {:<22}{}", op.name, op.note);
             }
         }
     }
-    println!(
+    outln!(
         "{} ops; anything else is refused with its op type and node name",
         SUPPORTED.len()
     );

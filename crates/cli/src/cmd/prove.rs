@@ -124,18 +124,18 @@ pub fn prove(a: ProveArgs) -> Result<()> {
     std::fs::write(&a.output, proved.receipt.to_json())
         .with_context(|| format!("writing {}", a.output.display()))?;
     let total: std::time::Duration = proved.timings.iter().map(|(_, d)| *d).sum();
-    println!(
+    outln!(
         "proved job {} in {} → {}",
         job.job_id,
         dur(total),
         a.output.display()
     );
     for (phase, d) in &proved.timings {
-        println!("  {phase:<12} {}", dur(*d));
+        outln!("  {phase:<12} {}", dur(*d));
     }
-    println!("  output       {:?}", proved.receipt.output.values);
+    outln!("  output       {:?}", proved.receipt.output.values);
     if salt.is_unsalted() {
-        println!("  input digest unsalted (--unsalted): anyone may test guessed inputs against it");
+        outln!("  input digest unsalted (--unsalted): anyone may test guessed inputs against it");
     }
     Ok(())
 }

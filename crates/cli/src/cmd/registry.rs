@@ -1,5 +1,6 @@
-//! `zkw model register | license`: publish a model in a registry, signed by its owner, and
-//! grant workers licences.
+//! `zkw model register | license | history`: publish a model in a registry, signed by its
+//! owner with its proof of ownership, grant workers licences, and show what a model was
+//! registered as over time.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use clap::Args;
 use zkw_prover::KeyDir;
 use zkw_settlement::Registry;
 use zkw_verifier::registration::BPS;
-use zkw_verifier::{Licence, Registration, Reward};
+use zkw_verifier::{Envelope, Licence, Registration, Reward};
 
 use crate::cmd::keys::read_key;
 
@@ -46,16 +47,17 @@ pub fn register(a: RegisterArgs) -> Result<()> {
     let owner = read_key(&a.owner_key)?;
     let registration = register_keys(&KeyDir::new(&a.keys), &owner, a.reward, &a.registry)?;
     let (w, o) = registration.reward.split();
-    println!(
+    outln!(
         "registered model {} in {}",
         registration.record.model_id,
         a.registry.display()
     );
-    println!("  owner         {}", registration.owner);
-    println!("  vk id         {}", registration.record.vk_id);
-    println!(
+    outln!("  owner         {}", registration.owner);
+    outln!("  vk id         {}", registration.record.vk_id);
+    outln!(
         "  reward        fee {} per job: worker {w}, owner {o}; penalty {}",
-        registration.reward.fee, registration.reward.penalty
+        registration.reward.fee,
+        registration.reward.penalty
     );
     Ok(())
 }
@@ -74,7 +76,23 @@ pub fn register_keys(
         );
     }
     let record = keys.read_record()?;
+    match &record.owner {
+        Some(o) if *o == owner.public_hex() => {}
+        Some(o) => bail!(
+            "{}: this model was set up by owner {o} (its id includes that key); only that owner \
+             can register it",
+            keys.dir.display()
+        ),
+        None => bail!(
+            "{}: this setup names no owner, so its model id is not bound to one and anyone \
+             holding its record could claim it: run `zkw model setup --owner-key` to register",
+            keys.dir.display()
+        ),
+    }
     let key = keys.read_vk(&record)?;
+    // Ownership first: a directory of published files (no proving key) is refused for what
+    // it is, not for a missing key file.
+    let setup = setup_statement(keys, owner)?;
     let digests = keys.file_digests(&record)?;
     let mut registration = Registration::new(
         record,
@@ -85,12 +103,48 @@ pub fn register_keys(
             penalty: reward.penalty,
         },
         digests,
-    );
+    )
+    .with_setup(setup);
     let registry = Registry::new(registry);
     registration.sequence = registry.next_sequence(&registration.record.model_id)?;
     registration.sign(owner);
-    registry.register(&registration)?;
+    registry.register(&registration, owner)?;
     Ok(registration)
+}
+
+/// The owner's setup statement of a keys directory: the one `zkw model setup --owner-key`
+/// wrote, which must be this owner's; or, when it is missing, one made now with the
+/// directory's proving key.
+fn setup_statement(keys: &KeyDir, owner: &zkw_verifier::KeyPair) -> Result<Envelope> {
+    let path = keys.setup_statement_path();
+    if !path.exists() {
+        crate::cmd::model::sign_setup(keys, owner)?;
+    }
+    let bytes = zkw_verifier::file::read_capped(
+        &path,
+        zkw_verifier::registration::MAX_REGISTRATION_BYTES,
+        "setup statement",
+    )
+    .with_context(|| format!("reading {}", path.display()))?;
+    let envelope =
+        Envelope::from_json_capped(&bytes, zkw_verifier::registration::MAX_REGISTRATION_BYTES)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("{}", path.display()))?;
+    let signers = envelope.signers();
+    if !signers.contains(&owner.public_hex().as_str()) {
+        bail!(
+            "{}: the setup statement is signed by {}, not by this owner ({}): only the owner \
+             who set the model up can register it",
+            path.display(),
+            if signers.is_empty() {
+                "nobody".to_string()
+            } else {
+                signers.join(", ")
+            },
+            owner.public_hex()
+        );
+    }
+    Ok(envelope)
 }
 
 /// `zkw model license`.
@@ -133,7 +187,7 @@ pub fn license(a: LicenseArgs) -> Result<()> {
     let expires_at = a.expires.as_deref().map(parse_expiry).transpose()?;
     let licence = Licence::issue(&owner, &a.model_id, &a.worker_key, expires_at);
     let path = Registry::new(&a.registry).add_licence(&licence)?;
-    println!(
+    outln!(
         "licensed worker {} for model {}{}",
         a.worker_key,
         a.model_id,
@@ -142,7 +196,7 @@ pub fn license(a: LicenseArgs) -> Result<()> {
             None => " (no expiry)".into(),
         }
     );
-    println!("  wrote {}", path.display());
+    outln!("  wrote {}", path.display());
     Ok(())
 }
 
@@ -163,4 +217,72 @@ mod tests {
                 .contains("before 1970")
         );
     }
+}
+
+/// `zkw model history`.
+#[derive(Args)]
+pub struct HistoryArgs {
+    /// The model's id.
+    pub model_id: String,
+    /// The registry directory.
+    #[arg(long)]
+    pub registry: PathBuf,
+    /// Print JSON (one object per entry, the owner-signed envelope included).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints every registration of a model, oldest first, after checking the chain.
+pub fn history(a: HistoryArgs) -> Result<()> {
+    let registry = Registry::new(&a.registry);
+    let entries = registry.history(&a.model_id)?;
+    if entries.is_empty() {
+        bail!(
+            "model {} is not registered in {}",
+            a.model_id,
+            a.registry.display()
+        );
+    }
+    // The newest entry is checked whole, as every verifier checks it (key, proof of ownership).
+    registry.head(&a.model_id, &entries)?;
+    for e in &entries {
+        let p = &e.predicate;
+        let r = &p.registration;
+        if a.json {
+            outln!(
+                "{}",
+                serde_json::json!({
+                    "index": p.index,
+                    "digest": hex::encode(e.digest()),
+                    "previous": p.previous,
+                    "sequence": r.sequence,
+                    "owner": r.owner,
+                    "vk_id": r.record.vk_id,
+                    "record_digest": hex::encode(r.record.digest()),
+                    "reward": r.reward,
+                    "envelope": serde_json::from_str::<serde_json::Value>(&e.to_json())?,
+                })
+            );
+        } else {
+            outln!(
+                "entry {} ({}) registration {}: vk {} record {} fee {} worker {} bps penalty {}",
+                p.index,
+                hex::encode(e.digest()),
+                r.sequence,
+                r.record.vk_id,
+                hex::encode(r.record.digest()),
+                r.reward.fee,
+                r.reward.worker_share_bps,
+                r.reward.penalty
+            );
+        }
+    }
+    if !a.json {
+        let owner = &entries[0].predicate.registration.owner;
+        eprintln!(
+            "{} entries, one chain, every entry signed by owner {owner}",
+            entries.len()
+        );
+    }
+    Ok(())
 }

@@ -12,7 +12,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use zkw_settlement::{Ledger, Outcome, Registry, settle as settle_receipts};
-use zkw_verifier::Receipt;
+use zkw_verifier::file::{read_capped, too_large};
+use zkw_verifier::receipt::MAX_RECEIPT_BYTES;
+use zkw_verifier::{Receipt, VerificationError};
 
 use crate::out::dur;
 
@@ -61,8 +63,15 @@ fn run(a: &SettleArgs) -> Result<bool> {
     let mut lines: Vec<(usize, String, serde_json::Value)> = Vec::new();
     let mut all = true;
     for (k, path) in a.receipts.iter().enumerate() {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        match Receipt::from_json(&bytes) {
+        // Too large is the receipt's fault, not the run's: rejected like a malformed one.
+        let parsed = match read_capped(path, MAX_RECEIPT_BYTES, "receipt") {
+            Ok(bytes) => Receipt::from_json(&bytes),
+            Err(e) => match too_large(&e) {
+                Some(t) => Err(VerificationError::TooLarge(*t)),
+                None => Err(e).with_context(|| format!("reading {}", path.display()))?,
+            },
+        };
+        match parsed {
             Ok(r) => receipts.push((k, r)),
             Err(e) => {
                 all = false;
@@ -103,9 +112,9 @@ fn run(a: &SettleArgs) -> Result<bool> {
     lines.sort_by_key(|(k, _, _)| *k);
     for (_, text, value) in &lines {
         if a.json {
-            println!("{value}");
+            outln!("{value}");
         } else {
-            println!("{text}");
+            outln!("{text}");
         }
     }
     if !a.json {
@@ -124,6 +133,7 @@ fn kind(o: &Outcome) -> &'static str {
         Outcome::AlreadySettled { .. } => "already_settled",
         Outcome::Penalized { .. } => "penalized",
         Outcome::AlreadyPenalized { .. } => "already_penalized",
+        Outcome::Disputed { .. } => "disputed",
         Outcome::Unsigned(_) => "unsigned",
         Outcome::Unlicensed(_) => "unlicensed",
         Outcome::UnknownModel { .. } => "unknown_model",
@@ -156,6 +166,9 @@ pub enum LedgerCmd {
     },
     /// Every account's credits, charges and net balance.
     Balances,
+    /// Convert a ledger written by an earlier zkw to this build's schema (in place, in one
+    /// transaction; a current ledger is left as it is).
+    Migrate,
 }
 
 /// Prints what the ledger holds.
@@ -169,8 +182,22 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
             dir.display()
         );
     }
+    if let LedgerCmd::Migrate = a.command {
+        let found = Ledger::migrate(&dir)?;
+        if found == zkw_settlement::ledger::LEDGER_VERSION {
+            outln!("{}: already schema version {found}", dir.display());
+        } else {
+            outln!(
+                "{}: migrated schema version {found} to {}",
+                dir.display(),
+                zkw_settlement::ledger::LEDGER_VERSION
+            );
+        }
+        return Ok(());
+    }
     let ledger = Ledger::open(&dir)?;
     match a.command {
+        LedgerCmd::Migrate => unreachable!("handled above"),
         LedgerCmd::List | LedgerCmd::Show { .. } => {
             let job = match &a.command {
                 LedgerCmd::Show { job_id } => Some(job_id.as_str()),
@@ -186,9 +213,15 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
                 .into_iter()
                 .filter(|p| job.is_none_or(|j| p.job_id == j))
                 .collect();
+            let disputes: Vec<_> = ledger
+                .disputes()?
+                .into_iter()
+                .filter(|d| job.is_none_or(|j| d.job_id == j))
+                .collect();
             if let Some(j) = job
                 && settlements.is_empty()
                 && penalties.is_empty()
+                && disputes.is_empty()
             {
                 anyhow::bail!("job {j:?} is not in the ledger");
             }
@@ -203,12 +236,13 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
                 let out = json!({
                     "settlements": settlements.iter().map(|s| strip(json!(s))).collect::<Vec<_>>(),
                     "penalties": penalties.iter().map(|p| strip(json!(p))).collect::<Vec<_>>(),
+                    "disputes": disputes.iter().map(|d| strip(json!(d))).collect::<Vec<_>>(),
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                outln!("{}", serde_json::to_string_pretty(&out)?);
                 return Ok(());
             }
             for s in &settlements {
-                println!(
+                outln!(
                     "settled   job {} model {} at {}: worker {} +{}, owner {} +{}",
                     s.job_id,
                     s.model_id,
@@ -219,23 +253,44 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
                     s.owner_credit
                 );
                 if job.is_some() {
-                    println!("  receipt {}\n  {}", s.receipt_digest, s.receipt);
+                    outln!("  receipt {}\n  {}", s.receipt_digest, s.receipt);
                 }
             }
             for p in &penalties {
-                println!(
+                outln!(
                     "penalty   job {} model {} at {}: worker {} -{} ({})",
-                    p.job_id, p.model_id, p.recorded_at, p.worker_id, p.amount, p.reason
+                    p.job_id,
+                    p.model_id,
+                    p.recorded_at,
+                    p.worker_id,
+                    p.amount,
+                    p.reason
                 );
                 if job.is_some() {
-                    println!("  evidence {}\n  {}", p.receipt_digest, p.receipt);
+                    outln!("  evidence {}\n  {}", p.receipt_digest, p.receipt);
+                }
+            }
+            for d in &disputes {
+                outln!(
+                    "dispute   job {} model {} at {}: worker {}, settled by receipt {}, fails \
+                     now ({})",
+                    d.job_id,
+                    d.model_id,
+                    d.recorded_at,
+                    d.worker_id,
+                    d.settled_receipt,
+                    d.reason
+                );
+                if job.is_some() {
+                    outln!("  receipt {}\n  {}", d.receipt_digest, d.receipt);
                 }
             }
             if job.is_none() {
                 eprintln!(
-                    "{} settlements, {} penalties",
+                    "{} settlements, {} penalties, {} disputes",
                     settlements.len(),
-                    penalties.len()
+                    penalties.len(),
+                    disputes.len()
                 );
             }
         }
@@ -254,15 +309,20 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
                         })
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                outln!("{}", serde_json::to_string_pretty(&out)?);
                 return Ok(());
             }
-            println!(
+            outln!(
                 "{:<64}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
-                "account", "credited", "charged", "net", "jobs", "penalties"
+                "account",
+                "credited",
+                "charged",
+                "net",
+                "jobs",
+                "penalties"
             );
             for b in &balances {
-                println!(
+                outln!(
                     "{:<64}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
                     b.account,
                     b.credited,

@@ -1,9 +1,11 @@
 //! `zkw verify`: exit 0 when verified, 1 when rejected (reason on stderr), 2 when the check
 //! could not be run (missing keys, unreadable files, nothing to check the receipt against).
 //!
-//! Strict by default: a receipt is checked against the client's input (or its digest) and the
-//! job id. Skipping either is a choice made out loud with `--unchecked`, and every line the
-//! command then prints says what was not checked.
+//! Strict by default: a receipt is checked against the model the client names (`--model`, or
+//! the keys directory it gives), the client's input (or its digest) and the job id; nothing
+//! that selects the record or the key is taken from the receipt. Skipping any of them is a
+//! choice made out loud with `--unchecked`, and every line the command then prints says what
+//! was not checked.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +28,9 @@ use crate::out::dur;
 /// A check the caller skips on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Skip {
+    /// Look the registration up by the receipt's own model id: a receipt of any registered
+    /// model with the same input format passes.
+    Model,
     /// Accept a proof about any input of the model.
     Input,
     /// Accept a receipt for any job.
@@ -41,10 +46,21 @@ pub struct VerifyArgs {
     /// gives the verifying key and the commitment.
     #[arg(long, required_unless_present = "keys", conflicts_with = "keys")]
     pub registry: Option<PathBuf>,
-    /// With --registry: the model the receipt must be for (else the receipt's own model id
-    /// is looked up, and printed).
+    /// With --registry: the model the receipt must be for, the one the client submitted to
+    /// (required: the receipt's own model id proves nothing about what was asked for; skip
+    /// on purpose with --unchecked model).
     #[arg(long, requires = "registry")]
     pub model: Option<String>,
+    /// With --registry: a pin file (created if missing) remembering the newest history entry
+    /// seen of each model; a registry older than it, or rewritten since, is refused (exit 2),
+    /// and the pin moves to the newest entry. Format: `zkw_settlement::pins` (README).
+    #[arg(long, value_name = "FILE", requires = "registry")]
+    pub pins: Option<PathBuf>,
+    /// With --registry: a settlement ledger whose memory of the registry to trust — the owner
+    /// it pinned, the newest registration it saw, the record first seen under each key; a
+    /// registration it would refuse is refused here (exit 2).
+    #[arg(long, value_name = "DIR", requires = "registry")]
+    pub ledger: Option<PathBuf>,
     /// Instead of --registry: the model's keys directory (its record and verifying key, as
     /// setup wrote them, unsigned).
     #[arg(long)]
@@ -67,9 +83,10 @@ pub struct VerifyArgs {
     /// The client nonce the receipt must carry.
     #[arg(long)]
     pub nonce: Option<String>,
-    /// Skip checks on purpose: `input` accepts a proof about any input of the model, `job` a
-    /// receipt for any job. Every line printed then says what was not checked.
-    #[arg(long, value_delimiter = ',', value_name = "input,job")]
+    /// Skip checks on purpose: `model` looks the registration up by the receipt's own model
+    /// id, `input` accepts a proof about any input of the model, `job` a receipt for any job.
+    /// Every line printed then says what was not checked.
+    #[arg(long, value_delimiter = ',', value_name = "model,input,job")]
     pub unchecked: Vec<Skip>,
 }
 
@@ -84,9 +101,19 @@ pub enum Outcome {
 /// Refuses a verification that would check neither the input nor the job unless the caller
 /// said so, and a contradictory request.
 fn require_strict(a: &VerifyArgs) -> Result<()> {
+    let skip_model = a.unchecked.contains(&Skip::Model);
     let skip_input = a.unchecked.contains(&Skip::Input);
     let skip_job = a.unchecked.contains(&Skip::Job);
     let has_input = a.input.is_some() || a.input_digest.is_some();
+    if skip_model && a.model.is_some() {
+        bail!("--unchecked model contradicts --model: give one or the other");
+    }
+    if skip_model && a.keys.is_some() {
+        bail!(
+            "--unchecked model applies to --registry: with --keys the model is the keys \
+             directory's"
+        );
+    }
     if skip_input && has_input {
         bail!("--unchecked input contradicts --input/--input-digest: give one or the other");
     }
@@ -94,22 +121,25 @@ fn require_strict(a: &VerifyArgs) -> Result<()> {
         bail!("--unchecked job contradicts --job-id: give one or the other");
     }
     let mut missing = Vec::new();
+    let mut skips = Vec::new();
+    if a.registry.is_some() && a.model.is_none() && !skip_model {
+        missing.push("--model ID");
+        skips.push("model");
+    }
     if !has_input && !skip_input {
         missing.push("--input FILE (or --input-digest HEX)");
+        skips.push("input");
     }
     if a.job_id.is_none() && !skip_job {
         missing.push("--job-id ID");
+        skips.push("job");
     }
     if !missing.is_empty() {
         bail!(
-            "missing {}: without them a receipt about another input or another job would \
-             verify. Pass them, or skip on purpose with --unchecked {}",
+            "missing {}: without them a receipt of another model, about another input or for \
+             another job would verify. Pass them, or skip on purpose with --unchecked {}",
             missing.join(" and "),
-            match (has_input || skip_input, a.job_id.is_some() || skip_job) {
-                (false, false) => "input,job",
-                (false, true) => "input",
-                _ => "job",
-            }
+            skips.join(",")
         );
     }
     Ok(())
@@ -118,16 +148,48 @@ fn require_strict(a: &VerifyArgs) -> Result<()> {
 /// Loads everything and checks the receipt.
 pub fn check(a: &VerifyArgs) -> Result<Outcome> {
     require_strict(a)?;
-    let bytes =
-        std::fs::read(&a.receipt).with_context(|| format!("reading {}", a.receipt.display()))?;
+    // A receipt over its cap is refused unread: rejected (exit 1), as a malformed one is.
+    let cap = zkw_verifier::receipt::MAX_RECEIPT_BYTES;
+    let bytes = match zkw_verifier::file::read_capped(&a.receipt, cap, "receipt") {
+        Ok(b) => b,
+        Err(e) => match zkw_verifier::file::too_large(&e) {
+            Some(t) => return Ok(Outcome::Rejected(VerificationError::TooLarge(*t), None)),
+            None => {
+                return Err(e).with_context(|| format!("reading {}", a.receipt.display()));
+            }
+        },
+    };
     let receipt = match Receipt::from_json(&bytes) {
         Ok(r) => r,
         Err(e) => return Ok(Outcome::Rejected(e, None)),
     };
+    // The record and key come from what the client named, never from the receipt, except
+    // when told `--unchecked model` (and then every line says so).
     let (record, key) = match (&a.registry, &a.keys) {
         (Some(dir), _) => {
-            let id = a.model.as_deref().unwrap_or(&receipt.model_id);
-            let model = zkw_settlement::Registry::new(dir).model(id)?;
+            let id = match &a.model {
+                Some(id) => id.as_str(),
+                None => receipt.model_id.as_str(),
+            };
+            let registry = zkw_settlement::Registry::new(dir);
+            // One read of the history: the registration used is the one the pins judged.
+            let history = registry.history(id)?;
+            let model = registry.head(id, &history)?;
+            if let Some(path) = &a.pins {
+                let mut pins = zkw_settlement::pins::Pins::load(path)?;
+                pins.check(id, &history)
+                    .map_err(|reason| anyhow::anyhow!("registry {}: {reason}", dir.display()))?;
+                pins.save(path)?;
+            }
+            if let Some(ledger) = &a.ledger {
+                if !ledger.join(zkw_settlement::ledger::LEDGER_FILE).exists() {
+                    bail!("{}: no ledger here", ledger.display());
+                }
+                let ledger = zkw_settlement::Ledger::open(ledger)?;
+                if let Some(reason) = ledger.judge(&model.registration)? {
+                    bail!("registry {}: {reason}", dir.display());
+                }
+            }
             (model.registration.record, model.key)
         }
         (None, Some(dir)) => {
@@ -170,6 +232,12 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
     }
     let expected = Expected {
         record: &record,
+        model: match &a.model {
+            Some(id) => Check::Equals(id.as_str()),
+            None if a.unchecked.contains(&Skip::Model) => Check::Skip,
+            // --keys: the client named the model by the keys directory it gave.
+            None => Check::Equals(record.model_id.as_str()),
+        },
         input_digest,
         job_id: check_str(&a.job_id),
         worker_id: check_str(&a.worker_id),
@@ -188,12 +256,13 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
     })
 }
 
-/// ` [NOT CHECKED: input, job id]` when the caller skipped the input or the job, else nothing.
+/// ` [NOT CHECKED: model, input, job id]` when the caller skipped the model, the input or the
+/// job, else nothing.
 pub fn not_checked_tag(v: &Verified) -> String {
     let skipped: Vec<String> = v
         .unchecked
         .iter()
-        .filter(|u| matches!(u, Unchecked::Input | Unchecked::JobId))
+        .filter(|u| matches!(u, Unchecked::Model | Unchecked::Input | Unchecked::JobId))
         .map(|u| u.to_string())
         .collect();
     if skipped.is_empty() {
@@ -209,17 +278,17 @@ pub fn verify(a: VerifyArgs) -> ExitCode {
     match check(&a) {
         Ok(Outcome::Verified(v)) => {
             let tag = not_checked_tag(&v);
-            println!(
+            outln!(
                 "verified in {}{tag}: job {} by worker {} on model {}",
                 dur(t.elapsed()),
                 v.job_id,
                 v.worker_id,
                 v.model_id
             );
-            println!("  output {:?}{tag}", v.output);
+            outln!("  output {:?}{tag}", v.output);
             match &v.signer {
-                Signer::Worker(id) => println!("  signed by worker {id}{tag}"),
-                Signer::Unsigned => println!("  unsigned (made outside a worker daemon){tag}"),
+                Signer::Worker(id) => outln!("  signed by worker {id}{tag}"),
+                Signer::Unsigned => outln!("  unsigned (made outside a worker daemon){tag}"),
             }
             ExitCode::SUCCESS
         }

@@ -108,7 +108,7 @@ async fn serve(config: WorkerConfig) -> Result<()> {
     let tls = config.tls.is_some();
     let running = zkw_worker::start(config).await?;
     // One line on stdout for people and scripts (with port 0, the port chosen).
-    println!(
+    outln!(
         "zkw worker listening on {}://{} (worker id {})",
         if tls { "https" } else { "http" },
         running.addr,

@@ -25,8 +25,9 @@ pub enum Outcome {
         output: Vec<u8>,
         logs: Vec<revm::primitives::Log>,
     },
-    /// It reverted, with this reason string (or the raw data, hex, when there is none).
-    Revert(String),
+    /// It reverted, with this reason string (or the raw data, hex, when there is none), and
+    /// the gas the whole transaction used.
+    Revert(String, u64),
     /// It halted (out of gas, invalid opcode, ...).
     Halt(String),
 }
@@ -44,7 +45,7 @@ impl Outcome {
     pub fn describe(&self) -> String {
         match self {
             Outcome::Success { gas, .. } => format!("success ({gas} gas)"),
-            Outcome::Revert(reason) => format!("revert: {reason}"),
+            Outcome::Revert(reason, gas) => format!("revert: {reason} ({gas} gas)"),
             Outcome::Halt(reason) => format!("halt: {reason}"),
         }
     }
@@ -109,12 +110,13 @@ impl Chain {
                 },
                 logs,
             },
-            ExecutionResult::Revert { output, .. } => {
-                Outcome::Revert(match alloy_sol_types::decode_revert_reason(&output) {
+            ExecutionResult::Revert { output, gas, .. } => Outcome::Revert(
+                match alloy_sol_types::decode_revert_reason(&output) {
                     Some(r) => r.strip_prefix("revert: ").unwrap_or(&r).to_owned(),
                     None => format!("0x{}", hex::encode(&output)),
-                })
-            }
+                },
+                gas.tx_gas_used(),
+            ),
             ExecutionResult::Halt { reason, .. } => Outcome::Halt(format!("{reason:?}")),
         }
     }

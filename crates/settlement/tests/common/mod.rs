@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use ark_std::rand::SeedableRng;
 use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode, model_id};
-use zkw_prover::{KeyDir, LocalProver, setup};
+use zkw_prover::ownership::prove_ownership;
+use zkw_prover::{KeyDir, LocalProver, setup_owned};
 use zkw_settlement::{Ledger, Registry};
 use zkw_verifier::{InputSalt, Job, KeyPair, Licence, Receipt, Registration, Reward, WorkerKey};
 
@@ -87,18 +88,19 @@ pub fn register(mode: WeightMode, bias: i64, owner: &KeyPair, registry: &Registr
     let model = model(mode, bias);
     let id = model_id(&model);
     let keys = tempfile::tempdir().unwrap();
-    let report = setup(&model, &id, keys.path(), &|_| {}).unwrap();
+    let report = setup_owned(&model, &id, &owner.public_hex(), keys.path(), &|_| {}).unwrap();
     let kd = KeyDir::new(keys.path());
     let key = kd.read_vk(&report.record).unwrap();
+    let prover = LocalProver::load(model, &id, keys.path()).unwrap();
     let mut registration = Registration::new(
         report.record,
         &key,
         REWARD,
         kd.file_digests(&kd.read_record().unwrap()).unwrap(),
-    );
+    )
+    .with_setup(prove_ownership(&prover, owner).unwrap());
     registration.sign(owner);
-    registry.register(&registration).unwrap();
-    let prover = LocalProver::load(model, &id, keys.path()).unwrap();
+    registry.register(&registration, owner).unwrap();
     Registered {
         prover,
         registration,
@@ -153,4 +155,93 @@ pub fn rerandomized(world: &Registered, r: &Receipt) -> Receipt {
     out.proof = zkw_verifier::receipt::encode_proof(&other);
     assert_ne!(out.proof, r.proof);
     out
+}
+
+/// Replaces a model's whole history with entries of these registrations, each signed by the
+/// key given with it — what anyone who can write the registry's directory can do, bypassing
+/// every rule `Registry::register` enforces.
+pub fn write_history(registry: &Registry, model_id: &str, regs: &[(&Registration, &KeyPair)]) {
+    let dir = registry.history_dir(model_id).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut before: Option<zkw_settlement::history::Entry> = None;
+    for (reg, key) in regs {
+        let entry = zkw_settlement::history::Entry::new(reg, before.as_ref(), key).unwrap();
+        std::fs::write(
+            registry
+                .entry_path(model_id, entry.predicate.index)
+                .unwrap(),
+            entry.to_json(),
+        )
+        .unwrap();
+        before = Some(entry);
+    }
+}
+
+/// A second setup of the model `register(mode, bias, ..)` registered: the same model id and
+/// commitment under a new verifying key, as a registration with sequence 1 carrying `owner`'s
+/// setup statement (unsigned), and its prover.
+pub fn another_key(mode: WeightMode, bias: i64, owner: &KeyPair) -> (Registration, LocalProver) {
+    let model = model(mode, bias);
+    let id = model_id(&model);
+    let keys = tempfile::tempdir().unwrap();
+    let report = setup_owned(&model, &id, &owner.public_hex(), keys.path(), &|_| {}).unwrap();
+    let kd = KeyDir::new(keys.path());
+    let key = kd.read_vk(&report.record).unwrap();
+    let prover = LocalProver::load(model, &id, keys.path()).unwrap();
+    let reg = Registration::new(report.record, &key, REWARD, no_files())
+        .with_setup(prove_ownership(&prover, owner).unwrap());
+    (reg, prover)
+}
+
+/// `owner`'s setup statement for `record` (which may be an edited copy of the prover's),
+/// carrying the possession receipt the prover makes for `owner`: what an owner holding the
+/// proving key can sign for any record it likes.
+pub fn setup_for(
+    record: &zkw_verifier::ModelRecord,
+    prover: &LocalProver,
+    owner: &KeyPair,
+) -> zkw_verifier::Envelope {
+    use zkw_verifier::intoto::Statement;
+    use zkw_verifier::ownership::{SETUP_PREDICATE, SetupPredicate, sign_setup};
+    let honest = prove_ownership(prover, owner).unwrap();
+    let p: SetupPredicate = Statement::open(&honest, &owner.public_hex())
+        .unwrap()
+        .predicate_as(SETUP_PREDICATE)
+        .unwrap();
+    sign_setup(record, p.possession, owner).unwrap()
+}
+
+/// `reg` of a private-weights model under another model id — `owner`'s id of another content
+/// digest `content` — with a valid proof of ownership for that id, signed by `owner`: the
+/// model id is not in a private model's statement, so the proving key's holder can make one —
+/// what the registry's uniqueness rules are for.
+pub fn private_under_id(
+    reg: &Registration,
+    prover: &LocalProver,
+    content: [u8; 32],
+    owner: &KeyPair,
+) -> Registration {
+    use zkw_verifier::ownership::{ownership_job, sign_setup};
+    let mut reg = reg.clone();
+    let model_id = hex::encode(zkw_verifier::record::owned_model_id(
+        &content,
+        &owner.public_hex(),
+    ));
+    let model_id = model_id.as_str();
+    reg.record.content_id = Some(hex::encode(content));
+    reg.record.owner = Some(owner.public_hex());
+    reg.record.model_id = model_id.to_string();
+    let job = ownership_job(model_id, &owner.public_hex());
+    let zeros = vec![0i64; prover.model().input_info().len()];
+    let mut possession = prover
+        .prove(&zeros, &InputSalt::UNSALTED, &job)
+        .unwrap()
+        .receipt;
+    possession.model_id = model_id.to_string();
+    WorkerKey::from_seed(&owner.seed()).sign(&mut possession);
+    reg.setup = Some(sign_setup(&reg.record, possession, owner).unwrap());
+    reg.sign(owner);
+    reg.check_owned().unwrap();
+    reg
 }

@@ -111,6 +111,8 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
             bits: width(8),
         },
         constraints: n,
+        content_id: None,
+        owner: None,
     };
     let receipts = (1..=count)
         .map(|k| {
