@@ -116,6 +116,10 @@ fn run() -> ExitCode {
             command: Some(cmd::evm::ReceiptSub::Calldata(a)),
             ..
         }) => cmd::evm::calldata(a),
+        Command::Receipt(cmd::jobs::ReceiptCmd {
+            command: Some(cmd::evm::ReceiptSub::Export(a)),
+            ..
+        }) => cmd::export::export(a),
         Command::Receipt(a) => cmd::jobs::receipt(a.fetch),
         Command::Models(a) => cmd::jobs::models(a),
         Command::Demo(a) => cmd::demo::demo(a),

@@ -42,6 +42,7 @@ pub mod receipt;
 pub mod record;
 pub mod registration;
 pub mod signature;
+pub mod snarkjs;
 pub mod statement;
 pub mod verify;
 pub mod width;

@@ -118,7 +118,7 @@ fn refused_payload_type_spellings_and_duplicate_type() {
 fn refused_base64_spellings() {
     // A payload whose length is not a multiple of 3, so its base64 ends in padding.
     let mut bytes = statement_bytes();
-    while bytes.len() % 3 == 0 {
+    while bytes.len().is_multiple_of(3) {
         bytes.push(b' ');
     }
     let env = Envelope::sign(PAYLOAD_TYPE, bytes, &owner());

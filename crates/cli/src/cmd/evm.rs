@@ -53,6 +53,9 @@ pub enum ReceiptSub {
     /// Print the ABI-encoded `settle(...)` call of a receipt for its model's contract
     /// (`zkw model export-evm`), as 0x-prefixed hex.
     Calldata(CalldataArgs),
+    /// Verify a receipt against the model named and write it in another tool's files
+    /// (`--format snarkjs`: proof.json, public.json, verification_key.json).
+    Export(crate::cmd::export::ExportReceiptArgs),
 }
 
 /// `zkw receipt calldata`.

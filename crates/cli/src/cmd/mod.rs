@@ -3,6 +3,7 @@
 pub mod conformance;
 pub mod demo;
 pub mod evm;
+pub mod export;
 pub mod jobs;
 pub mod keys;
 pub mod model;
