@@ -87,7 +87,7 @@ fn import_inspect_run_setup_prove_verify() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 
-    let o = zkw(&[
+    let strict = [
         "verify",
         s(&receipt),
         "--keys",
@@ -100,25 +100,13 @@ fn import_inspect_run_setup_prove_verify() {
         "w1",
         "--nonce",
         "n1",
-    ]);
+    ];
+    let o = zkw(&strict);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("verified"), "{}", stdout(&o));
     // `zkw verify … | head -n1`: a closed stdout is no panic (it was, exit 101), and the
     // exit code still says the receipt verified.
-    let o = zkw_closed_stdout(&[
-        "verify",
-        s(&receipt),
-        "--keys",
-        s(&keys),
-        "--input",
-        s(&input),
-        "--job-id",
-        "job-7",
-        "--worker-id",
-        "w1",
-        "--nonce",
-        "n1",
-    ]);
+    let o = zkw_closed_stdout(&strict);
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 

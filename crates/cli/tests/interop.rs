@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{examples, s, zkw};
+use common::{examples, owned_digits, register, s, succeeded, zkw};
 
 fn snarkjs() -> Option<PathBuf> {
     let candidate = std::env::var_os("ZKW_SNARKJS")
@@ -34,17 +34,6 @@ fn snarkjs() -> Option<PathBuf> {
          target/snarkjs snarkjs@0.7.6, as .ci/run does, or ZKW_SNARKJS=PATH) ***\n"
     );
     None
-}
-
-fn ok(o: std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// `snarkjs groth16 verify` on the files in `dir`: its exit status and what it printed.
@@ -71,48 +60,14 @@ fn snarkjs_verifies_an_exported_receipt_and_refuses_an_edited_one() {
     let Some(snarkjs) = snarkjs() else { return };
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
-    ok(zkw(&[
-        "model",
-        "import",
-        s(&examples().join("digits.onnx")),
-        "-o",
-        s(&p("m.zkm")),
-        "--calibration",
-        s(&examples().join("calibration.json")),
-        "--weights",
-        "private",
-    ]));
-    ok(zkw(&["keys", "new", "-o", s(&p("owner.key"))]));
-    ok(zkw(&[
-        "model",
-        "setup",
-        s(&p("m.zkm")),
-        "-o",
-        s(&p("keys")),
-        "--owner-key",
-        s(&p("owner.key")),
-    ]));
-    let out = ok(zkw(&[
-        "model",
-        "register",
-        s(&p("keys")),
-        "--owner-key",
-        s(&p("owner.key")),
-        "--registry",
-        s(&p("registry")),
-    ]));
-    let model_id = out
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("registered model "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
-    ok(zkw(&[
+    succeeded(zkw(&["keys", "new", "-o", s(&p("owner.key"))]));
+    let (zkm, keys) = owned_digits(dir.path(), "m", "private", &p("owner.key"));
+    let model_id = register(&keys, &p("owner.key"), &p("registry"), &[]);
+    succeeded(zkw(&[
         "prove",
-        s(&p("m.zkm")),
+        s(&zkm),
         "--keys",
-        s(&p("keys")),
+        s(&keys),
         "--input",
         s(&examples().join("input.json")),
         "--backend",
@@ -122,7 +77,7 @@ fn snarkjs_verifies_an_exported_receipt_and_refuses_an_edited_one() {
         "-o",
         s(&p("receipt.json")),
     ]));
-    let out = ok(zkw(&[
+    let out = succeeded(zkw(&[
         "receipt",
         "export",
         s(&p("receipt.json")),

@@ -3,23 +3,12 @@
 
 mod common;
 
-use common::{examples, s, zkw};
+use common::{examples, owned_digits, register, s, succeeded as ok, zkw};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use zkw_verifier::{Receipt, WorkerKey};
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -76,29 +65,12 @@ impl Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
-    let (model, keys, registry) = (p("m.zkm"), p("keys"), p("registry"));
-    ok(zkw(&[
-        "model",
-        "import",
-        s(&examples().join("digits.onnx")),
-        "-o",
-        s(&model),
-        "--calibration",
-        s(&examples().join("calibration.json")),
-    ]));
+    let registry = p("registry");
     let owner_pub = ok(zkw(&["keys", "new", "-o", s(&p("owner.key"))]))
         .trim()
         .to_string();
     // The owner sets the model up: its key is part of the model id.
-    ok(zkw(&[
-        "model",
-        "setup",
-        s(&model),
-        "-o",
-        s(&keys),
-        "--owner-key",
-        s(&p("owner.key")),
-    ]));
+    let (model, keys) = owned_digits(dir.path(), "m", "fixed", &p("owner.key"));
     let worker_pub = ok(zkw(&["keys", "new", "-o", s(&p("worker.key"))]))
         .trim()
         .to_string();
@@ -106,28 +78,19 @@ fn setup() -> Setup {
         ok(zkw(&["keys", "show", s(&p("owner.key"))])).trim(),
         owner_pub
     );
-    let out = ok(zkw(&[
-        "model",
-        "register",
-        s(&keys),
-        "--owner-key",
-        s(&p("owner.key")),
-        "--registry",
-        s(&registry),
-        "--fee",
-        "1000",
-        "--worker-share-bps",
-        "7000",
-        "--penalty",
-        "400",
-    ]));
-    let model_id = out
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("registered model "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let model_id = register(
+        &keys,
+        &p("owner.key"),
+        &registry,
+        &[
+            "--fee",
+            "1000",
+            "--worker-share-bps",
+            "7000",
+            "--penalty",
+            "400",
+        ],
+    );
     ok(zkw(&[
         "model",
         "license",
@@ -541,51 +504,18 @@ fn every_field_and_byte_tampered_is_refused_by_zkw_settle() {
 fn a_receipt_of_another_registered_model_fails_the_strict_check() {
     let st = setup();
     let p = |n: &str| st.path(n);
-    ok(zkw(&[
-        "model",
-        "import",
-        s(&examples().join("digits.onnx")),
-        "-o",
-        s(&p("other.zkm")),
-        "--calibration",
-        s(&examples().join("calibration.json")),
-        "--weights",
-        "private",
-    ]));
     ok(zkw(&["keys", "new", "-o", s(&p("mallory.key"))]));
-    ok(zkw(&[
-        "model",
-        "setup",
-        s(&p("other.zkm")),
-        "-o",
-        s(&p("other-keys")),
-        "--owner-key",
-        s(&p("mallory.key")),
-    ]));
-    let out = ok(zkw(&[
-        "model",
-        "register",
-        s(&p("other-keys")),
-        "--owner-key",
-        s(&p("mallory.key")),
-        "--registry",
-        s(&st.registry),
-    ]));
-    let other_id = out
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("registered model "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let (other_zkm, other_keys) =
+        owned_digits(st.dir.path(), "other", "private", &p("mallory.key"));
+    let other_id = register(&other_keys, &p("mallory.key"), &st.registry, &[]);
     assert_ne!(other_id, st.model_id);
     let input = examples().join("input.json");
     let substituted = p("substituted.json");
     ok(zkw(&[
         "prove",
-        s(&p("other.zkm")),
+        s(&other_zkm),
         "--keys",
-        s(&p("other-keys")),
+        s(&other_keys),
         "--input",
         s(&input),
         "--backend",
@@ -652,29 +582,12 @@ fn a_receipt_of_another_registered_model_fails_the_strict_check() {
 fn published_keys_are_registered_only_by_the_owner_who_signed_the_setup() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
-    ok(zkw(&[
-        "model",
-        "import",
-        s(&examples().join("digits.onnx")),
-        "-o",
-        s(&p("m.zkm")),
-        "--calibration",
-        s(&examples().join("calibration.json")),
-    ]));
     ok(zkw(&["keys", "new", "-o", s(&p("owner.key"))]));
     ok(zkw(&["keys", "new", "-o", s(&p("squatter.key"))]));
-    let out = ok(zkw(&[
-        "model",
-        "setup",
-        s(&p("m.zkm")),
-        "-o",
-        s(&p("keys")),
-        "--owner-key",
-        s(&p("owner.key")),
-    ]));
-    assert!(out.contains("setup.dsse.json"), "{out}");
+    let (_, keys) = owned_digits(dir.path(), "m", "fixed", &p("owner.key"));
+    assert!(keys.join("setup.dsse.json").is_file());
     let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(p("keys/record.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(keys.join("record.json")).unwrap()).unwrap();
     let vk_id = record["vk_id"].as_str().unwrap();
     let model_id = record["model_id"].as_str().unwrap();
 
@@ -682,7 +595,7 @@ fn published_keys_are_registered_only_by_the_owner_who_signed_the_setup() {
     let published = p("published");
     std::fs::create_dir_all(&published).unwrap();
     for f in ["record.json", &format!("{vk_id}.vk"), "setup.dsse.json"] {
-        std::fs::copy(p("keys").join(f), published.join(f)).unwrap();
+        std::fs::copy(keys.join(f), published.join(f)).unwrap();
     }
     let register = |keys: &Path, key: &str| {
         zkw(&[
@@ -736,8 +649,8 @@ fn published_keys_are_registered_only_by_the_owner_who_signed_the_setup() {
     assert!(!p("registry").join("history").exists());
 
     // The owner registers after publishing; a re-registration keeps the chain.
-    ok(register(&p("keys"), "owner.key"));
-    ok(register(&p("keys"), "owner.key"));
+    ok(register(&keys, "owner.key"));
+    ok(register(&keys, "owner.key"));
     let out = ok(zkw(&[
         "model",
         "history",

@@ -216,7 +216,7 @@ impl Registry {
                 },
             )));
         }
-        write_new(&path, json.as_bytes())?;
+        write_file(&path, json.as_bytes(), false)?;
         Ok(entry)
     }
 
@@ -368,7 +368,7 @@ impl Registry {
         let path = self
             .licence_path(&licence.model_id, &licence.worker_id)
             .expect("a checked licence has both ids");
-        write_atomic(&path, licence.to_json().as_bytes())?;
+        write_file(&path, licence.to_json().as_bytes(), true)?;
         Ok(path)
     }
 
@@ -424,34 +424,25 @@ impl Registry {
     }
 }
 
-/// Writes a new file whole or not at all, never replacing one: a temporary file beside it,
-/// synced, then linked under its name (an existing name is an error), and the directory
-/// synced.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), SettlementError> {
+/// Writes a file whole or not at all: a fresh temporary file beside it (created exclusively,
+/// so no planted link is followed), synced, then put under its name — linked, never replacing
+/// an existing file, for a history entry (`replace: false`: an existing name is an error);
+/// renamed over it, for a licence — and the directory synced.
+fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), SettlementError> {
     let dir = path.parent().expect("registry paths have a parent");
     std::fs::create_dir_all(dir).map_err(|e| SettlementError::io(dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| SettlementError::io(dir, e))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| SettlementError::io(tmp.path(), e))?;
-    tmp.persist_noclobber(path)
-        .map_err(|e| SettlementError::io(path, e.error))?;
+    let placed = if replace {
+        tmp.persist(path).map(drop)
+    } else {
+        tmp.persist_noclobber(path).map(drop)
+    };
+    placed.map_err(|e| SettlementError::io(path, e.error))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| SettlementError::io(dir, e))?;
-    Ok(())
-}
-
-/// Writes `bytes` to `path` whole or not at all: a fresh temporary file beside it (created
-/// exclusively, so no planted link is followed), synced, renamed over the name.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SettlementError> {
-    let dir = path.parent().expect("registry paths have a parent");
-    std::fs::create_dir_all(dir).map_err(|e| SettlementError::io(dir, e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| SettlementError::io(dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| SettlementError::io(tmp.path(), e))?;
-    tmp.persist(path)
-        .map_err(|e| SettlementError::io(path, e.error))?;
     Ok(())
 }

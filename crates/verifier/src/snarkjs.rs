@@ -122,4 +122,28 @@ mod tests {
         );
         assert_eq!(Fq::from(7u64).to_string(), "7");
     }
+
+    #[test]
+    fn a_verification_key_has_snarkjs_fields_and_one_ic_point_per_input_and_one() {
+        let (g1g, g2g) = (G1Affine::generator(), G2Affine::generator());
+        let key = VerifierKey::new(ark_groth16::VerifyingKey {
+            alpha_g1: g1g,
+            beta_g2: g2g,
+            gamma_g2: g2g,
+            delta_g2: G2Affine::zero(),
+            gamma_abc_g1: vec![g1g, G1Affine::zero(), g1g],
+        });
+        let v = verification_key(&key);
+        assert_eq!(v["protocol"], "groth16");
+        assert_eq!(v["curve"], "bn128");
+        assert_eq!(v["nPublic"], 2);
+        assert_eq!(v["vk_alpha_1"], json!(["1", "2", "1"]));
+        assert_eq!(v["vk_beta_2"], g2(&g2g));
+        assert_eq!(v["vk_gamma_2"], g2(&g2g));
+        assert_eq!(v["vk_delta_2"], json!([["0", "0"], ["1", "0"], ["0", "0"]]));
+        assert_eq!(
+            v["IC"],
+            json!([["1", "2", "1"], ["0", "1", "0"], ["1", "2", "1"]])
+        );
+    }
 }

@@ -370,3 +370,30 @@ fn registrations_and_licences_over_their_cap_are_refused_unparsed() {
     assert!(e.contains(&format!("({MAX_LICENCE_BYTES} bytes)")), "{e}");
     Licence::from_json(&over[..MAX_LICENCE_BYTES]).unwrap();
 }
+
+/// A registration a registry would write is capped as one it reads: a check of a registration
+/// larger than [`MAX_REGISTRATION_BYTES`] serialized refuses it (so nothing writes what no
+/// reader reads back); one of exactly the cap passes.
+#[test]
+fn a_registration_is_checked_against_its_cap_as_serialized() {
+    let o = owner();
+    let mut r = registration(&o);
+    let base = serde_json::to_vec(&r).unwrap().len();
+    r.record.name = "n".repeat(MAX_REGISTRATION_BYTES - base + r.record.name.len());
+    r.sign(&o);
+    assert_eq!(
+        serde_json::to_vec(&r).unwrap().len(),
+        MAX_REGISTRATION_BYTES
+    );
+    r.check_signature().unwrap();
+    r.record.name.push('n');
+    r.sign(&o);
+    assert_eq!(
+        r.check_signature(),
+        Err(VerificationError::TooLarge(TooLarge {
+            what: "model registration",
+            size: Some(MAX_REGISTRATION_BYTES as u64 + 1),
+            cap: MAX_REGISTRATION_BYTES,
+        }))
+    );
+}

@@ -37,3 +37,68 @@ pub fn s(p: &Path) -> &str {
 pub fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
 }
+
+/// `zkw`'s stdout, after asserting it exited 0 (its output in the message otherwise).
+pub fn succeeded(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The digits example imported with `weights` (`fixed`, `private`) into `dir/<name>.zkm` and
+/// set up into `dir/<name>-keys` by the owner whose secret key is `owner_key`: the model file
+/// and the keys directory.
+pub fn owned_digits(dir: &Path, name: &str, weights: &str, owner_key: &Path) -> (PathBuf, PathBuf) {
+    let (zkm, keys) = (
+        dir.join(format!("{name}.zkm")),
+        dir.join(format!("{name}-keys")),
+    );
+    succeeded(zkw(&[
+        "model",
+        "import",
+        s(&examples().join("digits.onnx")),
+        "-o",
+        s(&zkm),
+        "--calibration",
+        s(&examples().join("calibration.json")),
+        "--weights",
+        weights,
+    ]));
+    succeeded(zkw(&[
+        "model",
+        "setup",
+        s(&zkm),
+        "-o",
+        s(&keys),
+        "--owner-key",
+        s(owner_key),
+    ]));
+    (zkm, keys)
+}
+
+/// `zkw model register KEYS --owner-key OWNER --registry REGISTRY EXTRA…`; the model id it
+/// registered.
+pub fn register(keys: &Path, owner_key: &Path, registry: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "model",
+        "register",
+        s(keys),
+        "--owner-key",
+        s(owner_key),
+        "--registry",
+        s(registry),
+    ];
+    args.extend_from_slice(extra);
+    let out = succeeded(zkw(&args));
+    out.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("registered model "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("`registered model ID` first")
+        .to_string()
+}

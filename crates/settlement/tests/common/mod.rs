@@ -84,7 +84,13 @@ pub struct World {
     pub stranger: WorkerKey,
 }
 
-pub fn register(mode: WeightMode, bias: i64, owner: &KeyPair, registry: &Registry) -> Registered {
+/// `owner`'s setup of the test model: its registration (unsigned, sequence 1, with the
+/// owner's setup statement and the key files' digests), its prover and its keys directory.
+fn owned_setup(
+    mode: WeightMode,
+    bias: i64,
+    owner: &KeyPair,
+) -> (Registration, LocalProver, tempfile::TempDir) {
     let model = model(mode, bias);
     let id = model_id(&model);
     let keys = tempfile::tempdir().unwrap();
@@ -92,13 +98,14 @@ pub fn register(mode: WeightMode, bias: i64, owner: &KeyPair, registry: &Registr
     let kd = KeyDir::new(keys.path());
     let key = kd.read_vk(&report.record).unwrap();
     let prover = LocalProver::load(model, &id, keys.path()).unwrap();
-    let mut registration = Registration::new(
-        report.record,
-        &key,
-        REWARD,
-        kd.file_digests(&kd.read_record().unwrap()).unwrap(),
-    )
-    .with_setup(prove_ownership(&prover, owner).unwrap());
+    let files = kd.file_digests(&report.record).unwrap();
+    let registration = Registration::new(report.record, &key, REWARD, files)
+        .with_setup(prove_ownership(&prover, owner).unwrap());
+    (registration, prover, keys)
+}
+
+pub fn register(mode: WeightMode, bias: i64, owner: &KeyPair, registry: &Registry) -> Registered {
+    let (mut registration, prover, keys) = owned_setup(mode, bias, owner);
     registration.sign(owner);
     registry.register(&registration, owner).unwrap();
     Registered {
@@ -182,16 +189,8 @@ pub fn write_history(registry: &Registry, model_id: &str, regs: &[(&Registration
 /// commitment under a new verifying key, as a registration with sequence 1 carrying `owner`'s
 /// setup statement (unsigned), and its prover.
 pub fn another_key(mode: WeightMode, bias: i64, owner: &KeyPair) -> (Registration, LocalProver) {
-    let model = model(mode, bias);
-    let id = model_id(&model);
-    let keys = tempfile::tempdir().unwrap();
-    let report = setup_owned(&model, &id, &owner.public_hex(), keys.path(), &|_| {}).unwrap();
-    let kd = KeyDir::new(keys.path());
-    let key = kd.read_vk(&report.record).unwrap();
-    let prover = LocalProver::load(model, &id, keys.path()).unwrap();
-    let reg = Registration::new(report.record, &key, REWARD, no_files())
-        .with_setup(prove_ownership(&prover, owner).unwrap());
-    (reg, prover)
+    let (registration, prover, _keys) = owned_setup(mode, bias, owner);
+    (registration, prover)
 }
 
 /// `owner`'s setup statement for `record` (which may be an edited copy of the prover's),

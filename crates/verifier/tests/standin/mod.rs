@@ -146,3 +146,84 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
         input_digest,
     }
 }
+
+/// An owner's stand-in model: a record whose id is the owner's (content `[0x11; 32]`), its
+/// key, and the proving key to make receipts of any job with.
+pub struct Owned {
+    pub record: ModelRecord,
+    pub key: VerifierKey,
+    pk: ark_groth16::ProvingKey<Bn254>,
+}
+
+/// The stand-in model owned by `owner` (a public key, hex), with 3 outputs.
+pub fn owned(owner: &str, seed: u64) -> Owned {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let content = [0x11u8; 32];
+    let id = zkw_verifier::record::owned_model_id(&content, owner);
+    let inputs = public_input_count(3, width(8));
+    let (pk, vk) =
+        Groth16::<Bn254>::circuit_specific_setup(Publics(vec![Fr::from(0u64); inputs]), &mut rng)
+            .unwrap();
+    let key = VerifierKey::new(vk);
+    let record = ModelRecord {
+        version: RECORD_VERSION,
+        model_id: hex::encode(id),
+        name: "owned stand-in".into(),
+        weight_mode: "fixed".into(),
+        model_commitment: fr_to_hex(&fixed_model_commitment(&id)),
+        vk_id: key.id().to_string(),
+        input: TensorFormat {
+            shape: vec![4],
+            frac_bits: 4,
+            bits: width(8),
+        },
+        output: TensorFormat {
+            shape: vec![3],
+            frac_bits: 2,
+            bits: width(8),
+        },
+        constraints: 3,
+        content_id: Some(hex::encode(content)),
+        owner: Some(owner.to_string()),
+    };
+    record.validate().unwrap();
+    Owned { record, key, pk }
+}
+
+impl Owned {
+    /// A receipt (unsigned) of the all-zero-digest input for this job, with a valid proof.
+    pub fn receipt(&self, job_id: &str, worker_id: &str, client_nonce: &str) -> Receipt {
+        let output = vec![1i64, -2, 3];
+        let statement = Statement {
+            model_commitment: self.record.commitment().unwrap(),
+            input_digest: Fr::from(77u64),
+            output: output.clone(),
+            output_width: width(8),
+            job_binding: job_binding(job_id, worker_id, client_nonce),
+        };
+        let mut rng = StdRng::seed_from_u64(5);
+        let proof = Groth16::<Bn254>::prove(
+            &self.pk,
+            Publics(statement.public_inputs().unwrap()),
+            &mut rng,
+        )
+        .unwrap();
+        Receipt {
+            version: RECEIPT_VERSION,
+            job_id: job_id.into(),
+            worker_id: worker_id.into(),
+            client_nonce: client_nonce.into(),
+            model_id: self.record.model_id.clone(),
+            vk_id: self.key.id().to_string(),
+            input_digest: fr_to_hex(&Fr::from(77u64)),
+            output: ReceiptOutput {
+                shape: vec![3],
+                values: output.iter().map(|&v| v as f64 / 4.0).collect(),
+                quantized: output,
+                frac_bits: 2,
+            },
+            proof: encode_proof(&proof),
+            signature: None,
+        }
+    }
+}
