@@ -80,7 +80,8 @@ pub fn registration(data: &[u8]) {
     // they deserialize to one, is signed again by a fixed owner and checked both ways.
     if let Ok(mut r) = serde_json::from_slice::<Registration>(data) {
         r.sign(&OWNER);
-        let checked = r.check();
+        // from_json is parse + check_owned (ownership required): compare like with like.
+        let checked = r.check_owned();
         let parsed = Registration::from_json(r.to_json().as_bytes());
         assert_eq!(
             checked.is_ok(),

@@ -298,7 +298,14 @@ impl LocalProver {
         let expected = Expected::new(&self.record, statement.input_digest, &job.job_id)
             .worker(&job.worker_id)
             .nonce(&job.client_nonce);
-        if let Err(e) = verify(&receipt, &self.key, &expected) {
+        // An owner's proof of holding the proving key is the one receipt `verify` refuses as
+        // no client's job.
+        let checked = if zkw_verifier::ownership::is_ownership_job(&job.job_id) {
+            zkw_verifier::verify::verify_possession(&receipt, &self.key, &expected)
+        } else {
+            verify(&receipt, &self.key, &expected)
+        };
+        if let Err(e) = checked {
             // A wrong trace is the one expected cause: name the constraint it breaks.
             self.r1cs.check(&z).map_err(ProverError::Unsatisfied)?;
             return Err(e.into());

@@ -101,24 +101,40 @@ impl Entry {
     /// [`Entry::registered`], which only the newest entry needs.)
     pub fn from_json(bytes: &[u8]) -> Result<Entry, VerificationError> {
         let envelope = Envelope::from_json_capped(bytes, MAX_ENTRY_BYTES)?;
-        // The entry must be signed by the owner its registration names: of the keys whose
-        // signature verifies, one must be that owner (the payload is read only through a
-        // verified signature).
-        let mut opened = None;
-        for keyid in envelope.signers() {
-            let statement = Statement::open(&envelope, keyid)?;
-            let predicate: EntryPredicate = statement.predicate_as(ENTRY_PREDICATE)?;
-            if predicate.registration.owner == keyid {
-                let payload = envelope.verify(keyid)?;
-                opened = Some((statement, predicate, *blake3::hash(payload).as_bytes()));
-                break;
-            }
+        // The entry must be signed by the owner its registration names. The owner is read
+        // from the payload as claimed, then that one signature is checked (every listed one
+        // would cost a verification each), and only the verified payload is trusted.
+        #[derive(serde::Deserialize)]
+        struct Claimed {
+            predicate: ClaimedPredicate,
         }
-        let Some((statement, predicate, digest)) = opened else {
+        #[derive(serde::Deserialize)]
+        struct ClaimedPredicate {
+            registration: ClaimedRegistration,
+        }
+        #[derive(serde::Deserialize)]
+        struct ClaimedRegistration {
+            owner: String,
+        }
+        let owner = serde_json::from_slice::<Claimed>(envelope.claimed_payload())
+            .map_err(|e| refused(format!("it names no owner: {e}")))?
+            .predicate
+            .registration
+            .owner;
+        let statement = Statement::open(&envelope, &owner).map_err(|e| match e {
+            VerificationError::BadOwnerSignature { reason, .. } => refused(format!(
+                "it is not signed by the owner its registration names ({reason})"
+            )),
+            other => other,
+        })?;
+        let predicate: EntryPredicate = statement.predicate_as(ENTRY_PREDICATE)?;
+        if predicate.registration.owner != owner {
             return Err(refused(
                 "it is not signed by the owner its registration names".into(),
             ));
-        };
+        }
+        // Verified by `open` above.
+        let digest = *blake3::hash(envelope.claimed_payload()).as_bytes();
         let reg = &predicate.registration;
         let subject = Subject::blake3(
             &format!("registration/{}", reg.record.model_id),

@@ -22,8 +22,13 @@
 //!   is judged against that key's record, so an owner cannot turn honest receipts into
 //!   failing ones (and their workers' signatures into penalties) by registering another key
 //!   and then the old key again with an edited record;
-//! - no two models share a commitment or a verifying key, in any registration either ever
-//!   had: one proof is about one model.
+//!
+//! Two models may share a commitment or a verifying key (a holder of a private model's proving
+//! key can register them under an id of its own): a model id names its owner, so sharing takes
+//! nobody's model, and the ledger keys a job by its commitment, so one proof settles once
+//! whatever id it is settled under. (Refusing a second model with a commitment any model ever
+//! had made a registry first-come: anyone could block an owner with its published
+//! commitment.)
 //!
 //! Writes take an exclusive lock on `lock` (an OS file lock, released when the process ends),
 //! so the checks and the write are one critical section across processes; an entry file is
@@ -173,31 +178,6 @@ impl Registry {
                      judged by another record; run setup again for a new key",
                     record.vk_id, e.predicate.registration.sequence
                 )));
-            }
-        }
-        for other in self.model_ids()? {
-            if other == *model_id {
-                continue;
-            }
-            // Another model's history that does not read settles nothing and must not stop
-            // every registration (one bad directory would otherwise freeze the registry); the
-            // ledger keys jobs by commitment, so were it repaired, no proof would pay twice.
-            let Ok(history) = self.history(&other) else {
-                continue;
-            };
-            for e in history {
-                let o = &e.predicate.registration.record;
-                if o.model_commitment == record.model_commitment || o.vk_id == record.vk_id {
-                    return Err(refuse(format!(
-                        "model {other} is or was registered with the same {}: one proof must \
-                         be about one model",
-                        if o.vk_id == record.vk_id {
-                            "verifying key"
-                        } else {
-                            "commitment"
-                        }
-                    )));
-                }
             }
         }
         let entry =

@@ -25,7 +25,6 @@
 
 use std::collections::BTreeMap;
 
-use zkw_verifier::ownership::is_ownership_job;
 use zkw_verifier::signature::receipt_digest;
 use zkw_verifier::{
     Expected, Receipt, RegisteredModel, Signer, VerificationError, Verified, check_signature,
@@ -313,16 +312,6 @@ fn decide(
     let nothing = || entry(Action::Nothing);
     let digest = hex::encode(receipt_digest(r));
     let receipt_json = || serde_json::to_string(r).expect("a receipt serializes");
-    if is_ownership_job(&r.job_id) {
-        // An owner's proof of holding the proving key, made at setup: no client asked for it.
-        return (
-            nothing(),
-            Why::Error(VerificationError::JobMismatch {
-                expected: "a client's job".into(),
-                received: format!("the ownership proof {} (never a job)", r.job_id),
-            }),
-        );
-    }
     match verdict {
         Ok(v) => {
             let Signer::Worker(worker) = &v.signer else {

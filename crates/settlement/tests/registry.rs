@@ -209,21 +209,36 @@ fn records_do_not_change_under_a_key_and_sequences_only_grow() {
 }
 
 #[test]
-fn a_second_model_is_refused_for_the_same_key_alone_or_the_same_commitment_alone() {
+fn a_second_model_may_share_a_key_or_commitment_and_a_proof_still_settles_once() {
     let w = world();
-    // A registry holding only the private model.
-    let other = zkw_settlement::Registry::new(w.dir.path().join("other"));
     let private = &w.private.registration;
-    other.register(private, &w.owner).unwrap();
-
-    // The same verifying key (and commitment) under another model id, with a valid proof of
-    // ownership for that id.
+    // The same verifying key and commitment under another owned id (what a holder of the
+    // proving key can make): accepted — it takes nobody's model id. (Refusing it made the
+    // registry first-come: anyone could block an owner with its published commitment.)
     let same_key = private_under_id(private, &w.private.prover, [0x42; 32], &w.owner);
-    let e = other.register(&same_key, &w.owner).unwrap_err().to_string();
-    assert!(e.contains("registered with the same verifying key"), "{e}");
-
+    w.registry.register(&same_key, &w.owner).unwrap();
+    w.registry
+        .add_licence(&Licence::issue(
+            &w.owner,
+            &same_key.record.model_id,
+            &w.worker.worker_id(),
+            None,
+        ))
+        .unwrap();
+    // One proof settles once, whatever id it is settled under: the ledger keys a job by the
+    // commitment the proof is about.
+    let honest = w.private.receipt(&w.worker, "job-shared", [1, 2, 3]);
+    assert!(one(&w, &honest).is_settled());
+    let mut relabelled = honest.clone();
+    relabelled.model_id = same_key.record.model_id.clone();
+    w.worker.sign(&mut relabelled);
+    assert!(
+        matches!(one(&w, &relabelled), Outcome::AlreadySettled { .. }),
+        "{:?}",
+        one(&w, &relabelled)
+    );
     // The same commitment under a key of its own: a second setup of the same model file (its
-    // salt, so its commitment, is the file's), under another id.
+    // salt, so its commitment, is the file's), under another id — accepted too.
     let (second, prover) = another_key(zkw_model::WeightMode::Private, 500, &w.owner);
     assert_eq!(
         second.record.model_commitment,
@@ -231,11 +246,7 @@ fn a_second_model_is_refused_for_the_same_key_alone_or_the_same_commitment_alone
     );
     assert_ne!(second.record.vk_id, private.record.vk_id);
     let same_commitment = private_under_id(&second, &prover, [0x43; 32], &w.owner);
-    let e = other
-        .register(&same_commitment, &w.owner)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("registered with the same commitment"), "{e}");
+    w.registry.register(&same_commitment, &w.owner).unwrap();
 
     // A fixed-weights model's id is pinned by its circuit: no proof of ownership can be made
     // for another id, whoever holds the proving key.
@@ -246,7 +257,8 @@ fn a_second_model_is_refused_for_the_same_key_alone_or_the_same_commitment_alone
         zkw_verifier::field::fr_to_hex(&zkw_verifier::statement::fixed_model_commitment(&id));
     fixed_alias.setup = Some(setup_for(&fixed_alias.record, &w.fixed.prover, &w.owner));
     fixed_alias.sign(&w.owner);
-    let e = other
+    let e = w
+        .registry
         .register(&fixed_alias, &w.owner)
         .unwrap_err()
         .to_string();
@@ -439,111 +451,46 @@ fn a_settled_job_is_disputed_never_penalised() {
     assert!(matches!(one(&w, &unsettled), Outcome::Penalized { .. }));
 }
 
-/// Registrations that conflict only across models (one private-weights verifying key and
-/// commitment under several model ids, each with a valid proof of ownership: the model id is
-/// not in a private model's statement, so the proving key's holder can make one) are checked
-/// and written in one critical section: of several at once, exactly one is accepted. Without
-/// the registry's lock each thread's check sees no other model yet.
+/// Registrations of one model at once — its owner's, each with the next sequence number — are
+/// checked and written in one critical section: exactly one is accepted, and every other is
+/// refused for its sequence number (not an I/O error from two writers racing for one entry).
 #[test]
-fn concurrent_registrations_of_one_key_under_several_models_admit_exactly_one() {
+fn concurrent_registrations_of_one_model_admit_exactly_one_and_refuse_the_rest_by_name() {
     let w = world();
-    let (fresh, prover) = another_key(zkw_model::WeightMode::Private, 500, &w.owner);
-    let registrations: Vec<Registration> = (0..4u8)
-        .map(|k| private_under_id(&fresh, &prover, [0x40 + k; 32], &w.owner))
+    let registrations: Vec<Registration> = (0..8u64)
+        .map(|k| {
+            let mut r = w.fixed.registration.clone();
+            r.sequence = 2;
+            r.reward.fee = 100 + k;
+            r.sign(&w.owner);
+            r
+        })
         .collect();
-    let dir = w.dir.path().join("race");
-    let results: Vec<bool> = std::thread::scope(|scope| {
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = registrations
             .iter()
             .map(|reg| {
-                let dir = dir.clone();
+                let registry = w.registry.clone();
                 let owner = KeyPair::from_seed(&w.owner.seed());
                 scope.spawn(move || {
-                    zkw_settlement::Registry::new(dir)
+                    registry
                         .register(reg, &owner)
-                        .is_ok()
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
-}
-
-/// The history is evidence of its own: an entry dropped from the middle, one signed by
-/// another key, and a registry written by the previous version are each refused by name.
-#[test]
-fn a_rewritten_history_or_an_old_registry_is_refused_by_name() {
-    let w = world();
-    let fixed_id = w.fixed.model_id().to_string();
-    let a = w.fixed.registration.clone();
-    let mut a2 = a.clone();
-    a2.sequence = 2;
-    a2.reward.fee = 7;
-    a2.sign(&w.owner);
-    w.registry.register(&a2, &w.owner).unwrap();
-    let mut a3 = a2.clone();
-    a3.sequence = 3;
-    a3.reward.fee = 9;
-    a3.sign(&w.owner);
-    w.registry.register(&a3, &w.owner).unwrap();
-    let history = w.registry.history(&fixed_id).unwrap();
-    assert_eq!(history.len(), 3);
     assert_eq!(
-        history[2].predicate.previous,
-        Some(hex::encode(history[1].digest()))
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
     );
-    // Entry 2 removed and entry 3 renamed into its place: the chain breaks.
-    let p2 = w.registry.entry_path(&fixed_id, 2).unwrap();
-    let p3 = w.registry.entry_path(&fixed_id, 3).unwrap();
-    std::fs::rename(&p3, &p2).unwrap();
-    let e = w.registry.model(&fixed_id).unwrap_err().to_string();
-    assert!(e.contains("the file holds entry 3"), "{e}");
-    // Rebuilt as a clean-looking chain of entries 1 and 3 (the owner can do that, a third
-    // party cannot): the ledger that saw fee 7's registration 2 refuses an older view only
-    // when the sequence goes back — here it goes forward, so it is accepted.
-    write_history(&w.registry, &fixed_id, &[(&a, &w.owner), (&a3, &w.owner)]);
-    assert_eq!(
-        w.registry.model(&fixed_id).unwrap().registration.reward.fee,
-        9
-    );
-    // An entry signed by a key that is not the owner its registration names.
-    let mallory = KeyPair::from_seed(&[66; 32]);
-    let entry = zkw_settlement::history::Entry::new(&a, None, &w.owner).unwrap();
-    let mut forged: serde_json::Value = serde_json::from_str(&entry.to_json()).unwrap();
-    let other = zkw_verifier::dsse::Envelope::sign(
-        zkw_verifier::intoto::PAYLOAD_TYPE,
-        b"{}".to_vec(),
-        &mallory,
-    );
-    let other: serde_json::Value = serde_json::from_str(&other.to_json()).unwrap();
-    forged["signatures"] = other["signatures"].clone();
-    std::fs::write(
-        w.registry.entry_path(&fixed_id, 1).unwrap(),
-        serde_json::to_string(&forged).unwrap(),
-    )
-    .unwrap();
-    let e = w.registry.model(&fixed_id).unwrap_err().to_string();
-    assert!(
-        e.contains("not signed by the owner its registration names"),
-        "{e}"
-    );
-    // A registry an earlier zkw wrote: `models/<id>.json`, no history.
-    let old = zkw_settlement::Registry::new(w.dir.path().join("old"));
-    std::fs::create_dir_all(old.dir().join("models")).unwrap();
-    std::fs::write(
-        old.dir().join("models").join(format!("{fixed_id}.json")),
-        a.to_json(),
-    )
-    .unwrap();
-    let e = old.model(&fixed_id).unwrap_err().to_string();
-    assert!(
-        e.contains("written by an earlier zkw") && e.contains("register each model again"),
-        "{e}"
-    );
-    let e = old.register(&a, &w.owner).unwrap_err().to_string();
-    assert!(e.contains("written by an earlier zkw"), "{e}");
-    assert!(old.model_ids().is_err());
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(e.contains("needs a higher sequence number"), "{e}");
+    }
+    assert_eq!(w.registry.history(w.fixed.model_id()).unwrap().len(), 2);
 }
 
 /// The attack review's squatter: the owner publishes `record.json`, the verifying key and its

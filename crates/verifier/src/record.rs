@@ -42,11 +42,22 @@ pub struct TensorFormat {
     pub bits: Width,
 }
 
-/// The number of values of a shape, if it is non-empty, has no zero dimension and holds at
-/// most [`MAX_ELEMENTS`] values; otherwise what is wrong with it.
+/// The most dimensions a tensor of a record or receipt may have (a shape of millions of
+/// dimensions of 1 would hold one value in megabytes of JSON).
+pub const MAX_RANK: usize = 16;
+
+/// The number of values of a shape, if it is non-empty, has at most [`MAX_RANK`] dimensions,
+/// none of them zero, and holds at most [`MAX_ELEMENTS`] values; otherwise what is wrong with
+/// it.
 pub fn checked_len(shape: &[usize]) -> Result<usize, String> {
     if shape.is_empty() {
         return Err("the shape has no dimension".into());
+    }
+    if shape.len() > MAX_RANK {
+        return Err(format!(
+            "the shape has {} dimensions, at most {MAX_RANK}",
+            shape.len()
+        ));
     }
     let mut n: usize = 1;
     for (i, &d) in shape.iter().enumerate() {
@@ -305,6 +316,16 @@ mod tests {
         assert_eq!(checked_len(&[MAX_ELEMENTS]), Ok(MAX_ELEMENTS));
         assert!(checked_len(&[MAX_ELEMENTS + 1]).is_err());
         assert!(checked_len(&[MAX_ELEMENTS, 2]).is_err());
+        // A shape of many dimensions of 1 holds one value in a long list: refused past
+        // MAX_RANK, whatever its product.
+        assert_eq!(checked_len(&[1; MAX_RANK]), Ok(1));
+        assert_eq!(
+            checked_len(&[1; MAX_RANK + 1]),
+            Err(format!(
+                "the shape has {} dimensions, at most {MAX_RANK}",
+                MAX_RANK + 1
+            ))
+        );
     }
 
     #[test]

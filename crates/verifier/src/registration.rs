@@ -168,8 +168,21 @@ impl Registration {
     }
 
     /// Parses a registration (at most [`MAX_REGISTRATION_BYTES`], straight into the type) and
-    /// checks it whole ([`Registration::check`]).
+    /// checks it whole, ownership included ([`Registration::check_owned`]): what a settler
+    /// trusts. A registration whose record names no owner, or that carries no setup statement,
+    /// is refused — anyone could have signed it for any model id.
     pub fn from_json(bytes: &[u8]) -> Result<RegisteredModel, VerificationError> {
+        let r = Self::parse(bytes)?;
+        let key = r.check_owned()?;
+        Ok(RegisteredModel {
+            registration: r,
+            key,
+        })
+    }
+
+    /// Parses a registration (at most [`MAX_REGISTRATION_BYTES`], its version first, straight
+    /// into the type) and checks nothing else: [`Registration::from_json`] is what to trust.
+    pub fn parse(bytes: &[u8]) -> Result<Registration, VerificationError> {
         if bytes.len() > MAX_REGISTRATION_BYTES {
             return Err(VerificationError::TooLarge(crate::file::TooLarge {
                 what: "model registration",
@@ -187,13 +200,7 @@ impl Registration {
             }
             None => return Err(malformed("no version".into())),
         }
-        let r: Registration =
-            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-        let key = r.check()?;
-        Ok(RegisteredModel {
-            registration: r,
-            key,
-        })
+        serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))
     }
 
     /// Checks everything a verifier relies on — the record, the split, the key files' names

@@ -216,6 +216,19 @@ pub fn verify(
     Ok(p.verified)
 }
 
+/// [`verify`] of an owner's possession receipt, the one receipt whose job is an ownership job
+/// ([`crate::ownership`]), which [`verify`] refuses: for the setup statement's check and the
+/// prover's check of the receipt it just made, nothing else.
+pub fn verify_possession(
+    receipt: &Receipt,
+    key: &VerifierKey,
+    expected: &Expected<'_>,
+) -> Result<Verified, VerificationError> {
+    let p = prepare_any(receipt, key, expected, true)?;
+    crate::batch::exact(key, &p)?;
+    Ok(p.verified)
+}
+
 /// Every check of [`verify`] but the pairing equation: the record, the receipt's fields and
 /// signature against the expectation and the key, the output's widths; the statement's public
 /// inputs built.
@@ -224,6 +237,23 @@ pub(crate) fn prepare(
     key: &VerifierKey,
     expected: &Expected<'_>,
 ) -> Result<Prepared, VerificationError> {
+    prepare_any(receipt, key, expected, false)
+}
+
+fn prepare_any(
+    receipt: &Receipt,
+    key: &VerifierKey,
+    expected: &Expected<'_>,
+    possession: bool,
+) -> Result<Prepared, VerificationError> {
+    // An owner's possession receipt is published in its setup statement: it proves the owner
+    // holds the proving key, and is no client's job, whatever a caller expects.
+    if !possession && crate::ownership::is_ownership_job(&receipt.job_id) {
+        return Err(VerificationError::JobMismatch {
+            expected: "a client's job".into(),
+            received: format!("the ownership proof {} (never a job)", receipt.job_id),
+        });
+    }
     let record = expected.record;
     record.validate()?;
     receipt.validate()?;

@@ -29,6 +29,17 @@ use zkw_verifier::{
     TensorFormat, VerifierKey, Width, WorkerKey, check_signature,
 };
 
+/// A registration parsed and checked as far as its owner's signature and key go
+/// ([`Registration::check`]); `from_json` also requires ownership, which these registrations
+/// (over a made-up key) cannot carry.
+fn read_signed(
+    bytes: &[u8],
+) -> Result<zkw_verifier::RegisteredModel, zkw_verifier::VerificationError> {
+    let registration = Registration::parse(bytes)?;
+    let key = registration.check()?;
+    Ok(zkw_verifier::RegisteredModel { registration, key })
+}
+
 const MODEL: [u8; 32] = [0x1a; 32];
 
 fn owner() -> KeyPair {
@@ -239,7 +250,7 @@ fn json_like_bytes() -> impl Strategy<Value = Vec<u8>> {
 /// A registration that parsed: everything `check` promises holds, and it re-parses from its
 /// own JSON.
 fn check_accepted_registration(bytes: &[u8]) -> Option<Registration> {
-    let m = Registration::from_json(bytes).ok()?;
+    let m = read_signed(bytes).ok()?;
     let r = &m.registration;
     assert!(r.record.validate().is_ok());
     assert!(r.reward.worker_share_bps <= BPS);
@@ -249,7 +260,7 @@ fn check_accepted_registration(bytes: &[u8]) -> Option<Registration> {
     assert_eq!(m.key.id(), r.record.vk_id);
     let (w, o) = r.reward.split();
     assert_eq!(w + o, r.reward.fee);
-    let again = Registration::from_json(r.to_json().as_bytes())
+    let again = read_signed(r.to_json().as_bytes())
         .expect("an accepted registration re-parses from its own JSON");
     assert_eq!(&again.registration, r);
     Some(m.registration)
@@ -369,10 +380,7 @@ fn every_truncation_of_a_registration_or_licence_is_refused() {
     let s = &*SEEDS;
     for doc in spellings(&s.registration) {
         for cut in 0..doc.len() {
-            assert!(
-                Registration::from_json(&doc[..cut]).is_err(),
-                "cut at {cut}"
-            );
+            assert!(read_signed(&doc[..cut]).is_err(), "cut at {cut}");
         }
     }
     for doc in spellings(&s.licence) {

@@ -294,3 +294,27 @@ fn an_envelope_carries_at_most_sixteen_signatures() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The possession receipt is published in the setup statement; it is no client's job, so
+/// `verify` refuses it whatever the caller expects — even a caller that names its job id.
+#[test]
+fn a_possession_receipt_never_verifies_as_a_job() {
+    let o = owner();
+    let m = owned(&o.public_hex(), 4);
+    let r = possession(&m, &o);
+    let job = ownership_job(&m.record.model_id, &o.public_hex());
+    let expected = zkw_verifier::Expected {
+        input_digest: zkw_verifier::Check::Skip,
+        ..zkw_verifier::Expected::new(&m.record, zkw_verifier::Fr::from(0u64), &job.job_id)
+    }
+    .worker(&job.worker_id)
+    .nonce("");
+    match zkw_verifier::verify(&r, &m.key, &expected) {
+        Err(VerificationError::JobMismatch { received, .. }) => {
+            assert!(received.contains("never a job"), "{received}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The setup statement's own check accepts it.
+    zkw_verifier::verify::verify_possession(&r, &m.key, &expected).unwrap();
+}

@@ -19,6 +19,15 @@ use zkw_verifier::{
     VerifierKey, Width,
 };
 
+/// A registration parsed and checked as far as its owner's signature and key go
+/// ([`Registration::check`]); `from_json` also requires ownership, which these registrations
+/// (over a made-up key) cannot carry.
+fn read_signed(bytes: &[u8]) -> Result<zkw_verifier::RegisteredModel, VerificationError> {
+    let registration = Registration::parse(bytes)?;
+    let key = registration.check()?;
+    Ok(zkw_verifier::RegisteredModel { registration, key })
+}
+
 const MODEL: [u8; 32] = [0x1a; 32];
 
 fn key(n: usize) -> VerifierKey {
@@ -77,7 +86,7 @@ fn owner() -> KeyPair {
 fn check(r: &Registration) -> Result<VerifierKey, VerificationError> {
     let checked = r.check();
     // The JSON path agrees with the struct path.
-    let parsed = Registration::from_json(r.to_json().as_bytes());
+    let parsed = read_signed(r.to_json().as_bytes());
     assert_eq!(checked.is_ok(), parsed.is_ok());
     checked
 }
@@ -87,12 +96,12 @@ fn a_signed_registration_checks_and_round_trips() {
     let r = registration(&owner());
     let k = check(&r).unwrap();
     assert_eq!(k.id(), r.record.vk_id);
-    let back = Registration::from_json(r.to_json().as_bytes()).unwrap();
+    let back = read_signed(r.to_json().as_bytes()).unwrap();
     assert_eq!(back.registration, r);
     assert_eq!(back.record().model_id, hex::encode(MODEL));
     // Re-spelled (compact, keys sorted): the same registration, the same signature holds.
     let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
-    assert!(Registration::from_json(serde_json::to_string(&v).unwrap().as_bytes()).is_ok());
+    assert!(read_signed(serde_json::to_string(&v).unwrap().as_bytes()).is_ok());
     assert_eq!(r.reward.split(), (25, 75));
 }
 
@@ -168,7 +177,7 @@ fn unsigned_foreign_and_inconsistent_registrations_are_refused() {
         }
     );
     assert!(
-        Registration::from_json(unsigned.to_json().as_bytes())
+        read_signed(unsigned.to_json().as_bytes())
             .unwrap_err()
             .to_string()
             .contains("not signed by its owner")
@@ -246,12 +255,12 @@ fn unsigned_foreign_and_inconsistent_registrations_are_refused() {
         (&b"[1"[..], "EOF"),
         (&br#"{"version": 9}"#[..], "version 9 is not supported"),
     ] {
-        let e = Registration::from_json(bytes).unwrap_err().to_string();
+        let e = read_signed(bytes).unwrap_err().to_string();
         assert!(e.contains(reason), "{reason}: {e}");
     }
     let mut extra: serde_json::Value = serde_json::from_str(&registration(&o).to_json()).unwrap();
     extra["admin"] = true.into();
-    let e = Registration::from_json(extra.to_string().as_bytes())
+    let e = read_signed(extra.to_string().as_bytes())
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown field `admin`"), "{e}");
@@ -347,7 +356,7 @@ fn registrations_and_licences_over_their_cap_are_refused_unparsed() {
     }
     let o = owner();
     let over = padded(registration(&o).to_json(), MAX_REGISTRATION_BYTES + 1);
-    let e = Registration::from_json(&over).unwrap_err();
+    let e = read_signed(&over).unwrap_err();
     assert_eq!(
         e,
         VerificationError::TooLarge(TooLarge {
@@ -360,7 +369,7 @@ fn registrations_and_licences_over_their_cap_are_refused_unparsed() {
         e.to_string(),
         "too large for a model registration: 16777217 bytes, the cap is 16 MiB (16777216 bytes)"
     );
-    Registration::from_json(&over[..MAX_REGISTRATION_BYTES]).unwrap();
+    read_signed(&over[..MAX_REGISTRATION_BYTES]).unwrap();
 
     let worker = KeyPair::from_seed(&[6; 32]).public_hex();
     let l = Licence::issue(&o, &hex::encode(MODEL), &worker, None);
@@ -396,4 +405,18 @@ fn a_registration_is_checked_against_its_cap_as_serialized() {
             cap: MAX_REGISTRATION_BYTES,
         }))
     );
+}
+
+/// What a settler trusts is an owned registration: `from_json` refuses one whose record names
+/// no owner, or that carries no setup statement, though its owner's signature holds.
+#[test]
+fn from_json_refuses_a_registration_without_ownership() {
+    let r = registration(&owner());
+    assert!(read_signed(r.to_json().as_bytes()).is_ok());
+    match Registration::from_json(r.to_json().as_bytes()) {
+        Err(VerificationError::BadOwnerSignature { reason, .. }) => {
+            assert!(reason.contains("names no owner"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
