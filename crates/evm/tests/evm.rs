@@ -712,3 +712,89 @@ fn a_malformed_point_costs_the_precompiles_price_not_the_callers_gas() {
         other => panic!("{}", other.describe()),
     }
 }
+
+/// A Python with py-evm, when one is given (`ZKW_PYEVM`, as `.ci/run` sets it); required under
+/// `ZKW_REQUIRE_PYEVM=1`.
+fn pyevm() -> Option<PathBuf> {
+    match std::env::var_os("ZKW_PYEVM") {
+        Some(p) if Path::new(&p).is_file() => Some(PathBuf::from(p)),
+        _ if std::env::var("ZKW_REQUIRE_PYEVM").as_deref() == Ok("1") => {
+            panic!("ZKW_REQUIRE_PYEVM=1 but ZKW_PYEVM does not name a Python with py-evm")
+        }
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: the second-EVM test needs py-evm; set ZKW_PYEVM to a Python \
+                 that has it (.ci/run makes one under target/pyevm) ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// The same transactions in a second EVM implementation, py-evm (Prague rules), give the same
+/// outcome and the same gas as in revm: the contract's cost is the EVM's, not our harness's —
+/// the verification, a first and a later settlement, a replay, a forged proof.
+#[test]
+fn a_second_evm_runs_the_contract_with_the_same_outcomes_and_gas() {
+    let Some(solc) = solc() else { return };
+    let Some(python) = pyevm() else { return };
+    let p = fixed();
+    let mut chain = Chain::new();
+    let at = deploy(&mut chain, &solc, p);
+    let mut forged = call(p, 1);
+    forged.proof[6] = U256::from(1u64);
+    forged.proof[7] = U256::from(2u64);
+    let calls: Vec<(&str, Vec<u8>)> = vec![
+        ("verifyProof", verify_calldata(&p.proof(0), &p.inputs(0))),
+        ("settle, first job", call(p, 0).abi_encode()),
+        ("settle, next job", call(p, 2).abi_encode()),
+        ("settle again", call(p, 0).abi_encode()),
+        ("settle, forged proof", forged.abi_encode()),
+    ];
+    let revm: Vec<(bool, u64)> = calls
+        .iter()
+        .map(|(_, data)| match chain.send(at, data.clone()) {
+            Outcome::Success { gas, .. } => (true, gas),
+            Outcome::Revert(_, gas) => (false, gas),
+            other => panic!("{}", other.describe()),
+        })
+        .collect();
+    let job = serde_json::json!({
+        "bytecode": format!("0x{}", hex::encode(p.bytecode.get().unwrap())),
+        "calls": calls.iter().map(|(_, d)| serde_json::json!({"data": format!("0x{}", hex::encode(d))})).collect::<Vec<_>>(),
+    });
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyevm/run.py");
+    let mut child = std::process::Command::new(&python)
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run py-evm");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(job.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "py-evm: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pyevm: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    for (((what, _), (ok, gas)), py) in calls.iter().zip(&revm).zip(&pyevm) {
+        println!(
+            "{what}: revm {gas} gas ({ok}), py-evm {} gas ({})",
+            py["gas"], py["success"]
+        );
+        assert_eq!(py["success"], *ok, "{what}");
+        assert_eq!(py["gas"], *gas, "{what}: the two EVMs disagree on gas");
+    }
+    assert_eq!(
+        revm.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [true, true, true, false, false]
+    );
+}
