@@ -66,6 +66,43 @@ pub fn fixture_by(n: usize, seed: u64, worker: &str) -> Fixture {
     }
 }
 
+/// A stand-in key for `n` outputs, and the fixed-weights record of model `id` under it (3
+/// 8-bit outputs at scale 2^-2, 4 inputs at 2^-4).
+fn stand_in(
+    id: &[u8; 32],
+    n: usize,
+    name: &str,
+    rng: &mut StdRng,
+) -> (ModelRecord, VerifierKey, ark_groth16::ProvingKey<Bn254>) {
+    let inputs = public_input_count(n, width(8));
+    let (pk, vk) =
+        Groth16::<Bn254>::circuit_specific_setup(Publics(vec![Fr::from(0u64); inputs]), rng)
+            .unwrap();
+    let key = VerifierKey::new(vk);
+    let record = ModelRecord {
+        version: RECORD_VERSION,
+        model_id: hex::encode(id),
+        name: name.into(),
+        weight_mode: "fixed".into(),
+        model_commitment: fr_to_hex(&fixed_model_commitment(id)),
+        vk_id: key.id().to_string(),
+        input: TensorFormat {
+            shape: vec![4],
+            frac_bits: 4,
+            bits: width(8),
+        },
+        output: TensorFormat {
+            shape: vec![n],
+            frac_bits: 2,
+            bits: width(8),
+        },
+        constraints: n,
+        content_id: None,
+        owner: None,
+    };
+    (record, key, pk)
+}
+
 /// Receipts of one model under one key: same input and output, job ids `job-1`, `job-2`, ...
 pub struct Fixtures {
     pub record: ModelRecord,
@@ -89,31 +126,7 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
         job_binding: job_binding(job, worker, nonce),
     };
     let inputs = public_input_count(n, width(8));
-    let (pk, vk) =
-        Groth16::<Bn254>::circuit_specific_setup(Publics(vec![Fr::from(0u64); inputs]), &mut rng)
-            .unwrap();
-    let key = VerifierKey::new(vk);
-    let record = ModelRecord {
-        version: RECORD_VERSION,
-        model_id: hex::encode(MODEL),
-        name: "stand-in".into(),
-        weight_mode: "fixed".into(),
-        model_commitment: fr_to_hex(&fixed_model_commitment(&MODEL)),
-        vk_id: key.id().to_string(),
-        input: TensorFormat {
-            shape: vec![4],
-            frac_bits: 4,
-            bits: width(8),
-        },
-        output: TensorFormat {
-            shape: vec![n],
-            frac_bits: 2,
-            bits: width(8),
-        },
-        constraints: n,
-        content_id: None,
-        owner: None,
-    };
+    let (record, key, pk) = stand_in(&MODEL, n, "stand-in", &mut rng);
     let receipts = (1..=count)
         .map(|k| {
             let job = format!("job-{k}");
@@ -160,32 +173,9 @@ pub fn owned(owner: &str, seed: u64) -> Owned {
     let mut rng = StdRng::seed_from_u64(seed);
     let content = [0x11u8; 32];
     let id = zkw_verifier::record::owned_model_id(&content, owner);
-    let inputs = public_input_count(3, width(8));
-    let (pk, vk) =
-        Groth16::<Bn254>::circuit_specific_setup(Publics(vec![Fr::from(0u64); inputs]), &mut rng)
-            .unwrap();
-    let key = VerifierKey::new(vk);
-    let record = ModelRecord {
-        version: RECORD_VERSION,
-        model_id: hex::encode(id),
-        name: "owned stand-in".into(),
-        weight_mode: "fixed".into(),
-        model_commitment: fr_to_hex(&fixed_model_commitment(&id)),
-        vk_id: key.id().to_string(),
-        input: TensorFormat {
-            shape: vec![4],
-            frac_bits: 4,
-            bits: width(8),
-        },
-        output: TensorFormat {
-            shape: vec![3],
-            frac_bits: 2,
-            bits: width(8),
-        },
-        constraints: 3,
-        content_id: Some(hex::encode(content)),
-        owner: Some(owner.to_string()),
-    };
+    let (mut record, key, pk) = stand_in(&id, 3, "owned stand-in", &mut rng);
+    record.content_id = Some(hex::encode(content));
+    record.owner = Some(owner.to_string());
     record.validate().unwrap();
     Owned { record, key, pk }
 }
