@@ -700,6 +700,28 @@ fn verify_refuses_a_registry_older_than_its_pins_or_ledger() {
     ok(verify(&["--pins", s(&pins)]));
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&pins).unwrap()).unwrap();
     assert_eq!(saved["models"][&st.model_id]["index"], 1);
+    // A pin file named relative to the working directory (no directory part) is written there.
+    let o = Command::new(env!("CARGO_BIN_EXE_zkw"))
+        .current_dir(st.dir.path())
+        .env("XDG_RUNTIME_DIR", "/tmp")
+        .args([
+            "verify",
+            s(&r),
+            "--registry",
+            s(&st.registry),
+            "--model",
+            &st.model_id,
+            "--input",
+            s(&input),
+            "--job-id",
+            "job-pin",
+            "--pins",
+            "relative-pins.json",
+        ])
+        .output()
+        .unwrap();
+    ok(o);
+    assert!(st.path("relative-pins.json").is_file());
     // A second registration (new terms), seen by the pins and by the ledger.
     ok(zkw(&[
         "model",

@@ -721,3 +721,119 @@ fn the_ledger_judges_a_registration_without_writing() {
     // Judging wrote nothing: the renamed record is still refused, not pinned.
     assert!(w.ledger.judge(&renamed).unwrap().is_some());
 }
+
+/// A registration at its size cap registers and reads back: the history entry that carries it
+/// (base64 inside an envelope) fits the entry cap, which is not far above what it must hold.
+#[test]
+fn a_registration_at_its_cap_registers_and_reads_back() {
+    use zkw_settlement::history::{Entry, MAX_ENTRY_BYTES};
+    use zkw_verifier::registration::MAX_REGISTRATION_BYTES;
+    let w = world();
+    let (mut big, prover) = another_key(zkw_model::WeightMode::Fixed, 303, &w.owner);
+    big.record.name.clear();
+    big.setup = Some(setup_for(&big.record, &prover, &w.owner));
+    big.sign(&w.owner);
+    let base = serde_json::to_vec(&big).unwrap().len();
+    big.record.name = "n".repeat(MAX_REGISTRATION_BYTES - base);
+    big.setup = Some(setup_for(&big.record, &prover, &w.owner));
+    big.sign(&w.owner);
+    assert_eq!(
+        serde_json::to_vec(&big).unwrap().len(),
+        MAX_REGISTRATION_BYTES
+    );
+    let entry_len = Entry::new(&big, None, &w.owner).unwrap().to_json().len();
+    assert!(
+        entry_len <= MAX_ENTRY_BYTES,
+        "{entry_len} > {MAX_ENTRY_BYTES}"
+    );
+    assert!(
+        MAX_ENTRY_BYTES < entry_len + (2 << 20),
+        "the entry cap is loose: {MAX_ENTRY_BYTES}"
+    );
+    w.registry.register(&big, &w.owner).unwrap();
+    assert_eq!(
+        w.registry.model(&big.record.model_id).unwrap().registration,
+        big
+    );
+}
+
+/// An entry's index and its link to the one before go together: entry 0, a first entry
+/// naming a predecessor, and a later one naming none are refused on read, each by name —
+/// even signed by the owner.
+#[test]
+fn an_entry_index_and_its_previous_link_go_together() {
+    use zkw_settlement::history::{ENTRY_PREDICATE, EntryPredicate};
+    use zkw_verifier::intoto::{Statement, Subject};
+    let w = world();
+    let id = w.fixed.model_id().to_string();
+    let reg = &w.fixed.registration;
+    let entry_of = |index: u64, previous: Option<String>| {
+        let predicate = EntryPredicate {
+            index,
+            previous,
+            registration: reg.clone(),
+        };
+        let statement = Statement {
+            subject: vec![Subject::blake3(
+                &format!("registration/{id}"),
+                &reg.signing_digest(),
+            )],
+            predicate_type: ENTRY_PREDICATE.into(),
+            predicate: match serde_json::to_value(&predicate).unwrap() {
+                serde_json::Value::Object(m) => m,
+                _ => unreachable!(),
+            },
+        };
+        statement.sign(&w.owner).to_json()
+    };
+    for (index, previous, says) in [
+        (0, None, "entry 0 does not name a previous entry"),
+        (1, Some("ab".repeat(32)), "entry 1 names a previous entry"),
+        (2, None, "entry 2 does not name a previous entry"),
+    ] {
+        let e = zkw_settlement::history::Entry::from_json(entry_of(index, previous).as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{index}: {e}");
+    }
+    // The same entry 1 without a predecessor reads.
+    zkw_settlement::history::Entry::from_json(entry_of(1, None).as_bytes()).unwrap();
+}
+
+/// A pin file that cannot be read is an error naming it, not an empty set of pins; a pin with
+/// any one field malformed (an owner, an entry digest, a model id, index 0) is refused.
+#[test]
+fn a_pin_file_is_read_whole_or_refused() {
+    use zkw_settlement::pins::Pins;
+    let w = world();
+    let dir = w.dir.path().join("pins-as-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(matches!(
+        Pins::load(&dir),
+        Err(zkw_settlement::SettlementError::Io { .. })
+    ));
+    let path = w.dir.path().join("pins.json");
+    let (id, key) = ("ab".repeat(32), "cd".repeat(32));
+    let good = serde_json::json!({"version": 1, "models": {&id: {"owner": &key, "index": 1, "entry": &key}}});
+    std::fs::write(&path, good.to_string()).unwrap();
+    Pins::load(&path).unwrap();
+    for (field, value) in [
+        ("owner", serde_json::json!("zz")),
+        ("entry", serde_json::json!("zz")),
+        ("index", serde_json::json!(0)),
+    ] {
+        let mut bad = good.clone();
+        bad["models"][&id][field] = value;
+        std::fs::write(&path, bad.to_string()).unwrap();
+        let e = Pins::load(&path).unwrap_err().to_string();
+        assert!(e.contains("is malformed"), "{field}: {e}");
+    }
+    let bad = serde_json::json!({"version": 1, "models": {"x": {"owner": &key, "index": 1, "entry": &key}}});
+    std::fs::write(&path, bad.to_string()).unwrap();
+    assert!(
+        Pins::load(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("is malformed")
+    );
+}
