@@ -147,10 +147,10 @@ impl Pins {
 
     /// Writes the pin file whole or not at all.
     pub fn save(&self, path: &Path) -> Result<(), SettlementError> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        // Absolute first, so that a bare file name has its directory (the working one) for the
+        // temporary file beside it.
+        let path = &std::path::absolute(path).map_err(|e| SettlementError::io(path, e))?;
+        let dir = path.parent().unwrap_or(path);
         let mut tmp =
             tempfile::NamedTempFile::new_in(dir).map_err(|e| SettlementError::io(dir, e))?;
         let json = serde_json::to_vec_pretty(self).expect("pins serialize");
