@@ -837,3 +837,65 @@ fn a_pin_file_is_read_whole_or_refused() {
             .contains("is malformed")
     );
 }
+
+/// A schema-1 ledger (made here by taking a schema-2 one back: the three new tables dropped,
+/// the version set to 1) is refused by name, migrates once, and keeps what it knew: the
+/// settled job is still settled, and its worker's second, false answer to it is a dispute,
+/// never a penalty. (Adopted from the second attack review.)
+#[test]
+fn a_schema_1_ledger_is_refused_by_name_and_migrates_keeping_its_settlements() {
+    use redb::{ConcurrencyMode, Database, TableDefinition};
+    use zkw_settlement::Ledger;
+    let w = world();
+    let dir = w.dir.path().join("v1-ledger");
+    let settle_in = |ledger: &Ledger, r: &Receipt| {
+        settle(&w.registry, ledger, std::slice::from_ref(r), NOW)
+            .unwrap()
+            .remove(0)
+    };
+    let r = w.private.receipt(&w.worker, "job-m", [3, 2, 1]);
+    assert!(settle_in(&Ledger::open(&dir).unwrap(), &r).is_settled());
+    {
+        let db = Database::builder()
+            .set_concurrency_mode(ConcurrencyMode::MultiWriter)
+            .create(dir.join(zkw_settlement::ledger::LEDGER_FILE))
+            .unwrap();
+        let txn = db.begin_write().unwrap();
+        let sr: TableDefinition<&str, &str> = TableDefinition::new("settled_receipts");
+        let di: TableDefinition<&str, &[u8]> = TableDefinition::new("disputes");
+        let re: TableDefinition<&str, &str> = TableDefinition::new("records");
+        let meta: TableDefinition<&str, u64> = TableDefinition::new("meta");
+        assert!(txn.delete_table(sr).unwrap());
+        assert!(txn.delete_table(di).unwrap());
+        assert!(txn.delete_table(re).unwrap());
+        txn.open_table(meta).unwrap().insert("version", 1).unwrap();
+        txn.commit().unwrap();
+    }
+    let e = Ledger::open(&dir).err().unwrap().to_string();
+    assert!(
+        e.contains("schema version 1") && e.contains("zkw ledger migrate"),
+        "{e}"
+    );
+    assert_eq!(Ledger::migrate(&dir).unwrap(), 1);
+    assert_eq!(Ledger::migrate(&dir).unwrap(), 2);
+    let ledger = Ledger::open(&dir).unwrap();
+    assert!(matches!(
+        settle_in(&ledger, &r),
+        Outcome::AlreadySettled {
+            same_receipt: true,
+            ..
+        }
+    ));
+    let mut false_answer = r.clone();
+    false_answer.output.quantized[0] ^= 1;
+    let step = (-(false_answer.output.frac_bits as f64)).exp2();
+    false_answer.output.values[0] = false_answer.output.quantized[0] as f64 * step;
+    w.worker.sign(&mut false_answer);
+    assert!(matches!(
+        settle_in(&ledger, &false_answer),
+        Outcome::Disputed { .. }
+    ));
+    assert!(ledger.penalties().unwrap().is_empty());
+    // A directory without a ledger is no ledger to migrate.
+    assert!(Ledger::migrate(&w.dir.path().join("none")).is_err());
+}
