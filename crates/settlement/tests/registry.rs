@@ -899,3 +899,79 @@ fn a_schema_1_ledger_is_refused_by_name_and_migrates_keeping_its_settlements() {
     // A directory without a ledger is no ledger to migrate.
     assert!(Ledger::migrate(&w.dir.path().join("none")).is_err());
 }
+
+/// The history is evidence of its own: an entry dropped from the middle, one signed by
+/// another key, and a registry written by the previous version are each refused by name.
+#[test]
+fn a_rewritten_history_or_an_old_registry_is_refused_by_name() {
+    let w = world();
+    let fixed_id = w.fixed.model_id().to_string();
+    let a = w.fixed.registration.clone();
+    let mut a2 = a.clone();
+    a2.sequence = 2;
+    a2.reward.fee = 7;
+    a2.sign(&w.owner);
+    w.registry.register(&a2, &w.owner).unwrap();
+    let mut a3 = a2.clone();
+    a3.sequence = 3;
+    a3.reward.fee = 9;
+    a3.sign(&w.owner);
+    w.registry.register(&a3, &w.owner).unwrap();
+    let history = w.registry.history(&fixed_id).unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(
+        history[2].predicate.previous,
+        Some(hex::encode(history[1].digest()))
+    );
+    // Entry 2 removed and entry 3 renamed into its place: the chain breaks.
+    let p2 = w.registry.entry_path(&fixed_id, 2).unwrap();
+    let p3 = w.registry.entry_path(&fixed_id, 3).unwrap();
+    std::fs::rename(&p3, &p2).unwrap();
+    let e = w.registry.model(&fixed_id).unwrap_err().to_string();
+    assert!(e.contains("the file holds entry 3"), "{e}");
+    // Rebuilt as a clean-looking chain of entries 1 and 3 (the owner can do that, a third
+    // party cannot): the ledger that saw fee 7's registration 2 refuses an older view only
+    // when the sequence goes back — here it goes forward, so it is accepted.
+    write_history(&w.registry, &fixed_id, &[(&a, &w.owner), (&a3, &w.owner)]);
+    assert_eq!(
+        w.registry.model(&fixed_id).unwrap().registration.reward.fee,
+        9
+    );
+    // An entry signed by a key that is not the owner its registration names.
+    let mallory = KeyPair::from_seed(&[66; 32]);
+    let entry = zkw_settlement::history::Entry::new(&a, None, &w.owner).unwrap();
+    let mut forged: serde_json::Value = serde_json::from_str(&entry.to_json()).unwrap();
+    let other = zkw_verifier::dsse::Envelope::sign(
+        zkw_verifier::intoto::PAYLOAD_TYPE,
+        b"{}".to_vec(),
+        &mallory,
+    );
+    let other: serde_json::Value = serde_json::from_str(&other.to_json()).unwrap();
+    forged["signatures"] = other["signatures"].clone();
+    std::fs::write(
+        w.registry.entry_path(&fixed_id, 1).unwrap(),
+        serde_json::to_string(&forged).unwrap(),
+    )
+    .unwrap();
+    let e = w.registry.model(&fixed_id).unwrap_err().to_string();
+    assert!(
+        e.contains("not signed by the owner its registration names"),
+        "{e}"
+    );
+    // A registry an earlier zkw wrote: `models/<id>.json`, no history.
+    let old = zkw_settlement::Registry::new(w.dir.path().join("old"));
+    std::fs::create_dir_all(old.dir().join("models")).unwrap();
+    std::fs::write(
+        old.dir().join("models").join(format!("{fixed_id}.json")),
+        a.to_json(),
+    )
+    .unwrap();
+    let e = old.model(&fixed_id).unwrap_err().to_string();
+    assert!(
+        e.contains("written by an earlier zkw") && e.contains("register each model again"),
+        "{e}"
+    );
+    let e = old.register(&a, &w.owner).unwrap_err().to_string();
+    assert!(e.contains("written by an earlier zkw"), "{e}");
+    assert!(old.model_ids().is_err());
+}
