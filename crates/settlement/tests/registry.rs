@@ -975,3 +975,18 @@ fn a_rewritten_history_or_an_old_registry_is_refused_by_name() {
     assert!(e.contains("written by an earlier zkw"), "{e}");
     assert!(old.model_ids().is_err());
 }
+
+/// A model's history directory that cannot be listed (a file in its place) is an I/O error
+/// naming it, not a model that is not registered.
+#[test]
+fn a_history_that_cannot_be_listed_is_an_error_not_an_unregistered_model() {
+    let w = world();
+    let id = "cd".repeat(32);
+    let dir = w.registry.history_dir(&id).unwrap();
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    std::fs::write(&dir, b"not a directory").unwrap();
+    match w.registry.model(&id) {
+        Err(zkw_settlement::SettlementError::Io { path, .. }) => assert_eq!(path, dir),
+        other => panic!("{other:?}"),
+    }
+}
