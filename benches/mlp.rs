@@ -72,6 +72,7 @@ fn child(phase: &str, mode: WeightMode, bench: &Path, work: &Path) {
                     job_id: format!("bench-{k}"),
                     worker_id: "bench".into(),
                     client_nonce: String::new(),
+                    request: None,
                 };
                 let t = Instant::now();
                 let p = prover

@@ -1,8 +1,8 @@
 //! Settlement cost: 1,000 signed, licensed receipts of the bundled digits model
-//! (`examples/digits`) into a fresh ledger — all in one `settle` call (one batch verification
-//! per model, one ledger transaction), and one call per receipt (its own verification and
-//! transaction, as 1,000 separate `zkw settle` runs would do minus process start). Also one
-//! receipt's strict verification alone.
+//! (`examples/digits`), each answering a client's signed request, into a fresh ledger — all in
+//! one `settle` call (one batch verification per model, one ledger transaction), and one call
+//! per receipt (its own verification and transaction, as 1,000 separate `zkw settle` runs
+//! would do minus process start). Also one receipt's strict verification alone.
 //!
 //! `cargo bench --bench settle`
 
@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 use zkworker::model::input::{quantize_input, read_input_file};
 use zkworker::model::model_id;
 use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
-use zkworker::prover::{KeyDir, LocalProver, setup};
+use zkworker::prover::{KeyDir, LocalProver, setup_owned};
 use zkworker::settlement::{Ledger, Registry, settle};
+use zkworker::verifier::digest::input_digest;
 use zkworker::verifier::{
-    Expected, InputSalt, Job, KeyPair, Licence, Receipt, Registration, Reward, WorkerKey, verify,
+    ClientRequest, Expected, InputSalt, Job, KeyPair, Licence, Receipt, Registration, Reward,
+    WorkerKey, verify,
 };
 
 fn main() {
@@ -27,10 +29,18 @@ fn main() {
     let id = model_id(&model);
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
-    let report = setup(&model, &id, &keys, &|_| {}).unwrap();
-    let prover = LocalProver::load(model, &id, &keys).unwrap();
-
     let owner = KeyPair::from_seed(&[1; 32]);
+    let report = setup_owned(&model, &id, &owner.public_hex(), &keys, &|_| {}).unwrap();
+    let prover = LocalProver::load(model, &id, &keys).unwrap();
+    // Two ledgers (the venues), one for each way of settling; the client funds both.
+    let client = KeyPair::from_seed(&[3; 32]);
+    let ledgers = [
+        Ledger::open(&dir.path().join("ledger-batch")).unwrap(),
+        Ledger::open(&dir.path().join("ledger-each")).unwrap(),
+    ];
+    for l in &ledgers {
+        l.deposit(&client.public_hex(), u64::MAX / 4).unwrap();
+    }
     let worker = WorkerKey::from_seed(&[2; 32]);
     let registry = Registry::new(dir.path().join("registry"));
     let kd = KeyDir::new(&keys);
@@ -45,6 +55,8 @@ fn main() {
         kd.file_digests(&report.record).unwrap(),
     )
     .with_setup(zkworker::prover::ownership::prove_ownership(&prover, &owner).unwrap());
+    registration.venues = ledgers.iter().map(|l| l.venue()).collect();
+    registration.venues.sort();
     registration.sign(&owner);
     registry.register(&registration, &owner).unwrap();
     registry
@@ -58,22 +70,36 @@ fn main() {
 
     let n = 1000;
     let t = Instant::now();
-    let receipts: Vec<Receipt> = (0..n)
-        .map(|k| {
-            let job = Job {
-                job_id: format!("job-{k}"),
-                worker_id: worker.worker_id(),
-                client_nonce: String::new(),
-            };
-            let mut r = prover
-                .prove(&q, &InputSalt::from_bytes([7; 31]), &job)
-                .unwrap()
-                .receipt;
-            worker.sign(&mut r);
-            r
-        })
-        .collect();
-    eprintln!("proved {n} receipts in {:.1?}", t.elapsed());
+    let salt = InputSalt::from_bytes([7; 31]);
+    let digest = input_digest(&q, report.record.input.bits, &salt).unwrap();
+    let prove_for = |ledger: &Ledger| -> Vec<Receipt> {
+        (0..n)
+            .map(|k| {
+                let nonce = format!("n-{k}");
+                let request = ClientRequest::sign(
+                    &client,
+                    &report.record.model_id,
+                    digest,
+                    &nonce,
+                    ledger.venue(),
+                    1000,
+                )
+                .unwrap();
+                let job = Job {
+                    job_id: format!("job-{k}"),
+                    worker_id: worker.worker_id(),
+                    client_nonce: nonce,
+                    request: Some(request),
+                };
+                let mut r = prover.prove(&q, &salt, &job).unwrap().receipt;
+                worker.sign(&mut r);
+                r
+            })
+            .collect()
+    };
+    let receipts = prove_for(&ledgers[0]);
+    let receipts_each = prove_for(&ledgers[1]);
+    eprintln!("proved {} receipts in {:.1?}", 2 * n, t.elapsed());
 
     // One receipt's strict verification: median of 101.
     let key = prover.verifier_key();
@@ -90,9 +116,9 @@ fn main() {
     println!("verify one receipt (median of 101): {:.2?}", times[50]);
 
     let now = 1_800_000_000;
-    let ledger = Ledger::open(&dir.path().join("ledger-batch")).unwrap();
+    let ledger = &ledgers[0];
     let s = Instant::now();
-    let out = settle(&registry, &ledger, &receipts, now).unwrap();
+    let out = settle(&registry, ledger, &receipts, now).unwrap();
     let batch = s.elapsed();
     assert!(out.iter().all(|o| o.is_settled()));
     println!(
@@ -101,10 +127,10 @@ fn main() {
         batch / n as u32
     );
 
-    let ledger = Ledger::open(&dir.path().join("ledger-each")).unwrap();
+    let ledger = &ledgers[1];
     let s = Instant::now();
-    for r in &receipts {
-        let out = settle(&registry, &ledger, std::slice::from_ref(r), now).unwrap();
+    for r in &receipts_each {
+        let out = settle(&registry, ledger, std::slice::from_ref(r), now).unwrap();
         assert!(out[0].is_settled());
     }
     let each = s.elapsed();
@@ -114,7 +140,7 @@ fn main() {
         each / n as u32
     );
     let s = Instant::now();
-    let again = settle(&registry, &ledger, &receipts, now).unwrap();
+    let again = settle(&registry, ledger, &receipts_each, now).unwrap();
     assert!(again.iter().all(|o| !o.is_settled()));
     println!(
         "refuse {n} already settled in one call: {:.2?}",

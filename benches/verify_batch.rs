@@ -41,6 +41,7 @@ fn main() {
                 job_id: format!("job-{k}"),
                 worker_id: "bench".into(),
                 client_nonce: String::new(),
+                request: None,
             };
             prover
                 .prove(&q, &InputSalt::from_bytes([7; 31]), &job)

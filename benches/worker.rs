@@ -54,6 +54,7 @@ async fn submit(client: &mut Client, model_id: &str, input: &[f64], k: usize) ->
             input_salt: vec![7; 31],
             unsalted: false,
             idempotency_key: String::new(),
+            client_request: String::new(),
         })
         .await
         .unwrap()
@@ -123,6 +124,7 @@ fn main() {
                     job_id: format!("bare-{k}"),
                     worker_id: "w".into(),
                     client_nonce: "n".into(),
+                    request: None,
                 };
                 let t = Instant::now();
                 let trace = run(prover.model(), &q).unwrap();

@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         job_id: "phases".into(),
         worker_id: "phases".into(),
         client_nonce: String::new(),
+        request: None,
     };
     let t = Instant::now();
     let salt = zkworker::verifier::InputSalt::from_bytes([7; 31]);

@@ -63,6 +63,7 @@ fn prove_and_verify(
         job_id: "bench-1".into(),
         worker_id: "w".into(),
         client_nonce: "n".into(),
+        request: None,
     };
     let salt = InputSalt::from_bytes([0x42; 31]);
     let proved = prover.prove(&q, &salt, &job).unwrap();

@@ -41,6 +41,9 @@ enum Command {
     Worker(cmd::worker::WorkerArgs),
     /// Submit a job to a worker.
     Submit(cmd::jobs::SubmitArgs),
+    /// Sign a client's request for a job (model, input digest, nonce, venue, fee) into a file,
+    /// for `zkw prove --request` or a contract's `request(...)`.
+    Request(cmd::request::RequestArgs),
     /// Show a job's state and history.
     Status(cmd::jobs::JobArgs),
     /// Follow a job to its end with a progress line (exit 0 only when it succeeded).
@@ -122,6 +125,7 @@ fn run() -> ExitCode {
         }) => cmd::export::export(a),
         Command::Receipt(a) => cmd::jobs::receipt(a.fetch),
         Command::Models(a) => cmd::jobs::models(a),
+        Command::Request(a) => cmd::request::request(a),
         Command::Demo(a) => cmd::demo::demo(a),
         Command::Conformance(a) => match cmd::conformance::conformance(a) {
             Ok(true) => return ExitCode::SUCCESS,

@@ -805,6 +805,23 @@ fn the_demo_runs_end_to_end() {
         2,
         "{out}"
     );
+    // The jobs were a client's signed requests for the demo's ledger, and the client paid
+    // each once; the commands it prints name the venue, in the submit and the strict check.
+    assert!(out.contains("== venue: ledger ledger:"), "{out}");
+    assert!(out.contains("client "), "{out}");
+    assert!(out.contains("debited 2000, holds 0"), "{out}");
+    assert!(out.contains("its job and venue, signed by worker"), "{out}");
+    assert!(
+        out.contains("--client-key") && out.matches("--venue ledger:").count() == 2,
+        "{out}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.path().join("demo/client.key");
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", key.display());
+    }
 }
 
 /// `--backend gpu` gives the reference's output, and a receipt proved from its trace verifies —

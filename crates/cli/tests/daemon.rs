@@ -136,7 +136,40 @@ fn request(model_id: &str, salt: u8) -> pb::SubmitJobRequest {
         input_salt: vec![salt ^ 0xa5; 31],
         unsalted: false,
         idempotency_key: String::new(),
+        client_request: String::new(),
     }
+}
+
+/// A client's signed request (JSON) for `model_id` on `req`'s input and salt (quantized by
+/// `record`'s input format), under `nonce`, its input's first value raised by `shift` (so the
+/// digest is another input's).
+fn signed(
+    record: &zkw_verifier::ModelRecord,
+    model_id: &str,
+    req: &pb::SubmitJobRequest,
+    nonce: &str,
+    shift: u8,
+) -> String {
+    let mut values = req.input.clone();
+    values[0] += shift as f64;
+    let info = zkw_model::TensorInfo {
+        shape: record.input.shape.clone(),
+        frac_bits: record.input.frac_bits,
+        bits: record.input.bits.bits(),
+    };
+    let q = zkw_model::input::quantize_input(&info, &values).unwrap();
+    let salt = zkw_verifier::InputSalt::from_bytes(req.input_salt.clone().try_into().unwrap());
+    let digest = zkw_verifier::digest::input_digest(&q, record.input.bits, &salt).unwrap();
+    zkw_verifier::ClientRequest::sign(
+        &zkw_verifier::KeyPair::from_seed(&[0x77; 32]),
+        model_id,
+        digest,
+        nonce,
+        zkw_verifier::Venue::Ledger([1; 32]),
+        1000,
+    )
+    .unwrap()
+    .to_json()
 }
 
 /// Waits until the job ends; returns it.
@@ -451,6 +484,8 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
     let mut daemon = Daemon::start(&dir.path().join("data"), &models, &["--token", "s3cret"]);
     let mut client = daemon.client(Some("s3cret")).await;
     let good = request(&id, 1);
+    let record: zkw_verifier::ModelRecord =
+        serde_json::from_slice(&std::fs::read(models.join("fixed/record.json")).unwrap()).unwrap();
     let cases: Vec<(pb::SubmitJobRequest, Code, &str)> = vec![
         (
             pb::SubmitJobRequest {
@@ -547,6 +582,48 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
             },
             Code::InvalidArgument,
             "the idempotency key has 200 bytes",
+        ),
+        (
+            pb::SubmitJobRequest {
+                client_request: signed(&record, &id, &good, &good.client_nonce, 0),
+                input_salt: Vec::new(),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "the client request signs an input digest, which needs the client's own salt",
+        ),
+        (
+            pb::SubmitJobRequest {
+                client_request: signed(&record, &id, &good, "another-nonce", 0),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "the client request has nonce \"another-nonce\"",
+        ),
+        (
+            pb::SubmitJobRequest {
+                client_request: signed(&record, &id, &good, &good.client_nonce, 1),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "the client request signs input digest",
+        ),
+        (
+            pb::SubmitJobRequest {
+                client_request: signed(&record, &"cd".repeat(32), &good, &good.client_nonce, 0),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "the client request is for model cdcd",
+        ),
+        (
+            pb::SubmitJobRequest {
+                client_request: signed(&record, &id, &good, &good.client_nonce, 0)
+                    .replace("\"fee\":1000", "\"fee\":1"),
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            "bad client request: it is not signed by the client it names",
         ),
     ];
     for (req, code, want) in cases {
@@ -801,6 +878,22 @@ async fn tls_metrics_and_models_added_while_running() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // With a registry that does not hold it, `zkw models` says so beside the model.
+    let o = zkw(&[
+        "models",
+        "--worker",
+        &daemon.url,
+        "--ca",
+        s(&cert_pem),
+        "--registry",
+        s(&dir.path().join("empty-registry")),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let listed_text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listed_text.contains(&format!(": model {id} is not registered")),
+        "{listed_text}"
+    );
     // ReloadModels: nothing new, the same list.
     let again = client
         .reload_models(pb::ReloadModelsRequest {})

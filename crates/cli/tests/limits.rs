@@ -48,9 +48,10 @@ fn zkw_limited(args: &[&str], limit: u64) -> Output {
 fn write_receipt_of_size(path: &Path, size: usize) {
     let id = "1a".repeat(32);
     let head = format!(
-        "{{\"version\":4,\"job_id\":\"j\",\"worker_id\":\"w\",\"client_nonce\":\"n\",\
+        "{{\"version\":{},\"job_id\":\"j\",\"worker_id\":\"w\",\"client_nonce\":\"n\",\
          \"model_id\":\"{id}\",\"vk_id\":\"{id}\",\"input_digest\":\"07{}\",\
          \"output\":{{\"shape\":[1],\"frac_bits\":0,\"values\":[0.0],\"quantized\":[0",
+        zkw_verifier::receipt::RECEIPT_VERSION,
         "00".repeat(31)
     );
     let tail = format!("]}},\"proof\":\"{}\"}}", "00".repeat(128));

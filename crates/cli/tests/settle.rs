@@ -20,6 +20,10 @@ struct Setup {
     owner_pub: String,
     worker_key: PathBuf,
     worker_pub: String,
+    client_key: PathBuf,
+    client_pub: String,
+    /// The ledger's venue, which the registration lists.
+    venue: String,
 }
 
 impl Setup {
@@ -27,11 +31,36 @@ impl Setup {
         self.dir.path().join(name)
     }
 
-    /// A receipt of the digits model for `job`, signed with `key`.
+    /// The client's signed request for a job of the digits model (`zkw request`), nonce
+    /// `n-<job>`, for the setup's ledger.
+    fn request(&self, job: &str) -> PathBuf {
+        let out = self.path(&format!("{job}.request.json"));
+        ok(zkw(&[
+            "request",
+            &self.model_id,
+            "--input",
+            s(&examples().join("input.json")),
+            "--client-key",
+            s(&self.client_key),
+            "--registry",
+            s(&self.registry),
+            "--nonce",
+            &format!("n-{job}"),
+            "-o",
+            s(&out),
+        ]));
+        out
+    }
+
+    /// A receipt of the digits model for `job`, signed with `key`, answering the client's
+    /// request for it.
     fn prove(&self, job: &str, key: &Path) -> PathBuf {
         let out = self.path(&format!("{job}.json"));
+        let request = self.request(job);
         ok(zkw(&[
             "prove",
+            "--request",
+            s(&request),
             s(&self.model),
             "--keys",
             s(&self.keys),
@@ -74,6 +103,25 @@ fn setup() -> Setup {
     let worker_pub = ok(zkw(&["keys", "new", "-o", s(&p("worker.key"))]))
         .trim()
         .to_string();
+    let client_pub = ok(zkw(&["keys", "new", "-o", s(&p("client.key"))]))
+        .trim()
+        .to_string();
+    // The ledger is the model's venue; the client deposits there.
+    let venue = ok(zkw(&["ledger", "id", "--ledger", s(&p("ledger"))]))
+        .trim()
+        .to_string();
+    assert!(venue.starts_with("ledger:"), "{venue}");
+    let deposited = ok(zkw(&[
+        "ledger",
+        "deposit",
+        "--ledger",
+        s(&p("ledger")),
+        "--client",
+        &client_pub,
+        "--amount",
+        "1000000",
+    ]));
+    assert!(deposited.contains("it holds 1000000"), "{deposited}");
     assert_eq!(
         ok(zkw(&["keys", "show", s(&p("owner.key"))])).trim(),
         owner_pub
@@ -89,6 +137,8 @@ fn setup() -> Setup {
             "7000",
             "--penalty",
             "400",
+            "--venue",
+            &venue,
         ],
     );
     ok(zkw(&[
@@ -107,6 +157,7 @@ fn setup() -> Setup {
     Setup {
         ledger: p("ledger"),
         worker_key: p("worker.key"),
+        client_key: p("client.key"),
         dir,
         registry,
         model,
@@ -114,6 +165,8 @@ fn setup() -> Setup {
         model_id,
         owner_pub,
         worker_pub,
+        client_pub,
+        venue,
     }
 }
 
@@ -228,6 +281,17 @@ fn register_license_settle_and_eight_processes_settle_each_job_once() {
     let b = balances(&st);
     assert_eq!(balance_of(&b, &st.worker_pub), (4 * 700, 0));
     assert_eq!(balance_of(&b, &st.owner_pub), (4 * 300, 0));
+    // The client paid each of its four requests once.
+    let client = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["account"] == st.client_pub)
+        .unwrap();
+    assert_eq!(
+        (client["debited"].as_str(), client["requests"].as_u64()),
+        (Some("4000"), Some(4))
+    );
 
     let list: serde_json::Value = serde_json::from_str(&ok(zkw(&[
         "ledger",
@@ -261,23 +325,118 @@ fn register_license_settle_and_eight_processes_settle_each_job_once() {
         source.contains(&st.owner_pub),
         "the owner's key is in the contract"
     );
-    let hex_call = ok(zkw(&[
+    // A receipt for the ledger has no calldata: it settles on no contract.
+    let o = zkw(&[
         "receipt",
         "calldata",
         s(&receipts[1]),
         "--registry",
         s(&st.registry),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not payable on chain"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The owner adds a deployed contract to the venues; a client's request for it carries
+    // the calls that open it and settle its receipt.
+    let contract = format!("evm:1337:0x{}", "ab".repeat(20));
+    ok(zkw(&[
+        "model",
+        "register",
+        s(&st.keys),
+        "--owner-key",
+        s(&st.path("owner.key")),
+        "--registry",
+        s(&st.registry),
+        "--fee",
+        "1000",
+        "--venue",
+        &st.venue,
+        "--venue",
+        &contract,
     ]));
-    let receipt = Receipt::from_json(&std::fs::read(&receipts[1]).unwrap()).unwrap();
+    let rq_path = st.path("onchain.request.json");
+    let said = ok(zkw(&[
+        "request",
+        &st.model_id,
+        "--input",
+        s(&examples().join("input.json")),
+        "--client-key",
+        s(&st.client_key),
+        "--registry",
+        s(&st.registry),
+        "--venue",
+        &contract,
+        "--nonce",
+        "n-chain",
+        "-o",
+        s(&rq_path),
+    ]));
+    let rq = zkw_verifier::ClientRequest::from_json(&std::fs::read(&rq_path).unwrap()).unwrap();
+    assert!(
+        said.contains(&format!(
+            "calldata 0x{}",
+            hex::encode(zkw_evm::request_calldata(&rq).unwrap())
+        )),
+        "{said}"
+    );
+    // Without --venue, two venues are a question only the client answers.
+    let o = zkw(&[
+        "request",
+        &st.model_id,
+        "--input",
+        s(&examples().join("input.json")),
+        "--client-key",
+        s(&st.client_key),
+        "--registry",
+        s(&st.registry),
+        "-o",
+        s(&st.path("x.json")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--venue is required"));
+    let onchain = st.path("onchain.json");
+    ok(zkw(&[
+        "prove",
+        s(&st.model),
+        "--keys",
+        s(&st.keys),
+        "--input",
+        s(&examples().join("input.json")),
+        "--backend",
+        "cpu",
+        "--job-id",
+        "job-chain",
+        "--worker-key",
+        s(&st.worker_key),
+        "--request",
+        s(&rq_path),
+        "-o",
+        s(&onchain),
+    ]));
+    let hex_call = ok(zkw(&[
+        "receipt",
+        "calldata",
+        s(&onchain),
+        "--registry",
+        s(&st.registry),
+    ]));
+    let receipt = Receipt::from_json(&std::fs::read(&onchain).unwrap()).unwrap();
     let model = zkw_settlement::Registry::new(&st.registry)
         .model(&st.model_id)
         .unwrap();
     let expected = zkw_evm::settle_calldata(&receipt, &model.record().output).unwrap();
     assert_eq!(hex_call.trim(), format!("0x{}", hex::encode(expected)));
+    // The ledger refuses it: the client asked to pay on chain.
+    let o = st.settle(&[&onchain]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("names venue {contract}")));
     let o = zkw(&[
         "receipt",
         "calldata",
-        s(&receipts[1]),
+        s(&onchain),
         "--registry",
         s(&st.path("none")),
     ]);
@@ -486,7 +645,8 @@ fn every_field_and_byte_tampered_is_refused_by_zkw_settle() {
         assert_eq!(line["settled"], false, "#{k}: {line}");
         let reason = line["reason"].as_str().unwrap();
         let expected = match k {
-            3 => "is not registered",
+            // The model, the nonce and the input digest are the client's signed request's.
+            2 | 3 | 5 => "bad client request",
             9 => "receipt version 2 is not supported",
             _ => "bad worker signature",
         };
@@ -733,6 +893,8 @@ fn verify_refuses_a_registry_older_than_its_pins_or_ledger() {
         s(&st.registry),
         "--fee",
         "5",
+        "--venue",
+        &st.venue,
     ]));
     ok(verify(&["--pins", s(&pins)]));
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&pins).unwrap()).unwrap();

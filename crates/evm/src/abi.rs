@@ -7,22 +7,38 @@
 #![allow(missing_docs)] // sol! generates items (return structs, selectors) that carry no docs.
 
 alloy_sol_types::sol! {
-    /// Settles a job once: verifies the proof, marks the job, credits worker and owner.
+    /// Opens a client's request, taking FEE as its deposit; returns the request's digest.
+    function request(bytes32 client, string clientNonce, uint256 inputDigest)
+        external payable returns (bytes32);
+
+    /// Settles an open request once: verifies the proof, marks the request, credits worker
+    /// and owner.
     function settle(
         string jobId,
         string workerId,
         string clientNonce,
+        bytes32 client,
         uint256 inputDigest,
         uint256[] outputs,
         uint256[8] proof
     ) external;
 
+    /// Gives an open request's deposit back to its payer after REQUEST_TTL.
+    function reclaim(bytes32 d) external;
+
     /// Whether `proof` proves the model's statement with these public inputs.
     function verifyProof(uint256[8] proof, uint256[] inputs) external view returns (bool);
 
     /// The job binding the contract computes (the statement's last public input).
-    function jobBinding(string jobId, string workerId, string clientNonce)
+    function jobBinding(string jobId, string workerId, string clientNonce, bytes32 requestDigest_)
         external pure returns (uint256);
+
+    /// The digest of a client's request here.
+    function requestDigest(bytes32 client, string clientNonce, uint256 inputDigest)
+        external view returns (bytes32);
+
+    /// The contract as a venue: tag, chain id, address.
+    function venue() external view returns (bytes);
 
     /// A worker id decoded into the key that is credited.
     function workerKey(string workerId) external pure returns (bytes32);
@@ -30,14 +46,21 @@ alloy_sol_types::sol! {
     /// Credits of an ed25519 public key.
     function balances(bytes32 key) external view returns (uint256);
 
-    /// Whether the job with this key (keccak256 of the worker key ‖ the job id) is settled.
-    function settled(bytes32 jobKey) external view returns (bool);
+    /// A request: its payer, when it was opened, and its state (0 none, 1 open, 2 settled,
+    /// 3 reclaimed).
+    function requests(bytes32 d) external view returns (address payer, uint64 openedAt, uint8 state);
 
-    /// Emitted once per settled job.
+    /// Emitted when a request is opened.
+    event Requested(bytes32 indexed request, bytes32 indexed client, address payer);
+
+    /// Emitted once per settled request.
     event Settled(
-        bytes32 indexed jobKey,
+        bytes32 indexed request,
         bytes32 indexed worker,
         uint256 workerCredit,
         uint256 ownerCredit
     );
+
+    /// Emitted when a deposit goes back to its payer.
+    event Reclaimed(bytes32 indexed request, address payer);
 }

@@ -1,8 +1,8 @@
 //! A receipt as the `settle(...)` call of its model's contract.
 //!
 //! The contract takes the statement's parts, not its public inputs: it holds the model
-//! commitment itself and recomputes the job binding from the strings, so a caller can change
-//! neither. What remains to encode is the input digest, the output elements and the proof.
+//! commitment itself and recomputes the client's request digest (from its own venue) and the
+//! job binding from the strings, so a caller can change neither. What remains to encode is the input digest, the output elements and the proof.
 //! The output elements are taken from [`Statement::public_inputs`] — the one encoding the
 //! circuit uses too — so packed outputs and digested ones (those that would pack into more
 //! than [`zkw_verifier::statement::MAX_OUTPUT_ELEMENTS`] elements) reach the chain exactly as
@@ -20,9 +20,11 @@ use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::Proof;
 use zkw_verifier::field::fr_from_hex;
 use zkw_verifier::statement::OUTPUT_START;
-use zkw_verifier::{Receipt, Statement, TensorFormat, VerificationError, job_binding};
+use zkw_verifier::{
+    ClientRequest, Receipt, Statement, TensorFormat, Venue, VerificationError, job_binding,
+};
 
-use crate::abi::{settleCall, verifyProofCall};
+use crate::abi::{requestCall, settleCall, verifyProofCall};
 use crate::error::EvmError;
 
 /// A scalar-field element as the integer the contract reads.
@@ -49,6 +51,7 @@ pub fn proof_words(proof: &Proof<Bn254>) -> [U256; 8] {
 /// neither the count nor the width; the contract would only revert).
 pub fn settle_call(receipt: &Receipt, output: &TensorFormat) -> Result<settleCall, EvmError> {
     receipt.validate()?;
+    let request = onchain_request(receipt)?;
     output.check_output_shape(&receipt.output.shape)?;
     let proof = receipt.decode_proof()?;
     let input_digest =
@@ -62,7 +65,12 @@ pub fn settle_call(receipt: &Receipt, output: &TensorFormat) -> Result<settleCal
         input_digest,
         output: receipt.output.quantized.clone(),
         output_width: output.bits,
-        job_binding: job_binding(&receipt.job_id, &receipt.worker_id, &receipt.client_nonce),
+        job_binding: job_binding(
+            &receipt.job_id,
+            &receipt.worker_id,
+            &receipt.client_nonce,
+            Some(&request.digest()),
+        ),
     };
     let inputs = statement.public_inputs()?;
     let outputs = inputs[OUTPUT_START..statement.job_binding_index()]
@@ -73,10 +81,51 @@ pub fn settle_call(receipt: &Receipt, output: &TensorFormat) -> Result<settleCal
         jobId: receipt.job_id.clone(),
         workerId: receipt.worker_id.clone(),
         clientNonce: receipt.client_nonce.clone(),
+        client: request.client_key().into(),
         inputDigest: fr_word(&input_digest),
         outputs,
         proof: proof_words(&proof),
     })
+}
+
+/// The receipt's client request, when it names an EVM venue: a receipt without one, or for a
+/// ledger, settles on no contract.
+fn onchain_request(receipt: &Receipt) -> Result<&ClientRequest, EvmError> {
+    let Some(request) = &receipt.request else {
+        return Err(EvmError::NotPayable(
+            "the receipt has no client request: no client asked for the job, so it settles \
+             nowhere"
+                .into(),
+        ));
+    };
+    if !matches!(request.venue(), Venue::Evm { .. }) {
+        return Err(EvmError::NotPayable(format!(
+            "the client's request names venue {}, not a contract",
+            request.venue()
+        )));
+    }
+    Ok(request)
+}
+
+/// The `request(...)` call that opens `request` on its contract (send FEE with it).
+pub fn request_call(request: &ClientRequest) -> Result<requestCall, EvmError> {
+    if !matches!(request.venue(), Venue::Evm { .. }) {
+        return Err(EvmError::NotPayable(format!(
+            "the request names venue {}, not a contract",
+            request.venue()
+        )));
+    }
+    Ok(requestCall {
+        client: request.client_key().into(),
+        clientNonce: request.client_nonce().to_string(),
+        inputDigest: fr_word(&request.input_digest()),
+    })
+}
+
+/// The ABI-encoded `request(...)` call (selector included) that opens `request` on its
+/// contract; send the contract's FEE with it.
+pub fn request_calldata(request: &ClientRequest) -> Result<Vec<u8>, EvmError> {
+    Ok(request_call(request)?.abi_encode())
 }
 
 /// The ABI-encoded `settle(...)` call (selector included) that settles `receipt`.

@@ -21,6 +21,10 @@ pub enum EvmError {
     /// for it, so neither has the settlement call.
     #[error("the receipt's output has no statement encoding: {0}")]
     Output(#[from] OutOfRange),
+    /// The receipt or request cannot be paid on any contract (no client request, or one for
+    /// an off-chain ledger).
+    #[error("not payable on chain: {0}")]
+    NotPayable(String),
     /// The model's parameters cannot make a working contract.
     #[error("bad model parameters: {0}")]
     Model(String),

@@ -25,7 +25,10 @@ pub mod compile;
 pub mod error;
 pub mod solidity;
 
-pub use calldata::{fr_word, proof_words, settle_call, settle_calldata, verify_calldata};
+pub use calldata::{
+    fr_word, proof_words, request_call, request_calldata, settle_call, settle_calldata,
+    verify_calldata,
+};
 pub use compile::{Compiled, SOLC_ENV, compile, solc_from_env};
 pub use error::EvmError;
 pub use solidity::{CONTRACT_NAME, EvmModel, solidity};

@@ -20,6 +20,7 @@ use ark_groth16::VerifyingKey;
 use zkw_verifier::RegisteredModel;
 use zkw_verifier::ownership::OWNERSHIP_JOB_PREFIX;
 use zkw_verifier::registration::BPS;
+use zkw_verifier::request::REQUEST_DOMAIN;
 use zkw_verifier::statement::JOB_BINDING_DOMAIN;
 
 use crate::error::EvmError;
@@ -126,6 +127,7 @@ pub fn solidity(m: &EvmModel<'_>) -> Result<String, EvmError> {
         ("WORKER_SHARE_BPS", m.worker_share_bps.to_string()),
         ("OUTPUTS", outputs.to_string()),
         ("BINDING_DOMAIN", hex::encode(JOB_BINDING_DOMAIN)),
+        ("REQUEST_DOMAIN", hex::encode(REQUEST_DOMAIN)),
         ("OWNERSHIP_PREFIX", OWNERSHIP_JOB_PREFIX.into()),
         ("ALPHA_X", alpha_x),
         ("ALPHA_Y", alpha_y),
@@ -227,6 +229,10 @@ mod tests {
             format!(
                 "bytes internal constant BINDING_DOMAIN = hex\"{}\";",
                 hex::encode(JOB_BINDING_DOMAIN)
+            ),
+            format!(
+                "bytes internal constant REQUEST_DOMAIN = hex\"{}\";",
+                hex::encode(REQUEST_DOMAIN)
             ),
             // IC[2..]: 4 points, 8 words.
             "uint256[8] memory ic = [".into(),

@@ -1,7 +1,9 @@
-//! The rendered contract, compiled with solcjs and run in revm, against real receipts: an
-//! honest receipt settles once and credits the split; every altered part of a receipt, a
-//! malleable encoding (an input plus r, a coordinate plus q) and a receipt sent to another
-//! model's contract is refused; the contract's job binding is the Rust one. Gas is printed
+//! The rendered contract, compiled with solcjs and run in revm, against real receipts: a
+//! client's request opened with its deposit settles once, by an honest receipt, and credits the
+//! split; every altered part of a receipt, a malleable encoding (an input plus r, a coordinate
+//! plus q), a receipt sent to another model's contract or to a second deployment of its own
+//! is refused; an unsettled request is reclaimed by its payer after its time; the contract's
+//! request digest, venue and job binding are the Rust ones. Gas is printed
 //! (`cargo test -p zkw-evm --test evm -- --nocapture`).
 //!
 //! solcjs is found through `ZKW_SOLC` (`.ci/run` installs it); without it these tests say so
@@ -13,16 +15,21 @@ mod fixture;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_groth16::{Groth16, Proof, VerifyingKey, prepare_verifying_key};
-use chain::{Chain, Outcome, intrinsic_gas};
-use fixture::{Proved, digested, fixed, private, saturated, worker_id};
-use zkw_evm::abi::{Settled, balancesCall, jobBindingCall, settleCall, settledCall, workerKeyCall};
+use chain::{CALLER, Chain, GENESIS_TIME, Outcome, intrinsic_gas};
+use fixture::{PYEVM_SENDER, Proved, digested, fixed, private, saturated, venue_of, worker_id};
+use zkw_evm::abi::{
+    Reclaimed, Requested, Settled, balancesCall, jobBindingCall, reclaimCall, requestDigestCall,
+    requestsCall, settleCall, venueCall, workerKeyCall,
+};
 use zkw_evm::compile::solc_from_env;
-use zkw_evm::{EvmError, EvmModel, compile, fr_word, settle_call, solidity, verify_calldata};
+use zkw_evm::{
+    EvmError, EvmModel, compile, fr_word, request_call, settle_call, solidity, verify_calldata,
+};
 use zkw_verifier::statement::OUTPUT_START;
 use zkw_verifier::{
     KeyPair, Registration, Reward, VerificationError, VerifierKey, WorkerKey, job_binding,
@@ -38,8 +45,8 @@ const R: U256 = U256::from_be_bytes(alloy_primitives::hex!(
 ));
 
 const OWNER: [u8; 32] = [0x0e; 32];
-/// A fee and share whose split rounds: 1001 · 0.7 = 700.7.
-const FEE: u128 = 1001;
+/// The fixture's fee, as the contract counts it; a share whose split rounds.
+const FEE: u128 = fixture::FEE as u128;
 const SHARE_BPS: u16 = 7000;
 
 /// solcjs, or `None` after a loud notice; a failure instead when `ZKW_REQUIRE_SOLC=1`.
@@ -62,7 +69,8 @@ fn solc() -> Option<PathBuf> {
     found
 }
 
-/// Compiles `p`'s contract (once per model) and deploys it on `chain`.
+/// Compiles `p`'s contract (once per model) and deploys it on `chain` from the model's
+/// deployer: the first time, at the address its receipts' requests name.
 fn deploy(chain: &mut Chain, solc: &Path, p: &Proved) -> Address {
     let bytecode = p.bytecode.get_or_init(|| {
         let source = solidity(&evm_model(p)).unwrap();
@@ -74,7 +82,19 @@ fn deploy(chain: &mut Chain, solc: &Path, p: &Proved) -> Address {
         );
         compiled.bytecode
     });
-    chain.deploy(bytecode)
+    chain.deploy_from(p.deployer, bytecode)
+}
+
+/// Opens the request of `p`'s `k`th receipt on the contract at `at`, paying FEE; its gas.
+fn open(chain: &mut Chain, at: Address, p: &Proved, k: usize) -> u64 {
+    let rq = p.receipts[k].0.request.as_ref().unwrap();
+    let data = request_call(rq).unwrap().abi_encode();
+    chain.send_value(at, data, U256::from(FEE)).gas()
+}
+
+/// The request digest of `p`'s `k`th receipt.
+fn digest(p: &Proved, k: usize) -> B256 {
+    B256::from(p.receipts[k].0.request.as_ref().unwrap().digest())
 }
 
 fn evm_model(p: &Proved) -> EvmModel<'_> {
@@ -131,12 +151,20 @@ fn an_honest_receipt_settles_once_and_credits_the_split() {
         "an honest proof verifies"
     );
 
+    let request_gas = open(&mut chain, at, p, 0);
+    let d = digest(p, 0);
+    let opened = chain.view(at, requestsCall { d });
+    assert_eq!((opened.payer, opened.state), (CALLER, 1));
+    assert_eq!(
+        chain.balance(at),
+        U256::from(FEE),
+        "the contract holds the deposit"
+    );
     let data = call(p, 0).abi_encode();
-    let job_key = keccak256([worker_key().as_slice(), p.receipts[0].0.job_id.as_bytes()].concat());
     let Outcome::Success { gas, logs, .. } = chain.send(at, data.clone()) else {
         panic!("the honest receipt did not settle");
     };
-    assert!(chain.view(at, settledCall { jobKey: job_key }));
+    assert_eq!(chain.view(at, requestsCall { d }).state, 2);
     assert_eq!(
         chain.view(at, balancesCall { key: worker_key() }),
         U256::from(worker_credit)
@@ -147,12 +175,13 @@ fn an_honest_receipt_settles_once_and_credits_the_split() {
     );
     assert_eq!(logs.len(), 1);
     let event = Settled::decode_log(&logs[0]).unwrap();
-    assert_eq!(event.jobKey, job_key);
+    assert_eq!(event.request, d);
     assert_eq!(event.worker, worker_key());
     assert_eq!(event.workerCredit, U256::from(worker_credit));
     assert_eq!(event.ownerCredit, U256::from(owner_credit));
 
     // A second job of the same worker and owner: their balances exist, so it costs less.
+    open(&mut chain, at, p, 2);
     let second = call(p, 2).abi_encode();
     let second_gas = chain.send(at, second.clone()).gas();
     assert_eq!(
@@ -164,7 +193,8 @@ fn an_honest_receipt_settles_once_and_credits_the_split() {
     println!(
         "\nEVM gas, {public_inputs} public inputs ({} outputs):\n  \
          verifyProof: {verify_gas} per transaction, {} execution (less 21000 and calldata)\n  \
-         settle, first job (new storage for the job and both balances): {gas} per \
+         request (the client's deposit): {request_gas} per transaction\n  \
+         settle, first job (the request opened; both balances new): {gas} per \
          transaction, {} execution\n  \
          settle, next job (existing balances): {second_gas} per transaction, {} execution\n",
         p.receipts[0].0.output.quantized.len(),
@@ -181,6 +211,7 @@ fn a_job_settles_once_whatever_proof_of_it_is_sent() {
     let mut chain = Chain::new();
     let at = deploy(&mut chain, &solc, p);
     let honest = call(p, 0);
+    open(&mut chain, at, p, 0);
     let first = chain.send(at, honest.abi_encode()).gas();
     let again = chain.send(at, honest.abi_encode());
     let Outcome::Revert(_, replay_gas) = &again else {
@@ -188,8 +219,8 @@ fn a_job_settles_once_whatever_proof_of_it_is_sent() {
     };
     let replay_gas = *replay_gas;
     expect_revert(again, "already settled", "the same call again");
-    // "Already settled" is checked before the pairing: a replay costs a storage read and the
-    // worker id's decoding, not a Groth16 verification.
+    // "Already settled" is checked before the pairing: a replay costs a storage read, the
+    // request digest and the worker id's decoding, not a Groth16 verification.
     println!("settle replay: {replay_gas} gas per transaction (first settlement {first})");
     assert!(replay_gas < 60_000, "a replay cost {replay_gas} gas");
 
@@ -209,7 +240,18 @@ fn a_job_settles_once_whatever_proof_of_it_is_sent() {
         "already settled",
         "a re-randomized proof",
     );
-    // Nothing was credited twice.
+    // The request is opened once; nothing was credited twice.
+    expect_revert(
+        chain.send_value(
+            at,
+            request_call(p.receipts[0].0.request.as_ref().unwrap())
+                .unwrap()
+                .abi_encode(),
+            U256::from(FEE),
+        ),
+        "already requested",
+        "the same request again",
+    );
     assert_eq!(
         chain.view(at, balancesCall { key: OWNER.into() }),
         U256::from(FEE - FEE * SHARE_BPS as u128 / 10_000)
@@ -219,6 +261,8 @@ fn a_job_settles_once_whatever_proof_of_it_is_sent() {
 /// Every way of altering an honest settle call, named.
 fn tampered(honest: &settleCall) -> Vec<(String, settleCall, &'static str)> {
     const BAD: &str = "invalid proof";
+    // What the request digest absorbs changes the request: nobody opened that one.
+    const UNASKED: &str = "not requested here";
     let mut cases = Vec::new();
     let mut case = |name: String, f: &dyn Fn(&mut settleCall), reason: &'static str| {
         let mut c = honest.clone();
@@ -243,14 +287,23 @@ fn tampered(honest: &settleCall) -> Vec<(String, settleCall, &'static str)> {
         },
         "worker id is not 64 hex digits",
     );
-    case("client nonce".into(), &|c| c.clientNonce.push('x'), BAD);
-    case("empty client nonce".into(), &|c| c.clientNonce.clear(), BAD);
+    case("client nonce".into(), &|c| c.clientNonce.push('x'), UNASKED);
+    case(
+        "empty client nonce".into(),
+        &|c| c.clientNonce.clear(),
+        UNASKED,
+    );
+    case(
+        "another client".into(),
+        &|c| c.client = B256::repeat_byte(0x0d),
+        UNASKED,
+    );
     case(
         "input digest + 1".into(),
         &|c| c.inputDigest += U256::from(1),
-        BAD,
+        UNASKED,
     );
-    case("input digest + r".into(), &|c| c.inputDigest += R, BAD);
+    case("input digest + r".into(), &|c| c.inputDigest += R, UNASKED);
     for i in 0..honest.outputs.len() {
         case(
             format!("output {i} + 1"),
@@ -311,6 +364,7 @@ fn every_altered_part_of_a_receipt_is_refused() {
         let mut chain = Chain::new();
         let at = deploy(&mut chain, &solc, p);
         let honest = call(p, 0);
+        open(&mut chain, at, p, 0);
         let cases = tampered(&honest);
         assert!(cases.len() > 30);
         for (name, c, reason) in cases {
@@ -332,7 +386,11 @@ fn a_receipt_settles_only_on_its_own_models_contract() {
     let mut chain = Chain::new();
     let at_a = deploy(&mut chain, &solc, a);
     let at_b = deploy(&mut chain, &solc, b);
-    // Same shapes, same job strings: only the model differs.
+    // Same shapes, same job strings, the same client request (client, nonce, input) opened on
+    // both contracts: only the model differs.
+    for at in [at_a, at_b] {
+        open(&mut chain, at, a, 1);
+    }
     expect_revert(
         chain.send(at_b, call(a, 1).abi_encode()),
         "invalid proof",
@@ -422,12 +480,12 @@ fn the_contracts_job_binding_and_worker_key_are_the_rust_ones() {
     let mut chain = Chain::new();
     let at = deploy(&mut chain, &solc, p);
     let long = "j".repeat(1024);
-    for (job, worker, nonce) in [
-        ("job-1", worker_id().as_str(), "nonce"),
-        ("", "", ""),
-        ("ab", "c", ""),
-        ("a", "bc", ""),
-        (long.as_str(), "w", "n~ !"),
+    for (job, worker, nonce, request) in [
+        ("job-1", worker_id().as_str(), "nonce", [1u8; 32]),
+        ("", "", "", [0; 32]),
+        ("ab", "c", "", [0xff; 32]),
+        ("a", "bc", "", [7; 32]),
+        (long.as_str(), "w", "n~ !", [9; 32]),
     ] {
         let on_chain = chain.view(
             at,
@@ -435,13 +493,30 @@ fn the_contracts_job_binding_and_worker_key_are_the_rust_ones() {
                 jobId: job.into(),
                 workerId: worker.into(),
                 clientNonce: nonce.into(),
+                requestDigest_: request.into(),
             },
         );
         assert_eq!(
             on_chain,
-            fr_word(&job_binding(job, worker, nonce)),
+            fr_word(&job_binding(job, worker, nonce, Some(&request))),
             "{job:?}"
         );
+    }
+    // The venue and the request digest are the Rust ones: this contract is the venue the
+    // fixture's requests name, and each receipt's request digest is what it computes.
+    let venue = chain.view(at, venueCall {});
+    assert_eq!(venue.to_vec(), venue_of(p.deployer).to_bytes());
+    for (k, (r, _)) in p.receipts.iter().enumerate() {
+        let rq = r.request.as_ref().unwrap();
+        let on_chain = chain.view(
+            at,
+            requestDigestCall {
+                client: rq.client_key().into(),
+                clientNonce: rq.client_nonce().into(),
+                inputDigest: fr_word(&rq.input_digest()),
+            },
+        );
+        assert_eq!(on_chain, digest(p, k));
     }
     assert_eq!(
         chain.view(
@@ -474,6 +549,7 @@ fn a_digested_output_settles_as_one_element() {
     let at = deploy(&mut chain, &solc, p);
     let honest = call(p, 0);
     assert_eq!(honest.outputs.len(), 1);
+    open(&mut chain, at, p, 0);
     let mut bad = honest.clone();
     bad.outputs[0] += U256::from(1);
     expect_revert(
@@ -592,6 +668,7 @@ fn a_pairing_call_that_returns_nothing_is_no_success() {
     // generator (1, 2) that word is 1: only the returndata length tells it from a yes.
     let mut chain = Chain::without_pairing();
     let at = deploy(&mut chain, &solc, p);
+    open(&mut chain, at, p, 0);
     let mut forged = call(p, 0);
     forged.proof[0] = U256::from(1);
     forged.proof[1] = U256::from(2);
@@ -659,6 +736,7 @@ fn an_ownership_proof_is_not_a_job_on_chain_either() {
     let p = fixed();
     let mut chain = Chain::new();
     let at = deploy(&mut chain, &solc, p);
+    open(&mut chain, at, p, 0);
     let mut c = call(p, 0);
     c.jobId = format!(
         "{}{}",
@@ -699,6 +777,7 @@ fn a_malformed_point_costs_the_precompiles_price_not_the_callers_gas() {
     let p = fixed();
     let mut chain = Chain::new();
     let at = deploy(&mut chain, &solc, p);
+    open(&mut chain, at, p, 0);
     let mut c = call(p, 0);
     // A = (1, 3): below Q, not on y^2 = x^3 + 3.
     c.proof[0] = U256::from(1u64);
@@ -742,27 +821,51 @@ fn a_second_evm_runs_the_contract_with_the_same_outcomes_and_gas() {
     let p = fixed();
     let mut chain = Chain::new();
     let at = deploy(&mut chain, &solc, p);
+    // The same account deploys in both EVMs, on the same chain id: the contract's address is
+    // the venue the receipts' requests name there too.
+    assert_eq!(p.deployer, PYEVM_SENDER);
     let mut forged = call(p, 1);
     forged.proof[6] = U256::from(1u64);
     forged.proof[7] = U256::from(2u64);
-    let calls: Vec<(&str, Vec<u8>)> = vec![
-        ("verifyProof", verify_calldata(&p.proof(0), &p.inputs(0))),
-        ("settle, first job", call(p, 0).abi_encode()),
-        ("settle, next job", call(p, 2).abi_encode()),
-        ("settle again", call(p, 0).abi_encode()),
-        ("settle, forged proof", forged.abi_encode()),
+    let request = |k: usize| {
+        request_call(p.receipts[k].0.request.as_ref().unwrap())
+            .unwrap()
+            .abi_encode()
+    };
+    let fee = U256::from(FEE);
+    let calls: Vec<(&str, Vec<u8>, U256)> = vec![
+        (
+            "verifyProof",
+            verify_calldata(&p.proof(0), &p.inputs(0)),
+            U256::ZERO,
+        ),
+        ("request, first job", request(0), fee),
+        ("settle, first job", call(p, 0).abi_encode(), U256::ZERO),
+        ("request, next job", request(2), fee),
+        ("settle, next job", call(p, 2).abi_encode(), U256::ZERO),
+        ("settle again", call(p, 0).abi_encode(), U256::ZERO),
+        ("settle, unrequested", call(p, 1).abi_encode(), U256::ZERO),
+        ("request, third job", request(1), fee),
+        ("settle, forged proof", forged.abi_encode(), U256::ZERO),
     ];
     let revm: Vec<(bool, u64)> = calls
         .iter()
-        .map(|(_, data)| match chain.send(at, data.clone()) {
-            Outcome::Success { gas, .. } => (true, gas),
-            Outcome::Revert(_, gas) => (false, gas),
-            other => panic!("{}", other.describe()),
-        })
+        .map(
+            |(_, data, value)| match chain.send_from(PYEVM_SENDER, at, data.clone(), *value) {
+                Outcome::Success { gas, .. } => (true, gas),
+                Outcome::Revert(_, gas) => (false, gas),
+                other => panic!("{}", other.describe()),
+            },
+        )
         .collect();
     let job = serde_json::json!({
         "bytecode": format!("0x{}", hex::encode(p.bytecode.get().unwrap())),
-        "calls": calls.iter().map(|(_, d)| serde_json::json!({"data": format!("0x{}", hex::encode(d))})).collect::<Vec<_>>(),
+        "chain_id": chain::CHAIN_ID,
+        "timestamp": GENESIS_TIME,
+        "calls": calls.iter().map(|(_, d, v)| serde_json::json!({
+            "data": format!("0x{}", hex::encode(d)),
+            "value": v.to_string(),
+        })).collect::<Vec<_>>(),
     });
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyevm/run.py");
     let mut child = std::process::Command::new(&python)
@@ -785,7 +888,8 @@ fn a_second_evm_runs_the_contract_with_the_same_outcomes_and_gas() {
         String::from_utf8_lossy(&out.stderr)
     );
     let pyevm: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    for (((what, _), (ok, gas)), py) in calls.iter().zip(&revm).zip(&pyevm) {
+    assert_eq!(pyevm.len(), calls.len());
+    for (((what, _, _), (ok, gas)), py) in calls.iter().zip(&revm).zip(&pyevm) {
         println!(
             "{what}: revm {gas} gas ({ok}), py-evm {} gas ({})",
             py["gas"], py["success"]
@@ -795,6 +899,153 @@ fn a_second_evm_runs_the_contract_with_the_same_outcomes_and_gas() {
     }
     assert_eq!(
         revm.iter().map(|r| r.0).collect::<Vec<_>>(),
-        [true, true, true, false, false]
+        [true, true, true, true, true, false, false, true, false]
     );
+}
+
+/// The venue is in the proof: a second deployment of the same model's contract (the same
+/// bytecode, another address) pays none of the receipts made for the first — whether or not
+/// a client opens the same request there — and the first still pays them.
+#[test]
+fn a_receipt_is_refused_by_a_second_deployment_of_its_contract() {
+    let Some(solc) = solc() else { return };
+    let p = fixed();
+    let mut chain = Chain::new();
+    let first = deploy(&mut chain, &solc, p);
+    let second = chain.deploy_from(p.deployer, p.bytecode.get().unwrap());
+    assert_ne!(first, second);
+    expect_revert(
+        chain.send(second, call(p, 0).abi_encode()),
+        "not requested here",
+        "no request opened at the second deployment",
+    );
+    // The same client, nonce and input opened there make another request (its venue differs),
+    // and the receipt made for the first deployment is no proof of it.
+    open(&mut chain, second, p, 0);
+    assert_ne!(
+        chain.view(
+            second,
+            requestDigestCall {
+                client: fixture::client().public().into(),
+                clientNonce: "nonce-0".into(),
+                inputDigest: call(p, 0).inputDigest,
+            }
+        ),
+        digest(p, 0)
+    );
+    expect_revert(
+        chain.send(second, call(p, 0).abi_encode()),
+        "invalid proof",
+        "the first deployment's receipt at the second",
+    );
+    open(&mut chain, first, p, 0);
+    chain.send(first, call(p, 0).abi_encode()).gas();
+    assert_eq!(
+        chain.view(second, balancesCall { key: OWNER.into() }),
+        U256::ZERO
+    );
+}
+
+/// A deposit is exactly FEE; a request nobody settles goes back to its payer (and only to it)
+/// once REQUEST_TTL has passed, after which it settles nowhere; a settled request cannot be
+/// reclaimed.
+#[test]
+fn an_unsettled_request_is_reclaimed_by_its_payer_after_its_time() {
+    let Some(solc) = solc() else { return };
+    let p = fixed();
+    let mut chain = Chain::new();
+    let at = deploy(&mut chain, &solc, p);
+    let rq = request_call(p.receipts[0].0.request.as_ref().unwrap())
+        .unwrap()
+        .abi_encode();
+    for wrong in [U256::ZERO, U256::from(FEE - 1), U256::from(FEE + 1)] {
+        expect_revert(
+            chain.send_value(at, rq.clone(), wrong),
+            "the deposit must be FEE",
+            &format!("a deposit of {wrong}"),
+        );
+    }
+    let Outcome::Success { logs, .. } = chain.send_value(at, rq, U256::from(FEE)) else {
+        panic!("the request was not opened");
+    };
+    let event = Requested::decode_log(&logs[0]).unwrap();
+    assert_eq!(
+        (event.request, event.client, event.payer),
+        (digest(p, 0), B256::from(fixture::client().public()), CALLER)
+    );
+    let d = digest(p, 0);
+    let before = chain.balance(CALLER);
+    expect_revert(
+        chain.send(at, reclaimCall { d }.abi_encode()),
+        "still open to workers",
+        "a reclaim before its time",
+    );
+    chain.set_time(GENESIS_TIME + 7 * 24 * 3600);
+    expect_revert(
+        chain.send_from(PYEVM_SENDER, at, reclaimCall { d }.abi_encode(), U256::ZERO),
+        "only its payer reclaims a request",
+        "a reclaim by another account",
+    );
+    let Outcome::Success { logs, .. } = chain.send(at, reclaimCall { d }.abi_encode()) else {
+        panic!("the payer could not reclaim");
+    };
+    assert_eq!(Reclaimed::decode_log(&logs[0]).unwrap().payer, CALLER);
+    assert_eq!(chain.balance(CALLER), before + U256::from(FEE));
+    assert_eq!(chain.balance(at), U256::ZERO);
+    expect_revert(
+        chain.send(at, call(p, 0).abi_encode()),
+        "reclaimed by its payer",
+        "a receipt of a reclaimed request",
+    );
+    expect_revert(
+        chain.send(at, reclaimCall { d }.abi_encode()),
+        "not an open request",
+        "a second reclaim",
+    );
+    // A settled request stays settled: its deposit is the worker's and the owner's.
+    open(&mut chain, at, p, 1);
+    chain.send(at, call(p, 1).abi_encode()).gas();
+    chain.set_time(GENESIS_TIME + 30 * 24 * 3600);
+    expect_revert(
+        chain.send(at, reclaimCall { d: digest(p, 1) }.abi_encode()),
+        "not an open request",
+        "a reclaim of a settled request",
+    );
+    assert_eq!(chain.balance(at), U256::from(FEE));
+}
+
+/// A receipt without a client request, or whose request names a ledger, has no settle call:
+/// it settles on no contract.
+#[test]
+fn a_receipt_without_an_onchain_request_has_no_settle_call() {
+    let p = fixed();
+    let mut bare = p.receipts[0].0.clone();
+    bare.request = None;
+    let Err(err) = settle_call(&bare, &p.record.output) else {
+        panic!("a receipt without a request has calldata")
+    };
+    assert!(
+        matches!(&err, EvmError::NotPayable(m) if m.contains("no client request")),
+        "{err:?}"
+    );
+    let rq = p.receipts[0].0.request.as_ref().unwrap();
+    let ledger = zkw_verifier::ClientRequest::sign(
+        &fixture::client(),
+        &rq.model_id(),
+        rq.input_digest(),
+        rq.client_nonce(),
+        zkw_verifier::Venue::Ledger([1; 32]),
+        rq.fee(),
+    )
+    .unwrap();
+    let mut elsewhere = p.receipts[0].0.clone();
+    elsewhere.request = Some(ledger.clone());
+    assert!(matches!(
+        settle_call(&elsewhere, &p.record.output),
+        Err(EvmError::NotPayable(m)) if m.contains("names venue ledger:")
+    ));
+    assert!(matches!(
+        request_call(&ledger),
+        Err(EvmError::NotPayable(_))
+    ));
 }

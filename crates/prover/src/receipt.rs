@@ -31,6 +31,7 @@ pub fn build_receipt(
             values: statement.output.iter().map(|&q| q as f64 * step).collect(),
         },
         proof: encode_proof(proof),
+        request: job.request.clone(),
         signature: None,
     }
 }

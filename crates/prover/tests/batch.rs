@@ -29,6 +29,7 @@ fn job(k: usize) -> Job {
         job_id: format!("job-{k}"),
         worker_id: "worker-a".into(),
         client_nonce: format!("nonce-{k}"),
+        request: None,
     }
 }
 

@@ -9,7 +9,8 @@ use zkw_prover::{LocalProver, setup};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::{
-    Check, Expected, InputSalt, Receipt, Unchecked, VerificationError, Width, verify,
+    Check, ClientRequest, Expected, InputSalt, Job, KeyPair, Receipt, Unchecked, Venue,
+    VerificationError, Width, verify,
 };
 
 fn w8() -> Width {
@@ -23,7 +24,30 @@ fn round_trip(mode: WeightMode) {
     let report = setup(&model, &id, dir.path(), &|_| {}).unwrap();
     let prover = LocalProver::load(model.clone(), &id, dir.path()).unwrap();
     let input = [100, -128, 7, 127];
-    let proved = prover.prove(&input, &SALT, &job()).unwrap();
+    // A client's signed request for the job: the prover binds its digest and the receipt
+    // carries it.
+    let venue = Venue::Ledger([0x42; 32]);
+    let digest = input_digest(&input, w8(), &SALT).unwrap();
+    let request = ClientRequest::sign(
+        &KeyPair::from_seed(&[0x43; 32]),
+        &report.record.model_id,
+        digest,
+        "nonce-x",
+        venue,
+        10,
+    )
+    .unwrap();
+    let proved = prover
+        .prove(
+            &input,
+            &SALT,
+            &Job {
+                request: Some(request.clone()),
+                ..job()
+            },
+        )
+        .unwrap();
+    assert_eq!(proved.receipt.request, Some(request));
     let receipt = &proved.receipt;
     assert_eq!(
         receipt.output.quantized,
@@ -33,10 +57,10 @@ fn round_trip(mode: WeightMode) {
 
     let key = prover.verifier_key();
     let record = &report.record;
-    let digest = input_digest(&input, w8(), &SALT).unwrap();
     let expected = Expected::new(record, digest, "job-1")
         .worker("worker-a")
-        .nonce("nonce-x");
+        .nonce("nonce-x")
+        .venue(venue);
     let v = verify(receipt, key, &expected).unwrap();
     assert!(v.unchecked.is_empty() && v.is_strict(), "{:?}", v.unchecked);
     assert_eq!(v.quantized, receipt.output.quantized);
@@ -53,12 +77,20 @@ fn round_trip(mode: WeightMode) {
             Unchecked::Input,
             Unchecked::JobId,
             Unchecked::WorkerId,
-            Unchecked::ClientNonce
+            Unchecked::ClientNonce,
+            Unchecked::Venue
         ]
     );
     assert!(!v.is_strict());
     let v = verify(receipt, key, &Expected::new(record, digest, "job-1")).unwrap();
-    assert_eq!(v.unchecked, [Unchecked::WorkerId, Unchecked::ClientNonce]);
+    assert_eq!(
+        v.unchecked,
+        [
+            Unchecked::WorkerId,
+            Unchecked::ClientNonce,
+            Unchecked::Venue
+        ]
+    );
     assert!(v.is_strict());
 
     // Changing the output fails the proof.
@@ -70,30 +102,50 @@ fn round_trip(mode: WeightMode) {
         Err(VerificationError::BadProof)
     );
 
-    // Changing the input digest fails the proof; so does the right input under another salt
-    // (the digest binds the salt) or without one.
-    for salt in [InputSalt::UNSALTED, InputSalt::from_bytes([0x34; 31])] {
+    // With the client's request in the receipt, its input digest and nonce are the request's:
+    // changed, they are refused before the proof is read.
+    for edit in [
+        |r: &mut Receipt| r.client_nonce = "nonce-y".into(),
+        |r: &mut Receipt| r.input_digest = fr_to_hex(&zkw_verifier::Fr::from(5u64)),
+    ] {
         let mut r = receipt.clone();
+        edit(&mut r);
+        assert!(matches!(
+            verify(&r, key, &Expected::model_only(record)),
+            Err(VerificationError::BadRequest { .. })
+        ));
+    }
+    // Without a request, the proof itself binds them. Changing the input digest fails the
+    // proof; so does the right input under another salt (the digest binds the salt) or
+    // without one.
+    let plain = prover.prove(&input, &SALT, &job()).unwrap().receipt;
+    verify(&plain, key, &Expected::model_only(record)).unwrap();
+    for salt in [InputSalt::UNSALTED, InputSalt::from_bytes([0x34; 31])] {
+        let mut r = plain.clone();
         r.input_digest = fr_to_hex(&input_digest(&input, w8(), &salt).unwrap());
         assert_eq!(
             verify(&r, key, &Expected::model_only(record)),
             Err(VerificationError::BadProof)
         );
     }
-    let mut r = receipt.clone();
+    let mut r = plain.clone();
     r.input_digest = fr_to_hex(&input_digest(&[0, 0, 0, 0], w8(), &SALT).unwrap());
     assert_eq!(
         verify(&r, key, &Expected::model_only(record)),
         Err(VerificationError::BadProof)
     );
 
-    // Re-attributing the job to another job id, worker or nonce fails the proof.
-    for edit in [
-        |r: &mut Receipt| r.job_id = "job-2".into(),
-        |r: &mut Receipt| r.worker_id = "worker-b".into(),
-        |r: &mut Receipt| r.client_nonce = "nonce-y".into(),
-    ] {
-        let mut r = receipt.clone();
+    // Re-attributing the job to another job id, worker or nonce, or dropping the client's
+    // request, fails the proof.
+    type Edit<'a> = (&'a Receipt, fn(&mut Receipt));
+    let edits: [Edit<'_>; 4] = [
+        (receipt, |r| r.job_id = "job-2".into()),
+        (receipt, |r| r.worker_id = "worker-b".into()),
+        (receipt, |r| r.request = None),
+        (&plain, |r| r.client_nonce = "nonce-y".into()),
+    ];
+    for (base, edit) in edits {
+        let mut r = base.clone();
         edit(&mut r);
         assert_eq!(
             verify(&r, key, &Expected::model_only(record)),

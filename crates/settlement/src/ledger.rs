@@ -1,25 +1,31 @@
 //! The ledger: settlements, penalties and balances in an embedded redb database.
 //!
 //! ```text
-//! settled           "<commitment>/<worker>/<job>"  → Settlement (JSON)  one per job, ever
+//! identity          "id"                           → 32 random bytes    this ledger's venue id
+//! settled           client request digest (hex)    → Settlement (JSON)  one per request, ever
 //! settled_receipts  receipt digest (hex)           → job key            which receipts settled
 //! penalties         receipt digest (hex)           → Penalty (JSON)     one per signed false receipt
 //! disputes          receipt digest (hex)           → Dispute (JSON)     a settled job's receipt failing later
-//! balances          account (public key)           → Balance (JSON)
+//! balances          account (public key)           → Balance (JSON)     workers, owners, clients
 //! models            model id                       → Pin (JSON)         owner and newest registration seen
 //! records           "<model id>/<vk id>"           → record digest      the record first seen under a key
 //! ```
 //!
-//! Exactly once is a property of the key, not of the receipt. A job is what its proof is
-//! about: the model's commitment (public input 0 — not the model id, of which several
-//! spellings reduce to one commitment, and not the verifying key, which a new setup changes),
-//! the worker (who mints its job ids; another worker cannot take a job by settling its id
-//! first) and the job id. A second receipt for it — the same one again, re-spelled JSON, a
-//! re-randomized proof, a proof under another key or model id with the same commitment —
-//! finds the key taken and is refused with the settlement that took it. The check and the
-//! insert happen inside one write transaction, together with the balance updates, so a
-//! settlement is all there or not at all. Balances are 128-bit: no sequence of 64-bit fees
-//! and penalties can overflow them.
+//! **A ledger is a venue** ([`zkw_verifier::venue`]): it draws a random 32-byte id when it
+//! is created, and pays only receipts whose client request names `ledger:<that id>` — the
+//! request's digest is inside the proof's job binding, so no other ledger or contract can pay
+//! the same receipt, and this one pays no receipt made for another.
+//!
+//! Exactly once is a property of the key, not of the receipt. What is paid is a client's
+//! signed request (model, input digest, nonce, venue, fee, client), keyed by its digest: the
+//! first valid receipt for it — whichever worker proved it — settles it, debiting the client
+//! the model's fee and crediting worker and owner. A second receipt for it — the same one
+//! again, re-spelled JSON, a re-randomized proof, another worker's proof of the same request
+//! — finds the key taken and is refused with the settlement that took it. A client is debited
+//! only from what it holds ([`Ledger::deposit`], and credits it earned); a request it cannot
+//! pay settles nothing. The check and the insert happen inside one write transaction,
+//! together with the balance updates, so a settlement is all there or not at all. Balances
+//! are 128-bit: no sequence of 64-bit fees and penalties can overflow them.
 //!
 //! The ledger also pins each model to the first owner it settled for and to the newest
 //! registration it has seen (its sequence number), so a registry directory whose file was
@@ -33,8 +39,11 @@
 //! verified once and fails now shows that the terms it was judged by changed, not that its
 //! worker lied. Such a receipt is recorded as a [`Dispute`], charging no one.
 //!
-//! Schema version 2 added `settled_receipts`, `disputes` and `records`; a version-1 ledger is
-//! refused by name until [`Ledger::migrate`] (`zkw ledger migrate`) converts it.
+//! Schema version 2 added `settled_receipts`, `disputes` and `records`; version 3 the ledger's
+//! id (its venue), settlements keyed by client request and client balances. An older ledger
+//! is refused by name until [`Ledger::migrate`] (`zkw ledger migrate`) converts it (its old
+//! settlements stay, under their old keys: receipts of version 4 have no request and can
+//! never settle again anyway).
 //!
 //! Several processes may settle into one ledger at once: the database is opened in redb's
 //! multi-writer mode (byte-range file locks), where write transactions of different
@@ -47,7 +56,7 @@ use redb::{
     ConcurrencyMode, Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
-use zkw_verifier::Registration;
+use zkw_verifier::{Registration, Venue};
 
 use crate::error::SettlementError;
 
@@ -59,16 +68,28 @@ const SETTLED_RECEIPTS: TableDefinition<&str, &str> = TableDefinition::new("sett
 const DISPUTES: TableDefinition<&str, &[u8]> = TableDefinition::new("disputes");
 const RECORDS: TableDefinition<&str, &str> = TableDefinition::new("records");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const IDENTITY: TableDefinition<&str, &[u8]> = TableDefinition::new("identity");
 
-/// The ledger's schema version (2: settled receipts indexed, disputes, record pins).
-pub const LEDGER_VERSION: u64 = 2;
+/// The ledger's schema version (2: settled receipts indexed, disputes, record pins; 3: the
+/// ledger's venue id, settlements keyed by client request, client deposits and debits).
+pub const LEDGER_VERSION: u64 = 3;
 
 /// The database file inside a ledger directory.
 pub const LEDGER_FILE: &str = "ledger.redb";
 
-/// One settled job.
+/// One settled job: a client's request paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settlement {
+    /// The client's request digest (hex): what was paid, once. Empty in settlements written
+    /// before schema 3.
+    #[serde(default)]
+    pub request: String,
+    /// The client debited (its public key). Empty before schema 3.
+    #[serde(default)]
+    pub client: String,
+    /// Units debited from the client (the model's fee).
+    #[serde(default)]
+    pub debited: u64,
     /// The model.
     pub model_id: String,
     /// Its commitment (hex field element): what the proof is about.
@@ -136,10 +157,10 @@ pub struct Dispute {
     pub receipt: String,
 }
 
-/// What an account has been credited and charged.
+/// What an account has been credited, charged, deposited and debited.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
-    /// The account: a worker id or an owner's public key.
+    /// The account: a worker id, an owner's or a client's public key.
     pub account: String,
     /// Units credited for settled jobs.
     pub credited: u128,
@@ -149,31 +170,26 @@ pub struct Balance {
     pub jobs: u64,
     /// Penalties charged to this account.
     pub penalties: u64,
+    /// Units deposited (a client's funds, `zkw ledger deposit`).
+    #[serde(default)]
+    pub deposited: u128,
+    /// Units debited for the account's requests that settled.
+    #[serde(default)]
+    pub debited: u128,
+    /// The account's requests that settled.
+    #[serde(default)]
+    pub requests: u64,
 }
 
 impl Balance {
-    /// Credited minus charged (saturating at the ends of `i128`, which no ledger reaches).
+    /// Credited and deposited, minus charged and debited (saturating at the ends of `i128`,
+    /// which no ledger reaches).
     pub fn net(&self) -> i128 {
-        let c = i128::try_from(self.credited).unwrap_or(i128::MAX);
-        let d = i128::try_from(self.charged).unwrap_or(i128::MAX);
-        c.saturating_sub(d)
-    }
-}
-
-/// Which job an entry is about: what its proof binds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobKey {
-    /// The model's commitment (hex field element).
-    pub commitment: String,
-    /// The worker the proof names.
-    pub worker_id: String,
-    /// The job id the proof names.
-    pub job_id: String,
-}
-
-impl JobKey {
-    fn key(&self) -> String {
-        format!("{}/{}/{}", self.commitment, self.worker_id, self.job_id)
+        let i = |v: u128| i128::try_from(v).unwrap_or(i128::MAX);
+        i(self.credited)
+            .saturating_add(i(self.deposited))
+            .saturating_sub(i(self.charged))
+            .saturating_sub(i(self.debited))
     }
 }
 
@@ -220,8 +236,8 @@ struct ModelPin {
 pub struct Entry {
     /// The registration it was decided under.
     pub pin: Pin,
-    /// The job.
-    pub job: JobKey,
+    /// The client request the receipt answers (its digest, hex), if it carries one.
+    pub request: Option<String>,
     /// What to do.
     pub action: Action,
 }
@@ -229,7 +245,8 @@ pub struct Entry {
 /// What an [`Entry`] asks of the ledger.
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// Credit worker and owner for the job, unless it is settled already.
+    /// Debit the client and credit worker and owner for the request, unless it is settled
+    /// already or the client cannot pay.
     Credit(Settlement),
     /// Charge a worker for a signed false receipt, unless that receipt was charged already.
     Penalize(Penalty),
@@ -255,12 +272,22 @@ pub enum Recorded {
     Nothing,
     /// Nothing was written: the registration is not the one this ledger has pinned.
     Unpinned(String),
+    /// Nothing was written: the client holds less than the fee.
+    Unfunded {
+        /// The client.
+        client: String,
+        /// The fee.
+        needed: u64,
+        /// What the client holds.
+        available: i128,
+    },
 }
 
 /// An open ledger.
 pub struct Ledger {
     db: Database,
     path: PathBuf,
+    venue: Venue,
 }
 
 impl Ledger {
@@ -276,7 +303,11 @@ impl Ledger {
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
             .create(&path)
             .map_err(|e| err(e.to_string()))?;
-        let ledger = Ledger { db, path };
+        let mut ledger = Ledger {
+            db,
+            path,
+            venue: Venue::Ledger([0; 32]),
+        };
         let txn = ledger.begin()?;
         {
             let mut meta = txn.open_table(META).map_err(|e| ledger.err(e))?;
@@ -288,11 +319,12 @@ impl Ledger {
                 None => {
                     meta.insert("version", LEDGER_VERSION)
                         .map_err(|e| ledger.err(e))?;
+                    ledger.draw_id(&txn)?;
                 }
                 Some(LEDGER_VERSION) => {}
-                Some(1) => {
+                Some(v @ (1 | 2)) => {
                     return Err(ledger.err(format!(
-                        "schema version 1, written by an earlier zkw; this build reads version \
+                        "schema version {v}, written by an earlier zkw; this build reads version \
                          {LEDGER_VERSION}: convert it with `zkw ledger migrate {}`",
                         dir.display()
                     )));
@@ -305,8 +337,40 @@ impl Ledger {
             }
             ledger.open_tables(&txn)?;
         }
+        ledger.venue = ledger.read_id(&txn)?;
         txn.commit().map_err(|e| ledger.err(e))?;
         Ok(ledger)
+    }
+
+    /// This ledger as a settlement venue: `ledger:<its id>`. Clients name it in their
+    /// requests; the owner's registration lists it among the model's venues.
+    pub fn venue(&self) -> Venue {
+        self.venue
+    }
+
+    /// Draws the ledger's random id (a new ledger, or one migrated from before ids); an id it
+    /// has already is kept.
+    fn draw_id(&self, txn: &WriteTransaction) -> Result<(), SettlementError> {
+        let mut t = txn.open_table(IDENTITY).map_err(|e| self.err(e))?;
+        if t.get("id").map_err(|e| self.err(e))?.is_some() {
+            return Ok(());
+        }
+        let Venue::Ledger(id) = Venue::new_ledger()
+            .map_err(|e| self.err(format!("no OS randomness for the ledger's id: {e}")))?
+        else {
+            unreachable!("a new ledger venue is a ledger")
+        };
+        t.insert("id", id.as_slice()).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn read_id(&self, txn: &WriteTransaction) -> Result<Venue, SettlementError> {
+        let t = txn.open_table(IDENTITY).map_err(|e| self.err(e))?;
+        let id = t.get("id").map_err(|e| self.err(e))?;
+        let id: [u8; 32] = id
+            .and_then(|v| v.value().try_into().ok())
+            .ok_or_else(|| self.err("a corrupt entry: the ledger's id is missing"))?;
+        Ok(Venue::Ledger(id))
     }
 
     fn open_tables(&self, txn: &WriteTransaction) -> Result<(), SettlementError> {
@@ -317,14 +381,15 @@ impl Ledger {
         txn.open_table(BALANCES).map_err(|e| self.err(e))?;
         txn.open_table(MODELS).map_err(|e| self.err(e))?;
         txn.open_table(RECORDS).map_err(|e| self.err(e))?;
+        txn.open_table(IDENTITY).map_err(|e| self.err(e))?;
         Ok(())
     }
 
     /// Converts the ledger in `dir` to the current schema, in one transaction: a version-1
     /// ledger gets the index of settled receipts (built from its settlements), the disputes
     /// table and the record pins (empty: version 1 did not keep records, so each pair is
-    /// pinned at its next sight). Returns the version it found; a current ledger is left as
-    /// it is.
+    /// pinned at its next sight); a version-1 or -2 ledger draws its venue id. Returns the
+    /// version it found; a current ledger is left as it is.
     pub fn migrate(dir: &Path) -> Result<u64, SettlementError> {
         let path = dir.join(LEDGER_FILE);
         if !path.exists() {
@@ -340,7 +405,11 @@ impl Ledger {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-        let ledger = Ledger { db, path };
+        let ledger = Ledger {
+            db,
+            path,
+            venue: Venue::Ledger([0; 32]),
+        };
         let txn = ledger.begin()?;
         let found = {
             let mut meta = txn.open_table(META).map_err(|e| ledger.err(e))?;
@@ -348,32 +417,37 @@ impl Ledger {
                 .get("version")
                 .map_err(|e| ledger.err(e))?
                 .map(|v| v.value());
-            match found {
-                Some(1) => {}
+            let found = match found {
+                Some(v @ (1 | 2)) => v,
                 Some(LEDGER_VERSION) => return Ok(LEDGER_VERSION),
                 other => {
                     return Err(ledger.err(format!(
-                        "schema version {}, this build migrates version 1 to {LEDGER_VERSION}",
+                        "schema version {}, this build migrates versions 1 and 2 to \
+                         {LEDGER_VERSION}",
                         other.map_or("none".to_string(), |v| v.to_string())
                     )));
                 }
-            }
+            };
             ledger.open_tables(&txn)?;
-            let settled = txn.open_table(SETTLED).map_err(|e| ledger.err(e))?;
-            let mut index = txn
-                .open_table(SETTLED_RECEIPTS)
-                .map_err(|e| ledger.err(e))?;
-            for item in settled.iter().map_err(|e| ledger.err(e))? {
-                let (k, v) = item.map_err(|e| ledger.err(e))?;
-                let s: Settlement = ledger.decode(v.value())?;
-                index
-                    .insert(s.receipt_digest.as_str(), k.value())
+            if found == 1 {
+                let settled = txn.open_table(SETTLED).map_err(|e| ledger.err(e))?;
+                let mut index = txn
+                    .open_table(SETTLED_RECEIPTS)
                     .map_err(|e| ledger.err(e))?;
+                for item in settled.iter().map_err(|e| ledger.err(e))? {
+                    let (k, v) = item.map_err(|e| ledger.err(e))?;
+                    let s: Settlement = ledger.decode(v.value())?;
+                    index
+                        .insert(s.receipt_digest.as_str(), k.value())
+                        .map_err(|e| ledger.err(e))?;
+                }
             }
-            // Version-1 pins had no record fields; they read as they are.
+            // Version-1 pins had no record fields, older balances and settlements no client
+            // fields; they read as they are.
+            ledger.draw_id(&txn)?;
             meta.insert("version", LEDGER_VERSION)
                 .map_err(|e| ledger.err(e))?;
-            1
+            found
         };
         txn.commit().map_err(|e| ledger.err(e))?;
         Ok(found)
@@ -403,24 +477,47 @@ impl Ledger {
             let mut balances = txn.open_table(BALANCES).map_err(|e| self.err(e))?;
             let mut models = txn.open_table(MODELS).map_err(|e| self.err(e))?;
             let mut records = txn.open_table(RECORDS).map_err(|e| self.err(e))?;
-            for Entry { pin, job, action } in entries {
+            for Entry {
+                pin,
+                request,
+                action,
+            } in entries
+            {
                 if let Some(refused) = self.check_pin(&mut models, &mut records, &pin)? {
                     out.push(Recorded::Unpinned(refused));
                     continue;
                 }
-                let key = job.key();
+                let previous = |settled: &redb::Table<&str, &[u8]>| match &request {
+                    Some(key) => settled
+                        .get(key.as_str())
+                        .map_err(|e| self.err(e))?
+                        .map(|v| self.decode::<Settlement>(v.value()))
+                        .transpose(),
+                    None => Ok(None),
+                };
                 let recorded = match action {
                     Action::Credit(s) => {
-                        if let Some(prev) = settled.get(key.as_str()).map_err(|e| self.err(e))? {
-                            Recorded::AlreadySettled(self.decode(prev.value())?)
+                        let client = self.balance(&balances, &s.client)?;
+                        if let Some(prev) = previous(&settled)? {
+                            Recorded::AlreadySettled(prev)
+                        } else if client.net() < i128::from(s.debited) {
+                            Recorded::Unfunded {
+                                client: s.client.clone(),
+                                needed: s.debited,
+                                available: client.net(),
+                            }
                         } else {
                             let bytes = serde_json::to_vec(&s).expect("serializes");
                             settled
-                                .insert(key.as_str(), bytes.as_slice())
+                                .insert(s.request.as_str(), bytes.as_slice())
                                 .map_err(|e| self.err(e))?;
                             settled_receipts
-                                .insert(s.receipt_digest.as_str(), key.as_str())
+                                .insert(s.receipt_digest.as_str(), s.request.as_str())
                                 .map_err(|e| self.err(e))?;
+                            self.update(&mut balances, &s.client, |b| {
+                                b.debited = b.debited.saturating_add(s.debited.into());
+                                b.requests += 1;
+                            })?;
                             for (account, credit) in
                                 [(&s.worker_id, s.worker_credit), (&s.owner, s.owner_credit)]
                             {
@@ -442,11 +539,7 @@ impl Ledger {
                                     .map_err(|e| self.err(e))?
                                     .map(|v| self.decode(v.value()))
                                     .transpose()?,
-                                None => settled
-                                    .get(key.as_str())
-                                    .map_err(|e| self.err(e))?
-                                    .map(|v| self.decode(v.value()))
-                                    .transpose()?,
+                                None => previous(&settled)?,
                             };
                         if let Some(prev) = penalties.get(digest).map_err(|e| self.err(e))? {
                             Recorded::AlreadyPenalized(self.decode(prev.value())?)
@@ -489,8 +582,8 @@ impl Ledger {
                             Recorded::Penalized(p)
                         }
                     }
-                    Action::Nothing => match settled.get(key.as_str()).map_err(|e| self.err(e))? {
-                        Some(prev) => Recorded::AlreadySettled(self.decode(prev.value())?),
+                    Action::Nothing => match previous(&settled)? {
+                        Some(prev) => Recorded::AlreadySettled(prev),
                         None => Recorded::Nothing,
                     },
                 };
@@ -565,19 +658,27 @@ impl Ledger {
         Ok(refusal(current.as_ref(), seen.as_deref(), &pin))
     }
 
+    fn balance(
+        &self,
+        balances: &redb::Table<&str, &[u8]>,
+        account: &str,
+    ) -> Result<Balance, SettlementError> {
+        Ok(match balances.get(account).map_err(|e| self.err(e))? {
+            Some(v) => self.decode(v.value())?,
+            None => Balance {
+                account: account.into(),
+                ..Balance::default()
+            },
+        })
+    }
+
     fn update(
         &self,
         balances: &mut redb::Table<&str, &[u8]>,
         account: &str,
         change: impl FnOnce(&mut Balance),
     ) -> Result<(), SettlementError> {
-        let mut b: Balance = match balances.get(account).map_err(|e| self.err(e))? {
-            Some(v) => self.decode(v.value())?,
-            None => Balance {
-                account: account.into(),
-                ..Balance::default()
-            },
-        };
+        let mut b = self.balance(balances, account)?;
         change(&mut b);
         let bytes = serde_json::to_vec(&b).expect("serializes");
         balances
@@ -624,12 +725,29 @@ impl Ledger {
         self.all(BALANCES)
     }
 
-    /// The settlement of one job, if it is settled.
-    pub fn settlement(&self, job: &JobKey) -> Result<Option<Settlement>, SettlementError> {
+    /// The settlement of one client request (its digest, hex), if it is settled.
+    pub fn settlement(&self, request: &str) -> Result<Option<Settlement>, SettlementError> {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;
         let t = txn.open_table(SETTLED).map_err(|e| self.err(e))?;
-        let v = t.get(job.key().as_str()).map_err(|e| self.err(e))?;
+        let v = t.get(request).map_err(|e| self.err(e))?;
         v.map(|v| self.decode(v.value())).transpose()
+    }
+
+    /// Records `amount` units deposited by `account` (a client paying in, off-ledger); its
+    /// balance after.
+    pub fn deposit(&self, account: &str, amount: u64) -> Result<Balance, SettlementError> {
+        zkw_verifier::ed25519::public_key(account)
+            .map_err(|e| self.err(format!("account {account:?}: {e}")))?;
+        let txn = self.begin()?;
+        let balance = {
+            let mut balances = txn.open_table(BALANCES).map_err(|e| self.err(e))?;
+            self.update(&mut balances, account, |b| {
+                b.deposited = b.deposited.saturating_add(amount.into());
+            })?;
+            self.balance(&balances, account)?
+        };
+        txn.commit().map_err(|e| self.err(e))?;
+        Ok(balance)
     }
 }
 

@@ -10,7 +10,10 @@
 //!    not compared with a client's expectation: what is checked is that the proof is a true
 //!    statement about the registered model for the job, worker and nonce the receipt names.
 //! 3. A receipt that verifies is paid only when its worker signed it and holds a licence for
-//!    the model that has not expired; otherwise it is left unpaid, with the reason.
+//!    the model that has not expired, and when it answers a client's signed request that
+//!    names this ledger as its venue (one the model's registration lists), for a fee the
+//!    client accepts and holds; otherwise it is left unpaid, with the reason. A request is
+//!    paid once, whichever worker proved it, and its client is debited the model's fee.
 //! 4. A receipt its worker signed that fails verification — a proof that does not verify, an
 //!    output outside the model's format — is a false claim the worker answers for: it is
 //!    recorded as a penalty (once per receipt) and the receipt kept as evidence. Every field of
@@ -32,7 +35,7 @@ use zkw_verifier::{
 };
 
 use crate::error::SettlementError;
-use crate::ledger::{Action, Dispute, Entry, JobKey, Ledger, Penalty, Pin, Recorded, Settlement};
+use crate::ledger::{Action, Dispute, Entry, Ledger, Penalty, Pin, Recorded, Settlement};
 use crate::registry::Registry;
 
 /// What settlement did with one receipt.
@@ -78,6 +81,27 @@ pub enum Outcome {
     Unsigned(Verified),
     /// The proof verifies but the worker holds no valid licence for the model.
     Unlicensed(VerificationError),
+    /// The proof verifies but this ledger does not pay it: no client request, a request for
+    /// another venue, a venue the model's registration does not list, a fee the client did not
+    /// accept.
+    NotPayable {
+        /// The job the receipt names.
+        job_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The proof verifies and the request is payable here, but its client holds less than the
+    /// fee: nothing was written.
+    Unfunded {
+        /// The job the receipt names.
+        job_id: String,
+        /// The client.
+        client: String,
+        /// The fee.
+        needed: u64,
+        /// What the client holds.
+        available: i128,
+    },
     /// The registry holds no valid registration of the receipt's model, or one the ledger
     /// refuses (another owner's, or older than one it has seen).
     UnknownModel {
@@ -152,6 +176,20 @@ impl std::fmt::Display for Outcome {
                 v.job_id
             ),
             Outcome::Unlicensed(e) => write!(f, "not settled: the proof verifies, but {e}"),
+            Outcome::NotPayable { job_id, reason } => write!(
+                f,
+                "not settled: job {job_id} verifies, but this ledger does not pay it: {reason}"
+            ),
+            Outcome::Unfunded {
+                job_id,
+                client,
+                needed,
+                available,
+            } => write!(
+                f,
+                "not settled: job {job_id} verifies, but its client {client} holds {available}, \
+                 less than the fee {needed} (`zkw ledger deposit`)"
+            ),
             Outcome::UnknownModel { model_id, reason } => {
                 write!(f, "refused: model {model_id}: {reason}")
             }
@@ -177,7 +215,9 @@ enum Why {
     /// Nothing: it is credited unless the job is settled already.
     Nothing,
     /// Verified, but unsigned.
-    Unsigned(Verified),
+    Unsigned(Box<Verified>),
+    /// Verified, signed, licensed, but not payable here.
+    NotPayable(String),
     /// Refused (including: unlicensed).
     Error(VerificationError),
 }
@@ -230,7 +270,7 @@ pub fn settle(
             }
             (Ok(_), None) => unreachable!("every receipt of a registered model is verified"),
         };
-        decisions.push(Ok(decide(registry, model, r, verdict, now)));
+        decisions.push(Ok(decide(registry, ledger, model, r, verdict, now)));
     }
 
     // One transaction for every write.
@@ -262,7 +302,7 @@ pub fn settle(
                 by,
                 also: match why {
                     Why::Error(e) => Some(e),
-                    Why::Nothing | Why::Unsigned(_) => None,
+                    Why::Nothing | Why::Unsigned(_) | Why::NotPayable(_) => None,
                 },
             },
             (Recorded::Penalized(penalty), Why::Error(error)) => {
@@ -274,7 +314,24 @@ pub fn settle(
             (Recorded::Disputed(dispute), Why::Error(error)) => {
                 Outcome::Disputed { dispute, error }
             }
-            (Recorded::Nothing, Why::Unsigned(v)) => Outcome::Unsigned(v),
+            (Recorded::Nothing, Why::Unsigned(v)) => Outcome::Unsigned(*v),
+            (Recorded::Nothing, Why::NotPayable(reason)) => Outcome::NotPayable {
+                job_id: r.job_id.clone(),
+                reason,
+            },
+            (
+                Recorded::Unfunded {
+                    client,
+                    needed,
+                    available,
+                },
+                _,
+            ) => Outcome::Unfunded {
+                job_id: r.job_id.clone(),
+                client,
+                needed,
+                available,
+            },
             (Recorded::Nothing, Why::Error(e @ VerificationError::Unlicensed { .. })) => {
                 Outcome::Unlicensed(e)
             }
@@ -294,19 +351,17 @@ pub fn settle(
 /// The ledger entry for one receipt of a registered model, and why it is not paid.
 fn decide(
     registry: &Registry,
+    ledger: &Ledger,
     model: &RegisteredModel,
     r: &Receipt,
     verdict: Result<Verified, VerificationError>,
     now: u64,
 ) -> (Entry, Why) {
     let reg = &model.registration;
+    let request_key = r.request.as_ref().map(|rq| hex::encode(rq.digest()));
     let entry = |action| Entry {
         pin: Pin::of(reg),
-        job: JobKey {
-            commitment: reg.record.model_commitment.clone(),
-            worker_id: r.worker_id.clone(),
-            job_id: r.job_id.clone(),
-        },
+        request: request_key.clone(),
         action,
     };
     let nothing = || entry(Action::Nothing);
@@ -315,13 +370,20 @@ fn decide(
     match verdict {
         Ok(v) => {
             let Signer::Worker(worker) = &v.signer else {
-                return (nothing(), Why::Unsigned(v));
+                return (nothing(), Why::Unsigned(Box::new(v)));
             };
             if let Err(e) = registry.licensed(model, worker, now) {
                 return (nothing(), Why::Error(e));
             }
+            let rq = match payable(ledger, reg, r) {
+                Ok(rq) => rq,
+                Err(reason) => return (nothing(), Why::NotPayable(reason)),
+            };
             let (worker_credit, owner_credit) = model.registration.reward.split();
             let settlement = Settlement {
+                request: hex::encode(rq.digest()),
+                client: rq.client(),
+                debited: reg.reward.fee,
                 model_id: r.model_id.clone(),
                 commitment: reg.record.model_commitment.clone(),
                 job_id: r.job_id.clone(),
@@ -354,4 +416,41 @@ fn decide(
             }
         }
     }
+}
+
+/// The client request a verified receipt answers, when this ledger pays it: it has one, the
+/// request names this ledger, the model's registration lists this ledger among its venues, and
+/// the client accepts the model's fee.
+fn payable<'r>(
+    ledger: &Ledger,
+    reg: &zkw_verifier::Registration,
+    r: &'r Receipt,
+) -> Result<&'r zkw_verifier::ClientRequest, String> {
+    let here = ledger.venue();
+    let Some(rq) = &r.request else {
+        return Err(
+            "it answers no client request (no client signed for the job), so it \
+                    settles nowhere"
+                .into(),
+        );
+    };
+    if rq.venue() != here {
+        return Err(format!(
+            "the client's request names venue {}, this ledger is {here}",
+            rq.venue()
+        ));
+    }
+    if !reg.venues.contains(&here) {
+        return Err(format!(
+            "the model's registration does not list this ledger ({here}) among its venues"
+        ));
+    }
+    if rq.fee() < reg.reward.fee {
+        return Err(format!(
+            "the client accepts a fee of at most {}, the model's fee is {}",
+            rq.fee(),
+            reg.reward.fee
+        ));
+    }
+    Ok(rq)
 }

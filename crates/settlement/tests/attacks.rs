@@ -97,12 +97,24 @@ fn a_worker_holding_the_keys_cannot_claim_the_model_in_a_new_registry() {
     assert!(e.contains("its record's model belongs to owner"), "{e}");
     // The honest receipt settles nowhere there until the owner registers; then it pays the
     // owner.
-    let honest = w.fixed.receipt(&w.worker, "job-venue", [1, 2, 3]);
+    ledger.deposit(&client().public_hex(), 5000).unwrap();
+    let rq = request(
+        &client(),
+        &w.fixed.registration,
+        &[1, 2, 3],
+        "n-venue",
+        ledger.venue(),
+        1000,
+    );
+    let honest = w.fixed.answer(&w.worker, "job-venue", [1, 2, 3], Some(rq));
     assert!(matches!(
         one(&venue, &ledger, &honest),
         Outcome::UnknownModel { .. }
     ));
-    venue.register(&w.fixed.registration, &w.owner).unwrap();
+    let mut there = w.fixed.registration.clone();
+    there.venues = vec![ledger.venue()];
+    there.sign(&w.owner);
+    venue.register(&there, &w.owner).unwrap();
     venue
         .add_licence(&Licence::issue(
             &w.owner,

@@ -87,14 +87,9 @@ fn one_proof_settles_once_under_any_model_id_with_its_commitment() {
     w.worker.sign(&mut again);
     let reason = unknown_reason(one(&w, &again));
     assert!(reason.contains("is not the id of content"), "{reason}");
-    // The ledger's own key is the commitment, not the model id: the same job under any id
-    // with that commitment finds it taken.
-    let job = zkw_settlement::ledger::JobKey {
-        commitment: w.fixed.registration.record.model_commitment.clone(),
-        worker_id: r.worker_id.clone(),
-        job_id: r.job_id.clone(),
-    };
-    assert!(w.ledger.settlement(&job).unwrap().is_some());
+    // The ledger's key is the client's request, which names the model it asked for.
+    let request = hex::encode(r.request.as_ref().unwrap().digest());
+    assert!(w.ledger.settlement(&request).unwrap().is_some());
 }
 
 #[test]
@@ -853,8 +848,21 @@ fn a_schema_1_ledger_is_refused_by_name_and_migrates_keeping_its_settlements() {
             .unwrap()
             .remove(0)
     };
-    let r = w.private.receipt(&w.worker, "job-m", [3, 2, 1]);
-    assert!(settle_in(&Ledger::open(&dir).unwrap(), &r).is_settled());
+    // A second ledger, which the owner adds to the model's venues, and a request for it.
+    let (r, venue) = {
+        let ledger = Ledger::open(&dir).unwrap();
+        ledger.deposit(&client().public_hex(), 5000).unwrap();
+        let mut reg = w.private.registration.clone();
+        reg.venues = vec![w.ledger.venue(), ledger.venue()];
+        reg.venues.sort();
+        reg.sequence = w.registry.next_sequence(w.private.model_id()).unwrap();
+        reg.sign(&w.owner);
+        w.registry.register(&reg, &w.owner).unwrap();
+        let rq = request(&client(), &reg, &[3, 2, 1], "n-m", ledger.venue(), 1000);
+        let r = w.private.answer(&w.worker, "job-m", [3, 2, 1], Some(rq));
+        assert!(settle_in(&ledger, &r).is_settled());
+        (r, ledger.venue())
+    };
     {
         let db = Database::builder()
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
@@ -877,8 +885,10 @@ fn a_schema_1_ledger_is_refused_by_name_and_migrates_keeping_its_settlements() {
         "{e}"
     );
     assert_eq!(Ledger::migrate(&dir).unwrap(), 1);
-    assert_eq!(Ledger::migrate(&dir).unwrap(), 2);
+    assert_eq!(Ledger::migrate(&dir).unwrap(), 3);
     let ledger = Ledger::open(&dir).unwrap();
+    // The ledger kept its id: it is still the venue its receipts name.
+    assert_eq!(ledger.venue(), venue);
     assert!(matches!(
         settle_in(&ledger, &r),
         Outcome::AlreadySettled {
@@ -898,6 +908,39 @@ fn a_schema_1_ledger_is_refused_by_name_and_migrates_keeping_its_settlements() {
     assert!(ledger.penalties().unwrap().is_empty());
     // A directory without a ledger is no ledger to migrate.
     assert!(Ledger::migrate(&w.dir.path().join("none")).is_err());
+}
+
+/// A schema-2 ledger (no id: made here by dropping a schema-3 one's) is refused by name,
+/// migrates once, and draws its venue id then; what it settled stays settled.
+#[test]
+fn a_schema_2_ledger_is_refused_by_name_and_draws_its_id_when_migrated() {
+    use redb::{ConcurrencyMode, Database, TableDefinition};
+    use zkw_settlement::Ledger;
+    let w = world();
+    let dir = w.dir.path().join("v2-ledger");
+    let before = Ledger::open(&dir).unwrap().venue();
+    {
+        let db = Database::builder()
+            .set_concurrency_mode(ConcurrencyMode::MultiWriter)
+            .create(dir.join(zkw_settlement::ledger::LEDGER_FILE))
+            .unwrap();
+        let txn = db.begin_write().unwrap();
+        let id: TableDefinition<&str, &[u8]> = TableDefinition::new("identity");
+        let meta: TableDefinition<&str, u64> = TableDefinition::new("meta");
+        assert!(txn.delete_table(id).unwrap());
+        txn.open_table(meta).unwrap().insert("version", 2).unwrap();
+        txn.commit().unwrap();
+    }
+    let e = Ledger::open(&dir).err().unwrap().to_string();
+    assert!(
+        e.contains("schema version 2") && e.contains("zkw ledger migrate"),
+        "{e}"
+    );
+    assert_eq!(Ledger::migrate(&dir).unwrap(), 2);
+    let after = Ledger::open(&dir).unwrap().venue();
+    assert!(matches!(after, zkw_verifier::Venue::Ledger(_)));
+    assert_ne!(after, before, "a fresh id was drawn");
+    assert_eq!(Ledger::open(&dir).unwrap().venue(), after, "and kept");
 }
 
 /// The history is evidence of its own: an entry dropped from the middle, one signed by

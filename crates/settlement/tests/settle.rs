@@ -34,18 +34,22 @@ fn an_honest_receipt_settles_once_by_the_split() {
     assert_eq!((s.worker_credit, s.owner_credit), (700, 300));
     assert_eq!(balance(&w, &w.worker.worker_id()), (700, 0));
     assert_eq!(balance(&w, &w.owner.public_hex()), (300, 0));
-    // The ledger finds it by what the proof binds.
-    let key = zkw_settlement::ledger::JobKey {
-        commitment: w.fixed.registration.record.model_commitment.clone(),
-        worker_id: w.worker.worker_id(),
-        job_id: "job-1".into(),
-    };
+    // The ledger finds it by the client's request, which the proof binds; the client paid.
+    let key = hex::encode(r.request.as_ref().unwrap().digest());
     assert_eq!(w.ledger.settlement(&key).unwrap(), Some(s.clone()));
-    let other = zkw_settlement::ledger::JobKey {
-        job_id: "job-2".into(),
-        ..key
-    };
-    assert_eq!(w.ledger.settlement(&other).unwrap(), None);
+    assert_eq!(w.ledger.settlement(&"00".repeat(32)).unwrap(), None);
+    assert_eq!((s.client.clone(), s.debited), (client().public_hex(), 1000));
+    let c = w
+        .ledger
+        .balances()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.account == client().public_hex())
+        .unwrap();
+    assert_eq!(
+        (c.deposited, c.debited, c.requests),
+        (DEPOSIT as u128, 1000, 1)
+    );
 
     // The same receipt again, the same one re-spelled, a re-randomized proof of it.
     let respelled = Receipt::from_json(serde_json::to_string(&r).unwrap().as_bytes()).unwrap();
@@ -68,8 +72,11 @@ fn an_honest_receipt_settles_once_by_the_split() {
         } => {}
         other => panic!("re-randomized: {other:?}"),
     }
-    // Another (valid, signed, licensed) receipt for the same job: refused too.
-    let other = w.fixed.receipt(&w.worker, "job-1", [1, 2, 3]);
+    // Another (valid, signed, licensed) receipt answering the same request, under another job
+    // id: refused too — a request is paid once, whichever receipt comes first.
+    let other = w
+        .fixed
+        .answer(&w.worker, "job-1b", [10, -20, 30], r.request.clone());
     let out = one(&w, &other);
     assert!(!out.is_settled());
     assert!(
@@ -86,13 +93,32 @@ fn an_honest_receipt_settles_once_by_the_split() {
     assert!(out.to_string().contains("already settled"), "{out}");
     assert_eq!(balance(&w, &w.worker.worker_id()), (700, 0));
     assert_eq!(w.ledger.settlements().unwrap().len(), 1);
+    // Another input under the requested job's id and the client's request: the request signs
+    // the input's digest, so the receipt is refused for what it is, and nobody is charged.
+    let mut swapped = w.fixed.answer(&w.worker, "job-1", [1, 2, 3], None);
+    swapped.request = r.request.clone();
+    w.worker.sign(&mut swapped);
+    match one(&w, &swapped) {
+        Outcome::AlreadySettled {
+            same_receipt: false,
+            also: Some(VerificationError::BadRequest { reason }),
+            ..
+        } => assert!(
+            reason.contains("the client asked for the input with digest"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.ledger.penalties().unwrap().len(), 0);
 }
 
 #[test]
 fn two_receipts_of_one_job_in_one_call_settle_it_once() {
     let w = world();
     let a = w.fixed.receipt(&w.worker, "job-7", [1, 1, 1]);
-    let b = w.fixed.receipt(&w.worker, "job-7", [2, 2, 2]);
+    let b = w
+        .fixed
+        .answer(&w.worker, "job-7b", [1, 1, 1], a.request.clone());
     let c = w.fixed.receipt(&w.worker, "job-8", [3, 3, 3]);
     let out = settle(&w.registry, &w.ledger, &[a, b, c], NOW).unwrap();
     assert!(out[0].is_settled());
@@ -103,9 +129,16 @@ fn two_receipts_of_one_job_in_one_call_settle_it_once() {
     );
     assert!(out[2].is_settled());
     assert_eq!(balance(&w, &w.worker.worker_id()), (1400, 0));
-    // Each account counts its jobs.
+    // Each account counts its jobs; the client paid two requests.
     for b in w.ledger.balances().unwrap() {
-        assert_eq!((b.jobs, b.penalties), (2, 0), "{}", b.account);
+        if b.account == client().public_hex() {
+            assert_eq!(
+                (b.requests, b.debited, b.net()),
+                (2, 2000, DEPOSIT as i128 - 2000)
+            );
+        } else {
+            assert_eq!((b.jobs, b.penalties), (2, 0), "{}", b.account);
+        }
     }
 }
 
@@ -124,9 +157,17 @@ fn a_private_weights_receipt_settles_without_the_weights() {
 fn no_receipt_settles_against_another_models_record() {
     let w = world();
     let r = w.fixed.receipt(&w.worker, "job-x", [4, 5, 6]);
-    // Named as the private model, re-signed by the worker: the vk id is the fixed model's.
+    // Named as the private model, re-signed by the worker: the client's request names the
+    // fixed model.
     let mut swapped = r.clone();
     swapped.model_id = w.private.model_id().into();
+    w.worker.sign(&mut swapped);
+    assert!(matches!(
+        one(&w, &swapped),
+        Outcome::Rejected(VerificationError::BadRequest { .. })
+    ));
+    // Without the request, the vk id is the fixed model's.
+    swapped.request = None;
     w.worker.sign(&mut swapped);
     assert!(matches!(
         one(&w, &swapped),
@@ -272,12 +313,14 @@ fn a_signed_false_receipt_is_penalised_once_and_kept_as_evidence() {
     let mut unsigned = false_claim.clone();
     unsigned.signature = None;
     unsigned.job_id = "job-g".into();
+    unsigned.request = None;
     assert!(matches!(
         one(&w, &unsigned),
         Outcome::Rejected(VerificationError::BadProof)
     ));
     let mut framed = false_claim.clone();
     framed.job_id = "job-h".into();
+    framed.request = None;
     WorkerKey::from_seed(&[77; 32]).sign(&mut framed);
     assert!(matches!(
         one(&w, &framed),

@@ -31,6 +31,7 @@ const FIELDS: &[Tamper] = &[
     ("output shape", |r| {
         r.output.shape = vec![1, 2];
     }),
+    ("client request dropped", |r| r.request = None),
 ];
 
 fn outcome(w: &World, r: &Receipt) -> Outcome {
@@ -46,6 +47,22 @@ fn every_changed_field_is_refused_signed_again_or_not() {
     for (what, change) in FIELDS {
         let mut r = honest.clone();
         change(&mut r);
+        // The nonce and the input digest are also in the client's signed request: a receipt
+        // that disagrees with its request is refused for that, signed or not, and charges
+        // nobody (no false output is claimed; nothing a third party makes is ever a penalty).
+        if matches!(*what, "client nonce" | "input digest") {
+            for signed in [false, true] {
+                if signed {
+                    w.worker.sign(&mut r);
+                }
+                let out = outcome(&w, &r);
+                assert!(
+                    matches!(out, Outcome::Rejected(VerificationError::BadRequest { .. })),
+                    "{what}, signed again {signed}: {out:?}"
+                );
+            }
+            continue;
+        }
         // Without the worker's key.
         let out = outcome(&w, &r);
         assert!(
@@ -146,35 +163,23 @@ fn replays_under_another_job_worker_or_nonce_are_refused() {
     let w = world();
     let honest = w.fixed.receipt(&w.worker, "job-r", [5, 5, 5]);
     assert!(outcome(&w, &honest).is_settled());
-    // Another job id / nonce, re-signed by the same worker: the proof binds the old job.
-    for change in [
-        |r: &mut Receipt| r.job_id = "job-r2".into(),
-        |r: &mut Receipt| r.client_nonce = "other".into(),
-    ] {
-        let mut r = honest.clone();
-        change(&mut r);
-        w.worker.sign(&mut r);
-        let out = outcome(&w, &r);
-        assert!(
-            matches!(
-                out,
-                Outcome::Penalized {
-                    error: VerificationError::BadProof,
-                    ..
-                }
-            ) || matches!(out, Outcome::AlreadySettled { .. })
-                // The nonce changed under the settled job id: that job settled, so a failing
-                // receipt for it is a dispute, never a penalty.
-                || matches!(
-                    out,
-                    Outcome::Disputed {
-                        error: VerificationError::BadProof,
-                        ..
-                    }
-                ),
-            "{out:?}"
-        );
-    }
+    // Another job id, re-signed by the same worker: the proof binds the old job. Its request
+    // settled, so the failing receipt is a dispute, never a penalty. (Another nonce
+    // contradicts the client's request: the tamper matrix refuses it.)
+    let mut r = honest.clone();
+    r.job_id = "job-r2".into();
+    w.worker.sign(&mut r);
+    let out = outcome(&w, &r);
+    assert!(
+        matches!(
+            out,
+            Outcome::Disputed {
+                error: VerificationError::BadProof,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     // Claimed by another (licensed) worker under its own signature: the proof binds the
     // first worker.
     let thief = zkw_verifier::WorkerKey::from_seed(&[9; 32]);
@@ -190,6 +195,19 @@ fn replays_under_another_job_worker_or_nonce_are_refused() {
     stolen.worker_id = thief.worker_id();
     stolen.job_id = "job-r3".into();
     thief.sign(&mut stolen);
+    // Its request is settled, so its failure is recorded as a dispute, charging nobody.
+    assert!(matches!(
+        outcome(&w, &stolen),
+        Outcome::Disputed {
+            error: VerificationError::BadProof,
+            ..
+        }
+    ));
+    // The thief's claim on a request nobody settled yet: its own false claim, charged.
+    let open = w.fixed.receipt(&w.worker, "job-r4", [6, 6, 6]);
+    let mut stolen = open.clone();
+    stolen.worker_id = thief.worker_id();
+    thief.sign(&mut stolen);
     assert!(matches!(
         outcome(&w, &stolen),
         Outcome::Penalized {
@@ -197,7 +215,8 @@ fn replays_under_another_job_worker_or_nonce_are_refused() {
             ..
         }
     ));
-    assert_eq!(w.ledger.settlements().unwrap().len(), 1);
+    assert!(outcome(&w, &open).is_settled());
+    assert_eq!(w.ledger.settlements().unwrap().len(), 2);
 }
 
 #[test]

@@ -312,6 +312,7 @@ mod tests {
                         output: Vec::new(),
                         unchecked: Vec::new(),
                         signer: Signer::Unsigned,
+                        request: None,
                     },
                 }
             })

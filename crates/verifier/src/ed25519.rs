@@ -55,9 +55,19 @@ impl KeyPair {
         hex::encode(self.0.verifying_key().to_bytes())
     }
 
+    /// The public key's 32 bytes.
+    pub fn public(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
+    }
+
+    /// Signs a digest.
+    pub fn sign(&self, digest: &[u8; 32]) -> [u8; 64] {
+        self.0.sign(digest).to_bytes()
+    }
+
     /// Signs a digest; the signature in hex.
     pub fn sign_hex(&self, digest: &[u8; 32]) -> String {
-        hex::encode(self.0.sign(digest).to_bytes())
+        hex::encode(self.sign(digest))
     }
 }
 

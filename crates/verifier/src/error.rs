@@ -91,6 +91,21 @@ pub enum VerificationError {
         /// What is wrong.
         reason: String,
     },
+    /// The receipt's client request is not signed by the client it names, or does not match
+    /// the receipt.
+    #[error("bad client request: {reason}")]
+    BadRequest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The receipt may settle in another venue than expected, or in none.
+    #[error("venue mismatch: expected venue {expected}, the receipt's request names {received}")]
+    VenueMismatch {
+        /// The venue expected.
+        expected: String,
+        /// The receipt's venue (or that it has no request).
+        received: String,
+    },
     /// A registration or licence carries no owner signature: unsigned ones are refused.
     #[error("the {what} is not signed by its owner: unsigned ones are refused")]
     Unsigned {

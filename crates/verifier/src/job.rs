@@ -1,10 +1,11 @@
-//! The job a receipt is for: who asked (the client's job id and nonce) and who answered (the
-//! worker). Its [`Job::binding`] is the statement's last public input, so a proof made for one
-//! job verifies for no other.
+//! The job a receipt is for: who asked (the client's nonce and signed request) and who
+//! answered (the worker, and the job id it minted). Its [`Job::binding`] is the statement's
+//! last public input, so a proof made for one job verifies for no other.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Fr;
+use crate::request::ClientRequest;
 use crate::statement::job_binding;
 
 /// Who asked for a proof, and who makes it.
@@ -16,13 +17,20 @@ pub struct Job {
     pub worker_id: String,
     /// The client's nonce.
     pub client_nonce: String,
+    /// The client's signed request, if it signed one: the only job a venue pays.
+    pub request: Option<ClientRequest>,
 }
 
 impl Job {
-    /// The job binding public input: SHA-256 of the three fields, length-prefixed
-    /// ([`job_binding`]).
+    /// The job binding public input: SHA-256 of the fields and the request's digest,
+    /// length-prefixed ([`job_binding`]).
     pub fn binding(&self) -> Fr {
-        job_binding(&self.job_id, &self.worker_id, &self.client_nonce)
+        job_binding(
+            &self.job_id,
+            &self.worker_id,
+            &self.client_nonce,
+            self.request.as_ref().map(|r| r.digest()).as_ref(),
+        )
     }
 }
 
@@ -36,7 +44,8 @@ mod tests {
             job_id: "j".into(),
             worker_id: "w".into(),
             client_nonce: "n".into(),
+            request: None,
         };
-        assert_eq!(j.binding(), job_binding("j", "w", "n"));
+        assert_eq!(j.binding(), job_binding("j", "w", "n", None));
     }
 }

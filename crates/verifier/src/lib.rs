@@ -12,8 +12,10 @@
 //! - [`receipt`] and [`record`]: the receipt a worker returns and the record a model's setup
 //!   writes; [`registration`]: that record signed by the model's owner with its key and
 //!   reward split, what settlement trusts; [`licence`]: an owner's permission for a worker;
-//!   [`job`]: the job a receipt is for; [`signature`]: the worker's ed25519 signature over a
-//!   receipt; [`ed25519`]: the one key and signature format of workers and owners.
+//!   [`job`]: the job a receipt is for; [`request`]: the client's signed request, naming the
+//!   [`venue`] where the job may settle, whose digest the job binding absorbs;
+//!   [`signature`]: the worker's ed25519 signature over a receipt; [`ed25519`]: the one key
+//!   and signature format of workers, owners and clients.
 //! - [`dsse`]: DSSE envelopes, a payload signed with those keys in the ecosystem's format;
 //!   [`intoto`]: in-toto Statements v1 carried in them, subjects named by blake3 digest.
 //! - [`ownership`]: the owner's setup statement, with a proof that the owner holds the proving
@@ -41,9 +43,11 @@ pub mod ownership;
 pub mod receipt;
 pub mod record;
 pub mod registration;
+pub mod request;
 pub mod signature;
 pub mod snarkjs;
 pub mod statement;
+pub mod venue;
 pub mod verify;
 pub mod width;
 
@@ -58,8 +62,10 @@ pub use licence::Licence;
 pub use receipt::{Receipt, ReceiptOutput};
 pub use record::{ModelRecord, TensorFormat};
 pub use registration::{RegisteredModel, Registration, Reward};
+pub use request::ClientRequest;
 pub use signature::{Signer, WorkerKey, check_signature};
 pub use statement::{Statement, job_binding};
+pub use venue::Venue;
 pub use verify::{Check, Expected, Unchecked, Verified, verify};
 pub use width::Width;
 

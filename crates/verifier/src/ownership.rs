@@ -51,6 +51,7 @@ pub fn ownership_job(model_id: &str, owner: &str) -> Job {
         job_id: format!("{OWNERSHIP_JOB_PREFIX}{model_id}"),
         worker_id: owner.to_string(),
         client_nonce: String::new(),
+        request: None,
     }
 }
 
@@ -181,7 +182,13 @@ pub fn check_setup(
         job_id: Check::Equals(&job.job_id),
         worker_id: Check::Equals(owner),
         client_nonce: Check::Equals(""),
+        venue: Check::Skip,
     };
+    if r.request.is_some() {
+        return Err(refused(
+            "its possession receipt carries a client request: no client asks for it".into(),
+        ));
+    }
     verify_possession(r, key, &expected).map_err(|e| {
         refused(format!(
             "its possession receipt does not prove the proving key is held: {e}"

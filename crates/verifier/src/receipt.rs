@@ -14,15 +14,36 @@ use crate::error::VerificationError;
 use crate::field::fr_from_hex;
 use crate::file::TooLarge;
 use crate::record::{checked_len, is_digest_hex, is_lower_hex};
+use crate::request::ClientRequest;
 use crate::signature::SIGNATURE_BYTES;
 
 /// Current receipt version (3: the worker signs the whole receipt, proof included, and the
 /// job binding is SHA-256; 4: outputs are packed several to a public input, so a version-3
-/// proof is about another statement).
-pub const RECEIPT_VERSION: u32 = 4;
+/// proof is about another statement; 5: the client's signed request, naming the venue, is
+/// carried and bound into the job binding, and the worker's signature covers it under a new
+/// domain).
+pub const RECEIPT_VERSION: u32 = 5;
 
 /// The longest job id, worker id or client nonce a receipt may carry, in bytes.
 pub const MAX_ID_BYTES: usize = 1024;
+
+/// Checks an id a receipt or request carries: at most [`MAX_ID_BYTES`], printable ASCII.
+pub(crate) fn check_id(name: &str, id: &str) -> Result<(), String> {
+    if id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "{name} has {} bytes, at most {MAX_ID_BYTES} are allowed",
+            id.len()
+        ));
+    }
+    // Workers and clients choose these strings and verifiers print them: a newline or an
+    // escape sequence could draw a fake "verified" line or hide a warning.
+    if let Some(at) = id.bytes().position(|b| !(b' '..=b'~').contains(&b)) {
+        return Err(format!(
+            "{name} has a byte outside printable ASCII at offset {at}"
+        ));
+    }
+    Ok(())
+}
 
 /// Size of a compressed BN254 Groth16 proof.
 pub const PROOF_BYTES: usize = 128;
@@ -77,6 +98,11 @@ pub struct Receipt {
     pub output: ReceiptOutput,
     /// Compressed Groth16 proof, hex.
     pub proof: String,
+    /// The client's signed request ([`crate::request`]), whose digest the job binding
+    /// absorbs; absent for a job no client signed for (`zkw prove`, a submit without a client
+    /// key): such a receipt verifies but settles nowhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<ClientRequest>,
     /// The worker's ed25519 signature over the receipt ([`crate::signature`]), hex; absent when
     /// the receipt was made outside a worker daemon (`zkw prove`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,26 +168,34 @@ impl Receipt {
             ("worker_id", &self.worker_id),
             ("client_nonce", &self.client_nonce),
         ] {
-            if id.len() > MAX_ID_BYTES {
-                return Err(malformed(format!(
-                    "{name} has {} bytes, at most {MAX_ID_BYTES} are allowed",
-                    id.len()
-                )));
-            }
-            // The worker chooses these strings and verifiers print them: a newline or an
-            // escape sequence could draw a fake "verified" line or hide a warning.
-            if let Some(at) = id.bytes().position(|b| !(b' '..=b'~').contains(&b)) {
-                return Err(malformed(format!(
-                    "{name} has a byte outside printable ASCII at offset {at}"
-                )));
-            }
+            check_id(name, id).map_err(malformed)?;
         }
         for (name, id) in [("model_id", &self.model_id), ("vk_id", &self.vk_id)] {
             if !is_digest_hex(id) {
                 return Err(malformed(format!("{name} is not 64 lower-case hex digits")));
             }
         }
-        fr_from_hex(&self.input_digest).map_err(|e| malformed(format!("input_digest: {e}")))?;
+        let input_digest =
+            fr_from_hex(&self.input_digest).map_err(|e| malformed(format!("input_digest: {e}")))?;
+        if let Some(rq) = &self.request {
+            // The request is what the client signed; the receipt must answer exactly it.
+            let differs = |what: &str, asked: &str, here: &str| VerificationError::BadRequest {
+                reason: format!("the client asked for {what} {asked}, the receipt has {here}"),
+            };
+            if rq.model_id() != self.model_id {
+                return Err(differs("model", &rq.model_id(), &self.model_id));
+            }
+            if rq.input_digest() != input_digest {
+                return Err(differs(
+                    "the input with digest",
+                    &crate::field::fr_to_hex(&rq.input_digest()),
+                    &self.input_digest,
+                ));
+            }
+            if rq.client_nonce() != self.client_nonce {
+                return Err(differs("nonce", rq.client_nonce(), &self.client_nonce));
+            }
+        }
         let out = &self.output;
         let n = checked_len(&out.shape).map_err(|e| malformed(format!("output: {e}")))?;
         if out.quantized.len() != n || out.values.len() != n {

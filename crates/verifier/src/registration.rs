@@ -23,12 +23,16 @@ use crate::error::VerificationError;
 use crate::key::VerifierKey;
 use crate::ownership::check_setup;
 use crate::record::{ModelRecord, is_digest_hex, is_lower_hex};
+use crate::venue::Venue;
 
 /// Current registration format version.
 pub const REGISTRATION_VERSION: u32 = 1;
 
 /// Basis points in a whole: a worker share of 10,000 pays the worker the whole fee.
 pub const BPS: u16 = 10_000;
+
+/// The most venues a registration may list.
+pub const MAX_VENUES: usize = 64;
 
 /// The most key files a registration may list.
 pub const MAX_KEY_FILES: usize = 16;
@@ -83,6 +87,10 @@ pub struct Registration {
     /// blake3 (hex) of each of the worker's key files, by file name, so a worker can check it
     /// serves the keys that were registered.
     pub key_files: BTreeMap<String, String>,
+    /// Where receipts of this model settle ([`crate::venue`]): a client's request names one
+    /// of them, and a venue not listed here pays nothing for the model. Empty: nowhere yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub venues: Vec<Venue>,
     /// The owner's setup statement ([`crate::ownership`]): an in-toto statement in a DSSE
     /// envelope, signed by the owner, naming this record and key and carrying a proof that the
     /// owner holds the proving key. A registry requires it ([`Registration::check_owned`]), so
@@ -135,6 +143,7 @@ impl Registration {
             owner: String::new(),
             reward,
             key_files,
+            venues: Vec::new(),
             setup: None,
             signature: None,
         }
@@ -282,6 +291,17 @@ impl Registration {
                 "{} key files listed, at most {MAX_KEY_FILES}",
                 self.key_files.len()
             )));
+        }
+        if self.venues.len() > MAX_VENUES {
+            return Err(malformed(format!(
+                "{} venues listed, at most {MAX_VENUES}",
+                self.venues.len()
+            )));
+        }
+        if self.venues.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(malformed(
+                "the venues are not listed in order, once each".into(),
+            ));
         }
         for (name, digest) in &self.key_files {
             let plain = !name.is_empty()

@@ -3,7 +3,7 @@
 //! A worker daemon's id is its ed25519 public key (64 hex digits); it signs every receipt it
 //! hands out — every field but the signature itself: the claim (model, verifying key, input
 //! digest, output as quantized and as shown), the job binding (job id, worker id, client
-//! nonce) and the proof bytes. A signed receipt is therefore evidence of exactly what that
+//! nonce, the client's signed request) and the proof bytes. A signed receipt is therefore evidence of exactly what that
 //! worker handed out: if it fails verification, the worker made a false claim, and settlement
 //! records a penalty. The proof is signed too because a penalty must never be something a
 //! third party can cause: with the proof unsigned, anyone could flip a byte of an honest
@@ -22,7 +22,7 @@ pub const SIGNATURE_BYTES: usize = 64;
 /// field of the receipt but the signature, every variable-length part length-prefixed. Two
 /// receipts with the same digest are the same receipt, whatever their JSON spelling.
 pub fn receipt_digest(r: &Receipt) -> [u8; 32] {
-    let mut h = blake3::Hasher::new_derive_key("zkworker 2026-11 signed receipt v3");
+    let mut h = blake3::Hasher::new_derive_key("zkworker 2026-12 signed receipt v5");
     let mut field = |bytes: &[u8]| {
         h.update(&(bytes.len() as u64).to_le_bytes());
         h.update(bytes);
@@ -61,6 +61,13 @@ pub fn receipt_digest(r: &Receipt) -> [u8; 32] {
         .flat_map(|v| v.to_bits().to_le_bytes())
         .collect();
     field(&shown);
+    // The client's request as signed: its digest and the client's signature.
+    let request: Vec<u8> = r
+        .request
+        .as_ref()
+        .map(|rq| [&rq.digest()[..], &rq.signature()[..]].concat())
+        .unwrap_or_default();
+    field(&request);
     *h.finalize().as_bytes()
 }
 

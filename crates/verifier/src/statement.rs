@@ -99,23 +99,37 @@ impl Statement {
     }
 }
 
-/// Domain tag of the job binding's hash.
-pub const JOB_BINDING_DOMAIN: &[u8] = b"zkworker job binding v2";
+/// Domain tag of the job binding's hash (v3: the client's request digest is absorbed).
+pub const JOB_BINDING_DOMAIN: &[u8] = b"zkworker job binding v3";
 
-/// The job binding: ties a proof to one job of one client, served by one worker.
+/// The job binding: ties a proof to one job of one client, served by one worker, payable in
+/// the one venue the client's request names.
 ///
-/// `sha256(domain ‖ u64be(|job|) ‖ job ‖ u64be(|worker|) ‖ worker ‖ u64be(|nonce|) ‖ nonce)`
-/// read as a big-endian integer and reduced into the field. SHA-256, not blake3, because an
-/// EVM settlement contract must recompute it from the job's strings (the EVM has SHA-256 as
-/// a precompile): a contract that took the binding as given could not tell which job and
-/// worker a proof is for. The lengths make the encoding injective.
-pub fn job_binding(job_id: &str, worker_id: &str, client_nonce: &str) -> Fr {
+/// `sha256(domain ‖ u64be(|job|) ‖ job ‖ u64be(|worker|) ‖ worker ‖ u64be(|nonce|) ‖ nonce
+/// ‖ u64be(|request|) ‖ request)`, where `request` is the client's request digest
+/// ([`crate::request`], 32 bytes) or nothing, read as a big-endian integer and reduced into
+/// the field. SHA-256, not blake3, because an EVM settlement contract must recompute it from
+/// the job's strings (the EVM has SHA-256 as a precompile): a contract that took the binding
+/// as given could not tell which job, worker and request a proof is for. The lengths make the
+/// encoding injective.
+pub fn job_binding(
+    job_id: &str,
+    worker_id: &str,
+    client_nonce: &str,
+    request: Option<&[u8; 32]>,
+) -> Fr {
     use sha2::Digest as _;
     let mut h = sha2::Sha256::new();
     h.update(JOB_BINDING_DOMAIN);
-    for part in [job_id, worker_id, client_nonce] {
+    let request: &[u8] = request.map_or(&[], |r| &r[..]);
+    for part in [
+        job_id.as_bytes(),
+        worker_id.as_bytes(),
+        client_nonce.as_bytes(),
+        request,
+    ] {
         h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+        h.update(part);
     }
     Fr::from_be_bytes_mod_order(&h.finalize())
 }
@@ -252,18 +266,32 @@ mod tests {
 
     #[test]
     fn job_binding_separates_fields() {
-        assert_ne!(job_binding("ab", "c", ""), job_binding("a", "bc", ""));
-        assert_ne!(job_binding("j", "w1", "n"), job_binding("j", "w2", "n"));
+        assert_ne!(
+            job_binding("ab", "c", "", None),
+            job_binding("a", "bc", "", None)
+        );
+        assert_ne!(
+            job_binding("j", "w1", "n", None),
+            job_binding("j", "w2", "n", None)
+        );
+        assert_ne!(
+            job_binding("j", "w", "n", None),
+            job_binding("j", "w", "n", Some(&[0; 32]))
+        );
+        assert_ne!(
+            job_binding("j", "w", "n", Some(&[0; 32])),
+            job_binding("j", "w", "n", Some(&[1; 32]))
+        );
     }
 
     #[test]
     fn job_binding_is_the_sha256_an_evm_contract_recomputes() {
-        // sha256("zkworker job binding v2" ‖ 00..01 "j" ‖ 00..01 "w" ‖ 00..00), computed
-        // with Python's hashlib, reduced mod r.
+        // sha256("zkworker job binding v3" ‖ 00..01 "j" ‖ 00..01 "w" ‖ 00..00 ‖ 00..20 ‖
+        // 32 x 0x07), computed with Python's hashlib, reduced mod r.
         let expected = Fr::from_be_bytes_mod_order(
-            &hex::decode("95c2b2dcfcebef478cd1494ea3e6ad5e82c44b616f9dd99cbaa48919201bd679")
+            &hex::decode("1a3e14a447883f363b1a26ff320a841c6fe3f7a0ace8d6878d95fb93380387b6")
                 .unwrap(),
         );
-        assert_eq!(job_binding("j", "w", ""), expected);
+        assert_eq!(job_binding("j", "w", "", Some(&[7; 32])), expected);
     }
 }

@@ -16,8 +16,10 @@ use crate::field::{fr_from_hex, fr_to_hex};
 use crate::key::VerifierKey;
 use crate::receipt::Receipt;
 use crate::record::ModelRecord;
+use crate::request::ClientRequest;
 use crate::signature::{Signer, check_signature};
 use crate::statement::{Statement, job_binding};
+use crate::venue::Venue;
 use crate::width::OutOfRange;
 
 /// Whether the verifier compares one field of a receipt with an expected value.
@@ -43,6 +45,8 @@ pub enum Unchecked {
     WorkerId,
     /// The client nonce.
     ClientNonce,
+    /// The venue: the receipt may be payable elsewhere than the caller settles, or nowhere.
+    Venue,
 }
 
 impl std::fmt::Display for Unchecked {
@@ -53,6 +57,7 @@ impl std::fmt::Display for Unchecked {
             Unchecked::JobId => "job id",
             Unchecked::WorkerId => "worker id",
             Unchecked::ClientNonce => "client nonce",
+            Unchecked::Venue => "venue",
         })
     }
 }
@@ -76,6 +81,9 @@ pub struct Expected<'a> {
     pub worker_id: Check<&'a str>,
     /// The client's nonce.
     pub client_nonce: Check<&'a str>,
+    /// The venue the receipt's client request names: `Equals(v)` refuses a receipt without a
+    /// request or with another venue.
+    pub venue: Check<Venue>,
 }
 
 impl<'a> Expected<'a> {
@@ -90,6 +98,7 @@ impl<'a> Expected<'a> {
             job_id: Check::Equals(job_id),
             worker_id: Check::Skip,
             client_nonce: Check::Skip,
+            venue: Check::Skip,
         }
     }
 
@@ -103,6 +112,7 @@ impl<'a> Expected<'a> {
             job_id: Check::Skip,
             worker_id: Check::Skip,
             client_nonce: Check::Skip,
+            venue: Check::Skip,
         }
     }
 
@@ -123,6 +133,14 @@ impl<'a> Expected<'a> {
         }
     }
 
+    /// Also expect the client's request to name this venue.
+    pub fn venue(self, venue: Venue) -> Self {
+        Expected {
+            venue: Check::Equals(venue),
+            ..self
+        }
+    }
+
     /// Also expect this client nonce.
     pub fn nonce(self, client_nonce: &'a str) -> Self {
         Expected {
@@ -139,6 +157,7 @@ impl<'a> Expected<'a> {
             (self.job_id == Check::Skip, Unchecked::JobId),
             (self.worker_id == Check::Skip, Unchecked::WorkerId),
             (self.client_nonce == Check::Skip, Unchecked::ClientNonce),
+            (self.venue == Check::Skip, Unchecked::Venue),
         ];
         skipped
             .into_iter()
@@ -165,6 +184,8 @@ pub struct Verified {
     pub unchecked: Vec<Unchecked>,
     /// Who signed the receipt's claim.
     pub signer: Signer,
+    /// The client's signed request the receipt answers (its signature checked), if any.
+    pub request: Option<ClientRequest>,
 }
 
 impl Verified {
@@ -258,6 +279,20 @@ fn prepare_any(
     record.validate()?;
     receipt.validate()?;
     let signer = check_signature(receipt)?;
+    if let Some(rq) = &receipt.request {
+        rq.check_signature()?;
+    }
+    if let Check::Equals(v) = expected.venue {
+        let here = receipt.request.as_ref().map(|r| r.venue());
+        if here != Some(v) {
+            return Err(VerificationError::VenueMismatch {
+                expected: v.to_string(),
+                received: here.map_or("no venue (the job has no client request)".into(), |h| {
+                    h.to_string()
+                }),
+            });
+        }
+    }
     if let Check::Equals(asked) = expected.model
         && asked != record.model_id
     {
@@ -345,7 +380,12 @@ fn prepare_any(
         input_digest,
         output: out.quantized.clone(),
         output_width: format.bits,
-        job_binding: job_binding(&receipt.job_id, &receipt.worker_id, &receipt.client_nonce),
+        job_binding: job_binding(
+            &receipt.job_id,
+            &receipt.worker_id,
+            &receipt.client_nonce,
+            receipt.request.as_ref().map(|r| r.digest()).as_ref(),
+        ),
     };
     let inputs = statement.public_inputs().map_err(output_out_of_range)?;
     if inputs.len() + 1 != key.vk().gamma_abc_g1.len() {
@@ -368,6 +408,7 @@ fn prepare_any(
             output: out.values.clone(),
             unchecked: expected.unchecked(),
             signer,
+            request: receipt.request.clone(),
         },
     })
 }

@@ -125,6 +125,7 @@ static SEEDS: LazyLock<Seeds> = LazyLock::new(|| {
             b: G2Affine::generator(),
             c: (g * ark_bn254::Fr::from(3u64)).into_affine(),
         }),
+        request: None,
         signature: None,
     };
     worker().sign(&mut receipt);

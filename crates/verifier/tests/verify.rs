@@ -34,7 +34,9 @@ fn an_honest_receipt_verifies_strictly_and_round_trips() {
         assert_eq!(v.model_id, f.record.model_id);
         assert_eq!(v.quantized, f.receipt.output.quantized);
         assert_eq!(v.output, f.receipt.output.values);
-        assert!(v.unchecked.is_empty() && v.is_strict());
+        // These receipts answer no client request: nobody can check a venue (tests/request.rs).
+        assert!(v.unchecked == [Unchecked::Venue] && v.is_strict());
+        assert_eq!(v.request, None);
         let back = Receipt::from_json(f.receipt.to_json().as_bytes()).unwrap();
         assert_eq!(back, f.receipt);
         assert_eq!(
@@ -173,7 +175,14 @@ fn expectations_are_checked_field_by_field() {
         &Expected::new(&f.record, f.input_digest, "job-1"),
     )
     .unwrap();
-    assert_eq!(v.unchecked, [Unchecked::WorkerId, Unchecked::ClientNonce]);
+    assert_eq!(
+        v.unchecked,
+        [
+            Unchecked::WorkerId,
+            Unchecked::ClientNonce,
+            Unchecked::Venue
+        ]
+    );
     assert!(v.is_strict());
     let v = verify(
         &f.receipt,
@@ -184,7 +193,7 @@ fn expectations_are_checked_field_by_field() {
         },
     )
     .unwrap();
-    assert_eq!(v.unchecked, [Unchecked::JobId]);
+    assert_eq!(v.unchecked, [Unchecked::JobId, Unchecked::Venue]);
     assert!(!v.is_strict());
     let v = verify(
         &f.receipt,
@@ -195,7 +204,7 @@ fn expectations_are_checked_field_by_field() {
         },
     )
     .unwrap();
-    assert_eq!(v.unchecked, [Unchecked::Input]);
+    assert_eq!(v.unchecked, [Unchecked::Input, Unchecked::Venue]);
     assert!(!v.is_strict());
     let v = verify(&f.receipt, &f.key, &Expected::model_only(&f.record)).unwrap();
     assert_eq!(
@@ -204,11 +213,15 @@ fn expectations_are_checked_field_by_field() {
             Unchecked::Input,
             Unchecked::JobId,
             Unchecked::WorkerId,
-            Unchecked::ClientNonce
+            Unchecked::ClientNonce,
+            Unchecked::Venue
         ]
     );
     let names: Vec<String> = v.unchecked.iter().map(|u| u.to_string()).collect();
-    assert_eq!(names, ["input", "job id", "worker id", "client nonce"]);
+    assert_eq!(
+        names,
+        ["input", "job id", "worker id", "client nonce", "venue"]
+    );
 }
 
 #[test]
@@ -217,7 +230,7 @@ fn the_model_is_the_one_the_caller_names_unless_it_says_otherwise() {
     // A record looked up by the receipt's own model id verifies, but says so: a worker could
     // have proved any registered model with the same input format.
     let v = verify(&f.receipt, &f.key, &strict(&f).model_from_receipt()).unwrap();
-    assert_eq!(v.unchecked, [Unchecked::Model]);
+    assert_eq!(v.unchecked, [Unchecked::Model, Unchecked::Venue]);
     assert_eq!(Unchecked::Model.to_string(), "model");
     assert!(!v.is_strict());
     // A caller that names another model than its record's is refused before anything else.

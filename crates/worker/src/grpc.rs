@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
+use zkw_verifier::ClientRequest;
 
 use crate::job::{JobRecord, JobState};
 use crate::proto as pb;
@@ -109,6 +110,14 @@ impl pb::worker_server::Worker for Service {
             input_salt: r.input_salt,
             unsalted: r.unsalted,
             idempotency_key: (!r.idempotency_key.is_empty()).then_some(r.idempotency_key),
+            request: if r.client_request.is_empty() {
+                None
+            } else {
+                Some(
+                    ClientRequest::from_json(r.client_request.as_bytes())
+                        .map_err(|e| Status::invalid_argument(e.to_string()))?,
+                )
+            },
         };
         let w = self.worker.clone();
         let s = blocking(move || w.submit(submit)).await?;

@@ -6,7 +6,7 @@
 //! time, and the record is persisted ([`crate::store`]) before anything is acknowledged.
 
 use serde::{Deserialize, Serialize};
-use zkw_verifier::{InputSalt, Job};
+use zkw_verifier::{ClientRequest, InputSalt, Job};
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -101,6 +101,9 @@ pub struct JobRecord {
     pub client_nonce: String,
     /// The worker that accepted the job (its public key).
     pub worker_id: String,
+    /// The client's signed request, if it signed one (the only jobs a venue pays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<ClientRequest>,
     /// The client's idempotency key, if it gave one.
     pub idempotency_key: Option<String>,
     /// Where the job stands.
@@ -132,6 +135,7 @@ impl JobRecord {
             job_id: self.job_id.clone(),
             worker_id: self.worker_id.clone(),
             client_nonce: self.client_nonce.clone(),
+            request: self.request.clone(),
         }
     }
 

@@ -393,6 +393,7 @@ mod tests {
             client_nonce: "n".into(),
             worker_id: "w".into(),
             idempotency_key: key.map(String::from),
+            request: None,
             state: JobState::Queued,
             history: vec![],
             attempts: 0,

@@ -10,7 +10,7 @@ use zkw_model::{Executor, TensorInfo};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::receipt::MAX_ID_BYTES;
-use zkw_verifier::{InputSalt, WorkerKey};
+use zkw_verifier::{ClientRequest, InputSalt, WorkerKey};
 
 use crate::config::WorkerConfig;
 use crate::error::WorkerError;
@@ -64,6 +64,9 @@ pub struct Submit {
     pub unsalted: bool,
     /// A key that makes repeated submits return the same job.
     pub idempotency_key: Option<String>,
+    /// The client's signed request for this job (its signature checked when parsed): it must
+    /// name this model, nonce and input digest, so the client gives the salt it signed.
+    pub request: Option<ClientRequest>,
 }
 
 /// What a submit returns.
@@ -274,6 +277,10 @@ impl Worker {
                 (None, true) => h.update(b"unsalted"),
                 (None, false) => h.update(b"drawn"),
             };
+            match &s.request {
+                Some(rq) => h.update(b"request").update(&rq.digest()),
+                None => h.update(b"no request"),
+            };
             for v in &input {
                 h.update(&v.to_le_bytes());
             }
@@ -299,6 +306,15 @@ impl Worker {
         };
         let digest = input_digest(&input, record.input.bits, &salt)
             .map_err(|e| WorkerError::BadRequest(format!("input {e}")))?;
+        if let Some(rq) = &s.request {
+            check_request(
+                rq,
+                &s.model_id,
+                &s.client_nonce,
+                &digest,
+                given.is_none() && !s.unsalted,
+            )?;
+        }
         let reservation = self.queue.try_reserve().ok_or(WorkerError::QueueFull {
             max: self.queue.max(),
         })?;
@@ -311,6 +327,7 @@ impl Worker {
             input_digest: fr_to_hex(&digest),
             client_nonce: s.client_nonce,
             worker_id: self.worker_id(),
+            request: s.request,
             idempotency_key: s.idempotency_key,
             state: JobState::Queued,
             history: Vec::new(),
@@ -418,6 +435,46 @@ impl Worker {
         }
         Ok(report)
     }
+}
+
+/// Whether a client's signed request is the one for this submission: its model, nonce and
+/// input digest (which needs the salt the client signed with, never one the worker draws).
+/// The signature was checked when the request was parsed.
+fn check_request(
+    rq: &ClientRequest,
+    model_id: &str,
+    client_nonce: &str,
+    digest: &zkw_verifier::Fr,
+    salt_drawn: bool,
+) -> Result<(), WorkerError> {
+    let bad = |reason: String| WorkerError::BadRequest(format!("the client request {reason}"));
+    if rq.model_id() != model_id {
+        return Err(bad(format!(
+            "is for model {}, the job for model {model_id}",
+            rq.model_id()
+        )));
+    }
+    if rq.client_nonce() != client_nonce {
+        return Err(bad(format!(
+            "has nonce {:?}, the job {client_nonce:?}",
+            rq.client_nonce()
+        )));
+    }
+    if salt_drawn {
+        return Err(bad(
+            "signs an input digest, which needs the client's own salt: send the salt it was \
+             made with (or unsalted)"
+                .into(),
+        ));
+    }
+    if rq.input_digest() != *digest {
+        return Err(bad(format!(
+            "signs input digest {}, the input sent has digest {}",
+            fr_to_hex(&rq.input_digest()),
+            fr_to_hex(digest)
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

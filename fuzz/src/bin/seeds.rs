@@ -197,6 +197,7 @@ fn main() {
             values: vec![0.625, -0.375],
         },
         proof: encode_proof(&proof),
+        request: None,
         signature: None,
     };
     write(

@@ -145,6 +145,7 @@ fn check(name: &str, dir: &Path, prove: bool, row: &mut Row) -> Result<()> {
             job_id: name.into(),
             worker_id: "conformance".into(),
             client_nonce: String::new(),
+            request: None,
         };
         let salt = InputSalt::from_bytes([0x17; 31]);
         let t = Instant::now();

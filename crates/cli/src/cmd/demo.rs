@@ -88,6 +88,15 @@ pub fn demo(a: DemoArgs) -> Result<()> {
     for mode in [WeightMode::Fixed, WeightMode::Private] {
         prepared.push(prepare(&models, &onnx, &input, &calibration, mode, &owner)?);
     }
+    // The client's key, kept like the owner's: it signs each job's request (model, input
+    // digest, nonce, venue, fee), and the venue debits its account.
+    let client_path = a.dir.join("client.key");
+    let client_key = if client_path.exists() {
+        crate::cmd::keys::read_key(&client_path)?
+    } else {
+        crate::cmd::keys::new_key(&client_path)?
+    };
+    let market = open_market(&a.dir, &prepared, &owner, &client_key)?;
 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
@@ -105,24 +114,25 @@ pub fn demo(a: DemoArgs) -> Result<()> {
         let mut receipts = Vec::new();
         for p in &prepared {
             outln!();
-            receipts.push(run_job(&mut client, p, &input, &a.dir).await?);
+            receipts.push(run_job(&mut client, p, &input, &a.dir, &client_key, &market).await?);
         }
         let worker_id = worker.worker_id().to_string();
         worker.shutdown().await?;
         outln!();
-        settle(&a.dir, &prepared, &owner, &worker_id, &receipts)?;
+        settle(&market, &prepared, &owner, &worker_id, &receipts)?;
         let d = a.dir.display();
         let m = &prepared[1].model_id;
+        let venue = market.ledger.venue();
         outln!("\nThe same by hand (worker in one terminal, client in another):");
         outln!("  zkw worker --data {d}/worker-data --models {d}/models");
         outln!("  zkw models");
         outln!(
-            "  zkw submit {m} --input {d}/input.json --nonce n-1 --wait -o {d}/receipt.json"
+            "  zkw submit {m} --input {d}/input.json --nonce n-1 --client-key {d}/client.key --registry {d}/registry --venue {venue} --wait -o {d}/receipt.json"
         );
         // The strict check names everything the client relies on: the model it submitted to,
-        // its input (and salt), the job, the worker and the nonce.
+        // its input (and salt), the job, the worker, the nonce and the venue it pays in.
         outln!(
-            "  zkw verify {d}/receipt.json --registry {d}/registry --model {m} --input {d}/input.json --job-id JOB_ID --worker-id {worker_id} --nonce n-1"
+            "  zkw verify {d}/receipt.json --registry {d}/registry --model {m} --input {d}/input.json --job-id JOB_ID --worker-id {worker_id} --nonce n-1 --venue {venue}"
         );
         outln!(
             "  zkw settle {d}/receipt-*.json --registry {d}/registry --ledger {d}/ledger"
@@ -211,18 +221,23 @@ fn prepare(
     })
 }
 
-/// Registers both models under a demo owner, licenses the worker, settles the receipts into
-/// a fresh ledger, shows that a second settlement of the same receipt is refused, and prints
-/// the balances.
-fn settle(
+/// The demo's fee per job.
+const FEE: u64 = 1000;
+
+/// Where the demo's jobs settle: a fresh ledger, and a registry whose registrations name it.
+struct Market {
+    registry: zkw_settlement::Registry,
+    ledger: zkw_settlement::Ledger,
+}
+
+/// Opens a fresh ledger (the venue), registers both models under the owner naming it, and
+/// records the client's deposit for the two jobs.
+fn open_market(
     dir: &Path,
     prepared: &[Prepared],
     owner: &zkw_verifier::KeyPair,
-    worker_id: &str,
-    receipts: &[Receipt],
-) -> Result<()> {
-    outln!("== settlement");
-    let t = Instant::now();
+    client: &zkw_verifier::KeyPair,
+) -> Result<Market> {
     let registry_dir = dir.join("registry");
     let ledger_dir = dir.join("ledger");
     for d in [&registry_dir, &ledger_dir] {
@@ -231,9 +246,9 @@ fn settle(
             std::fs::remove_dir_all(d).with_context(|| format!("clearing {}", d.display()))?;
         }
     }
-    let registry = zkw_settlement::Registry::new(&registry_dir);
+    let ledger = zkw_settlement::Ledger::open(&ledger_dir)?;
     let reward = crate::cmd::registry::RewardArgs {
-        fee: 1000,
+        fee: FEE,
         worker_share_bps: 7000,
         penalty: 1000,
     };
@@ -242,8 +257,36 @@ fn settle(
             &zkw_prover::KeyDir::new(&p.keys),
             owner,
             reward,
+            &[ledger.venue()],
             &registry_dir,
         )?;
+    }
+    let deposit = FEE * prepared.len() as u64;
+    ledger.deposit(&client.public_hex(), deposit)?;
+    outln!(
+        "\n== venue: ledger {} (registered by the owner; client {}… deposits {deposit})",
+        ledger.venue(),
+        &client.public_hex()[..16]
+    );
+    Ok(Market {
+        registry: zkw_settlement::Registry::new(&registry_dir),
+        ledger,
+    })
+}
+
+/// Licenses the worker, settles the receipts into the ledger, shows that a second
+/// settlement of the same receipt is refused, and prints the balances.
+fn settle(
+    market: &Market,
+    prepared: &[Prepared],
+    owner: &zkw_verifier::KeyPair,
+    worker_id: &str,
+    receipts: &[Receipt],
+) -> Result<()> {
+    outln!("== settlement");
+    let t = Instant::now();
+    let (registry, ledger) = (&market.registry, &market.ledger);
+    for p in prepared {
         registry.add_licence(&zkw_verifier::Licence::issue(
             owner,
             &p.model_id,
@@ -251,21 +294,20 @@ fn settle(
             None,
         ))?;
     }
-    let ledger = zkw_settlement::Ledger::open(&ledger_dir)?;
     let now = crate::cmd::settle::now()?;
-    let outcomes = zkw_settlement::settle(&registry, &ledger, receipts, now)?;
+    let outcomes = zkw_settlement::settle(registry, ledger, receipts, now)?;
     if let Some(bad) = outcomes.iter().find(|o| !o.is_settled()) {
         bail!("a demo receipt did not settle: {bad}");
     }
     step(
         6,
         &format!(
-            "settle    → {} receipts settled in {}: registered by an owner key, worker licensed, fee 1000 split 70/30",
+            "settle    → {} receipts settled in {}: each the client's signed request, paid once in this venue; fee {FEE} split 70/30",
             outcomes.len(),
             dur(t.elapsed())
         ),
     );
-    let again = zkw_settlement::settle(&registry, &ledger, &receipts[..1], now)?;
+    let again = zkw_settlement::settle(registry, ledger, &receipts[..1], now)?;
     match &again[0] {
         zkw_settlement::Outcome::AlreadySettled { .. } => {
             outln!("          settling the same receipt again is refused: it settles once")
@@ -275,25 +317,42 @@ fn settle(
     for b in ledger.balances()? {
         let who = if b.account == worker_id {
             "worker"
-        } else {
+        } else if b.account == owner.public_hex() {
             "owner "
+        } else {
+            "client"
         };
         outln!(
-            "          {who} {}… credited {}",
+            "          {who} {}… credited {}, debited {}, holds {}",
             &b.account[..16],
-            b.credited
+            b.credited,
+            b.debited,
+            b.net()
         );
     }
     Ok(())
 }
 
 /// Submits, watches, fetches and verifies one job, as a client; returns its receipt.
-async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) -> Result<Receipt> {
+async fn run_job(
+    client: &mut Client,
+    p: &Prepared,
+    input: &Path,
+    dir: &Path,
+    client_key: &zkw_verifier::KeyPair,
+    market: &Market,
+) -> Result<Receipt> {
     outln!("== job on the {} model", p.mode);
     let doc = read_client_input(input)?;
     let salt = InputSalt::from_bytes(doc.salt.context("the demo input has a salt")?);
     let nonce = crate::cmd::prove::fresh_job_id()?;
     let t = Instant::now();
+    let keys = zkw_prover::KeyDir::new(&p.keys);
+    let record = keys.read_record()?;
+    let digest = crate::cmd::verify::client_digest(&record, &doc.values, &salt)?;
+    let venue = market.ledger.venue();
+    let request =
+        zkw_verifier::ClientRequest::sign(client_key, &p.model_id, digest, &nonce, venue, FEE)?;
     let submitted = client
         .submit_job(pb::SubmitJobRequest {
             model_id: p.model_id.clone(),
@@ -302,6 +361,7 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
             input_salt: salt.to_bytes().to_vec(),
             unsalted: false,
             idempotency_key: String::new(),
+            client_request: request.to_json(),
         })
         .await
         .map_err(|e| anyhow::anyhow!("submit: {}", e.message()))?
@@ -349,8 +409,6 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
     // Strict, as a client checks it: its own input and salt, its job, the worker, the nonce,
     // against the owner's record and verifying key.
     let t = Instant::now();
-    let keys = zkw_prover::KeyDir::new(&p.keys);
-    let record = keys.read_record()?;
     let key: VerifierKey = keys.read_vk(&record)?;
     let q = quantize_input(
         &zkw_model::TensorInfo {
@@ -360,10 +418,10 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
         },
         &doc.values,
     )?;
-    let digest = input_digest(&q, record.input.bits, &salt)?;
     let expected = Expected::new(&record, digest, &job_id)
         .worker(&submitted.worker_id)
-        .nonce(&nonce);
+        .nonce(&nonce)
+        .venue(venue);
     let verified = verify(&receipt, &key, &expected)?;
     let signer = match &verified.signer {
         Signer::Worker(id) => format!("signed by worker {}…", &id[..16]),
@@ -372,7 +430,7 @@ async fn run_job(client: &mut Client, p: &Prepared, input: &Path, dir: &Path) ->
     step(
         5,
         &format!(
-            "verify    → OK in {}: the client's input and salt, its job, {signer}",
+            "verify    → OK in {}: the client's input and salt, its job and venue, {signer}",
             dur(t.elapsed())
         ),
     );

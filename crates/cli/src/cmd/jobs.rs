@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use zkw_model::input::read_client_input;
-use zkw_verifier::Receipt;
+use zkw_verifier::{InputSalt, Receipt, Venue};
 use zkw_worker::client::{Client, connect, wait};
 use zkw_worker::proto as pb;
 
@@ -162,6 +162,22 @@ pub struct SubmitArgs {
     /// With --wait: write the receipt here.
     #[arg(short, long, requires = "wait")]
     pub output: Option<PathBuf>,
+    /// The client's secret key (`zkw keys new`): sign a request for the job — model, input
+    /// digest, nonce, venue, fee — which is bound into the proof. Only receipts of signed
+    /// requests settle, and the venue debits this key's account.
+    #[arg(long, requires = "registry")]
+    pub client_key: Option<PathBuf>,
+    /// The registry holding the model's registration: its input format, its fee and the
+    /// venues where it settles.
+    #[arg(long, requires = "client_key")]
+    pub registry: Option<PathBuf>,
+    /// Where the job may settle: one of the venues the model's registration lists (default:
+    /// its only one).
+    #[arg(long, requires = "client_key")]
+    pub venue: Option<Venue>,
+    /// The most the client pays for the job (default: the model's registered fee).
+    #[arg(long, requires = "client_key")]
+    pub fee: Option<u64>,
     #[command(flatten)]
     pub conn: Conn,
 }
@@ -182,9 +198,34 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
             a.input.display()
         );
     }
-    let nonce = match a.nonce {
+    let nonce = match a.nonce.clone() {
         Some(n) => n,
         None => crate::cmd::prove::fresh_job_id()?,
+    };
+    let request = match &a.client_key {
+        Some(k) => {
+            let terms = crate::cmd::request::Terms {
+                model_id: &a.model_id,
+                registry: a
+                    .registry
+                    .as_deref()
+                    .context("--client-key needs --registry")?,
+                venue: a.venue,
+                fee: a.fee,
+                nonce: &nonce,
+            };
+            let salt = if salt.is_empty() {
+                InputSalt::UNSALTED
+            } else {
+                InputSalt::from_bytes(
+                    salt.as_slice()
+                        .try_into()
+                        .context("the input salt is not 31 bytes")?,
+                )
+            };
+            Some(crate::cmd::request::sign(k, &terms, &input.values, &salt)?)
+        }
+        None => None,
     };
     let req = pb::SubmitJobRequest {
         model_id: a.model_id.clone(),
@@ -192,7 +233,8 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
         client_nonce: nonce.clone(),
         input_salt: salt,
         unsalted: a.unsalted,
-        idempotency_key: a.idempotency_key.unwrap_or_default(),
+        idempotency_key: a.idempotency_key.clone().unwrap_or_default(),
+        client_request: request.as_ref().map(|r| r.to_json()).unwrap_or_default(),
     };
     runtime()?.block_on(async {
         let mut client = a.conn.client().await?;
@@ -211,6 +253,17 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
             outln!("submitted job {}{again}", clean(&r.job_id));
             outln!("  worker {}", clean(&r.worker_id));
             outln!("  nonce  {nonce}");
+            match &request {
+                Some(rq) => outln!(
+                    "  request signed by client {}: venue {}, fee up to {}",
+                    rq.client(),
+                    rq.venue(),
+                    rq.fee()
+                ),
+                None => outln!(
+                    "  no client request (--client-key): the receipt will settle nowhere"
+                ),
+            }
             if drawn {
                 outln!(
                     "  input salt {salt_hex} (drawn now: keep it, `zkw verify` needs it as --input-salt)"
@@ -236,6 +289,7 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
                     model_id: &a.model_id,
                     job_id: &r.job_id,
                     client_nonce: Some(&nonce),
+                    request: request.as_ref().map(|r| r.digest()),
                 };
                 write_receipt(&mut client, &asked, out, a.conn.json).await?;
             }
@@ -288,6 +342,8 @@ struct Asked<'a> {
     model_id: &'a str,
     job_id: &'a str,
     client_nonce: Option<&'a str>,
+    /// The digest of the request the client signed, when it signed one.
+    request: Option<[u8; 32]>,
 }
 
 /// Refuses a receipt that is not for the model, job and nonce the client asked for: the
@@ -315,6 +371,14 @@ fn check_asked(receipt: &Receipt, asked: &Asked<'_>) -> Result<()> {
         bail!(
             "job mismatch: the worker returned a receipt with nonce {}, not {n}; nothing written",
             clean(&receipt.client_nonce)
+        );
+    }
+    if let Some(d) = asked.request
+        && receipt.request.as_ref().map(|r| r.digest()) != Some(d)
+    {
+        bail!(
+            "request mismatch: the worker returned a receipt that does not answer the request \
+             the client signed (so it settles nowhere the client agreed to pay); nothing written"
         );
     }
     Ok(())
@@ -445,6 +509,7 @@ pub fn receipt(a: ReceiptArgs) -> Result<()> {
         model_id: model,
         job_id,
         client_nonce: a.nonce.as_deref(),
+        request: None,
     };
     runtime()?.block_on(async {
         let mut client = a.conn.client().await?;
@@ -466,8 +531,26 @@ pub struct ReceiptCmd {
 /// `zkw models`.
 #[derive(Args)]
 pub struct ModelsArgs {
+    /// Also show each model's registration in this registry: the fee and the venues where its
+    /// receipts settle (a client's request names one of them).
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
     #[command(flatten)]
     pub conn: Conn,
+}
+
+/// What a registry says of a model: its fee and venues, or why it has none.
+fn registered_terms(
+    registry: Option<&zkw_settlement::Registry>,
+    model_id: &str,
+) -> Option<std::result::Result<(u64, Vec<Venue>), String>> {
+    let registry = registry?;
+    Some(
+        registry
+            .model(model_id)
+            .map(|m| (m.registration.reward.fee, m.registration.venues))
+            .map_err(|e| e.to_string()),
+    )
 }
 
 /// Lists the worker's models.
@@ -479,15 +562,25 @@ pub fn models(a: ModelsArgs) -> Result<()> {
             .await
             .map_err(status)?
             .into_inner();
+        let registry = a.registry.as_deref().map(zkw_settlement::Registry::new);
         if a.conn.json {
             let models: Vec<_> = r
                 .models
                 .iter()
                 .map(|m| {
-                    json!({
+                    let mut j = json!({
                         "model_id": m.model_id, "name": m.name, "weight_mode": m.weight_mode,
                         "input_shape": m.input_shape, "output_shape": m.output_shape, "vk_id": m.vk_id,
-                    })
+                    });
+                    match registered_terms(registry.as_ref(), &m.model_id) {
+                        Some(Ok((fee, venues))) => {
+                            j["fee"] = json!(fee);
+                            j["venues"] = json!(venues);
+                        }
+                        Some(Err(reason)) => j["registry"] = json!(reason),
+                        None => {}
+                    }
+                    j
                 })
                 .collect();
             outln!(
@@ -504,6 +597,18 @@ pub fn models(a: ModelsArgs) -> Result<()> {
                     "  {}  {:<8} {:?} → {:?}  {}",
                     clean(&m.model_id), clean(&m.weight_mode), m.input_shape, m.output_shape, clean(&m.name)
                 );
+                match registered_terms(registry.as_ref(), &m.model_id) {
+                    Some(Ok((fee, venues))) if venues.is_empty() => {
+                        outln!("      fee {fee}; no venue: its receipts settle nowhere yet")
+                    }
+                    Some(Ok((fee, venues))) => {
+                        for v in venues {
+                            outln!("      fee {fee} in venue {v}");
+                        }
+                    }
+                    Some(Err(reason)) => outln!("      {reason}"),
+                    None => {}
+                }
             }
         }
         Ok(())

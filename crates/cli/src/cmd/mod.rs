@@ -9,6 +9,7 @@ pub mod keys;
 pub mod model;
 pub mod prove;
 pub mod registry;
+pub mod request;
 pub mod settle;
 pub mod verify;
 pub mod worker;

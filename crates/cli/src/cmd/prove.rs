@@ -1,14 +1,17 @@
 //! `zkw prove`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use zkw_model::input::{quantize_input, read_client_input};
 use zkw_model::load_model;
 use zkw_prover::LocalProver;
-use zkw_verifier::InputSalt;
-use zkw_verifier::Job;
+use zkw_verifier::digest::input_digest;
+use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::file::read_capped;
+use zkw_verifier::request::MAX_REQUEST_BYTES;
+use zkw_verifier::{ClientRequest, InputSalt, Job};
 
 use crate::out::{dur, spinner};
 
@@ -44,8 +47,13 @@ pub struct ProveArgs {
     #[arg(long, value_name = "FILE")]
     pub worker_key: Option<PathBuf>,
     /// The client's nonce.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", conflicts_with = "request")]
     pub nonce: String,
+    /// The client's signed request for this job (`zkw request`): its digest is bound into the
+    /// proof and the receipt carries it, so the receipt settles in the venue it names. Its
+    /// model, nonce and input digest must be this job's.
+    #[arg(long, value_name = "FILE")]
+    pub request: Option<PathBuf>,
     /// Which executor runs the model: auto (a GPU if there is one), gpu, or cpu.
     #[arg(long, default_value = "auto")]
     pub backend: zkw_gpu::Backend,
@@ -84,6 +92,38 @@ fn input_salt(a: &ProveArgs, from_file: Option<[u8; 31]>) -> Result<InputSalt> {
     }
 }
 
+/// Reads a client's signed request (signature checked) and checks it is for this model and
+/// input: the worker's check at submit, done by hand.
+fn read_request(
+    path: &Path,
+    prover: &LocalProver,
+    q: &[i64],
+    salt: &InputSalt,
+) -> Result<ClientRequest> {
+    let bytes = read_capped(path, MAX_REQUEST_BYTES, "client request")
+        .with_context(|| format!("reading {}", path.display()))?;
+    let rq = ClientRequest::from_json(&bytes).with_context(|| format!("{}", path.display()))?;
+    let record = prover.record();
+    if rq.model_id() != record.model_id {
+        bail!(
+            "{}: the request is for model {}, these keys are model {}",
+            path.display(),
+            rq.model_id(),
+            record.model_id
+        );
+    }
+    let digest = input_digest(q, record.input.bits, salt)?;
+    if rq.input_digest() != digest {
+        bail!(
+            "{}: the request signs input digest {}, this input and salt digest to {}",
+            path.display(),
+            fr_to_hex(&rq.input_digest()),
+            fr_to_hex(&digest)
+        );
+    }
+    Ok(rq)
+}
+
 /// Proves one input and writes the receipt.
 pub fn prove(a: ProveArgs) -> Result<()> {
     let (model, id) = load_model(&a.model)?;
@@ -102,6 +142,10 @@ pub fn prove(a: ProveArgs) -> Result<()> {
         .map(crate::cmd::keys::read_key)
         .transpose()?
         .map(|k| zkw_verifier::WorkerKey::from_seed(&k.seed()));
+    let request = match &a.request {
+        Some(path) => Some(read_request(path, &prover, &q, &salt)?),
+        None => None,
+    };
     let job = Job {
         job_id: match a.job_id {
             Some(id) => id,
@@ -111,7 +155,11 @@ pub fn prove(a: ProveArgs) -> Result<()> {
             Some(k) => k.worker_id(),
             None => a.worker_id,
         },
-        client_nonce: a.nonce,
+        client_nonce: match &request {
+            Some(r) => r.client_nonce().to_string(),
+            None => a.nonce,
+        },
+        request,
     };
     pb.set_message("running the model");
     let trace = executor.run(prover.model(), &q)?;

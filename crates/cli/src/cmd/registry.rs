@@ -9,7 +9,7 @@ use clap::Args;
 use zkw_prover::KeyDir;
 use zkw_settlement::Registry;
 use zkw_verifier::registration::BPS;
-use zkw_verifier::{Envelope, Licence, Registration, Reward};
+use zkw_verifier::{Envelope, Licence, Registration, Reward, Venue};
 
 use crate::cmd::keys::read_key;
 
@@ -40,12 +40,23 @@ pub struct RegisterArgs {
     pub registry: PathBuf,
     #[command(flatten)]
     pub reward: RewardArgs,
+    /// A venue where receipts of the model settle: `ledger:<id>` (`zkw ledger id`) or
+    /// `evm:<chain id>:0x<address>` (the deployed contract); repeat for several. Clients name
+    /// one in their signed requests; no other venue pays for the model.
+    #[arg(long = "venue", value_name = "VENUE")]
+    pub venues: Vec<Venue>,
 }
 
 /// Signs a keys directory's record with the owner's key and adds it to the registry.
 pub fn register(a: RegisterArgs) -> Result<()> {
     let owner = read_key(&a.owner_key)?;
-    let registration = register_keys(&KeyDir::new(&a.keys), &owner, a.reward, &a.registry)?;
+    let registration = register_keys(
+        &KeyDir::new(&a.keys),
+        &owner,
+        a.reward,
+        &a.venues,
+        &a.registry,
+    )?;
     let (w, o) = registration.reward.split();
     outln!(
         "registered model {} in {}",
@@ -59,6 +70,12 @@ pub fn register(a: RegisterArgs) -> Result<()> {
         registration.reward.fee,
         registration.reward.penalty
     );
+    if registration.venues.is_empty() {
+        outln!("  venues        none: receipts of this model settle nowhere yet (--venue)");
+    }
+    for v in &registration.venues {
+        outln!("  venue         {v}");
+    }
     Ok(())
 }
 
@@ -67,6 +84,7 @@ pub fn register_keys(
     keys: &KeyDir,
     owner: &zkw_verifier::KeyPair,
     reward: RewardArgs,
+    venues: &[Venue],
     registry: &std::path::Path,
 ) -> Result<Registration> {
     if reward.worker_share_bps > BPS {
@@ -105,6 +123,9 @@ pub fn register_keys(
         digests,
     )
     .with_setup(setup);
+    registration.venues = venues.to_vec();
+    registration.venues.sort();
+    registration.venues.dedup();
     let registry = Registry::new(registry);
     registration.sequence = registry.next_sequence(&registration.record.model_id)?;
     registration.sign(owner);
@@ -260,6 +281,7 @@ pub fn history(a: HistoryArgs) -> Result<()> {
                     "vk_id": r.record.vk_id,
                     "record_digest": hex::encode(r.record.digest()),
                     "reward": r.reward,
+                    "venues": r.venues,
                     "envelope": serde_json::from_str::<serde_json::Value>(&e.to_json())?,
                 })
             );
@@ -275,6 +297,9 @@ pub fn history(a: HistoryArgs) -> Result<()> {
                 r.reward.worker_share_bps,
                 r.reward.penalty
             );
+            for v in &r.venues {
+                outln!("  venue {v}");
+            }
         }
     }
     if !a.json {

@@ -136,6 +136,8 @@ fn kind(o: &Outcome) -> &'static str {
         Outcome::Disputed { .. } => "disputed",
         Outcome::Unsigned(_) => "unsigned",
         Outcome::Unlicensed(_) => "unlicensed",
+        Outcome::NotPayable { .. } => "not_payable",
+        Outcome::Unfunded { .. } => "unfunded",
         Outcome::UnknownModel { .. } => "unknown_model",
         Outcome::Rejected(_) => "rejected",
     }
@@ -164,8 +166,21 @@ pub enum LedgerCmd {
         /// The job id.
         job_id: String,
     },
-    /// Every account's credits, charges and net balance.
+    /// Every account's credits, charges, deposits, debits and net balance.
     Balances,
+    /// Print this ledger's venue (`ledger:<id>`), creating the ledger if there is none: the
+    /// owner lists it at registration (`zkw model register --venue`), clients name it when
+    /// they submit (`zkw submit --venue`).
+    Id,
+    /// Record a client's deposit: what its settled requests are debited from.
+    Deposit {
+        /// The client's public key (64 hex digits, `zkw keys show`).
+        #[arg(long)]
+        client: String,
+        /// Units deposited.
+        #[arg(long)]
+        amount: u64,
+    },
     /// Convert a ledger written by an earlier zkw to this build's schema (in place, in one
     /// transaction; a current ledger is left as it is).
     Migrate,
@@ -176,6 +191,11 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
     let dir = a
         .ledger
         .context("--ledger DIR is required: the ledger directory `zkw settle` wrote")?;
+    if let LedgerCmd::Id = a.command {
+        let ledger = Ledger::open(&dir)?;
+        outln!("{}", ledger.venue());
+        return Ok(());
+    }
     if !dir.join(zkw_settlement::ledger::LEDGER_FILE).exists() {
         anyhow::bail!(
             "{}: no ledger here (`zkw settle --ledger` makes one)",
@@ -197,7 +217,16 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
     }
     let ledger = Ledger::open(&dir)?;
     match a.command {
-        LedgerCmd::Migrate => unreachable!("handled above"),
+        LedgerCmd::Migrate | LedgerCmd::Id => unreachable!("handled above"),
+        LedgerCmd::Deposit { client, amount } => {
+            let b = ledger.deposit(&client, amount)?;
+            outln!(
+                "deposited {amount} for client {client}: it holds {} ({} deposited, {} debited)",
+                b.net(),
+                b.deposited,
+                b.debited
+            );
+        }
         LedgerCmd::List | LedgerCmd::Show { .. } => {
             let job = match &a.command {
                 LedgerCmd::Show { job_id } => Some(job_id.as_str()),
@@ -305,7 +334,8 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
                         json!({
                             "account": b.account, "credited": b.credited.to_string(),
                             "charged": b.charged.to_string(), "net": b.net().to_string(),
-                            "jobs": b.jobs, "penalties": b.penalties,
+                            "deposited": b.deposited.to_string(), "debited": b.debited.to_string(),
+                            "jobs": b.jobs, "penalties": b.penalties, "requests": b.requests,
                         })
                     })
                     .collect();
@@ -313,20 +343,24 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
                 return Ok(());
             }
             outln!(
-                "{:<64}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
+                "{:<64}  {:>12}  {:>12}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
                 "account",
                 "credited",
                 "charged",
+                "deposited",
+                "debited",
                 "net",
                 "jobs",
                 "penalties"
             );
             for b in &balances {
                 outln!(
-                    "{:<64}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
+                    "{:<64}  {:>12}  {:>12}  {:>12}  {:>12}  {:>13}  {:>6}  {:>9}",
                     b.account,
                     b.credited,
                     b.charged,
+                    b.deposited,
+                    b.debited,
                     b.net(),
                     b.jobs,
                     b.penalties

@@ -19,7 +19,7 @@ use zkw_prover::KeyDir;
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_from_hex;
 use zkw_verifier::{
-    Check, Expected, InputSalt, Receipt, Signer, Unchecked, VerificationError, Verified,
+    Check, Expected, InputSalt, Receipt, Signer, Unchecked, Venue, VerificationError, Verified,
     verify as verify_receipt,
 };
 
@@ -83,6 +83,10 @@ pub struct VerifyArgs {
     /// The client nonce the receipt must carry.
     #[arg(long)]
     pub nonce: Option<String>,
+    /// The venue the receipt's client request must name (`ledger:<id>` or
+    /// `evm:<chain id>:0x<address>`): where the client agreed to pay for the job.
+    #[arg(long)]
+    pub venue: Option<Venue>,
     /// Skip checks on purpose: `model` looks the registration up by the receipt's own model
     /// id, `input` accepts a proof about any input of the model, `job` a receipt for any job.
     /// Every line printed then says what was not checked.
@@ -93,7 +97,7 @@ pub struct VerifyArgs {
 /// Outcome of a check that could run.
 pub enum Outcome {
     /// Verified.
-    Verified(Verified),
+    Verified(Box<Verified>),
     /// Rejected, with the reason (and a hint when one helps).
     Rejected(VerificationError, Option<&'static str>),
 }
@@ -210,13 +214,7 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
                 (None, None) => InputSalt::UNSALTED,
             };
             unsalted = salt.is_unsalted();
-            let info = TensorInfo {
-                shape: record.input.shape.clone(),
-                frac_bits: record.input.frac_bits,
-                bits: record.input.bits.bits(),
-            };
-            let q = quantize_input(&info, &input.values)?;
-            Check::Equals(input_digest(&q, record.input.bits, &salt)?)
+            Check::Equals(client_digest(&record, &input.values, &salt)?)
         }
         (None, Some(hex)) => Check::Equals(
             fr_from_hex(hex)
@@ -242,9 +240,13 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
         job_id: check_str(&a.job_id),
         worker_id: check_str(&a.worker_id),
         client_nonce: check_str(&a.nonce),
+        venue: match a.venue {
+            Some(v) => Check::Equals(v),
+            None => Check::Skip,
+        },
     };
     Ok(match verify_receipt(&receipt, &key, &expected) {
-        Ok(v) => Outcome::Verified(v),
+        Ok(v) => Outcome::Verified(Box::new(v)),
         Err(e @ VerificationError::InputMismatch { .. }) if unsalted => Outcome::Rejected(
             e,
             Some(
@@ -254,6 +256,22 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
         ),
         Err(e) => Outcome::Rejected(e, None),
     })
+}
+
+/// The digest of a client's input under the model's input format, as the worker computes
+/// it: quantized, then salted.
+pub fn client_digest(
+    record: &zkw_verifier::ModelRecord,
+    values: &[f64],
+    salt: &InputSalt,
+) -> Result<zkw_verifier::Fr> {
+    let info = TensorInfo {
+        shape: record.input.shape.clone(),
+        frac_bits: record.input.frac_bits,
+        bits: record.input.bits.bits(),
+    };
+    let q = quantize_input(&info, values)?;
+    Ok(input_digest(&q, record.input.bits, salt)?)
 }
 
 /// ` [NOT CHECKED: model, input, job id]` when the caller skipped the model, the input or the
@@ -289,6 +307,20 @@ pub fn verify(a: VerifyArgs) -> ExitCode {
             match &v.signer {
                 Signer::Worker(id) => outln!("  signed by worker {id}{tag}"),
                 Signer::Unsigned => outln!("  unsigned (made outside a worker daemon){tag}"),
+            }
+            match &v.request {
+                Some(rq) => outln!(
+                    "  requested by client {} for venue {}{}, fee up to {}{tag}",
+                    rq.client(),
+                    rq.venue(),
+                    if v.unchecked.contains(&Unchecked::Venue) {
+                        " (venue not checked: --venue)"
+                    } else {
+                        ""
+                    },
+                    rq.fee()
+                ),
+                None => outln!("  no client request: the receipt settles nowhere{tag}"),
             }
             ExitCode::SUCCESS
         }

@@ -7,11 +7,25 @@ use revm::database::{CacheDB, EmptyDB};
 use revm::handler::{EthPrecompiles, MainnetContext, MainnetEvm};
 use revm::precompile::{Precompile, Precompiles, bn254};
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, Bytes, TxKind};
+use revm::primitives::{Address, Bytes, TxKind, U256};
+use revm::state::AccountInfo;
 use revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 
-/// The account every transaction comes from (gas is free: price and base fee are zero).
-const CALLER: Address = Address::repeat_byte(0xca);
+/// The account every transaction but deployments comes from (gas is free: price and base fee
+/// are zero); it holds ether for request deposits.
+pub const CALLER: Address = Address::repeat_byte(0xca);
+
+/// The account py-evm deploys and sends from (the address of secret key 0x0101…01); funded
+/// here too, so the same transactions run in both EVMs.
+pub const PYEVM_SENDER: Address =
+    revm::primitives::address!("1a642f0e3c3af545e7acbd38b07251b3990914f1");
+
+/// The chain id: py-evm's test chain's, so the same receipts (whose venue names the chain)
+/// settle in both EVMs.
+pub const CHAIN_ID: u64 = 1337;
+
+/// The time of the chain's blocks until [`Chain::set_time`] moves it.
+pub const GENESIS_TIME: u64 = 1_700_000_000;
 
 /// Enough for any call here, under Osaka's per-transaction cap (2^24).
 const GAS_LIMIT: u64 = 16_000_000;
@@ -59,9 +73,23 @@ pub struct Chain {
 impl Chain {
     /// A fresh chain.
     pub fn new() -> Self {
+        let mut db = CacheDB::<EmptyDB>::default();
+        for funded in [CALLER, PYEVM_SENDER] {
+            db.insert_account_info(
+                funded,
+                AccountInfo {
+                    balance: U256::from(10u64).pow(U256::from(30u64)),
+                    ..AccountInfo::default()
+                },
+            );
+        }
         let ctx = Context::mainnet()
-            .with_db(CacheDB::<EmptyDB>::default())
-            .modify_cfg_chained(|cfg| cfg.disable_nonce_check = true);
+            .with_db(db)
+            .modify_cfg_chained(|cfg| {
+                cfg.disable_nonce_check = true;
+                cfg.chain_id = CHAIN_ID;
+            })
+            .modify_block_chained(|b| b.timestamp = U256::from(GENESIS_TIME));
         Chain {
             evm: ctx.build_mainnet(),
         }
@@ -89,13 +117,32 @@ impl Chain {
         chain
     }
 
-    fn tx(kind: TxKind, data: Vec<u8>) -> TxEnv {
+    fn tx(from: Address, kind: TxKind, data: Vec<u8>, value: U256) -> TxEnv {
         TxEnv::builder()
-            .caller(CALLER)
+            .caller(from)
             .kind(kind)
             .data(Bytes::from(data))
+            .value(value)
+            .chain_id(Some(CHAIN_ID))
             .gas_limit(GAS_LIMIT)
             .build_fill()
+    }
+
+    /// Moves the chain's clock (the timestamp of the next blocks).
+    pub fn set_time(&mut self, t: u64) {
+        self.evm.ctx.block.timestamp = U256::from(t);
+    }
+
+    /// The ether an account holds.
+    pub fn balance(&mut self, who: Address) -> U256 {
+        use revm::Database;
+        self.evm
+            .ctx
+            .journaled_state
+            .database
+            .basic(who)
+            .unwrap()
+            .map_or(U256::ZERO, |a| a.balance)
     }
 
     fn outcome(result: ExecutionResult) -> Outcome {
@@ -121,11 +168,21 @@ impl Chain {
         }
     }
 
-    /// Deploys creation bytecode; the contract's address.
+    /// Deploys creation bytecode from [`CALLER`]; the contract's address.
     pub fn deploy(&mut self, bytecode: &[u8]) -> Address {
+        self.deploy_from(CALLER, bytecode)
+    }
+
+    /// Deploys creation bytecode from `from`; the contract's address.
+    pub fn deploy_from(&mut self, from: Address, bytecode: &[u8]) -> Address {
         let result = self
             .evm
-            .transact_commit(Self::tx(TxKind::Create, bytecode.to_vec()))
+            .transact_commit(Self::tx(
+                from,
+                TxKind::Create,
+                bytecode.to_vec(),
+                U256::ZERO,
+            ))
             .expect("the deployment is a valid transaction");
         result
             .created_address()
@@ -134,9 +191,19 @@ impl Chain {
 
     /// Sends a transaction that changes state if it succeeds.
     pub fn send(&mut self, to: Address, data: Vec<u8>) -> Outcome {
+        self.send_value(to, data, U256::ZERO)
+    }
+
+    /// Sends a transaction carrying `value` wei from [`CALLER`].
+    pub fn send_value(&mut self, to: Address, data: Vec<u8>, value: U256) -> Outcome {
+        self.send_from(CALLER, to, data, value)
+    }
+
+    /// Sends a transaction carrying `value` wei from `from`.
+    pub fn send_from(&mut self, from: Address, to: Address, data: Vec<u8>, value: U256) -> Outcome {
         let result = self
             .evm
-            .transact_commit(Self::tx(TxKind::Call(to), data))
+            .transact_commit(Self::tx(from, TxKind::Call(to), data, value))
             .expect("the call is a valid transaction");
         Self::outcome(result)
     }
@@ -146,7 +213,7 @@ impl Chain {
     pub fn call(&mut self, to: Address, data: Vec<u8>) -> Outcome {
         let result = self
             .evm
-            .transact(Self::tx(TxKind::Call(to), data))
+            .transact(Self::tx(CALLER, TxKind::Call(to), data, U256::ZERO))
             .expect("the call is a valid transaction");
         Self::outcome(result.result)
     }

@@ -1,9 +1,9 @@
 """Runs a zkworker settlement contract in py-evm (Prague rules), a second EVM implementation
 beside the tests' revm, and reports what each transaction did.
 
-Input (stdin, JSON): {"bytecode": "0x...", "calls": [{"data": "0x...", "view": bool}, ...]}.
-The contract is deployed from a funded account, then each call is sent as a transaction (or,
-for a view, run without committing). Output (stdout, JSON): one object per call, in order:
+Input (stdin, JSON): {"bytecode": "0x...", "chain_id": int, "timestamp": int,
+"calls": [{"data": "0x...", "value": "wei"}, ...]}. The contract is deployed from a funded
+account (secret key 0x0101...01), then each call is sent from it as a transaction. Output (stdout, JSON): one object per call, in order:
 {"success": bool, "gas": int (the transaction's gas, intrinsic included), "output": "0x..."}.
 """
 
@@ -26,12 +26,12 @@ def main():
     chain_class = MiningChain.configure(
         __name__="ZkwTestChain",
         vm_configuration=((constants.GENESIS_BLOCK_NUMBER, PragueVM),),
-        chain_id=1337,
+        chain_id=job["chain_id"],
     )
     genesis = {
         "difficulty": 0,
         "gas_limit": 30_000_000,
-        "timestamp": 1_700_000_000,
+        "timestamp": job["timestamp"],
         "coinbase": constants.ZERO_ADDRESS,
         "extra_data": b"",
         "nonce": b"\x00" * 8,
@@ -39,16 +39,16 @@ def main():
     state = {sender: {"balance": 10**30, "nonce": 0, "code": b"", "storage": {}}}
     chain = chain_class.from_genesis(AtomicDB(), genesis, state)
 
-    def send(to, data):
+    def send(to, data, value=0):
         vm = chain.get_vm()
         tx = vm.create_unsigned_transaction(
             nonce=vm.state.get_nonce(sender),
             gas_price=10**10,
             gas=GAS_LIMIT,
             to=to,
-            value=0,
+            value=value,
             data=data,
-        ).as_signed_transaction(key, chain_id=1337)
+        ).as_signed_transaction(key, chain_id=job["chain_id"])
         _, receipt, computation = chain.apply_transaction(tx)
         chain.mine_block()
         return receipt, computation
@@ -60,7 +60,7 @@ def main():
     out = []
     for call in job["calls"]:
         data = bytes.fromhex(call["data"].removeprefix("0x"))
-        receipt, computation = send(address, data)
+        receipt, computation = send(address, data, int(call.get("value", "0")))
         out.append(
             {
                 "success": not computation.is_error,

@@ -48,5 +48,6 @@ pub fn job() -> Job {
         job_id: "job-1".into(),
         worker_id: "worker-a".into(),
         client_nonce: "nonce-x".into(),
+        request: None,
     }
 }

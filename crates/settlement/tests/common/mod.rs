@@ -1,5 +1,6 @@
-//! A registry with two registered models (fixed and private weights), an owner, licensed and
-//! unlicensed workers, and signed receipts of real proofs.
+//! A registry with two registered models (fixed and private weights) that settle in the
+//! world's ledger, an owner, licensed and unlicensed workers, a client with funds, and signed
+//! receipts of real proofs answering the client's signed requests.
 
 #![allow(dead_code)]
 
@@ -10,7 +11,10 @@ use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode, model_id};
 use zkw_prover::ownership::prove_ownership;
 use zkw_prover::{KeyDir, LocalProver, setup_owned};
 use zkw_settlement::{Ledger, Registry};
-use zkw_verifier::{InputSalt, Job, KeyPair, Licence, Receipt, Registration, Reward, WorkerKey};
+use zkw_verifier::{
+    ClientRequest, InputSalt, Job, KeyPair, Licence, Receipt, Registration, Reward, Venue,
+    WorkerKey,
+};
 
 pub const SALT: InputSalt = InputSalt::from_bytes([0x5a; 31]);
 pub const NOW: u64 = 1_800_000_000;
@@ -47,10 +51,33 @@ pub fn model(mode: WeightMode, bias: i64) -> Model {
     )
 }
 
+/// What the world's client deposits in its ledger.
+pub const DEPOSIT: u64 = 1_000_000;
+
+/// The client whose requests the receipts answer.
+pub fn client() -> KeyPair {
+    KeyPair::from_seed(&[4; 32])
+}
+
+/// `client`'s request for `model` on input `x` under `nonce`, for `venue` and `fee`.
+pub fn request(
+    client: &KeyPair,
+    model: &Registration,
+    x: &[i64],
+    nonce: &str,
+    venue: Venue,
+    fee: u64,
+) -> ClientRequest {
+    let digest = zkw_verifier::digest::input_digest(x, model.record.input.bits, &SALT).unwrap();
+    ClientRequest::sign(client, &model.record.model_id, digest, nonce, venue, fee).unwrap()
+}
+
 pub struct Registered {
     pub prover: LocalProver,
     pub registration: Registration,
     pub keys: tempfile::TempDir,
+    /// Where its receipts' requests ask to settle: the world's ledger.
+    pub venue: Venue,
 }
 
 impl Registered {
@@ -58,12 +85,36 @@ impl Registered {
         &self.registration.record.model_id
     }
 
-    /// A receipt for `job_id` by `worker`, signed by it.
+    /// A receipt for `job_id` by `worker`, signed by it, answering the world's client's
+    /// request (nonce `nonce-<job_id>`, this model's venue and fee).
     pub fn receipt(&self, worker: &WorkerKey, job_id: &str, x: [i64; 3]) -> Receipt {
+        let nonce = format!("nonce-{job_id}");
+        let rq = request(
+            &client(),
+            &self.registration,
+            &x,
+            &nonce,
+            self.venue,
+            self.registration.reward.fee,
+        );
+        self.answer(worker, job_id, x, Some(rq))
+    }
+
+    /// A receipt for `job_id` by `worker`, signed by it, answering `request` (or none).
+    pub fn answer(
+        &self,
+        worker: &WorkerKey,
+        job_id: &str,
+        x: [i64; 3],
+        request: Option<ClientRequest>,
+    ) -> Receipt {
         let job = Job {
             job_id: job_id.into(),
             worker_id: worker.worker_id(),
-            client_nonce: format!("nonce-{job_id}"),
+            client_nonce: request
+                .as_ref()
+                .map_or(format!("nonce-{job_id}"), |r| r.client_nonce().to_string()),
+            request,
         };
         let mut r = self.prover.prove(&x, &SALT, &job).unwrap().receipt;
         worker.sign(&mut r);
@@ -104,14 +155,22 @@ fn owned_setup(
     (registration, prover, keys)
 }
 
-pub fn register(mode: WeightMode, bias: i64, owner: &KeyPair, registry: &Registry) -> Registered {
+pub fn register(
+    mode: WeightMode,
+    bias: i64,
+    owner: &KeyPair,
+    registry: &Registry,
+    venue: Venue,
+) -> Registered {
     let (mut registration, prover, keys) = owned_setup(mode, bias, owner);
+    registration.venues = vec![venue];
     registration.sign(owner);
     registry.register(&registration, owner).unwrap();
     Registered {
         prover,
         registration,
         keys,
+        venue,
     }
 }
 
@@ -120,8 +179,10 @@ pub fn world() -> World {
     let registry = Registry::new(dir.path().join("registry"));
     let ledger = Ledger::open(&dir.path().join("ledger")).unwrap();
     let owner = KeyPair::from_seed(&[1; 32]);
-    let fixed = register(WeightMode::Fixed, 300, &owner, &registry);
-    let private = register(WeightMode::Private, 500, &owner, &registry);
+    let venue = ledger.venue();
+    ledger.deposit(&client().public_hex(), DEPOSIT).unwrap();
+    let fixed = register(WeightMode::Fixed, 300, &owner, &registry, venue);
+    let private = register(WeightMode::Private, 500, &owner, &registry, venue);
     let worker = WorkerKey::from_seed(&[2; 32]);
     let stranger = WorkerKey::from_seed(&[3; 32]);
     for m in [&fixed, &private] {

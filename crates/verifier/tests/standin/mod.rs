@@ -123,7 +123,7 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
         input_digest,
         output: output.clone(),
         output_width: width(8),
-        job_binding: job_binding(job, worker, nonce),
+        job_binding: job_binding(job, worker, nonce, None),
     };
     let inputs = public_input_count(n, width(8));
     let (record, key, pk) = stand_in(&MODEL, n, "stand-in", &mut rng);
@@ -148,6 +148,7 @@ pub fn fixtures_by(n: usize, seed: u64, worker: &str, count: usize) -> Fixtures 
                     frac_bits: 2,
                 },
                 proof: encode_proof(&proof),
+                request: None,
                 signature: None,
             }
         })
@@ -181,15 +182,35 @@ pub fn owned(owner: &str, seed: u64) -> Owned {
 }
 
 impl Owned {
-    /// A receipt (unsigned) of the all-zero-digest input for this job, with a valid proof.
+    /// A receipt (unsigned) of the input with digest 77 for this job, with a valid proof.
     pub fn receipt(&self, job_id: &str, worker_id: &str, client_nonce: &str) -> Receipt {
+        self.answer(job_id, worker_id, client_nonce, None)
+    }
+
+    /// The digest of the input [`Owned::receipt`] proves the model on.
+    pub const INPUT: u64 = 77;
+
+    /// A receipt (unsigned) of the input with digest 77 for this job, answering `request`
+    /// (bound into the proof as a worker binds it), with a valid proof.
+    pub fn answer(
+        &self,
+        job_id: &str,
+        worker_id: &str,
+        client_nonce: &str,
+        request: Option<zkw_verifier::ClientRequest>,
+    ) -> Receipt {
         let output = vec![1i64, -2, 3];
         let statement = Statement {
             model_commitment: self.record.commitment().unwrap(),
-            input_digest: Fr::from(77u64),
+            input_digest: Fr::from(Self::INPUT),
             output: output.clone(),
             output_width: width(8),
-            job_binding: job_binding(job_id, worker_id, client_nonce),
+            job_binding: job_binding(
+                job_id,
+                worker_id,
+                client_nonce,
+                request.as_ref().map(|r| r.digest()).as_ref(),
+            ),
         };
         let mut rng = StdRng::seed_from_u64(5);
         let proof = Groth16::<Bn254>::prove(
@@ -213,6 +234,7 @@ impl Owned {
                 frac_bits: 2,
             },
             proof: encode_proof(&proof),
+            request,
             signature: None,
         }
     }

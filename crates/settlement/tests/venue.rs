@@ -1,0 +1,220 @@
+//! A ledger is a venue, and it pays a client's signed request: exactly one receipt per
+//! request, whichever worker proved it, debiting the client; a receipt without a request, one
+//! for another venue (a second ledger) or for a venue the model's registration does not list,
+//! one for a fee the client did not accept, and one whose client cannot pay, settle nothing.
+
+mod common;
+
+use common::*;
+use zkw_settlement::{Ledger, Outcome, settle};
+use zkw_verifier::{KeyPair, Licence, Receipt, Registration, Venue, WorkerKey};
+
+fn in_ledger(w: &World, ledger: &Ledger, r: &Receipt) -> Outcome {
+    settle(&w.registry, ledger, std::slice::from_ref(r), NOW)
+        .unwrap()
+        .remove(0)
+}
+
+fn not_payable(out: Outcome) -> String {
+    match out {
+        Outcome::NotPayable { reason, .. } => reason,
+        other => panic!("expected not payable, got {other:?}"),
+    }
+}
+
+/// Re-registers `m` (next sequence) with these venues.
+fn with_venues(w: &World, m: &Registration, venues: &[Venue]) {
+    let mut reg = m.clone();
+    reg.venues = venues.to_vec();
+    reg.venues.sort();
+    reg.sequence = w.registry.next_sequence(&reg.record.model_id).unwrap();
+    reg.sign(&w.owner);
+    w.registry.register(&reg, &w.owner).unwrap();
+}
+
+#[test]
+fn a_receipt_without_a_client_request_verifies_but_settles_nowhere() {
+    let w = world();
+    let r = w.fixed.answer(&w.worker, "job-bare", [1, 2, 3], None);
+    let reason = not_payable(in_ledger(&w, &w.ledger, &r));
+    assert!(reason.contains("answers no client request"), "{reason}");
+    assert!(w.ledger.settlements().unwrap().is_empty());
+}
+
+#[test]
+fn the_same_receipt_is_refused_by_a_second_ledger() {
+    let w = world();
+    let second = Ledger::open(&w.dir.path().join("second")).unwrap();
+    assert_ne!(second.venue(), w.ledger.venue());
+    second.deposit(&client().public_hex(), DEPOSIT).unwrap();
+    // Even with the owner listing both ledgers, a receipt made for the first is refused by the
+    // second (the venue is in the proof; a request names one).
+    with_venues(
+        &w,
+        &w.fixed.registration,
+        &[w.ledger.venue(), second.venue()],
+    );
+    let r = w.fixed.receipt(&w.worker, "job-1", [4, 4, 4]);
+    let reason = not_payable(in_ledger(&w, &second, &r));
+    assert_eq!(
+        reason,
+        format!(
+            "the client's request names venue {}, this ledger is {}",
+            w.ledger.venue(),
+            second.venue()
+        )
+    );
+    assert!(second.settlements().unwrap().is_empty());
+    assert!(in_ledger(&w, &w.ledger, &r).is_settled());
+    // A client who wants to pay in the second ledger signs a request naming it.
+    let rq = request(
+        &client(),
+        &w.fixed.registration,
+        &[4, 4, 4],
+        "n-2",
+        second.venue(),
+        1000,
+    );
+    let there = w.fixed.answer(&w.worker, "job-2", [4, 4, 4], Some(rq));
+    assert!(in_ledger(&w, &second, &there).is_settled());
+    assert!(!in_ledger(&w, &w.ledger, &there).is_settled());
+}
+
+#[test]
+fn a_venue_the_registration_does_not_list_pays_nothing() {
+    let w = world();
+    let elsewhere = Ledger::open(&w.dir.path().join("elsewhere")).unwrap();
+    elsewhere.deposit(&client().public_hex(), DEPOSIT).unwrap();
+    let rq = request(
+        &client(),
+        &w.fixed.registration,
+        &[1, 1, 1],
+        "n",
+        elsewhere.venue(),
+        1000,
+    );
+    let r = w.fixed.answer(&w.worker, "job-e", [1, 1, 1], Some(rq));
+    let reason = not_payable(in_ledger(&w, &elsewhere, &r));
+    assert!(
+        reason.contains("does not list this ledger") && reason.contains("among its venues"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_fee_above_what_the_client_accepted_pays_nothing() {
+    let w = world();
+    let rq = request(
+        &client(),
+        &w.fixed.registration,
+        &[2, 2, 2],
+        "n-cheap",
+        w.ledger.venue(),
+        999,
+    );
+    let r = w.fixed.answer(&w.worker, "job-c", [2, 2, 2], Some(rq));
+    assert_eq!(
+        not_payable(in_ledger(&w, &w.ledger, &r)),
+        "the client accepts a fee of at most 999, the model's fee is 1000"
+    );
+    // A client that accepts more pays the model's fee, no more.
+    let rq = request(
+        &client(),
+        &w.fixed.registration,
+        &[2, 2, 2],
+        "n-generous",
+        w.ledger.venue(),
+        5000,
+    );
+    let r = w.fixed.answer(&w.worker, "job-g", [2, 2, 2], Some(rq));
+    let Outcome::Settled(s) = in_ledger(&w, &w.ledger, &r) else {
+        panic!("not settled")
+    };
+    assert_eq!(s.debited, 1000);
+}
+
+#[test]
+fn a_client_without_funds_is_not_debited_and_pays_once_funded() {
+    let w = world();
+    let poor = KeyPair::from_seed(&[0x50; 32]);
+    let rq = request(
+        &poor,
+        &w.fixed.registration,
+        &[3, 3, 3],
+        "n-poor",
+        w.ledger.venue(),
+        1000,
+    );
+    let r = w.fixed.answer(&w.worker, "job-p", [3, 3, 3], Some(rq));
+    match in_ledger(&w, &w.ledger, &r) {
+        Outcome::Unfunded {
+            client,
+            needed,
+            available,
+            ..
+        } => assert_eq!((client, needed, available), (poor.public_hex(), 1000, 0)),
+        other => panic!("{other:?}"),
+    }
+    assert!(w.ledger.settlements().unwrap().is_empty());
+    w.ledger.deposit(&poor.public_hex(), 999).unwrap();
+    assert!(matches!(
+        in_ledger(&w, &w.ledger, &r),
+        Outcome::Unfunded { available: 999, .. }
+    ));
+    w.ledger.deposit(&poor.public_hex(), 1).unwrap();
+    assert!(in_ledger(&w, &w.ledger, &r).is_settled());
+    let b = w
+        .ledger
+        .balances()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.account == poor.public_hex())
+        .unwrap();
+    assert_eq!((b.deposited, b.debited, b.net()), (1000, 1000, 0));
+    // A deposit names a real public key.
+    assert!(w.ledger.deposit("not a key", 5).is_err());
+}
+
+#[test]
+fn one_request_pays_one_receipt_whichever_worker_proved_it() {
+    let w = world();
+    let second = WorkerKey::from_seed(&[0x66; 32]);
+    w.registry
+        .add_licence(&Licence::issue(
+            &w.owner,
+            w.fixed.model_id(),
+            &second.worker_id(),
+            None,
+        ))
+        .unwrap();
+    let rq = request(
+        &client(),
+        &w.fixed.registration,
+        &[7, 8, 9],
+        "n-race",
+        w.ledger.venue(),
+        1000,
+    );
+    let first = w
+        .fixed
+        .answer(&second, "their-job", [7, 8, 9], Some(rq.clone()));
+    let late = w.fixed.answer(&w.worker, "my-job", [7, 8, 9], Some(rq));
+    let out = settle(&w.registry, &w.ledger, &[first, late], NOW).unwrap();
+    let Outcome::Settled(s) = &out[0] else {
+        panic!("{:?}", out[0])
+    };
+    assert_eq!(s.worker_id, second.worker_id());
+    assert!(
+        matches!(&out[1], Outcome::AlreadySettled { by, .. } if by.worker_id == second.worker_id()),
+        "{:?}",
+        out[1]
+    );
+    let client_balance = w
+        .ledger
+        .balances()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.account == client().public_hex())
+        .unwrap();
+    assert_eq!((client_balance.requests, client_balance.debited), (1, 1000));
+}
