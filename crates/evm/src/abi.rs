@@ -7,24 +7,31 @@
 #![allow(missing_docs)] // sol! generates items (return structs, selectors) that carry no docs.
 
 alloy_sol_types::sol! {
-    /// Opens a client's request, taking FEE as its deposit; returns the request's digest.
-    function request(bytes32 client, string clientNonce, uint256 inputDigest)
-        external payable returns (bytes32);
+    /// A client's request as the contract takes it: key, nonce, input digest, fee.
+    #[derive(Debug, PartialEq)]
+    struct Ask {
+        bytes32 client;
+        string clientNonce;
+        uint256 inputDigest;
+        uint256 fee;
+    }
+
+    /// Opens a client's request at its fee (at least FEE), taking the fee as its deposit;
+    /// returns the request's digest.
+    function request(Ask ask) external payable returns (bytes32);
 
     /// Settles an open request once: verifies the proof, marks the request, credits worker
     /// and owner.
     function settle(
         string jobId,
         string workerId,
-        string clientNonce,
-        bytes32 client,
-        uint256 inputDigest,
+        Ask ask,
         uint256[] outputs,
         uint256[8] proof
     ) external;
 
     /// Gives an open request's deposit back to its payer after REQUEST_TTL.
-    function reclaim(bytes32 d) external;
+    function reclaim(Ask ask) external;
 
     /// Whether `proof` proves the model's statement with these public inputs.
     function verifyProof(uint256[8] proof, uint256[] inputs) external view returns (bool);
@@ -34,8 +41,7 @@ alloy_sol_types::sol! {
         external pure returns (uint256);
 
     /// The digest of a client's request here.
-    function requestDigest(bytes32 client, string clientNonce, uint256 inputDigest)
-        external view returns (bytes32);
+    function requestDigest(Ask ask) external view returns (bytes32);
 
     /// The contract as a venue: tag, chain id, address.
     function venue() external view returns (bytes);

@@ -24,7 +24,7 @@ use zkw_verifier::{
     ClientRequest, Receipt, Statement, TensorFormat, Venue, VerificationError, job_binding,
 };
 
-use crate::abi::{requestCall, settleCall, verifyProofCall};
+use crate::abi::{Ask, reclaimCall, requestCall, settleCall, verifyProofCall};
 use crate::error::EvmError;
 
 /// A scalar-field element as the integer the contract reads.
@@ -80,9 +80,7 @@ pub fn settle_call(receipt: &Receipt, output: &TensorFormat) -> Result<settleCal
     Ok(settleCall {
         jobId: receipt.job_id.clone(),
         workerId: receipt.worker_id.clone(),
-        clientNonce: receipt.client_nonce.clone(),
-        client: request.client_key().into(),
-        inputDigest: fr_word(&input_digest),
+        ask: ask(request),
         outputs,
         proof: proof_words(&proof),
     })
@@ -107,7 +105,8 @@ fn onchain_request(receipt: &Receipt) -> Result<&ClientRequest, EvmError> {
     Ok(request)
 }
 
-/// The `request(...)` call that opens `request` on its contract (send FEE with it).
+/// The `request(...)` call that opens `request` on its contract (send the request's fee with
+/// it).
 pub fn request_call(request: &ClientRequest) -> Result<requestCall, EvmError> {
     if !matches!(request.venue(), Venue::Evm { .. }) {
         return Err(EvmError::NotPayable(format!(
@@ -115,15 +114,30 @@ pub fn request_call(request: &ClientRequest) -> Result<requestCall, EvmError> {
             request.venue()
         )));
     }
-    Ok(requestCall {
-        client: request.client_key().into(),
-        clientNonce: request.client_nonce().to_string(),
-        inputDigest: fr_word(&request.input_digest()),
+    Ok(requestCall { ask: ask(request) })
+}
+
+/// The `reclaim(...)` call that gives `request`'s deposit back to its payer after the
+/// contract's `REQUEST_TTL`.
+pub fn reclaim_call(request: &ClientRequest) -> Result<reclaimCall, EvmError> {
+    Ok(reclaimCall {
+        ask: request_call(request)?.ask,
     })
 }
 
+/// A request as the contract's `Ask`: what it cannot know itself (the model and the venue
+/// are its own).
+pub fn ask(request: &ClientRequest) -> Ask {
+    Ask {
+        client: request.client_key().into(),
+        clientNonce: request.client_nonce().to_string(),
+        inputDigest: fr_word(&request.input_digest()),
+        fee: U256::from(request.fee()),
+    }
+}
+
 /// The ABI-encoded `request(...)` call (selector included) that opens `request` on its
-/// contract; send the contract's FEE with it.
+/// contract; send the request's fee with it.
 pub fn request_calldata(request: &ClientRequest) -> Result<Vec<u8>, EvmError> {
     Ok(request_call(request)?.abi_encode())
 }

@@ -26,8 +26,8 @@ pub mod error;
 pub mod solidity;
 
 pub use calldata::{
-    fr_word, proof_words, request_call, request_calldata, settle_call, settle_calldata,
-    verify_calldata,
+    fr_word, proof_words, reclaim_call, request_call, request_calldata, settle_call,
+    settle_calldata, verify_calldata,
 };
 pub use compile::{Compiled, SOLC_ENV, compile, solc_from_env};
 pub use error::EvmError;

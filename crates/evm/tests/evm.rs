@@ -23,8 +23,8 @@ use ark_groth16::{Groth16, Proof, VerifyingKey, prepare_verifying_key};
 use chain::{CALLER, Chain, GENESIS_TIME, Outcome, intrinsic_gas};
 use fixture::{PYEVM_SENDER, Proved, digested, fixed, private, saturated, venue_of, worker_id};
 use zkw_evm::abi::{
-    Reclaimed, Requested, Settled, balancesCall, jobBindingCall, reclaimCall, requestDigestCall,
-    requestsCall, settleCall, venueCall, workerKeyCall,
+    Reclaimed, Requested, Settled, balancesCall, jobBindingCall, requestDigestCall, requestsCall,
+    settleCall, venueCall, workerKeyCall,
 };
 use zkw_evm::compile::solc_from_env;
 use zkw_evm::{
@@ -89,7 +89,14 @@ fn deploy(chain: &mut Chain, solc: &Path, p: &Proved) -> Address {
 fn open(chain: &mut Chain, at: Address, p: &Proved, k: usize) -> u64 {
     let rq = p.receipts[k].0.request.as_ref().unwrap();
     let data = request_call(rq).unwrap().abi_encode();
-    chain.send_value(at, data, U256::from(FEE)).gas()
+    chain.send_value(at, data, U256::from(rq.fee())).gas()
+}
+
+/// The `reclaim(...)` call of `p`'s `k`th receipt's request.
+fn reclaim(p: &Proved, k: usize) -> Vec<u8> {
+    zkw_evm::reclaim_call(p.receipts[k].0.request.as_ref().unwrap())
+        .unwrap()
+        .abi_encode()
 }
 
 /// The request digest of `p`'s `k`th receipt.
@@ -287,23 +294,32 @@ fn tampered(honest: &settleCall) -> Vec<(String, settleCall, &'static str)> {
         },
         "worker id is not 64 hex digits",
     );
-    case("client nonce".into(), &|c| c.clientNonce.push('x'), UNASKED);
+    case(
+        "client nonce".into(),
+        &|c| c.ask.clientNonce.push('x'),
+        UNASKED,
+    );
     case(
         "empty client nonce".into(),
-        &|c| c.clientNonce.clear(),
+        &|c| c.ask.clientNonce.clear(),
         UNASKED,
     );
     case(
         "another client".into(),
-        &|c| c.client = B256::repeat_byte(0x0d),
+        &|c| c.ask.client = B256::repeat_byte(0x0d),
         UNASKED,
     );
     case(
         "input digest + 1".into(),
-        &|c| c.inputDigest += U256::from(1),
+        &|c| c.ask.inputDigest += U256::from(1),
         UNASKED,
     );
-    case("input digest + r".into(), &|c| c.inputDigest += R, UNASKED);
+    case(
+        "input digest + r".into(),
+        &|c| c.ask.inputDigest += R,
+        UNASKED,
+    );
+    case("fee + 1".into(), &|c| c.ask.fee += U256::from(1), UNASKED);
     for i in 0..honest.outputs.len() {
         case(
             format!("output {i} + 1"),
@@ -511,9 +527,7 @@ fn the_contracts_job_binding_and_worker_key_are_the_rust_ones() {
         let on_chain = chain.view(
             at,
             requestDigestCall {
-                client: rq.client_key().into(),
-                clientNonce: rq.client_nonce().into(),
-                inputDigest: fr_word(&rq.input_digest()),
+                ask: zkw_evm::calldata::ask(rq),
             },
         );
         assert_eq!(on_chain, digest(p, k));
@@ -926,9 +940,7 @@ fn a_receipt_is_refused_by_a_second_deployment_of_its_contract() {
         chain.view(
             second,
             requestDigestCall {
-                client: fixture::client().public().into(),
-                clientNonce: "nonce-0".into(),
-                inputDigest: call(p, 0).inputDigest,
+                ask: call(p, 0).ask,
             }
         ),
         digest(p, 0)
@@ -946,9 +958,9 @@ fn a_receipt_is_refused_by_a_second_deployment_of_its_contract() {
     );
 }
 
-/// A deposit is exactly FEE; a request nobody settles goes back to its payer (and only to it)
-/// once REQUEST_TTL has passed, after which it settles nowhere; a settled request cannot be
-/// reclaimed.
+/// A deposit is exactly the request's fee, which is at least FEE; a request nobody settles
+/// goes back to its payer (and only to it) once REQUEST_TTL has passed, after which it settles
+/// nowhere; a settled request cannot be reclaimed.
 #[test]
 fn an_unsettled_request_is_reclaimed_by_its_payer_after_its_time() {
     let Some(solc) = solc() else { return };
@@ -961,10 +973,19 @@ fn an_unsettled_request_is_reclaimed_by_its_payer_after_its_time() {
     for wrong in [U256::ZERO, U256::from(FEE - 1), U256::from(FEE + 1)] {
         expect_revert(
             chain.send_value(at, rq.clone(), wrong),
-            "the deposit must be FEE",
+            "the deposit must be the request's fee",
             &format!("a deposit of {wrong}"),
         );
     }
+    // A request below the model's fee is refused whatever is sent (the client's tool refuses
+    // to sign one, but anyone may call).
+    let mut cheap = request_call(p.receipts[0].0.request.as_ref().unwrap()).unwrap();
+    cheap.ask.fee = U256::from(FEE - 1);
+    expect_revert(
+        chain.send_value(at, cheap.abi_encode(), U256::from(FEE - 1)),
+        "the fee is below the model's",
+        "a fee below FEE",
+    );
     let Outcome::Success { logs, .. } = chain.send_value(at, rq, U256::from(FEE)) else {
         panic!("the request was not opened");
     };
@@ -973,20 +994,19 @@ fn an_unsettled_request_is_reclaimed_by_its_payer_after_its_time() {
         (event.request, event.client, event.payer),
         (digest(p, 0), B256::from(fixture::client().public()), CALLER)
     );
-    let d = digest(p, 0);
     let before = chain.balance(CALLER);
     expect_revert(
-        chain.send(at, reclaimCall { d }.abi_encode()),
+        chain.send(at, reclaim(p, 0)),
         "still open to workers",
         "a reclaim before its time",
     );
     chain.set_time(GENESIS_TIME + 7 * 24 * 3600);
     expect_revert(
-        chain.send_from(PYEVM_SENDER, at, reclaimCall { d }.abi_encode(), U256::ZERO),
+        chain.send_from(PYEVM_SENDER, at, reclaim(p, 0), U256::ZERO),
         "only its payer reclaims a request",
         "a reclaim by another account",
     );
-    let Outcome::Success { logs, .. } = chain.send(at, reclaimCall { d }.abi_encode()) else {
+    let Outcome::Success { logs, .. } = chain.send(at, reclaim(p, 0)) else {
         panic!("the payer could not reclaim");
     };
     assert_eq!(Reclaimed::decode_log(&logs[0]).unwrap().payer, CALLER);
@@ -998,7 +1018,7 @@ fn an_unsettled_request_is_reclaimed_by_its_payer_after_its_time() {
         "a receipt of a reclaimed request",
     );
     expect_revert(
-        chain.send(at, reclaimCall { d }.abi_encode()),
+        chain.send(at, reclaim(p, 0)),
         "not an open request",
         "a second reclaim",
     );
@@ -1007,7 +1027,7 @@ fn an_unsettled_request_is_reclaimed_by_its_payer_after_its_time() {
     chain.send(at, call(p, 1).abi_encode()).gas();
     chain.set_time(GENESIS_TIME + 30 * 24 * 3600);
     expect_revert(
-        chain.send(at, reclaimCall { d: digest(p, 1) }.abi_encode()),
+        chain.send(at, reclaim(p, 1)),
         "not an open request",
         "a reclaim of a settled request",
     );
@@ -1048,4 +1068,46 @@ fn a_receipt_without_an_onchain_request_has_no_settle_call() {
         request_call(&ledger),
         Err(EvmError::NotPayable(_))
     ));
+}
+
+/// A client may sign a request for more than the model's least fee (the ledger's rule too):
+/// the contract takes that fee as the deposit, the receipt settles, and worker and owner share
+/// the whole of it. (Before, the contract rebuilt every request at FEE, so such a request was
+/// paid in, proved, and could only be reclaimed: found by the review of this change.)
+#[test]
+fn a_request_for_more_than_the_least_fee_settles_and_pays_its_fee() {
+    let Some(solc) = solc() else { return };
+    let p = fixed();
+    let k = fixture::GENEROUS;
+    assert_eq!(
+        p.receipts[k].0.request.as_ref().unwrap().fee(),
+        2 * fixture::FEE
+    );
+    let mut chain = Chain::new();
+    let at = deploy(&mut chain, &solc, p);
+    open(&mut chain, at, p, k);
+    assert_eq!(chain.balance(at), U256::from(2 * FEE));
+    // The settle call names the fee; another fee is another request, opened by nobody.
+    let mut cheaper = call(p, k);
+    cheaper.ask.fee = U256::from(FEE);
+    expect_revert(
+        chain.send(at, cheaper.abi_encode()),
+        "not requested here",
+        "the generous request settled at the least fee",
+    );
+    chain.send(at, call(p, k).abi_encode()).gas();
+    let (worker_credit, owner_credit) = Reward {
+        fee: 2 * fixture::FEE,
+        worker_share_bps: SHARE_BPS,
+        penalty: 0,
+    }
+    .split();
+    assert_eq!(
+        chain.view(at, balancesCall { key: worker_key() }),
+        U256::from(worker_credit)
+    );
+    assert_eq!(
+        chain.view(at, balancesCall { key: OWNER.into() }),
+        U256::from(owner_credit)
+    );
 }

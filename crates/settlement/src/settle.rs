@@ -11,9 +11,10 @@
 //!    statement about the registered model for the job, worker and nonce the receipt names.
 //! 3. A receipt that verifies is paid only when its worker signed it and holds a licence for
 //!    the model that has not expired, and when it answers a client's signed request that
-//!    names this ledger as its venue (one the model's registration lists), for a fee the
-//!    client accepts and holds; otherwise it is left unpaid, with the reason. A request is
-//!    paid once, whichever worker proved it, and its client is debited the model's fee.
+//!    names this ledger as its venue (one the model's registration lists), for a fee of at
+//!    least the model's that the client holds; otherwise it is left unpaid, with the reason. A
+//!    request is paid once, whichever worker proved it: its client is debited the fee it
+//!    signed, which worker and owner share by the registration's split.
 //! 4. A receipt its worker signed that fails verification — a proof that does not verify, an
 //!    output outside the model's format — is a false claim the worker answers for: it is
 //!    recorded as a penalty (once per receipt) and the receipt kept as evidence. Every field of
@@ -379,11 +380,17 @@ fn decide(
                 Ok(rq) => rq,
                 Err(reason) => return (nothing(), Why::NotPayable(reason)),
             };
-            let (worker_credit, owner_credit) = model.registration.reward.split();
+            // The client pays the fee it signed (at least the model's, checked above), shared
+            // by the registration's split — as a contract pays out a request's deposit.
+            let (worker_credit, owner_credit) = zkw_verifier::Reward {
+                fee: rq.fee(),
+                ..reg.reward
+            }
+            .split();
             let settlement = Settlement {
                 request: hex::encode(rq.digest()),
                 client: rq.client(),
-                debited: reg.reward.fee,
+                debited: rq.fee(),
                 model_id: r.model_id.clone(),
                 commitment: reg.record.model_commitment.clone(),
                 job_id: r.job_id.clone(),
@@ -420,7 +427,7 @@ fn decide(
 
 /// The client request a verified receipt answers, when this ledger pays it: it has one, the
 /// request names this ledger, the model's registration lists this ledger among its venues, and
-/// the client accepts the model's fee.
+/// its fee is at least the model's.
 fn payable<'r>(
     ledger: &Ledger,
     reg: &zkw_verifier::Registration,
@@ -447,7 +454,7 @@ fn payable<'r>(
     }
     if rq.fee() < reg.reward.fee {
         return Err(format!(
-            "the client accepts a fee of at most {}, the model's fee is {}",
+            "the client's request pays {}, below the model's fee {}",
             rq.fee(),
             reg.reward.fee
         ));

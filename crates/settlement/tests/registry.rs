@@ -149,8 +149,10 @@ fn records_do_not_change_under_a_key_and_sequences_only_grow() {
     v2.reward.penalty = u64::MAX;
     v2.sign(&w.owner);
     w.registry.register(&v2, &w.owner).unwrap();
-    // The ledger sees registration 2 …
-    let r = w.fixed.receipt(&w.worker, "job-s", [1, 1, 1]);
+    // The ledger sees registration 2: a request at its fee of 5 (below registration 1's
+    // 1000) is paid …
+    let rq = request(&client(), &v2, &[1, 1, 1], "n-s", w.fixed.venue, 5);
+    let r = w.fixed.answer(&w.worker, "job-s", [1, 1, 1], Some(rq));
     let Outcome::Settled(s) = one(&w, &r) else {
         panic!()
     };

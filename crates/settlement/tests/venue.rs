@@ -102,7 +102,7 @@ fn a_venue_the_registration_does_not_list_pays_nothing() {
 }
 
 #[test]
-fn a_fee_above_what_the_client_accepted_pays_nothing() {
+fn a_fee_below_the_models_pays_nothing_and_a_higher_one_is_paid_whole() {
     let w = world();
     let rq = request(
         &client(),
@@ -115,9 +115,10 @@ fn a_fee_above_what_the_client_accepted_pays_nothing() {
     let r = w.fixed.answer(&w.worker, "job-c", [2, 2, 2], Some(rq));
     assert_eq!(
         not_payable(in_ledger(&w, &w.ledger, &r)),
-        "the client accepts a fee of at most 999, the model's fee is 1000"
+        "the client's request pays 999, below the model's fee 1000"
     );
-    // A client that accepts more pays the model's fee, no more.
+    // A client that signs for more pays what it signed, shared by the split (as a contract
+    // pays out a request's deposit).
     let rq = request(
         &client(),
         &w.fixed.registration,
@@ -130,7 +131,10 @@ fn a_fee_above_what_the_client_accepted_pays_nothing() {
     let Outcome::Settled(s) = in_ledger(&w, &w.ledger, &r) else {
         panic!("not settled")
     };
-    assert_eq!(s.debited, 1000);
+    assert_eq!(
+        (s.debited, s.worker_credit, s.owner_credit),
+        (5000, 3500, 1500)
+    );
 }
 
 #[test]
@@ -217,4 +221,48 @@ fn one_request_pays_one_receipt_whichever_worker_proved_it() {
         .find(|b| b.account == client().public_hex())
         .unwrap();
     assert_eq!((client_balance.requests, client_balance.debited), (1, 1000));
+}
+
+/// A worker grafts a funded client's key onto another client's signed request (a request
+/// parsed with serde has its form checked, not its signature), proves the honest request,
+/// swaps the grafted one in and signs the receipt: refused for the signature, and the funded
+/// client is not debited. (Adopted from the attack review of the venue step.)
+#[test]
+fn a_grafted_client_key_debits_nobody() {
+    let w = world();
+    let funded = client();
+    let poor = KeyPair::from_seed(&[0x44; 32]);
+    let x = [1, 2, 3];
+    let honest = request(
+        &poor,
+        &w.fixed.registration,
+        &x,
+        "graft",
+        w.ledger.venue(),
+        REWARD.fee,
+    );
+    let json = honest
+        .to_json()
+        .replace(&honest.client(), &funded.public_hex());
+    let grafted: zkw_verifier::ClientRequest = serde_json::from_str(&json).unwrap();
+    assert_eq!(grafted.client(), funded.public_hex());
+    let mut r = w.fixed.answer(&w.worker, "job-graft", x, Some(honest));
+    r.request = Some(grafted);
+    w.worker.sign(&mut r);
+    match in_ledger(&w, &w.ledger, &r) {
+        Outcome::Rejected(zkw_verifier::VerificationError::BadRequest { reason }) => {
+            assert_eq!(reason, "it is not signed by the client it names")
+        }
+        other => panic!("{other:?}"),
+    }
+    let b = w
+        .ledger
+        .balances()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.account == funded.public_hex())
+        .unwrap();
+    assert_eq!((b.deposited, b.debited), (DEPOSIT as u128, 0));
+    assert!(w.ledger.settlements().unwrap().is_empty());
+    assert!(w.ledger.penalties().unwrap().is_empty());
 }

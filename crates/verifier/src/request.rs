@@ -3,7 +3,8 @@
 //! Without it a job is a string the worker picks: a worker could settle a job no client asked
 //! for, or answer another worker's job id with a proof about another input, and nobody would
 //! pay. With it, the client signs (ed25519, its own key) the model, the digest of its input,
-//! its nonce, the venue where the job may settle ([`crate::venue`]) and the fee it accepts;
+//! its nonce, the venue where the job may settle ([`crate::venue`]) and the fee it pays (at
+//! least the model's: a venue debits exactly this, and worker and owner share it);
 //! the request's [digest](ClientRequest::digest) enters the job binding, the last public
 //! input ([`crate::statement::job_binding`]). A venue pays exactly one receipt per request —
 //! whichever worker proved it — and debits its client; a receipt without a request verifies
@@ -228,7 +229,7 @@ impl ClientRequest {
         self.venue
     }
 
-    /// The most the client pays for the job.
+    /// What the client pays for the job (a venue refuses less than the model's fee).
     pub fn fee(&self) -> u64 {
         self.fee
     }

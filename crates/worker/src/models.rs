@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use zkw_prover::{KeyDir, LocalProver, Prover};
 use zkw_settlement::Registry;
+use zkw_verifier::ClientRequest;
 
 use crate::error::WorkerError;
 
@@ -161,6 +162,39 @@ impl ModelStore {
             Err(e) => e.to_string(),
         };
         Some(refused)
+    }
+
+    /// Why no venue would pay a receipt answering `request` for `model_id`, as the registry's
+    /// current registration of the model tells: a venue it does not list, a fee below the
+    /// model's. `None` without a registry (the worker cannot know the terms), or when the
+    /// request meets them. (Whether the client funded the request — a ledger deposit, a
+    /// contract's `request` call — no worker can see from here.)
+    pub fn unpayable(&self, model_id: &str, request: &ClientRequest) -> Option<String> {
+        let registry = self.registry.as_ref()?;
+        let reg = match registry.model(model_id) {
+            Ok(m) => m.registration,
+            Err(e) => return Some(e.to_string()),
+        };
+        if !reg.venues.contains(&request.venue()) {
+            let listed: Vec<String> = reg.venues.iter().map(|v| v.to_string()).collect();
+            return Some(format!(
+                "names venue {}, which model {model_id}'s registration does not list ({})",
+                request.venue(),
+                if listed.is_empty() {
+                    "it lists none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            ));
+        }
+        if request.fee() < reg.reward.fee {
+            return Some(format!(
+                "pays {}, below model {model_id}'s fee {}",
+                request.fee(),
+                reg.reward.fee
+            ));
+        }
+        None
     }
 
     /// A served model.

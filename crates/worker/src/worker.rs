@@ -314,6 +314,13 @@ impl Worker {
                 &digest,
                 given.is_none() && !s.unsalted,
             )?;
+            // With a registry the worker knows the model's terms: a request no venue would pay
+            // is refused before anything is proved for it.
+            if let Some(why) = self.models.unpayable(&s.model_id, rq) {
+                return Err(WorkerError::BadRequest(format!(
+                    "the client request {why}: no venue would pay the job"
+                )));
+            }
         }
         let reservation = self.queue.try_reserve().ok_or(WorkerError::QueueFull {
             max: self.queue.max(),

@@ -175,7 +175,8 @@ pub struct SubmitArgs {
     /// its only one).
     #[arg(long, requires = "client_key")]
     pub venue: Option<Venue>,
-    /// The most the client pays for the job (default: the model's registered fee).
+    /// What the client pays for the job, at least the model's fee (default: the model's
+    /// registered fee).
     #[arg(long, requires = "client_key")]
     pub fee: Option<u64>,
     #[command(flatten)]
@@ -255,7 +256,7 @@ pub fn submit(a: SubmitArgs) -> Result<()> {
             outln!("  nonce  {nonce}");
             match &request {
                 Some(rq) => outln!(
-                    "  request signed by client {}: venue {}, fee up to {}",
+                    "  request signed by client {}: venue {}, fee {}",
                     rq.client(),
                     rq.venue(),
                     rq.fee()

@@ -1,5 +1,5 @@
 //! `zkw request`: a client signs its request for a job — the model, its input's digest, its
-//! nonce, the venue where the job may settle and the fee it accepts — from the model's
+//! nonce, the venue where the job may settle and the fee it pays — from the model's
 //! registration. `zkw submit --client-key` does the same and sends it with the job; this
 //! command writes it to a file, for a prover run by hand (`zkw prove --request`) or a contract
 //! (it prints the `request(...)` call that opens it on chain, with the deposit to send).
@@ -28,7 +28,7 @@ pub struct RequestArgs {
     /// Where the job may settle (default: the registration's only venue).
     #[arg(long)]
     pub venue: Option<Venue>,
-    /// The most the client pays (default: the model's fee).
+    /// What the client pays, at least the model's fee (default: the model's fee).
     #[arg(long)]
     pub fee: Option<u64>,
     /// The client's nonce (default: random).
@@ -138,14 +138,11 @@ pub fn request(a: RequestArgs) -> Result<()> {
         a.output.display()
     );
     outln!("  client {}", rq.client());
-    outln!(
-        "  venue  {}, fee up to {}, nonce {nonce}",
-        rq.venue(),
-        rq.fee()
-    );
+    outln!("  venue  {}, fee {}, nonce {nonce}", rq.venue(), rq.fee());
     if let Venue::Evm { .. } = rq.venue() {
         outln!(
-            "  open it on chain: send the contract's FEE with calldata 0x{}",
+            "  open it on chain: send {} wei with calldata 0x{}",
+            rq.fee(),
             hex::encode(zkw_evm::request_calldata(&rq)?)
         );
     }

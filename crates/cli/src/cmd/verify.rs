@@ -310,7 +310,7 @@ pub fn verify(a: VerifyArgs) -> ExitCode {
             }
             match &v.request {
                 Some(rq) => outln!(
-                    "  requested by client {} for venue {}{}, fee up to {}{tag}",
+                    "  requested by client {} for venue {}{}, fee {}{tag}",
                     rq.client(),
                     rq.venue(),
                     if v.unchecked.contains(&Unchecked::Venue) {
