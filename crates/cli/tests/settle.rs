@@ -281,6 +281,15 @@ fn register_license_settle_and_eight_processes_settle_each_job_once() {
     let b = balances(&st);
     assert_eq!(balance_of(&b, &st.worker_pub), (4 * 700, 0));
     assert_eq!(balance_of(&b, &st.owner_pub), (4 * 300, 0));
+    // No dispute: the ledger signs none, and says whose key would.
+    let o = zkw(&["ledger", "disputes", "--ledger", s(&st.ledger)]);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("0 disputes, signed by {}", st.venue)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // The client paid each of its four requests once.
     let client = b
         .as_array()

@@ -4,7 +4,10 @@
 //! (keyid = the owner's public key): its subject is the registration (by the digest its owner
 //! signed), its predicate the whole registration, its sequence number and the digest of the
 //! entry before it. So the history is evidence of its own: a registry that dropped, reordered
-//! or rewrote an entry breaks the chain, and only the owner can add one.
+//! or rewrote an entry breaks the chain, and only the owner can add one. Each entry also names
+//! the registry it was written for (the registry's random id), so an owner's entries from one
+//! registry cannot be replayed as another registry's history by whoever can write its
+//! directory.
 //!
 //! Why a history at all: a rule like "the record of a (model, verifying key) pair never
 //! changes" cannot be enforced against the current registration alone — register key A, then
@@ -29,6 +32,8 @@ pub const MAX_ENTRY_BYTES: usize =
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryPredicate {
+    /// The registry it was written for: its id (hex, [`crate::registry::Registry::id`]).
+    pub registry: String,
     /// Its place in the model's history: 1 for the first registration, then one more each.
     pub index: u64,
     /// The digest (hex) of the entry before it ([`Entry::digest`]); `None` for the first.
@@ -56,12 +61,13 @@ fn refused(reason: String) -> VerificationError {
 }
 
 impl Entry {
-    /// The entry that appends `registration` after `previous` (none: the first), signed by
-    /// `owner`, who must be the registration's owner.
+    /// The entry that appends `registration` after `previous` (none: the first) in the
+    /// registry with id `registry`, signed by `owner`, who must be the registration's owner.
     pub fn new(
         registration: &Registration,
         previous: Option<&Entry>,
         owner: &KeyPair,
+        registry: &[u8; 32],
     ) -> Result<Entry, VerificationError> {
         if owner.public_hex() != registration.owner {
             return Err(refused(format!(
@@ -71,6 +77,7 @@ impl Entry {
             )));
         }
         let predicate = EntryPredicate {
+            registry: hex::encode(registry),
             index: previous.map_or(1, |p| p.predicate.index + 1),
             previous: previous.map(|p| hex::encode(p.digest())),
             registration: registration.clone(),
@@ -185,13 +192,23 @@ impl Entry {
     }
 }
 
-/// Checks that `entries` (in index order) form one chain for `model_id`: indexes 1, 2, …,
-/// each naming the digest of the one before, all of one owner, sequences rising.
-pub fn check_chain(model_id: &str, entries: &[Entry]) -> Result<(), String> {
+/// Checks that `entries` (in index order) form one chain for `model_id` in the registry with
+/// id `registry`: each written for it, indexes 1, 2, …, each naming the digest of the one
+/// before, all of one owner, sequences rising.
+pub fn check_chain(model_id: &str, registry: &[u8; 32], entries: &[Entry]) -> Result<(), String> {
     let mut before: Option<&Entry> = None;
     for (k, e) in entries.iter().enumerate() {
         let p = &e.predicate;
         let reg = &p.registration;
+        if p.registry != hex::encode(registry) {
+            return Err(format!(
+                "entry {} was written for registry {}, this registry is {}: an entry replayed \
+                 from another registry",
+                p.index,
+                p.registry,
+                hex::encode(registry)
+            ));
+        }
         if reg.record.model_id != model_id {
             return Err(format!(
                 "entry {} holds a registration of model {}",

@@ -1,7 +1,7 @@
 //! The ledger: settlements, penalties and balances in an embedded redb database.
 //!
 //! ```text
-//! identity          "id"                           → 32 random bytes    this ledger's venue id
+//! identity          "id"                           → 32 bytes           this ledger's venue id: its public key
 //! settled           client request digest (hex)    → Settlement (JSON)  one per request, ever
 //! settled_receipts  receipt digest (hex)           → job key            which receipts settled
 //! penalties         receipt digest (hex)           → Penalty (JSON)     one per signed false receipt
@@ -11,8 +11,11 @@
 //! records           "<model id>/<vk id>"           → record digest      the record first seen under a key
 //! ```
 //!
-//! **A ledger is a venue** ([`zkw_verifier::venue`]): it draws a random 32-byte id when it
-//! is created, and pays only receipts whose client request names `ledger:<that id>` — the
+//! **A ledger is a venue** ([`zkw_verifier::venue`]): it makes an ed25519 key when it is
+//! created (`ledger.key` beside the database, mode 0600); its public key is its id, and it
+//! signs the ledger's statements — disputes ([`zkw_verifier::dispute`]) — which anyone checks
+//! against the venue a request names. It pays only receipts whose client request names
+//! `ledger:<that id>` — the
 //! request's digest is inside the proof's job binding, so no other ledger or contract can pay
 //! the same receipt, and this one pays no receipt made for another.
 //!
@@ -56,7 +59,9 @@ use redb::{
     ConcurrencyMode, Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
-use zkw_verifier::{Registration, Venue};
+use zkw_verifier::dispute::{DisputePredicate, sign_dispute};
+use zkw_verifier::ed25519::{read_secret_key, write_secret_key};
+use zkw_verifier::{Envelope, KeyPair, Registration, Venue};
 
 use crate::error::SettlementError;
 
@@ -76,6 +81,9 @@ pub const LEDGER_VERSION: u64 = 3;
 
 /// The database file inside a ledger directory.
 pub const LEDGER_FILE: &str = "ledger.redb";
+
+/// The ledger's secret key inside a ledger directory: its public key is the ledger's venue id.
+pub const LEDGER_KEY_FILE: &str = "ledger.key";
 
 /// One settled job: a client's request paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +295,7 @@ pub enum Recorded {
 pub struct Ledger {
     db: Database,
     path: PathBuf,
+    dir: PathBuf,
     venue: Venue,
 }
 
@@ -306,6 +315,7 @@ impl Ledger {
         let mut ledger = Ledger {
             db,
             path,
+            dir: dir.to_path_buf(),
             venue: Venue::Ledger([0; 32]),
         };
         let txn = ledger.begin()?;
@@ -342,26 +352,68 @@ impl Ledger {
         Ok(ledger)
     }
 
-    /// This ledger as a settlement venue: `ledger:<its id>`. Clients name it in their
-    /// requests; the owner's registration lists it among the model's venues.
+    /// This ledger as a settlement venue: `ledger:<its public key>`. Clients name it in their
+    /// requests; the owner's registration lists it among the model's venues; its key signs
+    /// its statements.
     pub fn venue(&self) -> Venue {
         self.venue
     }
 
-    /// Draws the ledger's random id (a new ledger, or one migrated from before ids); an id it
-    /// has already is kept.
+    /// Gives the ledger its key and id (a new ledger, or one migrated from before ids): the
+    /// key file's, when an interrupted first open left one, else a new key written 0600. An
+    /// id it has already is kept.
     fn draw_id(&self, txn: &WriteTransaction) -> Result<(), SettlementError> {
         let mut t = txn.open_table(IDENTITY).map_err(|e| self.err(e))?;
         if t.get("id").map_err(|e| self.err(e))?.is_some() {
             return Ok(());
         }
-        let Venue::Ledger(id) = Venue::new_ledger()
-            .map_err(|e| self.err(format!("no OS randomness for the ledger's id: {e}")))?
-        else {
-            unreachable!("a new ledger venue is a ledger")
+        let key_path = self.dir.join(LEDGER_KEY_FILE);
+        let key = if key_path.exists() {
+            self.key()?
+        } else {
+            let key = KeyPair::generate()
+                .map_err(|e| self.err(format!("no OS randomness for the ledger's key: {e}")))?;
+            write_secret_key(&key_path, &key).map_err(|e| SettlementError::io(&key_path, e))?;
+            key
         };
-        t.insert("id", id.as_slice()).map_err(|e| self.err(e))?;
+        t.insert("id", key.public().as_slice())
+            .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// The ledger's secret key (its file), refused unless it is the key of the ledger's id.
+    fn key(&self) -> Result<KeyPair, SettlementError> {
+        let path = self.dir.join(LEDGER_KEY_FILE);
+        let key = read_secret_key(&path).map_err(|e| self.err(e))?;
+        Ok(key)
+    }
+
+    /// The ledger's dispute `d` as a statement signed by the ledger's key
+    /// ([`zkw_verifier::dispute`]): what a worker or an owner carries elsewhere, checked
+    /// against this ledger's venue without its database.
+    pub fn dispute_statement(&self, d: &Dispute) -> Result<Envelope, SettlementError> {
+        let key = self.key()?;
+        if Venue::Ledger(key.public()) != self.venue {
+            return Err(self.err(format!(
+                "{} is the key of ledger:{}, not of this ledger ({}): it signs nothing here",
+                self.dir.join(LEDGER_KEY_FILE).display(),
+                key.public_hex(),
+                self.venue
+            )));
+        }
+        let receipt = zkw_verifier::Receipt::from_json(d.receipt.as_bytes())
+            .map_err(|e| self.err(format!("a corrupt entry: dispute receipt: {e}")))?;
+        let p = DisputePredicate {
+            venue: self.venue,
+            model_id: d.model_id.clone(),
+            job_id: d.job_id.clone(),
+            worker_id: d.worker_id.clone(),
+            reason: d.reason.clone(),
+            settled_receipt: d.settled_receipt.clone(),
+            recorded_at: d.recorded_at,
+            receipt,
+        };
+        sign_dispute(&p, &key).map_err(|e| self.err(e))
     }
 
     fn read_id(&self, txn: &WriteTransaction) -> Result<Venue, SettlementError> {
@@ -388,7 +440,7 @@ impl Ledger {
     /// Converts the ledger in `dir` to the current schema, in one transaction: a version-1
     /// ledger gets the index of settled receipts (built from its settlements), the disputes
     /// table and the record pins (empty: version 1 did not keep records, so each pair is
-    /// pinned at its next sight); a version-1 or -2 ledger draws its venue id. Returns the
+    /// pinned at its next sight); a version-1 or -2 ledger makes its key, whose public key is its venue id. Returns the
     /// version it found; a current ledger is left as it is.
     pub fn migrate(dir: &Path) -> Result<u64, SettlementError> {
         let path = dir.join(LEDGER_FILE);
@@ -408,6 +460,7 @@ impl Ledger {
         let ledger = Ledger {
             db,
             path,
+            dir: dir.to_path_buf(),
             venue: Venue::Ledger([0; 32]),
         };
         let txn = ledger.begin()?;

@@ -6,6 +6,7 @@
 //!                                           holding one registration (record, vk, owner,
 //!                                           reward, key digests) and the previous entry's digest
 //! licences/<model_id>/<worker_id>.json      Licence
+//! registry-id                               64 hex digits: the id every entry names
 //! lock                                      held exclusively by every write
 //! ```
 //!
@@ -54,6 +55,9 @@ use zkw_verifier::{KeyPair, Licence, RegisteredModel, Registration, Verification
 use crate::error::SettlementError;
 use crate::history::{Entry, MAX_ENTRY_BYTES, check_chain};
 
+/// The file holding a registry's id.
+pub const REGISTRY_ID_FILE: &str = "registry-id";
+
 /// A registry directory.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -99,6 +103,46 @@ impl Registry {
             .map(|d| d.join(format!("{index:08}.json")))
     }
 
+    /// The registry's id, which every history entry names: `None` before its first
+    /// registration (the first write draws it). A copy of the directory, a mirror, keeps it.
+    pub fn id(&self) -> Result<Option<[u8; 32]>, SettlementError> {
+        let path = self.dir.join(REGISTRY_ID_FILE);
+        let bytes = match zkw_verifier::file::read_capped_regular(&path, 128, "registry id") {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(SettlementError::io(&path, e)),
+        };
+        let id = std::str::from_utf8(&bytes)
+            .ok()
+            .map(str::trim)
+            .filter(|t| is_digest_hex(t))
+            .and_then(|t| hex::decode(t).ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| SettlementError::Registry {
+                path: path.clone(),
+                reason: "not a registry id (64 lower-case hex digits)".into(),
+            })?;
+        Ok(Some(id))
+    }
+
+    /// The registry's id, drawn and written now if it has none (under the write lock).
+    fn ensure_id(&self, _lock: &WriteLock) -> Result<[u8; 32], SettlementError> {
+        if let Some(id) = self.id()? {
+            return Ok(id);
+        }
+        let mut id = [0u8; 32];
+        getrandom::fill(&mut id).map_err(|e| SettlementError::Registry {
+            path: self.dir.clone(),
+            reason: format!("no OS randomness for the registry's id: {e}"),
+        })?;
+        write_file(
+            &self.dir.join(REGISTRY_ID_FILE),
+            format!("{}\n", hex::encode(id)).as_bytes(),
+            false,
+        )?;
+        Ok(id)
+    }
+
     /// Where a licence lives; `None` unless both ids are 64 lower-case hex digits.
     pub fn licence_path(&self, model_id: &str, worker_id: &str) -> Option<PathBuf> {
         (is_digest_hex(model_id) && is_digest_hex(worker_id)).then(|| {
@@ -141,8 +185,9 @@ impl Registry {
         registration
             .check_owned()
             .map_err(SettlementError::Refused)?;
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
         self.refuse_legacy()?;
+        let registry_id = self.ensure_id(&lock)?;
         let refuse = |reason: String| {
             SettlementError::Refused(VerificationError::BadOwnerSignature {
                 what: "model registration",
@@ -180,8 +225,8 @@ impl Registry {
                 )));
             }
         }
-        let entry =
-            Entry::new(registration, history.last(), owner).map_err(SettlementError::Refused)?;
+        let entry = Entry::new(registration, history.last(), owner, &registry_id)
+            .map_err(SettlementError::Refused)?;
         let path = self
             .entry_path(model_id, entry.predicate.index)
             .expect("a checked record has a model id");
@@ -270,9 +315,22 @@ impl Registry {
             }
             entries.push(entry);
         }
-        check_chain(model_id, &entries).map_err(|reason| SettlementError::Registry {
-            path: dir.clone(),
-            reason,
+        if entries.is_empty() {
+            return Ok(entries);
+        }
+        let Some(registry_id) = self.id()? else {
+            return Err(SettlementError::Registry {
+                path: self.dir.join(REGISTRY_ID_FILE),
+                reason: "the registry has history entries but no id: its entries cannot be \
+                         told from another registry's"
+                    .into(),
+            });
+        };
+        check_chain(model_id, &registry_id, &entries).map_err(|reason| {
+            SettlementError::Registry {
+                path: dir.clone(),
+                reason,
+            }
         })?;
         Ok(entries)
     }

@@ -328,7 +328,13 @@ fn forged_and_replayed_history_entries_are_refused() {
     m.sequence = 2;
     m.setup = Some(prove_ownership(&prover, &mallory).unwrap());
     m.sign(&mallory);
-    let forged = Entry::new(&m, Some(first), &mallory).unwrap();
+    let forged = Entry::new(
+        &m,
+        Some(first),
+        &mallory,
+        &w.registry.id().unwrap().unwrap(),
+    )
+    .unwrap();
     let p2 = w.registry.entry_path(&fixed, 2).unwrap();
     std::fs::write(&p2, forged.to_json()).unwrap();
     let e = w.registry.model(&fixed).unwrap_err().to_string();
@@ -339,7 +345,13 @@ fn forged_and_replayed_history_entries_are_refused() {
     claimed.vk = w.fixed.registration.vk.clone();
     claimed.setup = Some(prove_ownership(&w.fixed.prover, &mallory).unwrap());
     claimed.sign(&mallory);
-    let forged = Entry::new(&claimed, Some(first), &mallory).unwrap();
+    let forged = Entry::new(
+        &claimed,
+        Some(first),
+        &mallory,
+        &w.registry.id().unwrap().unwrap(),
+    )
+    .unwrap();
     std::fs::write(&p2, forged.to_json()).unwrap();
     let e = w.registry.model(&fixed).unwrap_err().to_string();
     assert!(e.contains("its record's model belongs to owner"), "{e}");
@@ -373,5 +385,10 @@ fn forged_and_replayed_history_entries_are_refused() {
     write_history(&elsewhere, &fixed, &[(&a1b, &w.owner), (&a2, &w.owner)]);
     std::fs::copy(elsewhere.entry_path(&fixed, 2).unwrap(), &p2).unwrap();
     let e = w.registry.model(&fixed).unwrap_err().to_string();
-    assert!(e.contains("does not name entry 1"), "{e}");
+    // Refused for naming the other registry, before its chain is even compared.
+    assert!(
+        e.contains("entry 2 was written for registry")
+            && e.contains("an entry replayed from another registry"),
+        "{e}"
+    );
 }

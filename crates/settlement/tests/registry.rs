@@ -8,7 +8,7 @@ mod common;
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField};
 use common::*;
-use zkw_settlement::{Outcome, settle};
+use zkw_settlement::{Outcome, Registry, settle};
 use zkw_verifier::{KeyPair, Licence, Receipt, Registration, WorkerKey};
 
 fn one(w: &World, r: &Receipt) -> Outcome {
@@ -671,7 +671,13 @@ fn pins_refuse_a_rolled_back_or_rewritten_history() {
     let mut taken = a.clone();
     taken.setup = Some(setup_for(&taken.record, &w.fixed.prover, &mallory));
     taken.sign(&mallory);
-    let entry = zkw_settlement::history::Entry::new(&taken, None, &mallory).unwrap();
+    let entry = zkw_settlement::history::Entry::new(
+        &taken,
+        None,
+        &mallory,
+        &w.registry.id().unwrap().unwrap(),
+    )
+    .unwrap();
     let e = pins.check(&id, &[entry]).unwrap_err();
     assert!(e.contains("the pins have it owned by"), "{e}");
     // A malformed pin file is an error naming it, not an empty one.
@@ -738,7 +744,10 @@ fn a_registration_at_its_cap_registers_and_reads_back() {
         serde_json::to_vec(&big).unwrap().len(),
         MAX_REGISTRATION_BYTES
     );
-    let entry_len = Entry::new(&big, None, &w.owner).unwrap().to_json().len();
+    let entry_len = Entry::new(&big, None, &w.owner, &[0xff; 32])
+        .unwrap()
+        .to_json()
+        .len();
     assert!(
         entry_len <= MAX_ENTRY_BYTES,
         "{entry_len} > {MAX_ENTRY_BYTES}"
@@ -766,6 +775,7 @@ fn an_entry_index_and_its_previous_link_go_together() {
     let reg = &w.fixed.registration;
     let entry_of = |index: u64, previous: Option<String>| {
         let predicate = EntryPredicate {
+            registry: hex::encode(w.registry.id().unwrap().unwrap()),
             index,
             previous,
             registration: reg.clone(),
@@ -912,8 +922,8 @@ fn a_schema_1_ledger_is_refused_by_name_and_migrates_keeping_its_settlements() {
     assert!(Ledger::migrate(&w.dir.path().join("none")).is_err());
 }
 
-/// A schema-2 ledger (no id: made here by dropping a schema-3 one's) is refused by name,
-/// migrates once, and draws its venue id then; what it settled stays settled.
+/// A schema-2 ledger (no id, no key: made here by dropping a schema-3 one's) is refused by
+/// name, migrates once, and makes its key then, whose public key is its venue id.
 #[test]
 fn a_schema_2_ledger_is_refused_by_name_and_draws_its_id_when_migrated() {
     use redb::{ConcurrencyMode, Database, TableDefinition};
@@ -933,6 +943,9 @@ fn a_schema_2_ledger_is_refused_by_name_and_draws_its_id_when_migrated() {
         txn.open_table(meta).unwrap().insert("version", 2).unwrap();
         txn.commit().unwrap();
     }
+    // A schema-2 ledger had no key either.
+    let key_file = dir.join(zkw_settlement::ledger::LEDGER_KEY_FILE);
+    std::fs::remove_file(&key_file).unwrap();
     let e = Ledger::open(&dir).err().unwrap().to_string();
     assert!(
         e.contains("schema version 2") && e.contains("zkw ledger migrate"),
@@ -941,8 +954,10 @@ fn a_schema_2_ledger_is_refused_by_name_and_draws_its_id_when_migrated() {
     assert_eq!(Ledger::migrate(&dir).unwrap(), 2);
     let after = Ledger::open(&dir).unwrap().venue();
     assert!(matches!(after, zkw_verifier::Venue::Ledger(_)));
-    assert_ne!(after, before, "a fresh id was drawn");
+    assert_ne!(after, before, "a fresh key was made");
     assert_eq!(Ledger::open(&dir).unwrap().venue(), after, "and kept");
+    let key = zkw_verifier::ed25519::read_secret_key(&key_file).unwrap();
+    assert_eq!(after, zkw_verifier::Venue::Ledger(key.public()));
 }
 
 /// The history is evidence of its own: an entry dropped from the middle, one signed by
@@ -984,7 +999,9 @@ fn a_rewritten_history_or_an_old_registry_is_refused_by_name() {
     );
     // An entry signed by a key that is not the owner its registration names.
     let mallory = KeyPair::from_seed(&[66; 32]);
-    let entry = zkw_settlement::history::Entry::new(&a, None, &w.owner).unwrap();
+    let entry =
+        zkw_settlement::history::Entry::new(&a, None, &w.owner, &w.registry.id().unwrap().unwrap())
+            .unwrap();
     let mut forged: serde_json::Value = serde_json::from_str(&entry.to_json()).unwrap();
     let other = zkw_verifier::dsse::Envelope::sign(
         zkw_verifier::intoto::PAYLOAD_TYPE,
@@ -1033,5 +1050,79 @@ fn a_history_that_cannot_be_listed_is_an_error_not_an_unregistered_model() {
     match w.registry.model(&id) {
         Err(zkw_settlement::SettlementError::Io { path, .. }) => assert_eq!(path, dir),
         other => panic!("{other:?}"),
+    }
+}
+
+/// An owner's entries from one registry, copied into another registry's directory by whoever
+/// can write it, are refused by name: each entry names the registry it was written for.
+#[test]
+fn an_owners_entries_replayed_from_another_registry_are_refused() {
+    let w = world();
+    let fixed_id = w.fixed.model_id().to_string();
+    // A second registry where the owner registered another model (so it has its own id).
+    let other = Registry::new(w.dir.path().join("other-registry"));
+    other.register(&w.private.registration, &w.owner).unwrap();
+    let (a, b) = (
+        w.registry.id().unwrap().unwrap(),
+        other.id().unwrap().unwrap(),
+    );
+    assert_ne!(a, b);
+    // The fixed model's history copied over: genuine owner-signed entries, of another registry.
+    let from = w.registry.history_dir(&fixed_id).unwrap();
+    let to = other.history_dir(&fixed_id).unwrap();
+    std::fs::create_dir_all(&to).unwrap();
+    for f in std::fs::read_dir(&from).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+    let e = other.model(&fixed_id).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!(
+            "entry 1 was written for registry {}, this registry is {}: an entry replayed from \
+             another registry",
+            hex::encode(a),
+            hex::encode(b)
+        )),
+        "{e}"
+    );
+    // A copy of the whole registry (a mirror) keeps its id and reads.
+    let mirror = w.dir.path().join("mirror");
+    copy_dir(w.registry.dir(), &mirror);
+    assert_eq!(
+        Registry::new(&mirror)
+            .model(&fixed_id)
+            .unwrap()
+            .registration,
+        w.registry.model(&fixed_id).unwrap().registration
+    );
+    // A registry with entries but no id is refused, not read as any registry's.
+    std::fs::remove_file(mirror.join(zkw_settlement::registry::REGISTRY_ID_FILE)).unwrap();
+    let e = Registry::new(&mirror)
+        .model(&fixed_id)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("has history entries but no id"), "{e}");
+    std::fs::write(
+        mirror.join(zkw_settlement::registry::REGISTRY_ID_FILE),
+        "zz",
+    )
+    .unwrap();
+    let e = Registry::new(&mirror)
+        .model(&fixed_id)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a registry id"), "{e}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in std::fs::read_dir(from).unwrap() {
+        let f = f.unwrap();
+        let target = to.join(f.file_name());
+        if f.file_type().unwrap().is_dir() {
+            copy_dir(&f.path(), &target);
+        } else {
+            std::fs::copy(f.path(), &target).unwrap();
+        }
     }
 }

@@ -266,3 +266,50 @@ fn a_grafted_client_key_debits_nobody() {
     assert!(w.ledger.settlements().unwrap().is_empty());
     assert!(w.ledger.penalties().unwrap().is_empty());
 }
+
+/// A ledger's id is the public key of its `ledger.key` (0600), and its disputes are statements
+/// signed by that key, which anyone checks against the venue a request names — and which a
+/// copy of the ledger without its key cannot sign.
+#[test]
+fn a_ledgers_disputes_are_statements_signed_by_the_key_its_venue_names() {
+    use zkw_settlement::ledger::LEDGER_KEY_FILE;
+    use zkw_verifier::dispute::check_dispute;
+    let w = world();
+    let key_path = w.dir.path().join("ledger").join(LEDGER_KEY_FILE);
+    let key = zkw_verifier::ed25519::read_secret_key(&key_path).unwrap();
+    assert_eq!(w.ledger.venue(), Venue::Ledger(key.public()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // A settled request, then its worker's second, false answer to it: a dispute.
+    let honest = w.fixed.receipt(&w.worker, "job-d", [2, 4, 6]);
+    assert!(in_ledger(&w, &w.ledger, &honest).is_settled());
+    let mut second = honest.clone();
+    second.job_id = "job-d2".into();
+    w.worker.sign(&mut second);
+    assert!(matches!(
+        in_ledger(&w, &w.ledger, &second),
+        Outcome::Disputed { .. }
+    ));
+    let d = w.ledger.disputes().unwrap().remove(0);
+    let env = w.ledger.dispute_statement(&d).unwrap();
+    let back = zkw_verifier::Envelope::from_json(env.to_json().as_bytes()).unwrap();
+    let p = check_dispute(&back, &w.ledger.venue()).unwrap();
+    assert_eq!(p.receipt, second);
+    assert_eq!(p.job_id, "job-d2");
+    assert_eq!(
+        p.settled_receipt,
+        hex::encode(zkw_verifier::signature::receipt_digest(&honest))
+    );
+    // Checked against another ledger, it is refused.
+    let other = Ledger::open(&w.dir.path().join("other")).unwrap();
+    assert!(check_dispute(&back, &other.venue()).is_err());
+    // Another ledger's key in this ledger's directory signs nothing here.
+    std::fs::remove_file(&key_path).unwrap();
+    std::fs::copy(w.dir.path().join("other").join(LEDGER_KEY_FILE), &key_path).unwrap();
+    let e = w.ledger.dispute_statement(&d).unwrap_err().to_string();
+    assert!(e.contains("it signs nothing here"), "{e}");
+}

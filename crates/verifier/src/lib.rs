@@ -18,6 +18,8 @@
 //!   and signature format of workers, owners and clients.
 //! - [`dsse`]: DSSE envelopes, a payload signed with those keys in the ecosystem's format;
 //!   [`intoto`]: in-toto Statements v1 carried in them, subjects named by blake3 digest.
+//! - [`dispute`]: a ledger's dispute, signed by the ledger's key (its venue id), as an
+//!   in-toto statement anyone checks without the ledger.
 //! - [`ownership`]: the owner's setup statement, with a proof that the owner holds the proving
 //!   key: what stops anyone else registering a published model.
 //! - [`file`]: every file of outside bytes is read under its type's size cap
@@ -29,6 +31,7 @@
 
 pub mod batch;
 pub mod digest;
+pub mod dispute;
 pub mod dsse;
 pub mod ed25519;
 pub mod error;

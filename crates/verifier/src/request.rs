@@ -273,6 +273,17 @@ mod tests {
         let (key, r) = request();
         assert_eq!(r.check_signature(), Ok(()));
         assert_eq!(r.client(), key.public_hex());
+        assert_eq!(r.client_key(), key.public());
+        assert_eq!(r.model_id(), "ab".repeat(32));
+        assert_eq!(r.input_digest(), Fr::from(42u64));
+        assert_eq!(r.client_nonce(), "n-1");
+        assert_eq!(r.venue(), Venue::Ledger([5; 32]));
+        assert_eq!(r.fee(), 100);
+        // The signature is the client's over the digest, and the JSON carries exactly it.
+        assert_eq!(r.signature(), key.sign(&r.digest()));
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(json["signature"], hex::encode(r.signature()));
+        assert_eq!(json["fee"], 100);
         let back = ClientRequest::from_json(r.to_json().as_bytes()).unwrap();
         assert_eq!(back, r);
         assert_eq!(back.digest(), r.digest());
@@ -380,5 +391,9 @@ mod tests {
             ClientRequest::from_json(&big),
             Err(VerificationError::TooLarge(_))
         ));
+        // At the cap exactly, a request (padded with whitespace) still reads.
+        let mut at_cap = r.to_json().into_bytes();
+        at_cap.resize(MAX_REQUEST_BYTES, b' ');
+        assert_eq!(ClientRequest::from_json(&at_cap).unwrap(), r);
     }
 }

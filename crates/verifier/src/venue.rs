@@ -12,7 +12,10 @@
 //! | kind | bytes | text |
 //! |---|---|---|
 //! | EVM contract | `0x01 ‖ chain id (uint256, big-endian) ‖ address (20 bytes)`, 53 bytes | `evm:<chain id>:0x<40 hex digits>` |
-//! | off-chain ledger | `0x02 ‖ the ledger's random id (32 bytes)`, 33 bytes | `ledger:<64 hex digits>` |
+//! | off-chain ledger | `0x02 ‖ the ledger's ed25519 public key (32 bytes)`, 33 bytes | `ledger:<64 hex digits>` |
+//!
+//! A ledger's id is its public key: what it signs (its disputes, [`crate::dispute`]) checks
+//! against the venue a client's request names.
 
 use std::fmt;
 use std::str::FromStr;
@@ -29,7 +32,7 @@ pub enum Venue {
         /// The contract's address.
         contract: [u8; 20],
     },
-    /// An off-chain ledger (`zkw settle`), named by the random id it drew when created.
+    /// An off-chain ledger (`zkw settle`), named by the ed25519 public key it made when created.
     Ledger([u8; 32]),
 }
 
@@ -57,13 +60,6 @@ impl Venue {
                 b
             }
         }
-    }
-
-    /// A new ledger venue with a random id.
-    pub fn new_ledger() -> Result<Venue, getrandom::Error> {
-        let mut id = [0u8; 32];
-        getrandom::fill(&mut id)?;
-        Ok(Venue::Ledger(id))
     }
 }
 

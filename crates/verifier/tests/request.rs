@@ -186,3 +186,25 @@ fn a_request_for_another_model_input_or_nonce_is_refused_when_read() {
         }
     }
 }
+
+/// The worker's signature covers the request as the client signed it — its digest and the
+/// client's signature — so nobody but the worker can swap either under it.
+#[test]
+fn the_workers_signature_covers_the_clients_signature() {
+    use zkw_verifier::signature::receipt_digest;
+    let m = owned(&KeyPair::from_seed(&[0x30; 32]).public_hex(), 5);
+    let honest = answered(&m, Some(request(&m, VENUE, "n-1")));
+    // The same request under another (invalid) client signature, the worker's kept.
+    let json = honest.request.as_ref().unwrap().to_json();
+    let sig = hex::encode(honest.request.as_ref().unwrap().signature());
+    let other: ClientRequest = serde_json::from_str(&json.replace(&sig, &"11".repeat(64))).unwrap();
+    assert_eq!(other.digest(), honest.request.as_ref().unwrap().digest());
+    let mut swapped = honest.clone();
+    swapped.request = Some(other);
+    assert_ne!(receipt_digest(&swapped), receipt_digest(&honest));
+    // Refused for the worker's signature, before the client's is read.
+    assert!(matches!(
+        verify(&swapped, &m.key, &expected(&m)).unwrap_err(),
+        VerificationError::BadSignature { .. }
+    ));
+}

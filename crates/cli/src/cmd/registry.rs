@@ -273,6 +273,7 @@ pub fn history(a: HistoryArgs) -> Result<()> {
             outln!(
                 "{}",
                 serde_json::json!({
+                    "registry": p.registry,
                     "index": p.index,
                     "digest": hex::encode(e.digest()),
                     "previous": p.previous,

@@ -168,6 +168,10 @@ pub enum LedgerCmd {
     },
     /// Every account's credits, charges, deposits, debits and net balance.
     Balances,
+    /// Every dispute as a statement signed by the ledger's key (an in-toto statement in a DSSE
+    /// envelope, one JSON document per line): evidence a worker or owner carries elsewhere,
+    /// checked against the ledger's venue (`zkw_verifier::dispute::check_dispute`).
+    Disputes,
     /// Print this ledger's venue (`ledger:<id>`), creating the ledger if there is none: the
     /// owner lists it at registration (`zkw model register --venue`), clients name it when
     /// they submit (`zkw submit --venue`).
@@ -218,6 +222,13 @@ pub fn ledger(a: LedgerArgs) -> Result<()> {
     let ledger = Ledger::open(&dir)?;
     match a.command {
         LedgerCmd::Migrate | LedgerCmd::Id => unreachable!("handled above"),
+        LedgerCmd::Disputes => {
+            let disputes = ledger.disputes()?;
+            for d in &disputes {
+                outln!("{}", ledger.dispute_statement(d)?.to_json());
+            }
+            eprintln!("{} disputes, signed by {}", disputes.len(), ledger.venue());
+        }
         LedgerCmd::Deposit { client, amount } => {
             let b = ledger.deposit(&client, amount)?;
             outln!(

@@ -234,7 +234,12 @@ pub fn write_history(registry: &Registry, model_id: &str, regs: &[(&Registration
     std::fs::create_dir_all(&dir).unwrap();
     let mut before: Option<zkw_settlement::history::Entry> = None;
     for (reg, key) in regs {
-        let entry = zkw_settlement::history::Entry::new(reg, before.as_ref(), key).unwrap();
+        let registry_id = registry
+            .id()
+            .unwrap()
+            .expect("the world registered its models");
+        let entry =
+            zkw_settlement::history::Entry::new(reg, before.as_ref(), key, &registry_id).unwrap();
         std::fs::write(
             registry
                 .entry_path(model_id, entry.predicate.index)
