@@ -78,6 +78,22 @@ impl Setup {
         out
     }
 
+    /// The owner registers the model again (the next sequence), with these terms.
+    fn register_again(&self, terms: &[&str]) {
+        let owner_key = self.path("owner.key");
+        let mut args = vec![
+            "model",
+            "register",
+            s(&self.keys),
+            "--owner-key",
+            s(&owner_key),
+            "--registry",
+            s(&self.registry),
+        ];
+        args.extend_from_slice(terms);
+        ok(zkw(&args));
+    }
+
     fn settle(&self, receipts: &[&Path]) -> Output {
         let mut args = vec![
             "settle",
@@ -351,21 +367,7 @@ fn register_license_settle_and_eight_processes_settle_each_job_once() {
     // The owner adds a deployed contract to the venues; a client's request for it carries
     // the calls that open it and settle its receipt.
     let contract = format!("evm:1337:0x{}", "ab".repeat(20));
-    ok(zkw(&[
-        "model",
-        "register",
-        s(&st.keys),
-        "--owner-key",
-        s(&st.path("owner.key")),
-        "--registry",
-        s(&st.registry),
-        "--fee",
-        "1000",
-        "--venue",
-        &st.venue,
-        "--venue",
-        &contract,
-    ]));
+    st.register_again(&["--fee", "1000", "--venue", &st.venue, "--venue", &contract]);
     let rq_path = st.path("onchain.request.json");
     let said = ok(zkw(&[
         "request",
@@ -892,19 +894,7 @@ fn verify_refuses_a_registry_older_than_its_pins_or_ledger() {
     ok(o);
     assert!(st.path("relative-pins.json").is_file());
     // A second registration (new terms), seen by the pins and by the ledger.
-    ok(zkw(&[
-        "model",
-        "register",
-        s(&st.keys),
-        "--owner-key",
-        s(&st.path("owner.key")),
-        "--registry",
-        s(&st.registry),
-        "--fee",
-        "5",
-        "--venue",
-        &st.venue,
-    ]));
+    st.register_again(&["--fee", "5", "--venue", &st.venue]);
     ok(verify(&["--pins", s(&pins)]));
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&pins).unwrap()).unwrap();
     assert_eq!(saved["models"][&st.model_id]["index"], 2);

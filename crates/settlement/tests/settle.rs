@@ -39,13 +39,7 @@ fn an_honest_receipt_settles_once_by_the_split() {
     assert_eq!(w.ledger.settlement(&key).unwrap(), Some(s.clone()));
     assert_eq!(w.ledger.settlement(&"00".repeat(32)).unwrap(), None);
     assert_eq!((s.client.clone(), s.debited), (client().public_hex(), 1000));
-    let c = w
-        .ledger
-        .balances()
-        .unwrap()
-        .into_iter()
-        .find(|b| b.account == client().public_hex())
-        .unwrap();
+    let c = account(&w.ledger, &client().public_hex());
     assert_eq!(
         (c.deposited, c.debited, c.requests),
         (DEPOSIT as u128, 1000, 1)

@@ -167,13 +167,7 @@ fn a_client_without_funds_is_not_debited_and_pays_once_funded() {
     ));
     w.ledger.deposit(&poor.public_hex(), 1).unwrap();
     assert!(in_ledger(&w, &w.ledger, &r).is_settled());
-    let b = w
-        .ledger
-        .balances()
-        .unwrap()
-        .into_iter()
-        .find(|b| b.account == poor.public_hex())
-        .unwrap();
+    let b = account(&w.ledger, &poor.public_hex());
     assert_eq!((b.deposited, b.debited, b.net()), (1000, 1000, 0));
     // A deposit names a real public key.
     assert!(w.ledger.deposit("not a key", 5).is_err());
@@ -213,13 +207,7 @@ fn one_request_pays_one_receipt_whichever_worker_proved_it() {
         "{:?}",
         out[1]
     );
-    let client_balance = w
-        .ledger
-        .balances()
-        .unwrap()
-        .into_iter()
-        .find(|b| b.account == client().public_hex())
-        .unwrap();
+    let client_balance = account(&w.ledger, &client().public_hex());
     assert_eq!((client_balance.requests, client_balance.debited), (1, 1000));
 }
 
@@ -255,13 +243,7 @@ fn a_grafted_client_key_debits_nobody() {
         }
         other => panic!("{other:?}"),
     }
-    let b = w
-        .ledger
-        .balances()
-        .unwrap()
-        .into_iter()
-        .find(|b| b.account == funded.public_hex())
-        .unwrap();
+    let b = account(&w.ledger, &funded.public_hex());
     assert_eq!((b.deposited, b.debited), (DEPOSIT as u128, 0));
     assert!(w.ledger.settlements().unwrap().is_empty());
     assert!(w.ledger.penalties().unwrap().is_empty());

@@ -51,6 +51,16 @@ pub fn model(mode: WeightMode, bias: i64) -> Model {
     )
 }
 
+/// `account`'s balance in `ledger` (an empty one if it has none).
+pub fn account(ledger: &Ledger, account: &str) -> zkw_settlement::ledger::Balance {
+    ledger
+        .balances()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.account == account)
+        .unwrap_or_default()
+}
+
 /// What the world's client deposits in its ledger.
 pub const DEPOSIT: u64 = 1_000_000;
 
