@@ -37,7 +37,8 @@ enum Command {
     /// Make and show ed25519 keys (model owners, workers).
     #[command(subcommand)]
     Keys(cmd::keys::KeysCmd),
-    /// Run the worker daemon: jobs over gRPC, persisted, proved, signed.
+    /// Run the worker daemon: jobs over gRPC, persisted, proved, signed. Exit 0 when stopped
+    /// on request, 2 when it cannot start, 3 when a fatal error stopped it (restart it).
     Worker(cmd::worker::WorkerArgs),
     /// Submit a job to a worker.
     Submit(cmd::jobs::SubmitArgs),
@@ -110,7 +111,7 @@ fn run() -> ExitCode {
         Command::Keys(a) => cmd::keys::keys(a),
         Command::Prove(a) => cmd::prove::prove(a),
         Command::Verify(a) => return cmd::verify::verify(a),
-        Command::Worker(a) => cmd::worker::worker(a),
+        Command::Worker(a) => return cmd::worker::worker(a),
         Command::Submit(a) => cmd::jobs::submit(a),
         Command::Status(a) => cmd::jobs::job_status(a),
         Command::Watch(a) => cmd::jobs::watch(a),

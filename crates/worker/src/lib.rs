@@ -23,6 +23,7 @@ pub mod backend;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fault;
 pub mod grpc;
 pub mod identity;
 pub mod job;

@@ -70,6 +70,9 @@ impl RunningWorker {
     /// the reason. Never returns for a healthy worker.
     pub async fn failed(&self) -> String {
         let mut stop = self.worker.stop_signal();
+        if let Some(why) = self.worker.failure() {
+            return why;
+        }
         loop {
             let _ = stop.wait_for(|s| *s).await;
             if let Some(why) = self.worker.failure() {
@@ -168,6 +171,7 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let resumed = recover(&worker)?;
     metrics::jobs_at_start(&worker.store.counts()?);
     let pipeline = Pipeline::start(worker.clone());
+    crate::fault::inject_fatal(&worker)?;
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health

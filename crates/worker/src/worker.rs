@@ -188,7 +188,10 @@ impl Worker {
     pub(crate) fn begin_stop(&self) {
         self.stopping.store(true, Ordering::Relaxed);
         self.queue.close();
-        let _ = self.stop.send(true);
+        // `send_replace`, not `send`: `send` keeps the old value when nobody is subscribed yet,
+        // so a fatal error before the first `failed()` call was lost and the process stayed
+        // up, answering SERVING, unable to work (a zombie no supervisor restarts).
+        self.stop.send_replace(true);
     }
 
     /// Stops the worker because it cannot go on (its store failed, a pipeline task died):

@@ -1,8 +1,19 @@
 //! `zkw worker`: runs the worker daemon until SIGTERM or Ctrl-C (which drain it); SIGHUP loads
 //! models added to the models directory.
+//!
+//! Exit codes, for supervisors (`deploy/zkw-worker.service` restarts on failure):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | stopped on request (SIGTERM, Ctrl-C), drained |
+//! | 2 | could not start (configuration, store, keys, address), or failed while draining |
+//! | 3 | stopped on a fatal error while running (its store failed, a pipeline task died): restart it, accepted jobs resume |
+//! | 130 | a second stop signal while draining: stopped at once, accepted jobs resume |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -95,14 +106,38 @@ pub fn init_logs() {
         .try_init();
 }
 
-/// Runs the daemon.
-pub fn worker(a: WorkerArgs) -> Result<()> {
-    init_logs();
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(a.config()))
+/// Exit code: stopped on a fatal error while running.
+pub const EXIT_FATAL: u8 = 3;
+
+/// How long a worker that must stop on a fatal error waits for its proofs under way and its
+/// open calls before it exits anyway: a supervisor sees the failure within this bound.
+pub const FATAL_GRACE: Duration = Duration::from_secs(20);
+
+/// How `serve` ended.
+enum Ended {
+    /// Stopped on request, drained.
+    Stopped,
+    /// Stopped on a fatal error while running.
+    Fatal,
 }
 
-async fn serve(config: WorkerConfig) -> Result<()> {
+/// Runs the daemon; the exit code says how it ended (see the module docs).
+pub fn worker(a: WorkerArgs) -> ExitCode {
+    init_logs();
+    let result = tokio::runtime::Runtime::new()
+        .context("starting the async runtime")
+        .and_then(|rt| rt.block_on(serve(a.config())));
+    match result {
+        Ok(Ended::Stopped) => ExitCode::SUCCESS,
+        Ok(Ended::Fatal) => ExitCode::from(EXIT_FATAL),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(config: WorkerConfig) -> Result<Ended> {
     // Handlers first: a SIGHUP or SIGTERM while the keys load must not kill the process.
     let (mut stop, mut reload) = install_signals()?;
     let tls = config.tls.is_some();
@@ -126,8 +161,13 @@ async fn serve(config: WorkerConfig) -> Result<()> {
                 });
             }
             why = running.failed() => {
-                let _ = running.shutdown().await;
-                anyhow::bail!("the worker stopped: {why} (restart it: accepted jobs resume)");
+                // NOT_SERVING first (shutdown's first step), then a bounded drain: a
+                // supervisor must see the process end, not a worker that cannot work.
+                eprintln!("error: the worker stopped: {why} (restart it: accepted jobs resume)");
+                if tokio::time::timeout(FATAL_GRACE, running.shutdown()).await.is_err() {
+                    eprintln!("error: still draining after {FATAL_GRACE:?}: exiting now");
+                }
+                return Ok(Ended::Fatal);
             }
         }
     }
@@ -140,7 +180,7 @@ async fn serve(config: WorkerConfig) -> Result<()> {
         }
     }
     tracing::info!("stopped");
-    Ok(())
+    Ok(Ended::Stopped)
 }
 
 /// SIGTERM or Ctrl-C: stop.
