@@ -155,3 +155,134 @@ fn an_unknown_fault_is_refused_not_ignored() {
         "{err}"
     );
 }
+
+/// A poison job — one whose inference kills the process — is charged an attempt each time it
+/// enters inference, so across restarts it exhausts its attempts and fails with the reason
+/// kept, and the restarted worker serves the next jobs. (Before, attempts were charged only
+/// when proving started: the job was retried for ever, the worker in a crash loop.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_that_crashes_the_worker_in_inference_exhausts_its_own_attempts() {
+    use zkw_worker::proto as pb;
+    let dir = tempfile::tempdir().unwrap();
+    let owner = dir.path().join("owner.key");
+    common::succeeded(common::zkw(&["keys", "new", "-o", s(&owner)]));
+    let (_zkm, keys) = common::owned_digits(dir.path(), "m", "fixed", &owner);
+    let record: zkw_verifier::ModelRecord =
+        serde_json::from_slice(&std::fs::read(keys.join("record.json")).unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(common::examples().join("input.json")).unwrap())
+            .unwrap();
+    let good: Vec<f64> = doc["input_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mut poison = good.clone();
+    poison[0] = if good[0] > 1.0 { -1.5 } else { 1.5 };
+    let info = zkw_model::TensorInfo {
+        shape: record.input.shape.clone(),
+        frac_bits: record.input.frac_bits,
+        bits: record.input.bits.bits(),
+    };
+    let first = |x: &[f64]| zkw_model::input::quantize_input(&info, x).unwrap()[0];
+    assert_ne!(first(&poison), first(&good));
+    let fault = format!("abort-in-inference:{}", first(&poison));
+    let start = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_zkw"))
+            .args([
+                "worker",
+                "--listen",
+                "127.0.0.1:0",
+                "--backend",
+                "cpu",
+                "--data",
+            ])
+            .arg(dir.path().join("data"))
+            .arg("--models")
+            .arg(&keys)
+            .env("ZKW_FAULT", &fault)
+            .env("XDG_RUNTIME_DIR", "/tmp")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = c.stdout.take().unwrap();
+        (c, stdout)
+    };
+    let url_of = |stdout| {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line.split_whitespace()
+            .find(|w| w.starts_with("http"))
+            .map(str::to_string)
+    };
+    let request = |x: Vec<f64>, nonce: &str| pb::SubmitJobRequest {
+        model_id: record.model_id.clone(),
+        input: x,
+        client_nonce: nonce.into(),
+        input_salt: vec![0x42; 31],
+        unsalted: false,
+        idempotency_key: String::new(),
+        client_request: String::new(),
+    };
+    // First start: the poison job is accepted, and kills the worker.
+    let (mut child, stdout) = start();
+    let url = url_of(stdout).expect("the worker started");
+    let mut client = zkw_worker::client::connect(&url, None, None).await.unwrap();
+    let job_id = client
+        .submit_job(request(poison.clone(), "poison"))
+        .await
+        .unwrap()
+        .into_inner()
+        .job_id;
+    let mut crashes = 0;
+    let url = loop {
+        // Dead within the bound (the job crashed it), or alive and serving (the job failed).
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(15) && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if child.try_wait().unwrap().is_none() {
+            break url_of(child.stdout.take().unwrap_or_else(|| start().1));
+        }
+        crashes += 1;
+        assert!(
+            crashes <= 5,
+            "the poison job keeps crashing the worker: retried for ever"
+        );
+        let (c, _stdout) = start();
+        child = c;
+        child.stdout = Some(_stdout);
+    };
+    let url = url.expect("the surviving worker printed its address");
+    assert_eq!(crashes, 3, "one crash per attempt, max_attempts = 3");
+    let mut client = zkw_worker::client::connect(&url, None, None).await.unwrap();
+    let job = client
+        .get_job(pb::GetJobRequest {
+            job_id: job_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(job.state, pb::JobState::Failed as i32, "{job:?}");
+    assert_eq!(job.attempts, 3);
+    assert!(
+        job.error.contains("started 3 times without finishing"),
+        "{}",
+        job.error
+    );
+    // The worker serves the next job.
+    let ok = client
+        .submit_job(request(good, "good"))
+        .await
+        .unwrap()
+        .into_inner()
+        .job_id;
+    let done = zkw_worker::client::wait(&mut client, &ok, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.state, pb::JobState::Succeeded as i32);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -778,6 +778,21 @@ impl Ledger {
         self.all(BALANCES)
     }
 
+    /// The settlement a receipt made (by the receipt's digest, hex), if it settled here.
+    pub fn settled_by_receipt(
+        &self,
+        receipt_digest: &str,
+    ) -> Result<Option<Settlement>, SettlementError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let index = txn.open_table(SETTLED_RECEIPTS).map_err(|e| self.err(e))?;
+        let Some(key) = index.get(receipt_digest).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let settled = txn.open_table(SETTLED).map_err(|e| self.err(e))?;
+        let v = settled.get(key.value()).map_err(|e| self.err(e))?;
+        v.map(|v| self.decode(v.value())).transpose()
+    }
+
     /// The settlement of one client request (its digest, hex), if it is settled.
     pub fn settlement(&self, request: &str) -> Result<Option<Settlement>, SettlementError> {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;

@@ -899,6 +899,16 @@ fn a_schema_1_ledger_is_refused_by_name_and_migrates_keeping_its_settlements() {
     assert_eq!(Ledger::migrate(&dir).unwrap(), 1);
     assert_eq!(Ledger::migrate(&dir).unwrap(), 3);
     let ledger = Ledger::open(&dir).unwrap();
+    // The index of settled receipts was rebuilt from the settlements.
+    let digest = hex::encode(zkw_verifier::signature::receipt_digest(&r));
+    assert_eq!(
+        ledger
+            .settled_by_receipt(&digest)
+            .unwrap()
+            .map(|s| s.receipt_digest),
+        Some(digest)
+    );
+    assert_eq!(ledger.settled_by_receipt(&"00".repeat(32)).unwrap(), None);
     // The ledger kept its id: it is still the venue its receipts name.
     assert_eq!(ledger.venue(), venue);
     assert!(matches!(
@@ -1102,6 +1112,17 @@ fn an_owners_entries_replayed_from_another_registry_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("has history entries but no id"), "{e}");
+    // An id that cannot be read is an error naming it, not a missing id.
+    std::fs::create_dir(mirror.join(zkw_settlement::registry::REGISTRY_ID_FILE)).unwrap();
+    let e = Registry::new(&mirror)
+        .model(&fixed_id)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(zkw_settlement::registry::REGISTRY_ID_FILE) && !e.contains("no id"),
+        "{e}"
+    );
+    std::fs::remove_dir(mirror.join(zkw_settlement::registry::REGISTRY_ID_FILE)).unwrap();
     std::fs::write(
         mirror.join(zkw_settlement::registry::REGISTRY_ID_FILE),
         "zz",

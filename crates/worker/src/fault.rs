@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `fatal-at-start` | a fatal error as the worker finishes starting, before anyone waits for one |
 //! | `fatal-after-ms:N` | a fatal error N milliseconds after the start, while it serves |
+//! | `abort-in-inference:V` | the process aborts when it runs the model on an input whose first quantized value is V (alone or in a batch): a poison job |
 
 use std::time::Duration;
 
@@ -29,6 +30,12 @@ pub(crate) fn inject_fatal(worker: &std::sync::Arc<Worker>) -> Result<(), Worker
         worker.fail_fatally(format!("an injected fault ({FAULT_VAR}={fault})"));
         return Ok(());
     }
+    if fault.starts_with("abort-in-inference:") {
+        // Checked when the model runs ([`abort_in_inference`]); read now so a typo fails here.
+        poison()
+            .ok_or_else(|| WorkerError::Config(format!("{FAULT_VAR}={fault}: not a number")))?;
+        return Ok(());
+    }
     if let Some(ms) = fault.strip_prefix("fatal-after-ms:") {
         let ms: u64 = ms
             .parse()
@@ -41,6 +48,30 @@ pub(crate) fn inject_fatal(worker: &std::sync::Arc<Worker>) -> Result<(), Worker
         return Ok(());
     }
     Err(WorkerError::Config(format!(
-        "{FAULT_VAR}={fault}: no such fault (fatal-at-start, fatal-after-ms:N)"
+        "{FAULT_VAR}={fault}: no such fault (fatal-at-start, fatal-after-ms:N, \
+         abort-in-inference:V)"
     )))
+}
+
+/// The poison input value `abort-in-inference:V` names, if that is the fault.
+fn poison() -> Option<i64> {
+    static POISON: std::sync::OnceLock<Option<i64>> = std::sync::OnceLock::new();
+    *POISON.get_or_init(|| {
+        std::env::var(FAULT_VAR)
+            .ok()?
+            .strip_prefix("abort-in-inference:")?
+            .parse()
+            .ok()
+    })
+}
+
+/// Aborts the process, as a crashing executor would, when one of `inputs` (about to run) is
+/// the poison input of `ZKW_FAULT=abort-in-inference:V`; nothing otherwise.
+pub(crate) fn abort_in_inference<'a>(mut inputs: impl Iterator<Item = &'a [i64]>) {
+    if let Some(v) = poison()
+        && inputs.any(|x| x.first() == Some(&v))
+    {
+        eprintln!("{FAULT_VAR}: aborting in inference on an input starting with {v}");
+        std::process::abort();
+    }
 }

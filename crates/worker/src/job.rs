@@ -116,6 +116,18 @@ pub struct JobRecord {
     pub error: Option<String>,
     /// A client asked to cancel while the job was running or proving.
     pub cancel_requested: bool,
+    /// The current attempt is charged (in `attempts`) already: when the job entered inference
+    /// alone, or a prover took it. Cleared when the job goes back to the queue.
+    #[serde(default)]
+    pub charged: bool,
+    /// The job entered inference as one of a batch (not charged then: a batch that crashes the
+    /// process must not blame its innocent members).
+    #[serde(default)]
+    pub batched: bool,
+    /// The job was in a batch whose run ended with the process: it runs alone from now on, so
+    /// that a job that crashes the worker exhausts its own attempts.
+    #[serde(default)]
+    pub alone: bool,
 }
 
 impl JobRecord {

@@ -8,14 +8,20 @@
 //! (one GPU submission for all of them), so at most `batch + 2 · proofs` traces are in memory. Proving runs on tokio's blocking pool (arkworks spreads each proof
 //! over rayon's), never on the async runtime's threads — and so does every store transaction.
 //!
-//! Every state change is persisted before the next step. A job is marked `Proving`, and
-//! charged an attempt, when a prover takes it — not while its trace waits — so a crash charges
-//! only the jobs that were being proved. A transient failure (an I/O error, a panic) sends the
-//! job back to the queue until it has used `max_attempts`; an error that would repeat (the
-//! model refuses the input, a broken key, a receipt that does not verify) fails it at once.
-//! After a crash, the jobs left queued, running or proving resume from the queue
-//! ([`recover`]); one that was being proved each time the worker died fails after
-//! `max_attempts` instead of looping. A store error is fatal: the worker stops (and a
+//! Every state change is persisted before the next step.
+//!
+//! **The attempt rule** (the fleet's workers follow it too, with JetStream's delivery count as
+//! the durable counter): an attempt is charged — persisted, before the work starts — when a
+//! job enters inference *alone*, or, for a job that entered it as one of a batch, when a
+//! prover takes it; once per attempt. A job in a batch is marked (`batched`) before the batch
+//! runs, not charged: if the run ends with the process, the jobs it held resume *alone*, each
+//! charged at its own inference, so a job that crashes the worker exhausts its own attempts
+//! and fails with the reason kept, and its innocent neighbours are not blamed. A transient
+//! failure (an I/O error, a panic) sends the job back to the queue until it has used
+//! `max_attempts`; an error that would repeat (the model refuses the input, a broken key, a
+//! receipt that does not verify) fails it at once. After a crash, the jobs left queued,
+//! running or proving resume from the queue ([`recover`]); one that was running alone or
+//! being proved each time the worker died fails after `max_attempts` instead of looping. A store error is fatal: the worker stops (and a
 //! supervisor restarts it, which runs the recovery) rather than run on with jobs it can no
 //! longer record.
 
@@ -138,9 +144,20 @@ pub fn recover(worker: &Worker) -> Result<usize, WorkerError> {
         } else {
             let was = job.state;
             worker.store.update(&job.job_id, |j| {
+                // Its batch's run ended with the process: from now on it runs alone.
+                let alone = was == JobState::Running && j.batched;
+                j.alone |= alone;
+                j.batched = false;
+                j.charged = false;
                 j.transition(
                     JobState::Queued,
-                    format!("resumed after a restart (was {was})"),
+                    if alone {
+                        format!(
+                            "resumed after a restart (was {was}, in a batch: it runs alone now)"
+                        )
+                    } else {
+                        format!("resumed after a restart (was {was})")
+                    },
                 );
                 true
             })?
@@ -197,19 +214,16 @@ fn fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), WorkerError
     Ok(())
 }
 
-/// Requeues a job after a transient failure, or fails it when it has used its attempts.
-/// `charge`: the failed attempt was not counted yet (the executor's).
-fn retry_or_fail(
-    worker: &Worker,
-    job_id: &str,
-    reason: String,
-    charge: bool,
-) -> Result<(), WorkerError> {
+/// Requeues a job after a transient failure, or fails it when it has used its attempts. The
+/// failed attempt is counted: charged when it started (the attempt rule), or now.
+fn retry_or_fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), WorkerError> {
     let max = worker.config.max_attempts;
     let job = change(worker, job_id, |j| {
-        if charge {
+        if !j.charged {
             j.attempts += 1;
         }
+        j.charged = false;
+        j.batched = false;
         j.error = Some(reason.clone());
         if j.cancel_requested {
             j.transition(JobState::Cancelled, "cancelled by the client");
@@ -335,8 +349,31 @@ async fn infer(worker: &Arc<Worker>, ids: Vec<String>) -> Result<Vec<ToProve>, (
     }
     let mut out = Vec::new();
     for (model, jobs) in groups {
+        // A job whose earlier batch ended with the process runs alone.
+        let (alone, jobs): (Vec<Started>, Vec<Started>) =
+            jobs.into_iter().partition(|(j, _)| j.alone);
+        let mut jobs = jobs;
+        if jobs.len() > 1 {
+            // Marked before the batch runs: if it ends with the process, its jobs resume
+            // alone instead of being charged for whichever of them crashed it.
+            let ids: Vec<String> = jobs.iter().map(|(j, _)| j.job_id.clone()).collect();
+            let marked = blocking(worker, move |w| {
+                ids.iter()
+                    .map(|id| change(w, id, |j| j.batched = true))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .ok_or(())?;
+            // A job that ended meanwhile (a cancel) leaves the batch.
+            jobs = jobs
+                .into_iter()
+                .zip(marked)
+                .filter_map(|((_, x), j)| j.map(|j| (j, x)))
+                .collect();
+        }
         if jobs.len() > 1 {
             let t = Instant::now();
+            crate::fault::abort_in_inference(jobs.iter().map(|(_, x)| x.as_slice()));
             let inputs: Vec<Vec<i64>> = jobs.iter().map(|(_, x)| x.clone()).collect();
             let (executor, m) = (worker.executor.clone(), model.clone());
             let ran =
@@ -370,7 +407,7 @@ async fn infer(worker: &Arc<Worker>, ids: Vec<String>) -> Result<Vec<ToProve>, (
                 "the batch failed; running its jobs one by one"
             );
         }
-        for (job, input) in jobs {
+        for (job, input) in alone.into_iter().chain(jobs) {
             let span = info_span!("job", job_id = %job.job_id);
             if let Some(item) = infer_one(worker, job, input, model.clone())
                 .instrument(span)
@@ -391,7 +428,35 @@ async fn infer_one(
     input: Vec<i64>,
     model: Arc<ServedModel>,
 ) -> Result<Option<ToProve>, ()> {
+    // Alone: this is an attempt, charged before the model runs (persisted: a crash in the
+    // executor counts); out of attempts, it fails instead.
+    let id = job.job_id.clone();
+    let max = worker.config.max_attempts;
+    let charged = blocking(worker, move |w| {
+        change(w, &id, |j| {
+            if j.charged {
+                return;
+            }
+            if j.attempts >= max {
+                let reason = format!(
+                    "started {} times without finishing (the worker stopped or crashed under it)",
+                    j.attempts
+                );
+                j.error = Some(reason.clone());
+                j.transition(JobState::Failed, reason);
+            } else {
+                j.attempts += 1;
+                j.charged = true;
+            }
+        })
+    })
+    .await
+    .ok_or(())?;
+    let Some(job) = charged.filter(|j| j.state == JobState::Running) else {
+        return Ok(None);
+    };
     let t = Instant::now();
+    crate::fault::abort_in_inference(std::iter::once(input.as_slice()));
     let (executor, m) = (worker.executor.clone(), model.clone());
     let ran = tokio::task::spawn_blocking(move || executor.run(m.prover.model(), &input)).await;
     metrics::inference(t.elapsed());
@@ -407,7 +472,7 @@ async fn infer_one(
         }
         Err(e) => {
             let reason = format!("the executor panicked: {e}");
-            return blocking(worker, move |w| retry_or_fail(w, &id, reason, true))
+            return blocking(worker, move |w| retry_or_fail(w, &id, reason))
                 .await
                 .map(|_| None)
                 .ok_or(());
@@ -439,7 +504,11 @@ async fn prove(worker: &Arc<Worker>, item: ToProve) -> Result<(), ()> {
             if j.cancel_requested {
                 j.transition(JobState::Cancelled, "cancelled by the client");
             } else {
-                j.attempts += 1;
+                if !j.charged {
+                    // It entered inference in a batch: its attempt starts here.
+                    j.attempts += 1;
+                    j.charged = true;
+                }
                 j.transition(JobState::Proving, "");
             }
         })
@@ -460,7 +529,7 @@ async fn prove(worker: &Arc<Worker>, item: ToProve) -> Result<(), ()> {
         Ok(Ok(p)) => p.receipt,
         Ok(Err(e)) if transient(&e) => {
             let reason = e.to_string();
-            return blocking(worker, move |w| retry_or_fail(w, &id, reason, false))
+            return blocking(worker, move |w| retry_or_fail(w, &id, reason))
                 .await
                 .ok_or(());
         }
@@ -472,7 +541,7 @@ async fn prove(worker: &Arc<Worker>, item: ToProve) -> Result<(), ()> {
         }
         Err(e) => {
             let reason = format!("the prover panicked: {e}");
-            return blocking(worker, move |w| retry_or_fail(w, &id, reason, false))
+            return blocking(worker, move |w| retry_or_fail(w, &id, reason))
                 .await
                 .ok_or(());
         }
@@ -777,6 +846,96 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_failed_batch_runs_its_jobs_one_by_one() {
         assert_eq!(run_queued(true, 3).await, vec![3, 1, 1, 1]);
+    }
+
+    /// The attempt rule: jobs a batch held when the process ended resume alone, uncharged for
+    /// the crash; each is charged once, at its own inference; a job that ran alone each time
+    /// the worker died fails when its attempts are spent, with the reason kept.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_crashed_batch_resumes_alone_and_charges_each_job_its_own_attempts() {
+        let executor = Arc::new(Recording {
+            calls: StdMutex::new(Vec::new()),
+            fail_batches: false,
+        });
+        let s = setup_on(executor.clone(), 0, io_error, None);
+        let ids: Vec<String> = (0..4).map(|_| submit(&s)).collect();
+        while !s.worker.queue.is_empty() {
+            s.worker.queue.pop().await;
+        }
+        // As a crash in batch inference leaves them: running, marked, not charged.
+        for id in &ids[..2] {
+            s.worker
+                .store
+                .update(id, |j| {
+                    j.transition(JobState::Running, "");
+                    j.batched = true;
+                    true
+                })
+                .unwrap();
+        }
+        // A job that was running alone, charged, for the third time (a poison job).
+        s.worker
+            .store
+            .update(&ids[2], |j| {
+                j.transition(JobState::Running, "");
+                j.attempts = 3;
+                j.charged = true;
+                true
+            })
+            .unwrap();
+        assert_eq!(recover(&s.worker).unwrap(), 4);
+        for id in &ids[..2] {
+            let j = s.worker.job(id).unwrap();
+            assert!(
+                j.alone && !j.batched && !j.charged && j.attempts == 0,
+                "{j:?}"
+            );
+            assert!(
+                j.history
+                    .last()
+                    .unwrap()
+                    .detail
+                    .contains("in a batch: it runs alone now")
+            );
+        }
+        let p = Pipeline::start(s.worker.clone());
+        for id in &ids[..2] {
+            let j = ended(&s.worker, id).await;
+            assert_eq!((j.state, j.attempts), (JobState::Succeeded, 1), "{j:?}");
+        }
+        let poison = ended(&s.worker, &ids[2]).await;
+        assert_eq!(poison.state, JobState::Failed);
+        assert!(
+            poison
+                .error
+                .unwrap()
+                .contains("started 3 times without finishing")
+        );
+        let j = ended(&s.worker, &ids[3]).await;
+        assert_eq!((j.state, j.attempts), (JobState::Succeeded, 1));
+        s.worker.queue.close();
+        p.join().await;
+        // The two resumed jobs ran alone (never in a batch again); the fourth ran too.
+        let calls = executor.calls.lock().unwrap().clone();
+        assert_eq!(calls.iter().filter(|&&c| c == 1).count(), 3, "{calls:?}");
+        assert!(calls.iter().all(|&c| c == 1), "{calls:?}");
+    }
+
+    /// A job run alone is charged when it enters inference, before the model runs: a crash in
+    /// the executor counts (before, only proving was charged, and a job that killed the worker
+    /// during inference was retried for ever).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_job_run_alone_is_charged_before_its_model_runs() {
+        let s = setup(0, io_error, None);
+        let id = submit(&s);
+        let p = Pipeline::start(s.worker.clone());
+        let j = ended(&s.worker, &id).await;
+        assert_eq!(
+            (j.state, j.attempts, j.charged),
+            (JobState::Succeeded, 1, true)
+        );
+        s.worker.queue.close();
+        p.join().await;
     }
 
     #[tokio::test(flavor = "multi_thread")]

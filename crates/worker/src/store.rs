@@ -399,6 +399,9 @@ mod tests {
             attempts: 0,
             error: None,
             cancel_requested: false,
+            charged: false,
+            batched: false,
+            alone: false,
         };
         j.transition(JobState::Queued, "");
         j

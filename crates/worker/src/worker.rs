@@ -344,6 +344,9 @@ impl Worker {
             attempts: 0,
             error: None,
             cancel_requested: false,
+            charged: false,
+            batched: false,
+            alone: false,
         };
         job.transition(JobState::Queued, "");
         match self.store.submit(job, &input, &fingerprint)? {
