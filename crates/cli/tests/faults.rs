@@ -286,3 +286,87 @@ async fn a_job_that_crashes_the_worker_in_inference_exhausts_its_own_attempts() 
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A data directory that holds a worker identity but whose job store is missing, empty (0
+/// bytes) or not a store is refused by name (exit 2), never started empty without a word; an
+/// empty data directory starts fresh, and `--new-store` accepts the loss.
+#[test]
+fn a_lost_or_truncated_job_store_is_refused_unless_told_new_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_zkw"))
+            .args([
+                "worker",
+                "--listen",
+                "127.0.0.1:0",
+                "--backend",
+                "cpu",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("--models")
+            .arg(&models)
+            .args(extra)
+            .env("XDG_RUNTIME_DIR", "/tmp")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Started (its address printed): stop it; else it exited on its own.
+        let mut line = String::new();
+        BufReader::new(c.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        if !line.is_empty() {
+            Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status()
+                .unwrap();
+        }
+        let out = c.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            line,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // A fresh data directory starts (and makes the identity and the store).
+    let (code, line, err) = run(&[]);
+    assert!(line.contains("listening"), "{err}");
+    assert_eq!(code, Some(0), "{err}");
+    let store = data.join("jobs.redb");
+    assert!(store.is_file());
+    // Truncated to 0 bytes: refused, and the file left as it is.
+    std::fs::write(&store, b"").unwrap();
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("jobs.redb: the job store is empty (0 bytes)") && err.contains("--new-store"),
+        "{err}"
+    );
+    assert_eq!(std::fs::metadata(&store).unwrap().len(), 0);
+    // Deleted: refused.
+    std::fs::remove_file(&store).unwrap();
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("there is no job store"), "{err}");
+    assert!(!store.exists());
+    // A foreign file: refused, naming it.
+    std::fs::write(
+        &store,
+        b"not a database at all, but long enough to look like one",
+    )
+    .unwrap();
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("jobs.redb"), "{err}");
+    // --new-store accepts the loss: a 0-byte or missing store starts empty.
+    std::fs::write(&store, b"").unwrap();
+    let (code, line, err) = run(&["--new-store"]);
+    assert!(line.contains("listening"), "{err}");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::metadata(&store).unwrap().len() > 0);
+}

@@ -47,6 +47,10 @@ pub struct WorkerConfig {
     pub metrics: Option<SocketAddr>,
     /// Ended jobs kept (with their receipts); older ones are dropped.
     pub retain_finished: usize,
+    /// Start an empty job store where the data directory's is missing or empty although the
+    /// directory holds a worker identity (a store lost or truncated): without it, such a start
+    /// is refused, so that jobs are never dropped without a word.
+    pub new_store: bool,
 }
 
 impl WorkerConfig {
@@ -66,6 +70,7 @@ impl WorkerConfig {
             max_attempts: 3,
             metrics: None,
             retain_finished: 100_000,
+            new_store: false,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! server (Worker, health and reflection services), optionally behind a token and TLS.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -114,6 +115,45 @@ impl RunningWorker {
     }
 }
 
+/// The job store's file in the data directory.
+pub const STORE_FILE: &str = "jobs.redb";
+
+/// Refuses a start that would silently begin an empty job store where jobs were kept: the data
+/// directory holds a worker identity (`identity_new` is false) but its store is missing, or a
+/// store file is empty (0 bytes). An empty data directory starts fresh; `--new-store`
+/// (`new_store`) accepts the loss and starts an empty store.
+fn check_store_file(path: &Path, identity_new: bool, new_store: bool) -> Result<(), WorkerError> {
+    let lost = |what: &str| {
+        WorkerError::Config(format!(
+            "{}: {what}, although this data directory holds a worker identity — the jobs it \
+             kept are gone; restore the file from a backup, or start an empty store with \
+             --new-store",
+            path.display()
+        ))
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() == 0 => {
+            if !new_store {
+                return Err(lost("the job store is empty (0 bytes)"));
+            }
+            // An empty file is no store: removed, so that redb makes a new one.
+            std::fs::remove_file(path).map_err(|e| WorkerError::io(path, e))?;
+            warn!(path = %path.display(), "an empty job store was replaced (--new-store)");
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !identity_new && !new_store {
+                return Err(lost("there is no job store"));
+            }
+            if !identity_new {
+                warn!(path = %path.display(), "a missing job store was started empty (--new-store)");
+            }
+        }
+        Err(e) => return Err(WorkerError::io(path, e)),
+    }
+    Ok(())
+}
+
 /// Starts a worker: everything is loaded and listening when this returns.
 pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let t = Instant::now();
@@ -145,7 +185,9 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     }
     let executor = selected.executor;
     metrics::backend(&executor.name());
-    let store = JobStore::open(&config.data.join("jobs.redb"), config.retain_finished)?;
+    let store_path = config.data.join(STORE_FILE);
+    check_store_file(&store_path, created, config.new_store)?;
+    let store = JobStore::open(&store_path, config.retain_finished)?;
     let (events, _) = broadcast::channel(1024);
     let worker = Arc::new(Worker {
         store,

@@ -69,6 +69,11 @@ pub struct WorkerArgs {
     /// Ended jobs kept with their receipts; older ones are dropped.
     #[arg(long, default_value_t = 100_000)]
     pub retain_finished: usize,
+    /// Start an empty job store where the data directory's store is missing or empty (0
+    /// bytes) although it holds a worker identity: without it such a start is refused, since
+    /// the jobs the store kept are gone.
+    #[arg(long)]
+    pub new_store: bool,
 }
 
 impl WorkerArgs {
@@ -87,6 +92,7 @@ impl WorkerArgs {
             proofs: self.proofs,
             metrics: self.metrics,
             retain_finished: self.retain_finished,
+            new_store: self.new_store,
             ..WorkerConfig::new(self.data, self.models)
         }
     }
