@@ -51,6 +51,8 @@ pub struct WorkerConfig {
     /// directory holds a worker identity (a store lost or truncated): without it, such a start
     /// is refused, so that jobs are never dropped without a word.
     pub new_store: bool,
+    /// What a connection may take before it is served (caps, the first-byte deadline).
+    pub limits: crate::listener::Limits,
 }
 
 impl WorkerConfig {
@@ -71,6 +73,7 @@ impl WorkerConfig {
             metrics: None,
             retain_finished: 100_000,
             new_store: false,
+            limits: crate::listener::Limits::default(),
         }
     }
 }

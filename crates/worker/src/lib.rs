@@ -27,6 +27,7 @@ pub mod fault;
 pub mod grpc;
 pub mod identity;
 pub mod job;
+pub mod listener;
 pub mod metrics;
 pub mod models;
 pub mod pipeline;

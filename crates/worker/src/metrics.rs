@@ -67,3 +67,14 @@ pub fn key_load(model_id: &str, d: Duration) {
 pub fn backend(name: &str) {
     gauge!("zkw_backend_info", "backend" => name.to_string()).set(1.0);
 }
+
+/// Connections open now (accepted and spoken).
+pub fn connections_open(n: usize) {
+    gauge!("zkw_connections_open").set(n as f64);
+}
+
+/// A connection refused or closed before it was served, and why (`max_connections`,
+/// `max_per_peer`, `silent`, `closed_silent`, `accept_error`).
+pub fn connection_refused(reason: &'static str) {
+    counter!("zkw_connections_refused_total", "reason" => reason).increment(1);
+}

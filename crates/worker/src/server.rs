@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
@@ -263,11 +262,10 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         .local_addr()
         .map_err(|e| WorkerError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    // tonic applies TCP_NODELAY and keepalives only to the listeners it makes itself: without
-    // NODELAY each response waits ~40 ms on Nagle's algorithm (measured: 90 ms per job).
-    let incoming = TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(Duration::from_secs(60)));
+    // Our own accept loop (`listener`): connection caps, a first-byte deadline, backoff on
+    // accept errors; and TCP_NODELAY — without it each response waits ~40 ms on Nagle's
+    // algorithm (measured: 90 ms per job).
+    let incoming = crate::listener::incoming(listener, config.limits);
     let router = builder
         .add_service(health_service)
         .add_service(reflection)

@@ -74,6 +74,15 @@ pub struct WorkerArgs {
     /// the jobs the store kept are gone.
     #[arg(long)]
     pub new_store: bool,
+    /// Connections open at once; beyond, new ones are closed at once.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Connections open at once from one peer address.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections_per_peer: usize,
+    /// Seconds a new connection may stay silent before it is closed.
+    #[arg(long, default_value_t = 10)]
+    pub first_byte_timeout: u64,
 }
 
 impl WorkerArgs {
@@ -93,6 +102,11 @@ impl WorkerArgs {
             metrics: self.metrics,
             retain_finished: self.retain_finished,
             new_store: self.new_store,
+            limits: zkw_worker::listener::Limits {
+                max_connections: self.max_connections,
+                max_per_peer: self.max_connections_per_peer,
+                first_byte: Duration::from_secs(self.first_byte_timeout),
+            },
             ..WorkerConfig::new(self.data, self.models)
         }
     }
@@ -146,6 +160,10 @@ pub fn worker(a: WorkerArgs) -> ExitCode {
 async fn serve(config: WorkerConfig) -> Result<Ended> {
     // Handlers first: a SIGHUP or SIGTERM while the keys load must not kill the process.
     let (mut stop, mut reload) = install_signals()?;
+    // Every connection holds a descriptor: the connection cap decides, not the soft limit.
+    if let Some(n) = zkw_worker::listener::raise_open_file_limit() {
+        tracing::info!(open_files = n, "open-file limit");
+    }
     let tls = config.tls.is_some();
     let running = zkw_worker::start(config).await?;
     // One line on stdout for people and scripts (with port 0, the port chosen).
