@@ -537,6 +537,19 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
         ),
         (
             pb::SubmitJobRequest {
+                input: {
+                    let mut x = good.input.clone();
+                    x[7] = 1e308;
+                    x
+                },
+                ..good.clone()
+            },
+            Code::InvalidArgument,
+            // Short: not the 309 digits of 1e308 in full.
+            "input value #7 = 1.000000e308 is outside the model's input range [",
+        ),
+        (
+            pb::SubmitJobRequest {
                 input_salt: vec![1; 5],
                 ..good.clone()
             },

@@ -107,7 +107,8 @@ async fn blocking<T: Send + 'static>(
     match result {
         Ok(Ok(v)) => Some(v),
         Ok(Err(e)) => {
-            worker.fail_fatally(format!("job store: {e}"));
+            // A store error names the store itself ("job store: …"): said once.
+            worker.fail_fatally(e.to_string());
             None
         }
         Err(e) => {

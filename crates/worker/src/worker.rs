@@ -155,8 +155,9 @@ fn quantize(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, WorkerError> {
         let q = (v * scale).round();
         if q < -half || q > half - 1.0 {
             return Err(WorkerError::BadRequest(format!(
-                "input value #{i} = {v} is outside the model's input range [{lo}, {hi}] \
-                 (it would saturate); scale or clip the input"
+                "input value #{i} = {} is outside the model's input range [{lo}, {hi}] \
+                 (it would saturate); scale or clip the input",
+                short(v)
             )));
         }
     }
@@ -488,6 +489,16 @@ fn check_request(
         )));
     }
     Ok(())
+}
+
+/// A value as an error message shows it: in full up to 15 digits, in scientific notation
+/// beyond (an input of 1e308 printed in full is 309 digits).
+fn short(v: f64) -> String {
+    if v.abs() >= 1e15 {
+        format!("{v:.6e}")
+    } else {
+        v.to_string()
+    }
 }
 
 #[cfg(test)]
