@@ -172,6 +172,24 @@ mod tests {
         let env = sign_dispute(&p, &ledger).unwrap();
         let back = Envelope::from_json(env.to_json().as_bytes()).unwrap();
         assert_eq!(check_dispute(&back, &p.venue).unwrap(), p);
+        // Its subjects are the two receipts' digests, as in-toto tools read them.
+        let statement = Statement::open(&back, &ledger.public_hex()).unwrap();
+        let digests: Vec<Option<[u8; 32]>> = statement
+            .subject
+            .iter()
+            .map(|s| s.blake3_digest())
+            .collect();
+        assert_eq!(
+            digests,
+            [Some(receipt_digest(&p.receipt)), Some([0xee; 32])]
+        );
+        // A settled receipt named by no digest has no statement.
+        let mut bad = p.clone();
+        bad.settled_receipt = "zz".into();
+        assert!(matches!(
+            sign_dispute(&bad, &ledger),
+            Err(VerificationError::Malformed { .. })
+        ));
     }
 
     #[test]
