@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use zkw_worker::proto as pb;
@@ -17,33 +17,11 @@ fn start(extra: &[&str]) -> (Child, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let models = dir.path().join("models");
     std::fs::create_dir_all(&models).unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_zkw"))
-        .args([
-            "worker",
-            "--listen",
-            "127.0.0.1:0",
-            "--backend",
-            "cpu",
-            "--data",
-        ])
-        .arg(dir.path().join("data"))
-        .arg("--models")
-        .arg(&models)
-        .args(extra)
-        .env("XDG_RUNTIME_DIR", "/tmp")
-        .stdout(Stdio::piped())
+    let mut c = common::worker_command(&dir.path().join("data"), &models, extra, &[])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(c.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let url = common::listening_url(c.stdout.take().unwrap()).expect("it listened");
     (c, url, dir)
 }
 

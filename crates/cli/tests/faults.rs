@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,22 +22,7 @@ const BOUND: Duration = Duration::from_secs(40);
 fn spawn(dir: &Path, fault: &str, extra: &[&str]) -> Child {
     let models = dir.join("models");
     std::fs::create_dir_all(&models).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_zkw"))
-        .args([
-            "worker",
-            "--listen",
-            "127.0.0.1:0",
-            "--backend",
-            "cpu",
-            "--data",
-        ])
-        .arg(dir.join("data"))
-        .arg("--models")
-        .arg(&models)
-        .args(extra)
-        .env("ZKW_FAULT", fault)
-        .env("XDG_RUNTIME_DIR", "/tmp")
-        .stdout(Stdio::piped())
+    common::worker_command(&dir.join("data"), &models, extra, &[("ZKW_FAULT", fault)])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
@@ -100,15 +84,7 @@ fn a_fatal_error_at_start_ends_the_process_with_code_3_plain_and_with_tls() {
 async fn a_fatal_error_while_serving_turns_health_off_and_ends_the_process() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = spawn(dir.path(), "fatal-after-ms:1500", &[]);
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let url = common::listening_url(child.stdout.take().unwrap()).expect("it listened");
     let channel = tonic::transport::Endpoint::from_shared(url)
         .unwrap()
         .connect()
@@ -189,34 +165,19 @@ async fn a_job_that_crashes_the_worker_in_inference_exhausts_its_own_attempts() 
     assert_ne!(first(&poison), first(&good));
     let fault = format!("abort-in-inference:{}", first(&poison));
     let start = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_zkw"))
-            .args([
-                "worker",
-                "--listen",
-                "127.0.0.1:0",
-                "--backend",
-                "cpu",
-                "--data",
-            ])
-            .arg(dir.path().join("data"))
-            .arg("--models")
-            .arg(&keys)
-            .env("ZKW_FAULT", &fault)
-            .env("XDG_RUNTIME_DIR", "/tmp")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut c = common::worker_command(
+            &dir.path().join("data"),
+            &keys,
+            &[],
+            &[("ZKW_FAULT", fault.as_str())],
+        )
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
         let stdout = c.stdout.take().unwrap();
         (c, stdout)
     };
-    let url_of = |stdout| {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line.split_whitespace()
-            .find(|w| w.starts_with("http"))
-            .map(str::to_string)
-    };
+    let url_of = common::listening_url;
     let request = |x: Vec<f64>, nonce: &str| pb::SubmitJobRequest {
         model_id: record.model_id.clone(),
         input: x,
@@ -297,29 +258,12 @@ fn a_lost_or_truncated_job_store_is_refused_unless_told_new_store() {
     let models = dir.path().join("models");
     std::fs::create_dir_all(&models).unwrap();
     let run = |extra: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_zkw"))
-            .args([
-                "worker",
-                "--listen",
-                "127.0.0.1:0",
-                "--backend",
-                "cpu",
-                "--data",
-            ])
-            .arg(&data)
-            .arg("--models")
-            .arg(&models)
-            .args(extra)
-            .env("XDG_RUNTIME_DIR", "/tmp")
-            .stdout(Stdio::piped())
+        let mut c = common::worker_command(&data, &models, extra, &[])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         // Started (its address printed): stop it; else it exited on its own.
-        let mut line = String::new();
-        BufReader::new(c.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = common::listening_url(c.stdout.take().unwrap()).unwrap_or_default();
         if !line.is_empty() {
             Command::new("kill")
                 .args(["-TERM", &c.id().to_string()])
@@ -335,7 +279,7 @@ fn a_lost_or_truncated_job_store_is_refused_unless_told_new_store() {
     };
     // A fresh data directory starts (and makes the identity and the store).
     let (code, line, err) = run(&[]);
-    assert!(line.contains("listening"), "{err}");
+    assert!(line.starts_with("http"), "{err}");
     assert_eq!(code, Some(0), "{err}");
     let store = data.join("jobs.redb");
     assert!(store.is_file());
@@ -366,7 +310,7 @@ fn a_lost_or_truncated_job_store_is_refused_unless_told_new_store() {
     // --new-store accepts the loss: a 0-byte or missing store starts empty.
     std::fs::write(&store, b"").unwrap();
     let (code, line, err) = run(&["--new-store"]);
-    assert!(line.contains("listening"), "{err}");
+    assert!(line.starts_with("http"), "{err}");
     assert_eq!(code, Some(0), "{err}");
     assert!(std::fs::metadata(&store).unwrap().len() > 0);
 }

@@ -246,6 +246,21 @@ fn retry_or_fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), Wo
     Ok(())
 }
 
+/// Fails a job that has used its `max` attempts (each start charged, the worker stopped or
+/// crashed under it), keeping the reason; whether it did.
+fn fail_if_spent(j: &mut JobRecord, max: u32) -> bool {
+    if j.attempts < max {
+        return false;
+    }
+    let reason = format!(
+        "started {} times without finishing (the worker stopped or crashed under it)",
+        j.attempts
+    );
+    j.error = Some(reason.clone());
+    j.transition(JobState::Failed, reason);
+    true
+}
+
 /// Marks a job running and returns it with its input; `None` when it went elsewhere: ended,
 /// cancelled, or out of attempts (it was being proved that many times when the worker died).
 fn start(worker: &Worker, job_id: &str) -> Result<Option<(JobRecord, Vec<i64>)>, WorkerError> {
@@ -253,14 +268,7 @@ fn start(worker: &Worker, job_id: &str) -> Result<Option<(JobRecord, Vec<i64>)>,
     let job = change(worker, job_id, |j| {
         if j.cancel_requested {
             j.transition(JobState::Cancelled, "cancelled by the client");
-        } else if j.attempts >= max {
-            let reason = format!(
-                "started {} times without finishing (the worker stopped or crashed under it)",
-                j.attempts
-            );
-            j.error = Some(reason.clone());
-            j.transition(JobState::Failed, reason);
-        } else {
+        } else if !fail_if_spent(j, max) {
             j.transition(JobState::Running, "");
         }
     })?;
@@ -435,17 +443,7 @@ async fn infer_one(
     let max = worker.config.max_attempts;
     let charged = blocking(worker, move |w| {
         change(w, &id, |j| {
-            if j.charged {
-                return;
-            }
-            if j.attempts >= max {
-                let reason = format!(
-                    "started {} times without finishing (the worker stopped or crashed under it)",
-                    j.attempts
-                );
-                j.error = Some(reason.clone());
-                j.transition(JobState::Failed, reason);
-            } else {
+            if !j.charged && !fail_if_spent(j, max) {
                 j.attempts += 1;
                 j.charged = true;
             }

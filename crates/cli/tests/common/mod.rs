@@ -28,6 +28,40 @@ pub fn zkw_closed_stdout(args: &[&str]) -> Output {
         .expect("run zkw")
 }
 
+/// `zkw worker` on a free loopback port with the CPU backend, `data` and `models`, the flags
+/// in `extra` and the environment in `env`; stdout piped (its first line is the address),
+/// stderr as given.
+pub fn worker_command(data: &Path, models: &Path, extra: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_zkw"));
+    c.args([
+        "worker",
+        "--listen",
+        "127.0.0.1:0",
+        "--backend",
+        "cpu",
+        "--data",
+    ])
+    .arg(data)
+    .arg("--models")
+    .arg(models)
+    .args(extra)
+    .env("XDG_RUNTIME_DIR", "/tmp")
+    .envs(env.iter().copied())
+    .stdout(std::process::Stdio::piped());
+    c
+}
+
+/// The address a worker prints on its first stdout line, once it listens; `None` when it
+/// ended before.
+pub fn listening_url(stdout: impl std::io::Read) -> Option<String> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line).ok()?;
+    line.split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .map(str::to_string)
+}
+
 /// A path as a command-line argument.
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
