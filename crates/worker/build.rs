@@ -9,6 +9,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto = root.join("zkworker/v1/worker.proto");
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()
+        // prost's codec, but a request that does not decode is INVALID_ARGUMENT (codec.rs).
+        .codec_path("crate::codec::Codec")
         .file_descriptor_set_path(out.join("zkworker_v1_descriptor.bin"))
         .compile_protos(&[&proto], &[&root])?;
     println!("cargo:rerun-if-changed={}", proto.display());

@@ -134,3 +134,36 @@ async fn one_peer_gets_at_most_its_share() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A request that does not decode is the caller's error: INVALID_ARGUMENT naming the decode
+/// error, not INTERNAL (which clients take for the server's fault and retry).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_request_is_an_invalid_argument() {
+    let (mut child, url, _dir) = start(&[]);
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    // A Transition (field 1: a varint) where GetJob expects field 1 as a string.
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let e = grpc
+        .unary(
+            tonic::Request::new(pb::Transition {
+                state: 3,
+                at_unix_ms: 1,
+                detail: String::new(),
+            }),
+            tonic::codegen::http::uri::PathAndQuery::from_static("/zkworker.v1.Worker/GetJob"),
+            zkw_worker::codec::Codec::<pb::Transition, pb::Job>::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e}");
+    assert!(e.message().starts_with("malformed message: "), "{e}");
+    // The worker is unharmed.
+    assert!(answers(&url).await);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -21,6 +21,7 @@
 pub mod auth;
 pub mod backend;
 pub mod client;
+pub mod codec;
 pub mod config;
 pub mod error;
 pub mod fault;
