@@ -43,12 +43,39 @@ fn store_err(e: impl std::fmt::Display) -> WorkerError {
     WorkerError::Store(e.to_string())
 }
 
-fn decode(bytes: &[u8]) -> Result<JobRecord, WorkerError> {
-    serde_json::from_slice(bytes).map_err(|e| store_err(format!("a stored job is corrupt: {e}")))
+/// The first bytes of a job record written with its checksum.
+const CHECKED: &[u8] = b"zkc1";
+
+/// A stored job record, checked: `zkc1 ‖ blake3(json) ‖ json`, the checksum verified (a
+/// flipped bit is an error naming the job, never a job served wrong); a record written before
+/// checksums (plain JSON) reads as it is and gains one at its next write.
+fn decode(job_id: &str, bytes: &[u8]) -> Result<JobRecord, WorkerError> {
+    let corrupt = |why: String| {
+        store_err(format!(
+            "the stored record of job {job_id} is corrupt: {why}"
+        ))
+    };
+    let json = match bytes.strip_prefix(CHECKED) {
+        Some(rest) if rest.len() >= 32 => {
+            let (sum, json) = rest.split_at(32);
+            if blake3::hash(json).as_bytes() != sum {
+                return Err(corrupt("its checksum does not match".into()));
+            }
+            json
+        }
+        Some(_) => return Err(corrupt("it is cut short".into())),
+        None => bytes,
+    };
+    serde_json::from_slice(json).map_err(|e| corrupt(e.to_string()))
 }
 
 fn encode(job: &JobRecord) -> Result<Vec<u8>, WorkerError> {
-    serde_json::to_vec(job).map_err(store_err)
+    let json = serde_json::to_vec(job).map_err(store_err)?;
+    let mut out = Vec::with_capacity(CHECKED.len() + 32 + json.len());
+    out.extend_from_slice(CHECKED);
+    out.extend_from_slice(blake3::hash(&json).as_bytes());
+    out.extend_from_slice(&json);
+    Ok(out)
 }
 
 fn count_key(state: JobState) -> String {
@@ -175,7 +202,7 @@ impl JobStore {
             .get(id)
             .map_err(store_err)?
             .ok_or_else(|| store_err(format!("idempotency key names missing job {id}")))?;
-        Ok(Some(decode(bytes.value())?))
+        Ok(Some(decode(id, bytes.value())?))
     }
 
     /// The job an idempotency key names, if the request is the same one (see
@@ -196,7 +223,7 @@ impl JobStore {
         let txn = self.db.begin_read().map_err(store_err)?;
         let jobs = txn.open_table(JOBS).map_err(store_err)?;
         let job = jobs.get(job_id).map_err(store_err)?;
-        job.map(|b| decode(b.value())).transpose()
+        job.map(|b| decode(job_id, b.value())).transpose()
     }
 
     /// A job's quantized input, while the job has not ended.
@@ -267,7 +294,7 @@ impl JobStore {
             let id = id.value().to_string();
             let job = jobs.remove(id.as_str()).map_err(store_err)?;
             if let Some(job) = job {
-                let job = decode(job.value())?;
+                let job = decode(&id, job.value())?;
                 if let Some(key) = &job.idempotency_key {
                     idem.remove(key.as_str()).map_err(store_err)?;
                 }
@@ -290,7 +317,7 @@ impl JobStore {
         let jobs = txn.open_table(JOBS).map_err(store_err)?;
         let job = jobs.get(job_id).map_err(store_err)?;
         match job {
-            Some(b) => decode(b.value()),
+            Some(b) => decode(job_id, b.value()),
             None => Err(WorkerError::UnknownJob(job_id.to_string())),
         }
     }
@@ -355,7 +382,7 @@ impl JobStore {
         for entry in index.iter().map_err(store_err)? {
             let (id, _) = entry.map_err(store_err)?;
             if let Some(b) = jobs.get(id.value()).map_err(store_err)? {
-                out.push(decode(b.value())?);
+                out.push(decode(id.value(), b.value())?);
             }
         }
         out.sort_by_key(|j| j.seq);
@@ -412,6 +439,46 @@ mod tests {
             Submitted::New(j) => j,
             other => panic!("not new: {other:?}"),
         }
+    }
+
+    /// A stored record carries a checksum: one flipped bit anywhere in it — inside a string,
+    /// where the JSON would still parse — is an error naming the job, never a job served
+    /// wrong; a record written before checksums (plain JSON) still reads.
+    #[test]
+    fn a_flipped_bit_in_a_stored_job_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = JobStore::open(&dir.path().join("jobs.redb"), 100).unwrap();
+        new(s.submit(job("a", None), &[1], "f").unwrap());
+        let raw = |s: &JobStore| -> Vec<u8> {
+            let txn = s.db.begin_read().unwrap();
+            let jobs = txn.open_table(JOBS).unwrap();
+            jobs.get("a").unwrap().unwrap().value().to_vec()
+        };
+        let put = |s: &JobStore, bytes: &[u8]| {
+            let txn = s.db.begin_write().unwrap();
+            txn.open_table(JOBS).unwrap().insert("a", bytes).unwrap();
+            txn.commit().unwrap();
+        };
+        let stored = raw(&s);
+        assert!(stored.starts_with(CHECKED));
+        // The client nonce "n" changed to "o": valid JSON, another job.
+        let at = stored.windows(5).position(|w| w == b"\"n\",\"").unwrap() + 1;
+        let mut flipped = stored.clone();
+        flipped[at] ^= 0x01;
+        put(&s, &flipped);
+        let e = s.get("a").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "job store: the stored record of job a is corrupt: its checksum does not match"
+        );
+        assert!(s.unfinished().unwrap_err().to_string().contains("job a"));
+        put(&s, &stored[..10]);
+        assert!(s.get("a").unwrap_err().to_string().contains("cut short"));
+        // A record from before checksums: read, and written back with one.
+        put(&s, &stored[CHECKED.len() + 32..]);
+        assert_eq!(s.get("a").unwrap().unwrap().client_nonce, "n");
+        s.update("a", |_| true).unwrap();
+        assert!(raw(&s).starts_with(CHECKED));
     }
 
     #[test]
