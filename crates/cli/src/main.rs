@@ -39,7 +39,8 @@ enum Command {
     Keys(cmd::keys::KeysCmd),
     /// Run the worker daemon: jobs over gRPC, persisted, proved, signed. Exit 0 when stopped
     /// on request, 2 when it cannot start, 3 when a fatal error stopped it (restart it).
-    Worker(cmd::worker::WorkerArgs),
+    /// `zkw worker store check|salvage DATA` reads its job store.
+    Worker(cmd::worker::WorkerCmd),
     /// Submit a job to a worker.
     Submit(cmd::jobs::SubmitArgs),
     /// Sign a client's request for a job (model, input digest, nonce, venue, fee) into a file,
@@ -111,7 +112,17 @@ fn run() -> ExitCode {
         Command::Keys(a) => cmd::keys::keys(a),
         Command::Prove(a) => cmd::prove::prove(a),
         Command::Verify(a) => return cmd::verify::verify(a),
-        Command::Worker(a) => return cmd::worker::worker(a),
+        Command::Worker(cmd::worker::WorkerCmd {
+            command: Some(cmd::worker::WorkerSub::Store(a)),
+            ..
+        }) => match cmd::store::store(a) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
+        Command::Worker(cmd::worker::WorkerCmd { run: Some(a), .. }) => {
+            return cmd::worker::worker(a);
+        }
+        Command::Worker(_) => unreachable!("clap requires the worker's flags or a subcommand"),
         Command::Submit(a) => cmd::jobs::submit(a),
         Command::Status(a) => cmd::jobs::job_status(a),
         Command::Watch(a) => cmd::jobs::watch(a),

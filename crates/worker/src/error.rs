@@ -43,6 +43,9 @@ pub enum WorkerError {
     /// The job store failed.
     #[error("job store: {0}")]
     Store(String),
+    /// A stored record is damaged (its checksum, seal or format): the message names it.
+    #[error("job store: {0}")]
+    Damaged(String),
     /// The worker's configuration cannot be used.
     #[error("{0}")]
     Config(String),
@@ -78,6 +81,7 @@ impl From<WorkerError> for Status {
             WorkerError::QueueFull { .. } => Code::ResourceExhausted,
             WorkerError::NoReceipt { .. } => Code::FailedPrecondition,
             WorkerError::ShuttingDown => Code::Unavailable,
+            WorkerError::Damaged(_) => Code::DataLoss,
             WorkerError::Store(_)
             | WorkerError::Config(_)
             | WorkerError::Io { .. }
@@ -111,6 +115,7 @@ mod tests {
             ),
             (WorkerError::ShuttingDown, Code::Unavailable),
             (WorkerError::Store("s".into()), Code::Internal),
+            (WorkerError::Damaged("d".into()), Code::DataLoss),
         ];
         for (e, code) in cases {
             let msg = e.to_string();

@@ -78,3 +78,8 @@ pub fn connections_open(n: usize) {
 pub fn connection_refused(reason: &'static str) {
     counter!("zkw_connections_refused_total", "reason" => reason).increment(1);
 }
+
+/// A job whose stored record or input was damaged was quarantined (kept aside, failed).
+pub fn quarantined() {
+    counter!("zkw_jobs_quarantined_total").increment(1);
+}

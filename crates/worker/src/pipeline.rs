@@ -120,9 +120,16 @@ async fn blocking<T: Send + 'static>(
 
 /// Puts every job a previous run left unfinished back in the queue, in submission order. A job
 /// accepted under another worker identity (the key file was replaced) cannot be signed for
-/// the id its proof binds, and fails.
+/// the id its proof binds, and fails. A job whose stored record or input is damaged is
+/// quarantined by the store (kept aside, failed with the reason): one bad record never keeps
+/// the worker from starting.
 pub fn recover(worker: &Worker) -> Result<usize, WorkerError> {
-    let jobs = worker.store.unfinished()?;
+    let recovered = worker.store.recover()?;
+    for (job_id, why) in &recovered.quarantined {
+        error!(%job_id, "job quarantined: {why}");
+        metrics::quarantined();
+    }
+    let jobs = recovered.jobs;
     let me = worker.worker_id();
     let mut resumed = 0;
     for job in jobs {
@@ -275,9 +282,18 @@ fn start(worker: &Worker, job_id: &str) -> Result<Option<(JobRecord, Vec<i64>)>,
     let Some(job) = job.filter(|j| j.state == JobState::Running) else {
         return Ok(None);
     };
-    match worker.store.input(job_id)? {
-        Some(input) => Ok(Some((job, input))),
-        None => {
+    match worker.store.input(job_id) {
+        Ok(Some(input)) => Ok(Some((job, input))),
+        Err(WorkerError::Damaged(why)) => {
+            // Damaged since the worker started: kept aside, and the job fails with the reason.
+            error!(%job_id, "job quarantined: {why}");
+            metrics::quarantined();
+            let job = worker.store.quarantine(job_id, &why)?;
+            worker.emit(&job);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+        Ok(None) => {
             fail(
                 worker,
                 job_id,

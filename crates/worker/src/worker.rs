@@ -407,10 +407,19 @@ impl Worker {
         check_job_id(job_id)?;
         match self.store.receipt(job_id)? {
             Some(r) => Ok(r),
-            None => Err(WorkerError::NoReceipt {
-                job_id: job_id.to_string(),
-                state: self.job(job_id)?.state,
-            }),
+            None => {
+                let job = self.job(job_id)?;
+                match (job.state, job.error) {
+                    // Salvaged from a damaged store without it (`zkw worker store salvage`).
+                    (JobState::Succeeded, Some(why)) => Err(WorkerError::Damaged(format!(
+                        "job {job_id} has no receipt: {why}"
+                    ))),
+                    (state, _) => Err(WorkerError::NoReceipt {
+                        job_id: job_id.to_string(),
+                        state,
+                    }),
+                }
+            }
         }
     }
 

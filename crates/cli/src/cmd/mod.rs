@@ -11,5 +11,6 @@ pub mod prove;
 pub mod registry;
 pub mod request;
 pub mod settle;
+pub mod store;
 pub mod verify;
 pub mod worker;

@@ -25,7 +25,26 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7700";
 /// The log filter when `RUST_LOG` is not set.
 pub const DEFAULT_LOG_FILTER: &str = "warn,zkw_worker=info,zkw=info";
 
-/// `zkw worker`.
+/// `zkw worker`: run the daemon, or work on its store.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct WorkerCmd {
+    /// Work on a worker's job store instead of running it.
+    #[command(subcommand)]
+    pub command: Option<WorkerSub>,
+    #[command(flatten)]
+    pub run: Option<WorkerArgs>,
+}
+
+/// `zkw worker …`.
+#[derive(clap::Subcommand)]
+pub enum WorkerSub {
+    /// Check a job store, or salvage what can be read from a damaged one.
+    #[command(subcommand)]
+    Store(crate::cmd::store::StoreCmd),
+}
+
+/// `zkw worker` (the daemon).
 #[derive(Args)]
 pub struct WorkerArgs {
     /// Where to listen for gRPC.
