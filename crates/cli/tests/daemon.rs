@@ -94,11 +94,20 @@ impl Daemon {
     }
 
     fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The most memory the process has held resident so far.
+    fn peak_rss_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find(|l| l.starts_with("VmRSS:"))
+            .find(|l| l.starts_with(field))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
@@ -475,6 +484,49 @@ async fn a_burst_beyond_the_queue_is_refused_and_every_accepted_job_completes() 
     );
 }
 
+/// 32 concurrent 30 MiB submissions (a probe's burst took +798 MiB, kept for good) are refused
+/// from their first five bytes — longer than any input the served model can need — and the
+/// worker's peak memory grows by less than 64 MiB; it serves the next job.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_huge_requests_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let id = prepare(&models, "fixed");
+    let daemon = Daemon::start(&dir.path().join("data"), &models, &[]);
+    let client = daemon
+        .client(None)
+        .await
+        .max_encoding_message_size(usize::MAX);
+    let peak_before = daemon.peak_rss_kib().max(daemon.rss_kib());
+    let huge = pb::SubmitJobRequest {
+        input: vec![0.25; 4_000_000],
+        ..request(&id, 1)
+    };
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (mut c, req) = (client.clone(), huge.clone());
+            tokio::spawn(async move { c.submit_job(req).await })
+        })
+        .collect();
+    for t in tasks {
+        let e = t.await.unwrap().unwrap_err();
+        assert_eq!(e.code(), Code::OutOfRange, "{e}");
+        assert!(e.message().contains("found 32000"), "{e}");
+    }
+    let peak_after = daemon.peak_rss_kib();
+    assert!(
+        peak_after < peak_before + 64 * 1024,
+        "peak memory grew from {peak_before} to {peak_after} KiB"
+    );
+    let mut c = daemon.client(None).await;
+    let r = c.submit_job(request(&id, 2)).await.unwrap().into_inner();
+    assert_eq!(
+        wait(&mut c, &r.job_id).await.state,
+        pb::JobState::Succeeded as i32
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_requests_get_their_status_and_the_worker_stays_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -817,11 +869,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `GET path` over plain HTTP/1.0; the body.
-fn http_get(port: u16, path: &str) -> String {
+/// `GET path` over plain HTTP/1.0, with `authorization: Bearer <token>` when given; the
+/// whole response.
+fn http_get(port: u16, path: &str, token: Option<&str>) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -849,6 +903,8 @@ async fn tls_metrics_and_models_added_while_running() {
             s(&key_pem),
             "--metrics",
             &metrics_addr,
+            "--metrics-token",
+            "scrape-secret",
         ],
     );
     assert!(daemon.url.starts_with("https://"), "{}", daemon.url);
@@ -859,6 +915,21 @@ async fn tls_metrics_and_models_added_while_running() {
         .unwrap()
         .into_inner();
     assert!(listed.models.is_empty());
+    // With no model, the largest message is the headroom alone: a 10,000-value input is
+    // refused before it is read.
+    let big = || pb::SubmitJobRequest {
+        input: vec![0.5; 10_000],
+        ..request(&"ab".repeat(32), 1)
+    };
+    let e = client.submit_job(big()).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::OutOfRange, "{e}");
+    assert!(
+        e.message().contains(&format!(
+            "the limit is {} bytes",
+            zkw_worker::admission::HEADROOM
+        )),
+        "{e}"
+    );
     // Plain text to a TLS port gets nowhere.
     let plain = daemon.url.replace("https://", "http://");
     if let Ok(mut c) = connect(&plain, None, None).await {
@@ -924,7 +995,23 @@ async fn tls_metrics_and_models_added_while_running() {
         wait(&mut client, &r.job_id).await.state,
         pb::JobState::Succeeded as i32
     );
-    let page = http_get(metrics, "/metrics");
+    // The loaded model's input (64 values) raised the cap by its size.
+    let e = client.submit_job(big()).await.unwrap_err();
+    let cap = zkw_worker::admission::message_cap(64);
+    assert!(
+        e.message().contains(&format!("the limit is {cap} bytes")),
+        "{e}"
+    );
+    // The metrics need their token: without it (or with another) 401 and nothing shown.
+    for token in [None, Some("wrong")] {
+        let page = http_get(metrics, "/metrics", token);
+        assert_eq!(page.split_whitespace().nth(1), Some("401"), "{page}");
+        assert!(!page.contains("zkw_"), "{page}");
+    }
+    let other = http_get(metrics, "/other", Some("scrape-secret"));
+    assert_eq!(other.split_whitespace().nth(1), Some("404"), "{other}");
+    let page = http_get(metrics, "/metrics", Some("scrape-secret"));
+    assert_eq!(page.split_whitespace().nth(1), Some("200"), "{page}");
     for want in [
         "zkw_job_transitions_total{state=\"succeeded\"} 1",
         "zkw_jobs{state=\"succeeded\"} 1",
@@ -933,6 +1020,7 @@ async fn tls_metrics_and_models_added_while_running() {
         "zkw_inference_seconds_count 1",
         "zkw_key_load_seconds{model=",
         "zkw_backend_info{backend=\"cpu reference\"} 1",
+        "zkw_requests_shed_total{reason=\"too_large\"} 2",
     ] {
         assert!(page.contains(want), "metrics lack {want}:\n{page}");
     }

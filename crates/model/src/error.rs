@@ -58,6 +58,23 @@ pub enum ModelError {
         /// The offending value.
         value: f64,
     },
+    /// An input value lies so far beyond the model's input range that no calibration covers
+    /// it (more than [`crate::input::FAR_BEYOND`] times the range): refused, not saturated.
+    #[error(
+        "input value #{index} = {} lies far beyond the model's input range [{lo}, {hi}]: \
+         no calibration covers it",
+        crate::input::short(*value)
+    )]
+    InputFarOutOfRange {
+        /// Position in the flattened input.
+        index: usize,
+        /// The offending value.
+        value: f64,
+        /// The lowest value the input format holds.
+        lo: f64,
+        /// The highest value the input format holds.
+        hi: f64,
+    },
     /// A quantized input value lies outside the model's input bit width.
     #[error("quantized input value #{index} = {value} is outside the {bits}-bit range")]
     InputOutOfRange {

@@ -146,7 +146,23 @@ pub fn read_client_input(path: &Path) -> Result<ClientInput, ModelError> {
     parse_client_input(&text, path)
 }
 
-/// Quantizes a float input to the model's input format, checking length and finiteness.
+/// How far beyond the input format's range a value may lie and still be saturated (quantized
+/// to the nearest end, with a warning from [`saturated_count`]'s callers): further, it is
+/// refused — it is nothing like any calibration sample (a 1e308, a unit mix-up).
+pub const FAR_BEYOND: f64 = 65536.0;
+
+/// A value as an error message shows it: in full up to 15 digits, in scientific notation
+/// beyond (1e308 printed in full is 309 digits).
+pub fn short(v: f64) -> String {
+    if v.abs() >= 1e15 {
+        format!("{v:.6e}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Quantizes a float input to the model's input format, checking length and finiteness; a
+/// value beyond the format's range saturates, one [`FAR_BEYOND`] it is refused.
 pub fn quantize_input(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, ModelError> {
     if x.len() != info.len() {
         return Err(ModelError::InputLength {
@@ -163,7 +179,16 @@ pub fn quantize_input(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, ModelErr
             if !value.is_finite() {
                 return Err(ModelError::NonFiniteInput { index, value });
             }
-            Ok(((value * scale).round().clamp(lo as f64, hi as f64)) as i64)
+            let q = (value * scale).round();
+            if q.abs() > FAR_BEYOND * hi as f64 {
+                return Err(ModelError::InputFarOutOfRange {
+                    index,
+                    value,
+                    lo: lo as f64 / scale,
+                    hi: hi as f64 / scale,
+                });
+            }
+            Ok(q.clamp(lo as f64, hi as f64) as i64)
         })
         .collect()
 }
@@ -189,6 +214,28 @@ pub fn dequantize(v: i64, frac_bits: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value a little beyond the range saturates; one far beyond (a 1e308) is refused, and
+    /// the message shows it short, once.
+    #[test]
+    fn a_value_far_beyond_the_range_is_refused_with_a_short_message() {
+        let info = TensorInfo {
+            shape: vec![2],
+            frac_bits: 6,
+            bits: 8,
+        };
+        assert_eq!(quantize_input(&info, &[2.5, -3.0]).unwrap(), [127, -128]);
+        assert_eq!(
+            quantize_input(&info, &[0.0, 1e308])
+                .unwrap_err()
+                .to_string(),
+            "input value #1 = 1.000000e308 lies far beyond the model's input range \
+             [-2, 1.984375]: no calibration covers it"
+        );
+        let edge = FAR_BEYOND * 127.0 / 64.0;
+        assert!(quantize_input(&info, &[edge, 0.0]).is_ok());
+        assert!(quantize_input(&info, &[-edge * 1.01, 0.0]).is_err());
+    }
 
     #[test]
     fn calibration_files_hold_one_sample_or_json_lines_of_them() {

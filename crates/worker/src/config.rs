@@ -45,6 +45,13 @@ pub struct WorkerConfig {
     pub max_attempts: u32,
     /// Serve Prometheus metrics at this address.
     pub metrics: Option<SocketAddr>,
+    /// Scrapes of the metrics must carry `authorization: Bearer <token>`; `None` uses
+    /// [`WorkerConfig::token`] (and with neither, the metrics are open).
+    pub metrics_token: Option<String>,
+    /// Bytes of requests being received and decoded at once, over all connections; beyond,
+    /// requests are shed with RESOURCE_EXHAUSTED before they are read (see
+    /// [`crate::admission`]).
+    pub max_receiving: usize,
     /// Ended jobs kept (with their receipts); older ones are dropped.
     pub retain_finished: usize,
     /// Start an empty job store where the data directory's is missing or empty although the
@@ -71,6 +78,8 @@ impl WorkerConfig {
             proofs: 1,
             max_attempts: 3,
             metrics: None,
+            metrics_token: None,
+            max_receiving: 64 << 20,
             retain_finished: 100_000,
             new_store: false,
             limits: crate::listener::Limits::default(),

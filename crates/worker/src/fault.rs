@@ -11,6 +11,7 @@
 //! | `fatal-at-start` | a fatal error as the worker finishes starting, before anyone waits for one |
 //! | `fatal-after-ms:N` | a fatal error N milliseconds after the start, while it serves |
 //! | `abort-in-inference:V` | the process aborts when it runs the model on an input whose first quantized value is V (alone or in a batch): a poison job |
+//! | `disk-full-while:PATH` | every write to the job store fails as on a full disk while the file PATH exists (the soak script's disk-full round where it cannot mount a small file system) |
 
 use std::time::Duration;
 
@@ -36,6 +37,10 @@ pub(crate) fn inject_fatal(worker: &std::sync::Arc<Worker>) -> Result<(), Worker
             .ok_or_else(|| WorkerError::Config(format!("{FAULT_VAR}={fault}: not a number")))?;
         return Ok(());
     }
+    if fault.starts_with("disk-full-while:") {
+        // Checked at each store write ([`disk_full`]).
+        return Ok(());
+    }
     if let Some(ms) = fault.strip_prefix("fatal-after-ms:") {
         let ms: u64 = ms
             .parse()
@@ -49,7 +54,7 @@ pub(crate) fn inject_fatal(worker: &std::sync::Arc<Worker>) -> Result<(), Worker
     }
     Err(WorkerError::Config(format!(
         "{FAULT_VAR}={fault}: no such fault (fatal-at-start, fatal-after-ms:N, \
-         abort-in-inference:V)"
+         abort-in-inference:V, disk-full-while:PATH)"
     )))
 }
 
@@ -73,5 +78,22 @@ pub(crate) fn abort_in_inference<'a>(mut inputs: impl Iterator<Item = &'a [i64]>
     {
         eprintln!("{FAULT_VAR}: aborting in inference on an input starting with {v}");
         std::process::abort();
+    }
+}
+
+/// The error a job store write meets while `ZKW_FAULT=disk-full-while:PATH` holds and PATH
+/// exists: what a full disk gives; `Ok` otherwise.
+pub(crate) fn disk_full() -> Result<(), WorkerError> {
+    static PATH: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let path = PATH.get_or_init(|| {
+        let fault = std::env::var(FAULT_VAR).ok()?;
+        Some(fault.strip_prefix("disk-full-while:")?.into())
+    });
+    match path {
+        Some(p) if p.exists() => Err(WorkerError::Store(format!(
+            "No space left on device (os error 28) ({FAULT_VAR}: {} exists)",
+            p.display()
+        ))),
+        _ => Ok(()),
     }
 }

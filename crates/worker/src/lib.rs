@@ -18,6 +18,7 @@
 //! receipts are the same as `zkw prove` writes, plus the worker's signature.
 #![deny(missing_docs)]
 
+pub mod admission;
 pub mod auth;
 pub mod backend;
 pub mod client;

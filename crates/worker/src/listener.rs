@@ -17,6 +17,9 @@
 //! - counts what it refuses (`zkw_connections_refused_total{reason}`) and the connections
 //!   open (`zkw_connections_open`).
 //!
+//! - closes a connection that has had no call open for [`Limits::idle`] (5 minutes): a client
+//!   that answers keep-alive pings but never calls again does not hold a descriptor for ever.
+//!
 //! [`raise_open_file_limit`] lifts the process's soft limit on open files to its hard limit at
 //! start, so the cap, not the operating system, decides. Once a connection speaks, HTTP/2
 //! keep-alive pings (30 s, answered within 10 s) close one whose peer is gone.
@@ -24,6 +27,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -46,6 +50,8 @@ pub struct Limits {
     pub max_per_peer: usize,
     /// How long a new connection may stay silent before it is closed.
     pub first_byte: Duration,
+    /// How long a connection may have no call open before it is closed.
+    pub idle: Duration,
 }
 
 impl Default for Limits {
@@ -54,6 +60,7 @@ impl Default for Limits {
             max_connections: 1024,
             max_per_peer: 256,
             first_byte: Duration::from_secs(10),
+            idle: Duration::from_secs(300),
         }
     }
 }
@@ -85,17 +92,97 @@ impl Drop for Slot {
     }
 }
 
-/// An accepted connection that has spoken, holding its place until it closes.
+/// What a connection is doing: the calls open on it now, and when that last changed. The
+/// server's requests carry it (in [`ConnInfo`]); [`crate::admission`] counts each call from
+/// its start to the end of its response, streams included.
+#[derive(Debug)]
+pub struct Activity {
+    open: AtomicUsize,
+    since: Mutex<Instant>,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            open: AtomicUsize::new(0),
+            since: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// A call started; it ends when the guard is dropped.
+    pub fn begin(self: &Arc<Self>) -> CallGuard {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        self.touch();
+        CallGuard(self.clone())
+    }
+
+    fn touch(&self) {
+        *self.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// How long the connection has had no call open (`None` while one is).
+    fn idle_for(&self) -> Option<Duration> {
+        let since = *self.since.lock().unwrap_or_else(|p| p.into_inner());
+        (self.open.load(Ordering::SeqCst) == 0).then(|| since.elapsed())
+    }
+}
+
+/// One call open on a connection (see [`Activity::begin`]).
+#[derive(Debug)]
+pub struct CallGuard(Arc<Activity>);
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.0.touch();
+    }
+}
+
+/// What the server knows of a connection: its addresses and its activity.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// Its addresses.
+    pub tcp: TcpConnectInfo,
+    /// Its calls.
+    pub activity: Arc<Activity>,
+}
+
+/// An accepted connection that has spoken, holding its place until it closes — or until it
+/// has had no call open for [`Limits::idle`]: then its reads end, and the server closes it.
 pub struct Conn {
     stream: TcpStream,
     _slot: Slot,
+    activity: Arc<Activity>,
+    idle: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Conn {
+    /// Whether the connection has been idle too long; otherwise the timer is set for the
+    /// moment it would be (and wakes the connection's task then).
+    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        while self.timer.as_mut().poll(cx).is_ready() {
+            let wait = match self.activity.idle_for() {
+                Some(d) if d >= self.idle => return true,
+                Some(d) => self.idle - d,
+                None => self.idle,
+            };
+            self.timer
+                .as_mut()
+                .reset(tokio::time::Instant::now() + wait);
+        }
+        false
+    }
 }
 
 impl Connected for Conn {
-    type ConnectInfo = TcpConnectInfo;
+    type ConnectInfo = ConnInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.connect_info()
+        ConnInfo {
+            tcp: self.stream.connect_info(),
+            activity: self.activity.clone(),
+        }
     }
 }
 
@@ -105,6 +192,11 @@ impl AsyncRead for Conn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if self.idle_expired(cx) {
+            // The end of the stream: the server closes the connection.
+            metrics::connection_refused("idle");
+            return Poll::Ready(Ok(()));
+        }
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
@@ -210,12 +302,14 @@ async fn accept_loop(
             let mut byte = [0u8; 1];
             match tokio::time::timeout(limits.first_byte, stream.peek(&mut byte)).await {
                 Ok(Ok(n)) if n > 0 => {
-                    let _ = tx
-                        .send(Ok(Conn {
-                            stream,
-                            _slot: slot,
-                        }))
-                        .await;
+                    let conn = Conn {
+                        stream,
+                        _slot: slot,
+                        activity: Activity::new(),
+                        idle: limits.idle,
+                        timer: Box::pin(tokio::time::sleep(limits.idle)),
+                    };
+                    let _ = tx.send(Ok(conn)).await;
                 }
                 Ok(_) => metrics::connection_refused("closed_silent"),
                 Err(_) => metrics::connection_refused("silent"),

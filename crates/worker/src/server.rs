@@ -15,6 +15,7 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
 
+use crate::admission::Admission;
 use crate::auth::RequireToken;
 use crate::backend;
 use crate::config::WorkerConfig;
@@ -29,8 +30,9 @@ use crate::queue::JobQueue;
 use crate::store::JobStore;
 use crate::worker::Worker;
 
-/// The largest message the worker decodes (32 MiB: inputs of up to about 4 M values). A
-/// larger one is refused by gRPC itself with OUT_OF_RANGE before the worker reads it.
+/// The largest message the worker ever decodes (32 MiB: inputs of up to about 4 M values). The
+/// cap applied is smaller: it follows the served models' inputs (`admission`); this is the
+/// ceiling, and a client's.
 pub const MAX_MESSAGE_BYTES: usize = 32 << 20;
 
 /// How long a stopping worker waits for open streams and calls before closing them.
@@ -158,8 +160,15 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let t = Instant::now();
     // First, so that every metric recorded while starting is exported.
     if let Some(m) = config.metrics {
-        metrics::install(m)?;
-        info!(addr = %m, "metrics at /metrics");
+        let token = config
+            .metrics_token
+            .clone()
+            .or_else(|| config.token.clone());
+        if token.as_deref() == Some("") {
+            return Err(WorkerError::Config("--metrics-token is empty".into()));
+        }
+        let bound = metrics::serve(m, token.clone()).await?;
+        info!(addr = %bound, token = token.is_some(), "metrics at /metrics");
     }
     std::fs::create_dir_all(&config.data).map_err(|e| WorkerError::io(&config.data, e))?;
     #[cfg(unix)]
@@ -198,6 +207,7 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         stopping: AtomicBool::new(false),
         stop: tokio::sync::watch::channel(false).0,
         fatal: std::sync::Mutex::new(None),
+        message_cap: Default::default(),
         config: config.clone(),
     });
     {
@@ -238,6 +248,9 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         token,
     );
 
+    // Memory is decided before a request is read: its length against the models' largest
+    // input, and against one budget for every request in flight (`admission`).
+    let admission = Admission::new(worker.message_cap.clone(), config.max_receiving);
     // Idle or silent connections do not hold the worker's file descriptors for ever.
     let mut builder = Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
@@ -267,6 +280,7 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     // algorithm (measured: 90 ms per job).
     let incoming = crate::listener::incoming(listener, config.limits);
     let router = builder
+        .layer(admission.layer())
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)

@@ -92,6 +92,9 @@ pub struct Worker {
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
     /// Why the worker had to stop, if it did not choose to.
     pub(crate) fatal: std::sync::Mutex<Option<String>>,
+    /// The largest message accepted now: it follows the served models' inputs
+    /// ([`crate::admission::message_cap`]), set at every (re)load.
+    pub(crate) message_cap: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 fn printable(what: &str, s: &str, max: usize) -> Result<(), WorkerError> {
@@ -157,7 +160,7 @@ fn quantize(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, WorkerError> {
             return Err(WorkerError::BadRequest(format!(
                 "input value #{i} = {} is outside the model's input range [{lo}, {hi}] \
                  (it would saturate); scale or clip the input",
-                short(v)
+                zkw_model::input::short(v)
             )));
         }
     }
@@ -456,6 +459,16 @@ impl Worker {
         for (dir, why) in &report.failed {
             tracing::warn!(dir = %dir.display(), "model not loaded: {why}");
         }
+        let largest = self
+            .models
+            .list()
+            .iter()
+            .map(|m| m.prover.record().input.shape.iter().product::<usize>())
+            .max()
+            .unwrap_or(0);
+        let cap = crate::admission::message_cap(largest);
+        self.message_cap
+            .store(cap, std::sync::atomic::Ordering::Relaxed);
         Ok(report)
     }
 }
@@ -498,16 +511,6 @@ fn check_request(
         )));
     }
     Ok(())
-}
-
-/// A value as an error message shows it: in full up to 15 digits, in scientific notation
-/// beyond (an input of 1e308 printed in full is 309 digits).
-fn short(v: f64) -> String {
-    if v.abs() >= 1e15 {
-        format!("{v:.6e}")
-    } else {
-        v.to_string()
-    }
 }
 
 #[cfg(test)]

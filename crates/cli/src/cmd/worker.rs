@@ -85,6 +85,19 @@ pub struct WorkerArgs {
     /// Serve Prometheus metrics at this address (GET /metrics).
     #[arg(long)]
     pub metrics: Option<SocketAddr>,
+    /// Require `authorization: Bearer <token>` on metrics scrapes (default: --token's, if
+    /// set; with neither, the metrics are open).
+    #[arg(
+        long,
+        env = "ZKW_METRICS_TOKEN",
+        hide_env_values = true,
+        requires = "metrics"
+    )]
+    pub metrics_token: Option<String>,
+    /// MiB of requests being received and decoded at once, over all connections; beyond,
+    /// requests are refused (RESOURCE_EXHAUSTED) before they are read.
+    #[arg(long, default_value_t = 64)]
+    pub max_receiving: usize,
     /// Ended jobs kept with their receipts; older ones are dropped.
     #[arg(long, default_value_t = 100_000)]
     pub retain_finished: usize,
@@ -102,6 +115,9 @@ pub struct WorkerArgs {
     /// Seconds a new connection may stay silent before it is closed.
     #[arg(long, default_value_t = 10)]
     pub first_byte_timeout: u64,
+    /// Seconds a connection may have no call open before it is closed.
+    #[arg(long, default_value_t = 300)]
+    pub idle_timeout: u64,
 }
 
 impl WorkerArgs {
@@ -119,12 +135,15 @@ impl WorkerArgs {
             batch: self.batch,
             proofs: self.proofs,
             metrics: self.metrics,
+            metrics_token: self.metrics_token,
+            max_receiving: self.max_receiving.saturating_mul(1 << 20),
             retain_finished: self.retain_finished,
             new_store: self.new_store,
             limits: zkw_worker::listener::Limits {
                 max_connections: self.max_connections,
                 max_per_peer: self.max_connections_per_peer,
                 first_byte: Duration::from_secs(self.first_byte_timeout),
+                idle: Duration::from_secs(self.idle_timeout),
             },
             ..WorkerConfig::new(self.data, self.models)
         }

@@ -228,6 +228,7 @@ impl JobStore {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
                 .map_err(|e| WorkerError::io(path, e))?;
         }
+        crate::fault::disk_full()?;
         let mut txn = db.begin_write().map_err(store_err)?;
         txn.set_two_phase_commit(true);
         {
@@ -302,6 +303,7 @@ impl JobStore {
     /// acknowledged job). A damaged last commit is refused instead, and `store salvage` reads
     /// what can be read.
     fn begin(&self) -> Result<WriteTransaction, WorkerError> {
+        crate::fault::disk_full()?;
         let mut txn = self.db.begin_write().map_err(store_err)?;
         txn.set_two_phase_commit(true);
         Ok(txn)
