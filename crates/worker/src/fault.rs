@@ -24,7 +24,8 @@ pub const FAULT_VAR: &str = "ZKW_FAULT";
 /// Injects the fatal error `ZKW_FAULT` asks for, if any; an unknown value is a configuration
 /// error (a test that misspells its fault must not pass by testing nothing).
 pub(crate) fn inject_fatal(worker: &std::sync::Arc<Worker>) -> Result<(), WorkerError> {
-    let Ok(fault) = std::env::var(FAULT_VAR) else {
+    // Set but empty is unset, as for most variables (`ZKW_FAULT= zkw worker`).
+    let Some(fault) = std::env::var(FAULT_VAR).ok().filter(|f| !f.is_empty()) else {
         return Ok(());
     };
     if fault == "fatal-at-start" {

@@ -50,7 +50,7 @@ pub struct Limits {
     pub max_per_peer: usize,
     /// How long a new connection may stay silent before it is closed.
     pub first_byte: Duration,
-    /// How long a connection may have no call open before it is closed.
+    /// How long a connection may have no call open before it is closed (zero: never).
     pub idle: Duration,
 }
 
@@ -133,8 +133,9 @@ pub struct CallGuard(Arc<Activity>);
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        // The time first: a read between the two must not see no call open since long ago.
         self.0.touch();
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -161,6 +162,9 @@ impl Conn {
     /// Whether the connection has been idle too long; otherwise the timer is set for the
     /// moment it would be (and wakes the connection's task then).
     fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.idle.is_zero() {
+            return false;
+        }
         while self.timer.as_mut().poll(cx).is_ready() {
             let wait = match self.activity.idle_for() {
                 Some(d) if d >= self.idle => return true,

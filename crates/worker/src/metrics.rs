@@ -67,8 +67,10 @@ pub async fn serve(addr: SocketAddr, token: Option<String>) -> Result<SocketAddr
                     continue;
                 }
             };
-            let Ok(slot) = slots.clone().acquire_owned().await else {
-                return;
+            // As many scrapes as there are slots; another connection is closed at once
+            // (a handful of silent ones must not keep Prometheus out).
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                continue;
             };
             let (handle, expected) = (handle.clone(), expected.clone());
             tokio::spawn(async move {
@@ -77,6 +79,7 @@ pub async fn serve(addr: SocketAddr, token: Option<String>) -> Result<SocketAddr
                     async move { Ok::<_, std::convert::Infallible>(response) }
                 });
                 let conn = http1::Builder::new()
+                    .keep_alive(false)
                     .timer(TokioTimer::new())
                     .header_read_timeout(Duration::from_secs(10))
                     .serve_connection(TokioIo::new(stream), service);

@@ -192,14 +192,26 @@ fn change(
     f: impl FnOnce(&mut JobRecord),
 ) -> Result<Option<JobRecord>, WorkerError> {
     let mut changed = false;
-    let job = worker.store.update(job_id, |j| {
+    let updated = worker.store.update(job_id, |j| {
         if j.state.is_terminal() {
             return false;
         }
         f(j);
         changed = true;
         true
-    })?;
+    });
+    let job = match updated {
+        Err(WorkerError::Damaged(why)) => {
+            // Its record was damaged since the worker started: kept aside, the job failed
+            // with the reason; the worker goes on with the others.
+            error!(%job_id, "job quarantined: {why}");
+            metrics::quarantined();
+            let job = worker.store.quarantine(job_id, &why)?;
+            worker.emit(&job);
+            return Ok(None);
+        }
+        other => other?,
+    };
     if changed {
         worker.emit(&job);
         Ok(Some(job))

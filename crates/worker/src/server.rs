@@ -160,6 +160,14 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let t = Instant::now();
     // First, so that every metric recorded while starting is exported.
     if let Some(m) = config.metrics {
+        if config.metrics_token.is_none() && config.token.is_some() && config.tls.is_some() {
+            // The metrics are plain HTTP: the API token would cross the network in clear.
+            return Err(WorkerError::Config(
+                "with TLS, the metrics (plain HTTP) need their own --metrics-token: the \
+                 worker's --token would travel in clear"
+                    .into(),
+            ));
+        }
         let token = config
             .metrics_token
             .clone()

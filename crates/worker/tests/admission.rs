@@ -152,3 +152,19 @@ async fn a_connection_with_no_call_open_is_closed_after_the_idle_timeout() {
     drop(watch);
     w.shutdown().await.unwrap();
 }
+
+/// The metrics endpoint is plain HTTP: with TLS and a token, the worker refuses to guard the
+/// metrics with that token (it would cross the network in clear) and asks for their own.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_tls_the_metrics_need_their_own_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = WorkerConfig::new(dir.path().join("data"), dir.path().join("models"));
+    config.token = Some("api-secret".into());
+    config.tls = Some(zkw_worker::TlsFiles {
+        cert: dir.path().join("cert.pem"),
+        key: dir.path().join("key.pem"),
+    });
+    config.metrics = Some("127.0.0.1:0".parse().unwrap());
+    let e = zkw_worker::start(config).await.err().unwrap().to_string();
+    assert!(e.contains("need their own --metrics-token"), "{e}");
+}

@@ -1,6 +1,6 @@
 //! `zkw worker store check|salvage DATA`: what a worker's job store holds, and a copy of what
-//! can be read from a damaged one. Both read a copy of the store: the worker must be stopped
-//! for `salvage` to be of use, not for either to run.
+//! can be read from a damaged one. Both read a copy of the store and never change it; stop the
+//! worker first — a copy taken while it writes can look damaged where it is not.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -71,6 +71,13 @@ pub fn store(cmd: StoreCmd) -> Result<ExitCode> {
                 lost(salvaged.inputs_lost, "input"),
                 lost(salvaged.receipts_lost, "receipt"),
             );
+            if salvaged.carved_unfinished > 0 {
+                outln!(
+                    "{} unfinished jobs came out of the file's bytes: they run again, though \
+                     some may have ended before (their history says so)",
+                    salvaged.carved_unfinished
+                );
+            }
             outln!(
                 "to use it, with the worker stopped: mv {p} {p}.damaged && mv {o} {p}",
                 p = path.display(),

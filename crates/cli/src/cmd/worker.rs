@@ -115,7 +115,7 @@ pub struct WorkerArgs {
     /// Seconds a new connection may stay silent before it is closed.
     #[arg(long, default_value_t = 10)]
     pub first_byte_timeout: u64,
-    /// Seconds a connection may have no call open before it is closed.
+    /// Seconds a connection may have no call open before it is closed (0: never).
     #[arg(long, default_value_t = 300)]
     pub idle_timeout: u64,
 }

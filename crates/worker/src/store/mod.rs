@@ -147,6 +147,34 @@ pub struct Quarantined {
     pub input: String,
 }
 
+/// A failed record standing in for a job whose own record was lost: its id, its submission
+/// number and why are all that is known.
+pub(crate) fn stand_in(job_id: &str, seq: u64, reason: &str) -> JobRecord {
+    JobRecord {
+        job_id: job_id.to_string(),
+        model_id: String::new(),
+        seq,
+        input_salt: String::new(),
+        input_digest: String::new(),
+        client_nonce: String::new(),
+        worker_id: String::new(),
+        request: None,
+        idempotency_key: None,
+        state: JobState::Failed,
+        history: vec![Transition {
+            state: JobState::Failed,
+            at_unix_ms: now_ms(),
+            detail: reason.to_string(),
+        }],
+        attempts: 0,
+        error: Some(reason.to_string()),
+        cancel_requested: false,
+        charged: false,
+        batched: false,
+        alone: false,
+    }
+}
+
 /// What [`JobStore::recover`] found.
 #[derive(Debug, Default)]
 pub struct Recovered {
@@ -372,11 +400,19 @@ impl JobStore {
             return Err(WorkerError::IdempotencyConflict(key.to_string()));
         }
         let jobs = txn.open_table(JOBS).map_err(store_err)?;
-        let bytes = jobs
-            .get(id.as_str())
-            .map_err(store_err)?
-            .ok_or_else(|| store_err(format!("idempotency key names missing job {id}")))?;
-        Ok(Some(decode_job(&id, bytes.value())?))
+        let Some(bytes) = jobs.get(id.as_str()).map_err(store_err)? else {
+            // Its job is gone (a damaged record dropped): the key is free again.
+            tracing::warn!(key, job_id = %id, "an idempotency key named a missing job: freed");
+            return Ok(None);
+        };
+        let job = decode_job(&id, bytes.value())?;
+        if job.idempotency_key.as_deref() != Some(key) {
+            // The key names a job submitted without it (a record rebuilt after damage, or a
+            // salvaged entry gone wrong): never answered with another request's job.
+            tracing::warn!(key, job_id = %id, "an idempotency key named a job of another key: freed");
+            return Ok(None);
+        }
+        Ok(Some(job))
     }
 
     /// The job an idempotency key names, if the request is the same one (see
@@ -622,17 +658,62 @@ impl JobStore {
     /// aside and the job fails with the reason. Returns the job as it is afterwards.
     pub fn quarantine(&self, job_id: &str, why: &str) -> Result<JobRecord, WorkerError> {
         let txn = self.begin()?;
-        let job = Self::load(&txn, job_id)?;
-        let raw_input = {
-            let inputs = txn.open_table(INPUTS).map_err(store_err)?;
-            let raw = inputs.get(job_id).map_err(store_err)?;
-            raw.map(|b| b.value().to_vec()).unwrap_or_default()
+        let raw = |table: TableDefinition<&str, &[u8]>| -> Result<Vec<u8>, WorkerError> {
+            let t = txn.open_table(table).map_err(store_err)?;
+            let raw = t.get(job_id).map_err(store_err)?;
+            Ok(raw.map(|b| b.value().to_vec()).unwrap_or_default())
         };
-        let raw_job = encode_job(&job)?;
-        let seq = job.seq;
-        let job = self.quarantine_in(&txn, job_id, seq, why, Some(job), &raw_job, &raw_input)?;
+        let (raw_job, raw_input) = (raw(JOBS)?, raw(INPUTS)?);
+        let (job, seq) = match Self::load(&txn, job_id) {
+            Ok(job) => {
+                let seq = job.seq;
+                (Some(job), seq)
+            }
+            // Its record is the damaged part: the index knows its number, if it had not ended.
+            Err(WorkerError::Damaged(_)) => {
+                let index = txn.open_table(UNFINISHED).map_err(store_err)?;
+                let seq = index.get(job_id).map_err(store_err)?.map(|v| v.value());
+                drop(index);
+                match seq {
+                    Some(seq) => (None, seq),
+                    None => return Err(WorkerError::UnknownJob(job_id.to_string())),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let job = self.quarantine_in(&txn, job_id, seq, why, job, &raw_job, &raw_input)?;
         txn.commit().map_err(store_err)?;
+        if job.state == JobState::Failed {
+            // The unfinished counts may have held it in a state that cannot be known now.
+            self.recount_unfinished()?;
+        }
         Ok(job)
+    }
+
+    /// Counts the unfinished states again from the unfinished jobs.
+    fn recount_unfinished(&self) -> Result<(), WorkerError> {
+        let txn = self.begin()?;
+        let mut counts: BTreeMap<JobState, u64> = BTreeMap::new();
+        {
+            let index = txn.open_table(UNFINISHED).map_err(store_err)?;
+            let jobs = txn.open_table(JOBS).map_err(store_err)?;
+            for entry in index.iter().map_err(store_err)? {
+                let (id, _) = entry.map_err(store_err)?;
+                if let Some(b) = jobs.get(id.value()).map_err(store_err)?
+                    && let Ok(job) = decode_job(id.value(), b.value())
+                {
+                    *counts.entry(job.state).or_default() += 1;
+                }
+            }
+            let mut meta = txn.open_table(META).map_err(store_err)?;
+            for state in JobState::ALL.into_iter().filter(|s| !s.is_terminal()) {
+                let n = counts.get(&state).copied().unwrap_or(0);
+                meta.insert(count_key(state).as_str(), n)
+                    .map_err(store_err)?;
+            }
+        }
+        txn.commit().map_err(store_err)?;
+        Ok(())
     }
 
     /// Keeps a damaged job's bytes aside and fails the job with the reason: the record itself
@@ -678,30 +759,7 @@ impl JobStore {
                 Ok(job)
             }
             None => {
-                let at = now_ms();
-                let job = JobRecord {
-                    job_id: job_id.to_string(),
-                    model_id: String::new(),
-                    seq,
-                    input_salt: String::new(),
-                    input_digest: String::new(),
-                    client_nonce: String::new(),
-                    worker_id: String::new(),
-                    request: None,
-                    idempotency_key: None,
-                    state: JobState::Failed,
-                    history: vec![Transition {
-                        state: JobState::Failed,
-                        at_unix_ms: at,
-                        detail: reason.clone(),
-                    }],
-                    attempts: 0,
-                    error: Some(reason),
-                    cancel_requested: false,
-                    charged: false,
-                    batched: false,
-                    alone: false,
-                };
+                let job = stand_in(job_id, seq, &reason);
                 let mut jobs = txn.open_table(JOBS).map_err(store_err)?;
                 jobs.insert(job_id, encode_job(&job)?.as_slice())
                     .map_err(store_err)?;
@@ -972,6 +1030,58 @@ mod tests {
         let again = s.recover().unwrap();
         assert!(again.quarantined.is_empty());
         assert_eq!(again.jobs.len(), 1);
+    }
+
+    /// A job whose record is damaged while the worker runs is quarantined on the spot: a
+    /// failed stand-in at its number, the unfinished counts recounted; and an idempotency key
+    /// naming a job that does not carry it (or no job) is free again, never answered with
+    /// that job.
+    #[test]
+    fn a_record_damaged_while_running_is_quarantined_and_stale_keys_are_freed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = JobStore::open(&dir.path().join("jobs.redb"), 100).unwrap();
+        new(s.submit(job("a", Some("k")), &[1], "f").unwrap());
+        new(s.submit(job("b", None), &[2], "f").unwrap());
+        let mut bad = raw(&s, JOBS, "b");
+        *bad.last_mut().unwrap() ^= 1;
+        put(&s, JOBS, "b", &bad);
+        assert!(matches!(
+            s.update("b", |_| true),
+            Err(WorkerError::Damaged(_))
+        ));
+        let q = s.quarantine("b", "damaged").unwrap();
+        assert_eq!((q.state, q.seq), (JobState::Failed, 1));
+        assert_eq!(s.quarantined().unwrap()[0].record, hex::encode(&bad));
+        let counts = s.counts().unwrap();
+        assert_eq!(
+            (counts[&JobState::Queued], counts[&JobState::Failed]),
+            (1, 1)
+        );
+        assert!(matches!(
+            s.quarantine("zz", "x"),
+            Err(WorkerError::UnknownJob(_))
+        ));
+        // "k" pointed at b (which does not carry it), then at no job: free either way, and a
+        // submit with it is a new job.
+        put(
+            &s,
+            IDEMPOTENCY,
+            "k",
+            &record::seal(Tag::Idempotency, "k", b"b f"),
+        );
+        assert!(s.by_idempotency_key("k", "f").unwrap().is_none());
+        put(
+            &s,
+            IDEMPOTENCY,
+            "k",
+            &record::seal(Tag::Idempotency, "k", b"gone f"),
+        );
+        assert!(s.by_idempotency_key("k", "f").unwrap().is_none());
+        assert!(matches!(
+            s.submit(job("c", Some("k")), &[3], "f").unwrap(),
+            Submitted::New(_)
+        ));
+        assert_eq!(s.by_idempotency_key("k", "f").unwrap().unwrap().job_id, "c");
     }
 
     #[test]

@@ -137,6 +137,9 @@ fn parse_after_magic(rest: &[u8]) -> Result<Sealed<'_>, Damage> {
     };
     let tag = *take(0, 1)?.first().expect("1 byte");
     let klen = take32(1)?;
+    if klen > MAX_KEY {
+        return Err(Damage::Checksum);
+    }
     let key = take(5, klen)?;
     let vlen = take32(5 + klen)?;
     let value = take(9 + klen, vlen)?;
@@ -169,23 +172,61 @@ pub fn open<'a>(tag: Tag, key: &str, bytes: &'a [u8]) -> Result<&'a [u8], Damage
     Ok(sealed.value)
 }
 
+/// The longest key a record may have (job ids are 32 characters, idempotency keys are
+/// capped far below): a longer one is damage, and not hashed.
+pub const MAX_KEY: usize = 4 << 10;
+
+/// What [`carve`] found.
+#[derive(Debug)]
+pub struct Carved<'a> {
+    /// Every sound sealed record, in file order.
+    pub records: Vec<Sealed<'a>>,
+    /// Whether the whole file was searched (false: the work bound stopped it).
+    pub complete: bool,
+}
+
 /// Every sound sealed record found anywhere in `bytes` (a store file whose structure is
 /// lost), in file order. Old versions of a record that the database had freed but not yet
-/// overwritten are found too: the caller picks among them.
-pub fn carve(bytes: &[u8]) -> Vec<Sealed<'_>> {
-    let mut out = Vec::new();
+/// overwritten are found too: the caller picks among them. The bytes hashed are bounded (four
+/// times the file, plus 64 MiB): a file crafted with a magic every few bytes, each claiming
+/// the rest of the file, cannot make it quadratic.
+pub fn carve(bytes: &[u8]) -> Carved<'_> {
+    let mut budget = bytes.len().saturating_mul(4).saturating_add(64 << 20);
+    let mut records = Vec::new();
     let mut at = 0;
     while let Some(found) = find(&bytes[at..], MAGIC) {
         let start = at + found;
-        match parse_after_magic(&bytes[start + MAGIC.len()..]) {
+        let rest = &bytes[start + MAGIC.len()..];
+        let cost = claimed_len(rest).unwrap_or(0);
+        if cost > budget {
+            return Carved {
+                records,
+                complete: false,
+            };
+        }
+        budget -= cost;
+        match parse_after_magic(rest) {
             Ok(sealed) => {
                 at = start + sealed.len;
-                out.push(sealed);
+                records.push(sealed);
             }
             Err(_) => at = start + 1,
         }
     }
-    out
+    Carved {
+        records,
+        complete: true,
+    }
+}
+
+/// How many bytes a record starting at `rest` (after its magic) would hash, if its lengths
+/// fit in `rest`.
+fn claimed_len(rest: &[u8]) -> Option<usize> {
+    let body = rest.get(32..)?;
+    let klen = u32::from_le_bytes(body.get(1..5)?.try_into().ok()?) as usize;
+    let vlen = u32::from_le_bytes(body.get(5 + klen..9 + klen)?.try_into().ok()?) as usize;
+    let end = 9usize.checked_add(klen)?.checked_add(vlen)?;
+    (end <= body.len()).then_some(end)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -195,6 +236,27 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file crafted to make carving quadratic — a magic every 45 bytes, each claiming the
+    /// rest of the file — is searched within the work bound, and stops there.
+    #[test]
+    fn carving_a_crafted_file_is_bounded() {
+        let n = 4 << 20;
+        let mut file = vec![0u8; n];
+        let mut at = 0;
+        while at + 45 < n {
+            file[at..at + 4].copy_from_slice(MAGIC);
+            let rest = (n - at - 4 - 32 - 9) as u32;
+            file[at + 36] = b'j';
+            file[at + 37..at + 41].copy_from_slice(&0u32.to_le_bytes());
+            file[at + 41..at + 45].copy_from_slice(&rest.to_le_bytes());
+            at += 45;
+        }
+        // Unbounded, this would hash about 190 GB; bounded, about 80 MiB.
+        let carved = carve(&file);
+        assert!(!carved.complete);
+        assert!(carved.records.is_empty());
+    }
 
     #[test]
     fn a_sealed_record_opens_only_where_it_was_sealed() {
@@ -256,7 +318,10 @@ mod tests {
         file.extend_from_slice(&damaged);
         file.extend_from_slice(&b);
         file.extend_from_slice(&b[..10]);
-        let got: Vec<_> = carve(&file)
+        let carved = carve(&file);
+        assert!(carved.complete);
+        let got: Vec<_> = carved
+            .records
             .into_iter()
             .map(|s| (s.tag, s.key, s.value))
             .collect();

@@ -20,7 +20,7 @@ use super::record::{self, Tag};
 use super::{
     FINISHED, IDEMPOTENCY, INPUTS, JOBS, JobStore, META, QUARANTINE, Quarantined, RECEIPTS,
     UNFINISHED, count_key, decode_input, decode_job, decode_keyed, decode_receipt, split_keyed,
-    store_err,
+    stand_in, store_err,
 };
 use crate::error::WorkerError;
 use crate::job::{JobRecord, JobState};
@@ -41,6 +41,12 @@ pub struct Report {
     pub keys: BTreeMap<String, (String, String)>,
     /// The records the worker had kept aside.
     pub quarantined: Vec<Quarantined>,
+    /// The jobs whose record does not read: their submission number (when an index gives it)
+    /// and why. Salvage writes each as failed with the reason, unless carving found it.
+    pub damaged_jobs: BTreeMap<String, (Option<u64>, String)>,
+    /// The jobs whose record came out of the raw bytes (carved), not out of the database: an
+    /// unfinished one may have ended before, since what ended it can be lost.
+    pub carved: BTreeSet<String>,
     /// Everything found wrong, one line each, naming the record.
     pub problems: Vec<String>,
 }
@@ -73,21 +79,25 @@ pub fn scan(path: &Path) -> Result<Report, WorkerError> {
     let dir = tempfile::tempdir().map_err(|e| store_err(format!("a scratch directory: {e}")))?;
     let copy = dir.path().join("jobs.redb");
     std::fs::write(&copy, &bytes).map_err(|e| WorkerError::io(&copy, e))?;
-    let opened = std::panic::catch_unwind(|| JobStore::open(&copy, usize::MAX));
-    match opened {
+    // redb's own verdict first (its message, not one naming the scratch copy).
+    if let Err(why) = super::open_checked(&copy, false) {
+        report.unopenable = Some(why);
+        carve_into(&bytes, &mut report);
+        return Ok(report);
+    }
+    match std::panic::catch_unwind(|| JobStore::open(&copy, usize::MAX)) {
         Ok(Ok(store)) => {
             if !read_tables(&store, &mut report) {
-                let next_seq = next_seq(&store).ok();
-                carve_into(&bytes, &mut report, next_seq);
+                carve_into(&bytes, &mut report);
             }
         }
         Ok(Err(e)) => {
             report.unopenable = Some(e.to_string());
-            carve_into(&bytes, &mut report, None);
+            carve_into(&bytes, &mut report);
         }
         Err(_) => {
             report.unopenable = Some("redb panicked opening it".into());
-            carve_into(&bytes, &mut report, None);
+            carve_into(&bytes, &mut report);
         }
     }
     Ok(report)
@@ -125,7 +135,13 @@ fn read_tables_inner(store: &JobStore, report: &mut Report) -> Result<(), Worker
             Ok(job) => {
                 report.jobs.insert(k.value().to_string(), job);
             }
-            Err(e) => report.problems.push(damage_line(e)),
+            Err(e) => {
+                let why = damage_line(e);
+                report
+                    .damaged_jobs
+                    .insert(k.value().to_string(), (None, why.clone()));
+                report.problems.push(why);
+            }
         }
     }
     let inputs = txn.open_table(INPUTS).map_err(store_err)?;
@@ -180,19 +196,23 @@ fn read_tables_inner(store: &JobStore, report: &mut Report) -> Result<(), Worker
         let (k, v) = entry.map_err(store_err)?;
         unfinished.insert(k.value().to_string(), v.value());
     }
-    let mut finished = BTreeSet::new();
+    let mut finished = BTreeMap::new();
     for entry in txn
         .open_table(FINISHED)
         .map_err(store_err)?
         .iter()
         .map_err(store_err)?
     {
-        let (_, v) = entry.map_err(store_err)?;
-        finished.insert(v.value().to_string());
+        let (k, v) = entry.map_err(store_err)?;
+        finished.insert(v.value().to_string(), k.value());
+    }
+    // A damaged record's submission number, from whichever index holds it.
+    for (id, (seq, _)) in report.damaged_jobs.iter_mut() {
+        *seq = unfinished.get(id).or(finished.get(id)).copied();
     }
     for (id, job) in &report.jobs {
         if job.state.is_terminal() {
-            if !finished.contains(id) {
+            if !finished.contains_key(id) {
                 report
                     .problems
                     .push(format!("job {id} has ended but is not indexed as finished"));
@@ -264,21 +284,14 @@ fn damage_line(e: WorkerError) -> String {
     }
 }
 
-/// The submission number the store would give next.
-fn next_seq(store: &JobStore) -> Result<u64, WorkerError> {
-    let txn = store.db.begin_read().map_err(store_err)?;
-    let meta = txn.open_table(META).map_err(store_err)?;
-    let seq = meta.get("seq").map_err(store_err)?;
-    Ok(seq.map_or(0, |v| v.value()))
-}
-
-/// Fills in, from the sealed records found in the raw bytes, what the database did not give:
-/// a newer version of a job it gave, and a job it did not — when the database's own
-/// submission counter (`next_seq`) is known, only a job submitted after it, since an older
-/// job missing from the database was dropped by retention and must not come back.
-fn carve_into(bytes: &[u8], report: &mut Report, next_seq: Option<u64>) {
-    let mut carved_jobs = 0;
-    for sealed in record::carve(bytes) {
+/// Fills in, from the sealed records found in the raw bytes, what the database did not give.
+/// Of a job's versions, an ended one wins, then the longest history, then the latest change;
+/// an idempotency entry is kept only for the job that carries its key (the newest such job).
+fn carve_into(bytes: &[u8], report: &mut Report) {
+    let carved = record::carve(bytes);
+    let mut versions = 0;
+    let mut keys: Vec<(String, String, String)> = Vec::new();
+    for sealed in &carved.records {
         let key = sealed.key.to_string();
         match sealed.tag {
             Tag::Job => {
@@ -288,17 +301,18 @@ fn carve_into(bytes: &[u8], report: &mut Report, next_seq: Option<u64>) {
                 if job.job_id != key {
                     continue;
                 }
-                let newer = |old: &JobRecord| {
-                    let last = |j: &JobRecord| j.history.last().map(|t| t.at_unix_ms);
-                    (job.history.len(), last(&job)) > (old.history.len(), last(old))
+                versions += 1;
+                let rank = |j: &JobRecord| {
+                    let last = j.history.last().map(|t| t.at_unix_ms);
+                    (j.state.is_terminal(), j.history.len(), last)
                 };
-                match report.jobs.get(&key) {
-                    Some(old) if !newer(old) => {}
-                    None if next_seq.is_some_and(|n| job.seq < n) => {}
-                    _ => {
-                        carved_jobs += 1;
-                        report.jobs.insert(key, job);
-                    }
+                let better = report
+                    .jobs
+                    .get(&key)
+                    .is_none_or(|old| rank(&job) > rank(old));
+                if better {
+                    report.carved.insert(key.clone());
+                    report.jobs.insert(key, job);
                 }
             }
             Tag::Input => {
@@ -312,15 +326,39 @@ fn carve_into(bytes: &[u8], report: &mut Report, next_seq: Option<u64>) {
                 }
             }
             Tag::Idempotency => {
-                if let Ok(named) = split_keyed(&key, sealed.value) {
-                    report.keys.entry(key).or_insert(named);
+                if let Ok((id, fingerprint)) = split_keyed(&key, sealed.value) {
+                    keys.push((key, id, fingerprint));
                 }
             }
         }
     }
+    for (key, id, fingerprint) in keys {
+        let Some(job) = report.jobs.get(&id) else {
+            continue;
+        };
+        if job.idempotency_key.as_deref() != Some(key.as_str()) {
+            continue;
+        }
+        let newer = report
+            .keys
+            .get(&key)
+            .and_then(|(old, _)| report.jobs.get(old))
+            .is_none_or(|old| job.seq > old.seq);
+        if newer {
+            report.keys.insert(key, (id, fingerprint));
+        }
+    }
+    for id in report.carved.iter() {
+        report.damaged_jobs.remove(id);
+    }
     report.problems.push(format!(
-        "records were carved out of the file's bytes ({carved_jobs} job versions): a job may \
-         be restored in an older state than it reached"
+        "records were carved out of the file's bytes ({versions} job versions{}): a job may \
+         be restored in an older state than it reached",
+        if carved.complete {
+            ""
+        } else {
+            "; carving stopped at its work bound"
+        }
     ));
 }
 
@@ -333,6 +371,8 @@ pub struct Salvaged {
     pub inputs_lost: usize,
     /// Succeeded jobs whose receipt could not be read.
     pub receipts_lost: usize,
+    /// Unfinished jobs restored from carved bytes: they run again, though they may have ended.
+    pub carved_unfinished: usize,
 }
 
 /// Copies what can be read from the store at `from` into a new store at `to` (which must not
@@ -360,7 +400,42 @@ impl JobStore {
             counts: BTreeMap::new(),
             inputs_lost: 0,
             receipts_lost: 0,
+            carved_unfinished: 0,
         };
+        // Every job to write: the records read, then a failed stand-in for each record that
+        // did not read (so its client learns why, instead of NOT_FOUND).
+        let mut all: Vec<JobRecord> = report.jobs.values().cloned().collect();
+        for (id, (seq, why)) in &report.damaged_jobs {
+            if report.jobs.contains_key(id) {
+                continue;
+            }
+            let reason = format!("{why} (salvaged: its record was lost)");
+            let mut job = stand_in(id, seq.unwrap_or(u64::MAX), &reason);
+            // The key that named it still does: a retry finds why, not a second job.
+            job.idempotency_key = report
+                .keys
+                .iter()
+                .find(|(_, (named, _))| named == id)
+                .map(|(k, _)| k.clone());
+            all.push(job);
+        }
+        // Submission numbers must stay unique (carving can find a number reused by a write
+        // that never committed): a repeated or unknown one gets a new number after the rest.
+        let mut next_seq = all
+            .iter()
+            .map(|j| j.seq)
+            .filter(|&s| s != u64::MAX)
+            .max()
+            .map_or(0, |s| s + 1);
+        let mut used = BTreeSet::new();
+        all.sort_by_key(|j| j.seq);
+        for job in &mut all {
+            if job.seq == u64::MAX || !used.insert(job.seq) {
+                job.seq = next_seq;
+                used.insert(next_seq);
+                next_seq += 1;
+            }
+        }
         let txn = self.begin()?;
         {
             let mut jobs = txn.open_table(JOBS).map_err(store_err)?;
@@ -370,16 +445,30 @@ impl JobStore {
             let mut unfinished = txn.open_table(UNFINISHED).map_err(store_err)?;
             let mut finished = txn.open_table(FINISHED).map_err(store_err)?;
             let mut quarantine = txn.open_table(QUARANTINE).map_err(store_err)?;
-            let mut next_seq = 0;
-            for (id, job) in &report.jobs {
-                let mut job = job.clone();
-                next_seq = next_seq.max(job.seq + 1);
-                if !job.state.is_terminal() {
-                    match report.inputs.get(id) {
+            for mut job in all {
+                let id = job.job_id.clone();
+                let receipt = report.receipts.get(&id);
+                if !job.state.is_terminal() && receipt.is_some() {
+                    // Its receipt was stored with SUCCEEDED in one transaction: it ended so.
+                    job.transition(
+                        JobState::Succeeded,
+                        "restored by salvage: its receipt was found",
+                    );
+                } else if !job.state.is_terminal() {
+                    match report.inputs.get(&id) {
                         Some(input) => {
                             inputs
-                                .insert(id.as_str(), super::encode_input(id, input)?.as_slice())
+                                .insert(id.as_str(), super::encode_input(&id, input)?.as_slice())
                                 .map_err(store_err)?;
+                            if report.carved.contains(&id) {
+                                out.carved_unfinished += 1;
+                                let state = job.state;
+                                job.transition(
+                                    state,
+                                    "restored by salvage from the file's bytes: it runs \
+                                     again (it may have ended before)",
+                                );
+                            }
                         }
                         None => {
                             out.inputs_lost += 1;
@@ -390,9 +479,9 @@ impl JobStore {
                     }
                 }
                 if job.state == JobState::Succeeded {
-                    match report.receipts.get(id) {
+                    match receipt {
                         Some(r) => {
-                            let sealed = record::seal(Tag::Receipt, id, r.as_bytes());
+                            let sealed = record::seal(Tag::Receipt, &id, r.as_bytes());
                             receipts
                                 .insert(id.as_str(), sealed.as_slice())
                                 .map_err(store_err)?;
@@ -410,17 +499,18 @@ impl JobStore {
                 } else {
                     unfinished.insert(id.as_str(), job.seq).map_err(store_err)?;
                 }
-                jobs.insert(id.as_str(), super::encode_job(&job)?.as_slice())
-                    .map_err(store_err)?;
-                *out.counts.entry(job.state).or_default() += 1;
-            }
-            for (key, (id, fingerprint)) in &report.keys {
-                if report.jobs.contains_key(id) {
+                if let Some(key) = &job.idempotency_key
+                    && let Some((named, fingerprint)) = report.keys.get(key)
+                    && *named == id
+                {
                     let entry = format!("{id} {fingerprint}");
                     let sealed = record::seal(Tag::Idempotency, key, entry.as_bytes());
                     keys.insert(key.as_str(), sealed.as_slice())
                         .map_err(store_err)?;
                 }
+                jobs.insert(id.as_str(), super::encode_job(&job)?.as_slice())
+                    .map_err(store_err)?;
+                *out.counts.entry(job.state).or_default() += 1;
             }
             for q in &report.quarantined {
                 let bytes = serde_json::to_vec(q).map_err(store_err)?;
@@ -556,6 +646,10 @@ mod tests {
                 inputs.insert("d", bad.as_slice()).unwrap();
                 let mut receipts = txn.open_table(RECEIPTS).unwrap();
                 receipts.insert("a", b"{}".as_slice()).unwrap();
+                let mut jobs = txn.open_table(JOBS).unwrap();
+                let mut bad = jobs.get("e").unwrap().unwrap().value().to_vec();
+                *bad.last_mut().unwrap() ^= 1;
+                jobs.insert("e", bad.as_slice()).unwrap();
             }
             txn.commit().unwrap();
         }
@@ -564,6 +658,7 @@ mod tests {
         assert_eq!(
             r.problems,
             [
+                "the stored record of job e is corrupt: its checksum does not match",
                 "the stored input of job d is corrupt: its checksum does not match",
                 "the stored receipt of job a is corrupt: it carries no seal",
             ]
@@ -583,11 +678,86 @@ mod tests {
                 .unwrap()
                 .contains("receipt was lost")
         );
+        // e's record did not read: a failed stand-in says why, at its number, and its key
+        // still names it (a retry learns why instead of starting a second job).
+        let e = s.get("e").unwrap().unwrap();
+        assert_eq!((e.state, e.seq), (JobState::Failed, 4));
+        assert!(
+            e.error
+                .unwrap()
+                .contains("the stored record of job e is corrupt")
+        );
+        assert_eq!(
+            s.by_idempotency_key("ke", "f").unwrap().unwrap().job_id,
+            "e"
+        );
         assert_eq!(
             scan(&to).unwrap().problems.len(),
             1,
             "a's receipt stays missing"
         );
+    }
+
+    /// Carving picks, of each job's versions, an ended one first; a receipt found makes its
+    /// job succeeded whatever version survived; an idempotency entry is kept only for the job
+    /// carrying its key; a number two carved jobs share is made unique.
+    #[test]
+    fn carving_prefers_what_ended_and_keys_that_match() {
+        use crate::store::encode_job;
+        let mut running = job("a", Some("k"));
+        running.transition(JobState::Running, "");
+        running.transition(JobState::Proving, "");
+        let mut failed = crate::store::stand_in("a", 0, "damaged");
+        failed.idempotency_key = Some("k".into());
+        let mut b = job("b", None);
+        b.transition(JobState::Running, "");
+        let mut c = job("c", None);
+        c.transition(JobState::Running, "");
+        let mut file = b"redb junk".to_vec();
+        for j in [&running, &failed, &b, &c] {
+            file.extend(encode_job(j).unwrap());
+        }
+        file.extend(record::seal(Tag::Receipt, "b", b"{\"r\":1}"));
+        file.extend(record::seal(Tag::Input, "c", b"[1,2]"));
+        // "k" names a (which carries it) and, in a stale copy, b (which does not).
+        file.extend(record::seal(Tag::Idempotency, "k", b"b f"));
+        file.extend(record::seal(Tag::Idempotency, "k", b"a f"));
+        let mut r = Report::default();
+        carve_into(&file, &mut r);
+        assert_eq!(
+            r.jobs["a"].state,
+            JobState::Failed,
+            "the ended version wins"
+        );
+        assert_eq!(r.keys["k"], ("a".to_string(), "f".to_string()));
+        let dir = tempfile::tempdir().unwrap();
+        let s = JobStore::open(&dir.path().join("out.redb"), 100).unwrap();
+        let out = s.restore(&r).unwrap();
+        assert_eq!(out.carved_unfinished, 1, "c runs again");
+        let b = s.get("b").unwrap().unwrap();
+        assert_eq!(b.state, JobState::Succeeded, "its receipt was found");
+        assert_eq!(s.receipt("b").unwrap().unwrap(), "{\"r\":1}");
+        let c = s.get("c").unwrap().unwrap();
+        assert!(
+            c.history
+                .last()
+                .unwrap()
+                .detail
+                .contains("it may have ended before")
+        );
+        // The three carved jobs all had number 0: now each has its own.
+        let mut seqs: Vec<u64> = ["a", "b", "c"]
+            .iter()
+            .map(|id| s.get(id).unwrap().unwrap().seq)
+            .collect();
+        seqs.sort();
+        seqs.dedup();
+        assert_eq!(seqs.len(), 3);
+        let Submitted::New(next) = s.submit(job("d", None), &[1], "f").unwrap() else {
+            panic!()
+        };
+        assert!(next.seq > *seqs.last().unwrap());
+        assert_eq!(s.by_idempotency_key("k", "f").unwrap().unwrap().job_id, "a");
     }
 
     /// A file redb cannot open at all (its header destroyed): the sealed records are carved
