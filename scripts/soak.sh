@@ -102,6 +102,7 @@ supervise() {
 
 stop_worker() {   # SIGTERM; its exit code is recorded
   [ -n "$WPID" ] || return 0
+  note_peak
   kill -TERM "$WPID" 2>/dev/null || true
   wait "$WPID" 2>/dev/null && echo 0 >>"$EXITS" || echo $? >>"$EXITS"
   WPID=
@@ -109,6 +110,7 @@ stop_worker() {   # SIGTERM; its exit code is recorded
 
 kill9_worker() {
   [ -n "$WPID" ] || return 0
+  note_peak
   kill -9 "$WPID" 2>/dev/null || true
   wait "$WPID" 2>/dev/null || true
   echo 137 >>"$EXITS"
@@ -168,7 +170,14 @@ count_round() { awk -F'\t' -v r="$1" '$4==r' "$ACCEPTED" | wc -l; }
 refused_round() { awk -F'\t' -v r="$1" '$1==r' "$REFUSED" | wc -l; }
 
 PEAK=0
-note_rss() { local r; r=$(rss_kib); [ "$r" -gt "$PEAK" ] && PEAK=$r; echo "$r"; }
+# The worker's peak resident memory so far (VmHWM), over all its runs.
+note_peak() {
+  local p
+  p=$( [ -n "$WPID" ] && awk '/VmHWM/ {print $2}' "/proc/$WPID/status" 2>/dev/null || echo 0)
+  [ "${p:-0}" -gt "$PEAK" ] && PEAK=$p
+  return 0
+}
+note_rss() { note_peak; rss_kib; }
 
 supervise
 echo "soak: worker on $URL, data in $DATA ($([ $MOUNTED = 1 ] && echo "tmpfs 96 MiB" || echo "fault hook")), $JOBS jobs a round"
@@ -178,11 +187,14 @@ submit_many "$JOBS" load
 drain
 row load "$(count_round load)" "$(refused_round load)" "$(note_rss)"
 
-# 2. kill -9 while jobs are queued and proving, $KILLS times.
+# 2. kill -9 while jobs are queued, running and proving, $KILLS times.
 for k in $(seq 1 "$KILLS"); do
   past_deadline && break
   submit_many "$JOBS" "kill$k" &
-  sleep "0.$(( 3 + RANDOM % 7 ))"
+  # 1-3 s: long enough for the restarted worker to make progress. Killed every few hundred
+  # ms, the job at the head of the queue is killed in every run, and after three runs the
+  # attempt rule fails it as a poison job — which is what it looks like from inside.
+  sleep "$(( 1 + RANDOM % 2 )).$(( RANDOM % 10 ))"
   kill9_worker
   wait || true
   supervise
@@ -231,11 +243,21 @@ if ! past_deadline; then
   submit_many "$JOBS" corrupt
   drain
   stop_worker
-  size=$(stat -c %s "$DATA/jobs.redb")
-  at=$(( (RANDOM * 32768 + RANDOM) % size ))
-  printf "$(printf '\\x%02x' $(( ($(od -An -tu1 -j "$at" -N1 "$DATA/jobs.redb") ^ 0x10) & 255 )))" \
-    | dd of="$DATA/jobs.redb" bs=1 seek="$at" conv=notrunc 2>/dev/null
+  # The bytes: inside every copy of the newest job's sealed receipt (tag r, key length 32,
+  # its id) — the live copy among them, so redb's page checksums see it: the worker must
+  # refuse the store, and salvage recover the rest (that one receipt is destroyed).
+  last=$(tail -n1 "$ACCEPTED" | cut -f1)
+  at=""
+  for o in $(LC_ALL=C grep -boaP "r\x20\x00\x00\x00$last" "$DATA/jobs.redb" | cut -d: -f1); do
+    o=$((o + 60))
+    printf "$(printf '\\x%02x' $(( ($(od -An -tu1 -j "$o" -N1 "$DATA/jobs.redb") ^ 0x10) & 255 )))" \
+      | dd of="$DATA/jobs.redb" bs=1 seek="$o" conv=notrunc 2>/dev/null
+    at="$at $o"
+  done
+  [ -n "$at" ] || die "the newest receipt was not found in the store file"
+  REFUSED_DAMAGE=no
   if ! start_worker; then
+    REFUSED_DAMAGE=yes
     "$ZKW" worker store check "$DATA" >"$WORK/check.txt" 2>&1 && die "store check found nothing"
     "$ZKW" worker store salvage "$DATA" >"$WORK/salvage.txt" 2>&1 || die "salvage failed"
     mv "$DATA/jobs.redb" "$WORK/jobs.damaged.redb"
@@ -243,7 +265,7 @@ if ! past_deadline; then
     DESTROYED=$(grep -o '[0-9]* receipts\? lost' "$WORK/salvage.txt" | grep -o '^[0-9]*' || echo 0)
     supervise
   fi
-  row "corrupt store (byte $at)" "$(count_round corrupt)" "$(refused_round corrupt)" "$(note_rss)"
+  row "corrupt store (bytes$at)" "$(count_round corrupt)" "$(refused_round corrupt)" "$(note_rss)"
 fi
 
 # The reckoning: every accepted job, once, verified.
@@ -303,7 +325,7 @@ printf '| **total** | %s | %s | %s | %s | %s | %s | peak %s |\n' "$accepted_tota
   "$(wc -l <"$REFUSED")" "$total_once" "$total_verified" "$total_lost" "$total_twice" "$(( PEAK / 1024 ))"
 echo
 echo "worker exits: $(sort "$EXITS" | uniq -c | awk '{printf "%s×%s ", $1, $2}')· zombies: $ZOMBIE"
-echo "receipts destroyed by the injected flip: $DESTROYED (seen missing: $total_destroyed_seen)"
+echo "corrupt store: refused by the worker: ${REFUSED_DAMAGE:-n/a}; receipts destroyed by the injected flip: $DESTROYED (seen missing: $total_destroyed_seen)"
 if [ "$total_lost" = 0 ] && [ "$total_twice" = 0 ] && [ "$ZOMBIE" = 0 ] \
    && [ $((total_verified + total_destroyed_seen)) = "$accepted_total" ]; then
   echo "holds: 0 accepted jobs lost, 0 completed twice, every receipt verified, no zombie"
