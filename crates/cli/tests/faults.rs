@@ -140,20 +140,7 @@ fn an_unknown_fault_is_refused_not_ignored() {
 async fn a_job_that_crashes_the_worker_in_inference_exhausts_its_own_attempts() {
     use zkw_worker::proto as pb;
     let dir = tempfile::tempdir().unwrap();
-    let owner = dir.path().join("owner.key");
-    common::succeeded(common::zkw(&["keys", "new", "-o", s(&owner)]));
-    let (_zkm, keys) = common::owned_digits(dir.path(), "m", "fixed", &owner);
-    let record: zkw_verifier::ModelRecord =
-        serde_json::from_slice(&std::fs::read(keys.join("record.json")).unwrap()).unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(common::examples().join("input.json")).unwrap())
-            .unwrap();
-    let good: Vec<f64> = doc["input_data"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let (record, keys, good) = common::digits_for_a_worker(dir.path());
     let mut poison = good.clone();
     poison[0] = if good[0] > 1.0 { -1.5 } else { 1.5 };
     let info = zkw_model::TensorInfo {

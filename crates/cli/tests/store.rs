@@ -13,20 +13,7 @@ use zkw_worker::proto as pb;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_damaged_store_is_refused_checked_and_salvaged() {
     let dir = tempfile::tempdir().unwrap();
-    let owner = dir.path().join("owner.key");
-    common::succeeded(common::zkw(&["keys", "new", "-o", s(&owner)]));
-    let (_zkm, keys) = common::owned_digits(dir.path(), "m", "fixed", &owner);
-    let record: zkw_verifier::ModelRecord =
-        serde_json::from_slice(&std::fs::read(keys.join("record.json")).unwrap()).unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(common::examples().join("input.json")).unwrap())
-            .unwrap();
-    let input: Vec<f64> = doc["input_data"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let (record, keys, input) = common::digits_for_a_worker(dir.path());
     let data = dir.path().join("data");
     let start = || {
         let mut c = common::worker_command(&data, &keys, &[], &[])

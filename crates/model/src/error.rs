@@ -61,9 +61,11 @@ pub enum ModelError {
     /// An input value lies so far beyond the model's input range that no calibration covers
     /// it (more than [`crate::input::FAR_BEYOND`] times the range): refused, not saturated.
     #[error(
-        "input value #{index} = {} lies far beyond the model's input range [{lo}, {hi}]: \
+        "input value #{index} = {} lies far beyond the model's input range [{}, {}]: \
          no calibration covers it",
-        crate::input::short(*value)
+        crate::input::short(*value),
+        crate::input::short(*lo),
+        crate::input::short(*hi)
     )]
     InputFarOutOfRange {
         /// Position in the flattened input.

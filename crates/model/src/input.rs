@@ -151,10 +151,10 @@ pub fn read_client_input(path: &Path) -> Result<ClientInput, ModelError> {
 /// refused — it is nothing like any calibration sample (a 1e308, a unit mix-up).
 pub const FAR_BEYOND: f64 = 65536.0;
 
-/// A value as an error message shows it: in full up to 15 digits, in scientific notation
-/// beyond (1e308 printed in full is 309 digits).
+/// A value as an error message shows it: in full between 1e-6 and 1e15, in scientific
+/// notation beyond (1e308 printed in full is 309 digits, 2^-256 over 70 zeros).
 pub fn short(v: f64) -> String {
-    if v.abs() >= 1e15 {
+    if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
         format!("{v:.6e}")
     } else {
         v.to_string()

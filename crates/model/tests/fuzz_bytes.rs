@@ -19,11 +19,13 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use zkw_model::bounds::analyze;
 use zkw_model::file::{from_bytes, model_id, to_canonical_bytes};
-use zkw_model::input::{parse_client_input, parse_input_json, quantize_input, saturated_count};
+use zkw_model::input::{
+    FAR_BEYOND, parse_client_input, parse_input_json, quantize_input, saturated_count,
+};
 use zkw_model::ir::signed_range;
 use zkw_model::ops::examples;
 use zkw_model::seeds::seed_models;
-use zkw_model::{Model, TensorInfo, run};
+use zkw_model::{Model, ModelError, TensorInfo, run};
 
 /// The model seeds (`seeds::seed_models`: one model per op kind, a private-weights MLP and a
 /// residual graph), as files.
@@ -137,9 +139,16 @@ fn parse_input(bytes: &[u8]) {
             frac_bits,
             bits,
         };
-        let q = quantize_input(&info, &client.values).expect("finite values, the right length");
         let (lo, hi) = signed_range(bits);
-        assert!(q.iter().all(|v| (lo..=hi).contains(v)));
+        match quantize_input(&info, &client.values) {
+            Ok(q) => assert!(q.iter().all(|v| (lo..=hi).contains(v))),
+            // Refused only for a value far beyond the range (never for one within it).
+            Err(ModelError::InputFarOutOfRange { index, value, .. }) => {
+                let q = (value * (frac_bits as f64).exp2()).round().abs();
+                assert!(q > FAR_BEYOND * hi as f64, "#{index} = {value} refused");
+            }
+            Err(e) => panic!("finite values, the right length: {e}"),
+        }
         assert!(saturated_count(&info, &client.values) <= client.values.len());
     }
 }

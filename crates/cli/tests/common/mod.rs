@@ -115,6 +115,24 @@ pub fn owned_digits(dir: &Path, name: &str, weights: &str, owner_key: &Path) -> 
     (zkm, keys)
 }
 
+/// The digits example with fixed weights, owned by a new key in `dir`, set up into
+/// `dir/m-keys`: its record, its keys directory, and the example input's values.
+pub fn digits_for_a_worker(dir: &Path) -> (zkw_verifier::ModelRecord, PathBuf, Vec<f64>) {
+    let owner = dir.join("owner.key");
+    succeeded(zkw(&["keys", "new", "-o", s(&owner)]));
+    let (_zkm, keys) = owned_digits(dir, "m", "fixed", &owner);
+    let record = serde_json::from_slice(&std::fs::read(keys.join("record.json")).unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(examples().join("input.json")).unwrap()).unwrap();
+    let input = doc["input_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    (record, keys, input)
+}
+
 /// `zkw model register KEYS --owner-key OWNER --registry REGISTRY EXTRA…`; the model id it
 /// registered.
 pub fn register(keys: &Path, owner_key: &Path, registry: &Path, extra: &[&str]) -> String {

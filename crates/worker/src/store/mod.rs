@@ -804,6 +804,16 @@ impl JobStore {
 mod tests {
     use super::*;
 
+    /// The jobs a start would resume, by id.
+    pub(super) fn resumed(s: &JobStore) -> Vec<String> {
+        s.recover()
+            .unwrap()
+            .jobs
+            .into_iter()
+            .map(|j| j.job_id)
+            .collect()
+    }
+
     pub(super) fn job(id: &str, key: Option<&str>) -> JobRecord {
         let mut j = JobRecord {
             job_id: id.into(),
@@ -1123,14 +1133,7 @@ mod tests {
         let s = JobStore::open(&path, 100).unwrap();
         assert_eq!(s.get("a").unwrap().unwrap().state, JobState::Proving);
         assert_eq!(s.input("a").unwrap(), Some(vec![1, 2]));
-        let ids: Vec<_> = s
-            .recover()
-            .unwrap()
-            .jobs
-            .into_iter()
-            .map(|j| j.job_id)
-            .collect();
-        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(resumed(&s), ["a", "b"]);
         let counts = s.counts().unwrap();
         assert_eq!(
             (counts[&JobState::Queued], counts[&JobState::Proving]),

@@ -539,7 +539,7 @@ pub fn default_target(store: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::job;
+    use crate::store::tests::{job, resumed};
     use crate::store::{Finish, Submitted};
 
     /// A store with a job in each of these states: a and b succeeded (receipts), c failed,
@@ -605,14 +605,7 @@ mod tests {
             s.by_idempotency_key("ke", "f").unwrap().unwrap().job_id,
             "e"
         );
-        let resumed: Vec<_> = s
-            .recover()
-            .unwrap()
-            .jobs
-            .into_iter()
-            .map(|j| j.job_id)
-            .collect();
-        assert_eq!(resumed, ["d", "e"]);
+        assert_eq!(resumed(&s), ["d", "e"]);
         let counts = s.counts().unwrap();
         assert_eq!(counts[&JobState::Succeeded], 2);
         assert_eq!(counts[&JobState::Queued], 1);
