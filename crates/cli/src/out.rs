@@ -1,8 +1,8 @@
-//! Printing helpers: every line a command prints ([`outln!`]), spinners for long
+//! Printing helpers: every line a command prints (`outln!`), spinners for long
 //! phases, sizes and durations for people.
 //!
 //! `println!` panics when stdout is gone — `zkw verify … | head -n1` died with "Broken pipe"
-//! and exit 101 on a verified receipt. Every command prints through [`outln!`] instead, which
+//! and exit 101 on a verified receipt. Every command prints through `outln!` instead, which
 //! treats a closed pipe as "stop printing": the command finishes its work (a registration, a
 //! settlement, a key written) and exits with its own code, so a pipeline's exit status still
 //! says whether a receipt verified. Rust leaves SIGPIPE ignored, so a closed pipe is this
@@ -36,7 +36,7 @@ static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
 /// The first write error other than a closed pipe, reported by [`finish`].
 static STDOUT_ERROR: OnceLock<io::Error> = OnceLock::new();
 
-/// What [`outln!`] calls: writes `args` to stdout; a failure stops all later printing and is
+/// What `outln!` calls: writes `args` to stdout; a failure stops all later printing and is
 /// remembered, never a panic.
 pub fn write_stdout(args: fmt::Arguments) {
     if STDOUT_GONE.load(Ordering::Relaxed) {

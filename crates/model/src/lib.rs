@@ -10,7 +10,7 @@
 //! The crate is layered like tract: [`ir`] is the core (a graph of nodes over tensors, shapes,
 //! scales) and knows nothing of ONNX; [`onnx`] (feature `onnx`) turns an ONNX graph into that
 //! IR. [`bounds`] proves statically that no value can overflow an `i32` on a GPU or wrap in the
-//! proof's field, and a model that fails it is rejected before it can be mis-proved. [`file`]
+//! proof's field, and a model that fails it is rejected before it can be mis-proved. [`file`](mod@file)
 //! gives the model its canonical bytes and content id.
 #![deny(missing_docs)]
 

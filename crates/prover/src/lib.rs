@@ -1,6 +1,6 @@
 //! `zkw-prover`: Groth16 setup, key files and proving, for the circuits of `zkw-circuits`.
 //!
-//! Laid out like ark-groth16, one file per phase: [`setup`] draws the keys and writes them,
+//! Laid out like ark-groth16, one file per phase: [`setup`](mod@setup) draws the keys and writes them,
 //! [`keys`] stores and loads them (content-addressed, digest-checked), [`matrices`] holds the
 //! constraint matrices synthesized once per model, [`baseline`] the share of every proof that
 //! does not change from job to job, [`witness`] synthesizes a job's assignment, [`groth16`]

@@ -9,7 +9,7 @@
 //! - [`ledger`]: an embedded redb database of settlements, penalties and balances. One job of
 //!   one model is credited once — whatever copy, re-randomization or re-spelling of its
 //!   receipt arrives later — and several processes may settle into one ledger at once.
-//! - [`settle`]: the decision for each receipt — batch-verified under its model's registered
+//! - [`settle`](mod@settle): the decision for each receipt — batch-verified under its model's registered
 //!   key, then credited (licensed, signed, valid), penalised (signed by its worker but false),
 //!   left unpaid with the reason (unsigned, unlicensed) or rejected.
 #![deny(missing_docs)]

@@ -22,7 +22,7 @@
 //!   in-toto statement anyone checks without the ledger.
 //! - [`ownership`]: the owner's setup statement, with a proof that the owner holds the proving
 //!   key: what stops anyone else registering a published model.
-//! - [`file`]: every file of outside bytes is read under its type's size cap
+//! - [`file`](mod@file): every file of outside bytes is read under its type's size cap
 //!   ([`receipt::MAX_RECEIPT_BYTES`] and the like), and parsed straight into its type.
 //! - [`verify()`]: `Result<Verified, VerificationError>` with a specific reason for every
 //!   rejection, never a bare `false`. Strict by default: [`Expected`] says for each field of

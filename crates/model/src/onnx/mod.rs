@@ -1,9 +1,9 @@
 //! ONNX in: parse the graph into a float graph, calibrate, quantize to the integer IR.
 //!
 //! Like tract's importer, this module turns ONNX nodes into our ops and never leaks into the
-//! core IR: [`import`] reads the ONNX protobuf (decoded by tract-onnx, a maintained parser) into a
+//! core IR: `import` reads the ONNX protobuf (decoded by tract-onnx, a maintained parser) into a
 //! [`FloatGraph`]; [`quantize`] chooses power-of-two scales from a calibration input and emits a
-//! [`crate::Model`]; [`reference`] runs the original ONNX graph in floats with tract, which is
+//! [`crate::Model`]; `reference` runs the original ONNX graph in floats with tract, which is
 //! what quantization error is measured against.
 
 mod compose;

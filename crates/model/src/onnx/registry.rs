@@ -2,7 +2,7 @@
 //! checks an op against before interpreting it, and what the tests hold the importer, the
 //! conformance expectations and the README to.
 //!
-//! It is also the importer's dispatch table: each row names the module of [`super::ops`] that
+//! It is also the importer's dispatch table: each row names the module of `super::ops` that
 //! reads the op. Adding an op means a module there and a row here; the registry test feeds
 //! every row to the importer and fails if one falls through to "unsupported".
 
