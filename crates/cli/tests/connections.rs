@@ -156,7 +156,7 @@ async fn a_malformed_request_is_an_invalid_argument() {
                 detail: String::new(),
             }),
             tonic::codegen::http::uri::PathAndQuery::from_static("/zkworker.v1.Worker/GetJob"),
-            zkw_worker::codec::Codec::<pb::Transition, pb::Job>::default(),
+            zkw_client::codec::Codec::<pb::Transition, pb::Job>::default(),
         )
         .await
         .unwrap_err();

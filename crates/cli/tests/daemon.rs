@@ -832,7 +832,7 @@ async fn bad_requests_get_their_status_and_the_worker_stays_up() {
     assert_eq!(e.code(), Code::Unauthenticated);
     let mut reflection = ServerReflectionClient::with_interceptor(
         channel,
-        zkw_worker::auth::BearerToken::new(Some("s3cret")).unwrap(),
+        zkw_client::BearerToken::new(Some("s3cret")).unwrap(),
     );
     let mut answers = reflection
         .server_reflection_info(tokio_stream::iter([req]))

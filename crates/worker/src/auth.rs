@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
 
@@ -43,39 +42,10 @@ impl Interceptor for RequireToken {
     }
 }
 
-/// Client side: adds the token to every call.
-#[derive(Clone, Default)]
-pub struct BearerToken {
-    value: Option<MetadataValue<Ascii>>,
-}
-
-impl BearerToken {
-    /// Sends `Bearer <token>` (nothing with `None`); a token that is not visible ASCII is an
-    /// error.
-    pub fn new(token: Option<&str>) -> Result<Self, String> {
-        let value = token
-            .map(|t| {
-                format!("Bearer {t}")
-                    .parse::<MetadataValue<Ascii>>()
-                    .map_err(|_| "the token must be visible ASCII".to_string())
-            })
-            .transpose()?;
-        Ok(BearerToken { value })
-    }
-}
-
-impl Interceptor for BearerToken {
-    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(v) = &self.value {
-            req.metadata_mut().insert("authorization", v.clone());
-        }
-        Ok(req)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zkw_client::BearerToken;
 
     #[test]
     fn only_the_right_token_passes() {

@@ -30,10 +30,7 @@ use crate::queue::JobQueue;
 use crate::store::JobStore;
 use crate::worker::Worker;
 
-/// The largest message the worker ever decodes (32 MiB: inputs of up to about 4 M values). The
-/// cap applied is smaller: it follows the served models' inputs (`admission`); this is the
-/// ceiling, and a client's.
-pub const MAX_MESSAGE_BYTES: usize = 32 << 20;
+pub use zkw_client::MAX_MESSAGE_BYTES;
 
 /// How long a stopping worker waits for open streams and calls before closing them.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(10);

@@ -13,14 +13,14 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use zkw_client::proto as pb;
+use zkw_client::{Client, connect, wait};
 use zkw_model::input::{quantize_input, read_client_input, read_input_file};
 use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
 use zkw_model::{WeightMode, save_model};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::{Expected, InputSalt, Receipt, Signer, VerifierKey, verify};
 use zkw_worker::WorkerConfig;
-use zkw_worker::client::{Client, connect, wait};
-use zkw_worker::proto as pb;
 
 use crate::cmd::jobs::state_name;
 use crate::out::{count, dur, size};

@@ -9,10 +9,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use zkw_client::proto as pb;
+use zkw_client::{Client, connect, wait};
 use zkw_model::input::read_client_input;
 use zkw_verifier::{InputSalt, Receipt, Venue};
-use zkw_worker::client::{Client, connect, wait};
-use zkw_worker::proto as pb;
 
 /// How to reach the worker (shared by every client command).
 #[derive(Args, Clone)]

@@ -9,10 +9,10 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use tokio_stream::StreamExt;
 
-use crate::auth::BearerToken;
+use crate::MAX_MESSAGE_BYTES;
 use crate::proto as pb;
 use crate::proto::worker_client::WorkerClient;
-use crate::server::MAX_MESSAGE_BYTES;
+use crate::token::BearerToken;
 
 /// A connected client.
 pub type Client = WorkerClient<InterceptedService<Channel, BearerToken>>;
