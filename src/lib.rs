@@ -10,6 +10,7 @@
 //! | [`verifier`] | receipts, the statement encoding, verification |
 //! | [`worker`] | the worker daemon: jobs over gRPC, persisted, proved, signed |
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,8 @@
 //! Generates the gRPC code from `proto/zkworker/v1/worker.proto`, with `protoc` from the
 //! `protoc-bin-vendored` crate so that a fresh machine needs nothing installed.
 
+// `set_var` is unsafe in Rust 2024; a build script is single-threaded.
+#[allow(unsafe_code)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     // SAFETY: build scripts are single-threaded; prost-build reads PROTOC from the environment.

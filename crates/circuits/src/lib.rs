@@ -10,6 +10,7 @@
 //! feed the prover. Every witness value is constrained: the soundness tests change each one in
 //! turn and expect the system to fail.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod circuit;
 pub mod commitment;

@@ -23,6 +23,7 @@ fn text(b: &[u8]) -> String {
 const ADDRESS_SPACE: u64 = 1 << 30;
 
 /// Runs `zkw` with its address space limited to `limit` bytes.
+#[allow(unsafe_code)]
 fn zkw_limited(args: &[&str], limit: u64) -> Output {
     use std::os::unix::process::CommandExt;
     let mut c = Command::new(env!("CARGO_BIN_EXE_zkw"));

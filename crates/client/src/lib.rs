@@ -13,6 +13,7 @@
 //! - [`token`]: the bearer token every call carries;
 //! - [`codec`]: prost's codec, with INVALID_ARGUMENT for a request that does not decode.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod codec;
 pub mod connect;

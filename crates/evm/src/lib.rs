@@ -18,6 +18,7 @@
 //! the job id, worker id and nonce it is given; a binding passed in as a number could belong
 //! to any job.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod abi;
 pub mod calldata;

@@ -13,6 +13,7 @@
 //! - [`executor`]: [`GpuExecutor`], many inputs per submission.
 //! - [`backend`]: the `--backend auto|gpu|cpu` switch the CLI and the worker share.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod backend;
 pub mod context;

@@ -13,6 +13,7 @@
 //! proof's field, and a model that fails it is rejected before it can be mis-proved. [`file`](mod@file)
 //! gives the model its canonical bytes and content id.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod bounds;
 pub mod error;

@@ -7,6 +7,7 @@
 //! turns it into a proof, and [`prove`] drives a job through them. [`receipt`] wraps a proof
 //! into the receipt a client gets; [`ownership`] proves the owner holds the proving key.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod baseline;
 pub mod error;

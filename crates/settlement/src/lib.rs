@@ -13,6 +13,7 @@
 //!   key, then credited (licensed, signed, valid), penalised (signed by its worker but false),
 //!   left unpaid with the reason (unsigned, unlicensed) or rejected.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod error;
 pub mod history;

@@ -28,6 +28,7 @@
 //!   rejection, never a bare `false`. Strict by default: [`Expected`] says for each field of
 //!   the job whether it is checked, and [`Verified`] reports what was not.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod batch;
 pub mod digest;

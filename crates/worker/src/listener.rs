@@ -323,6 +323,8 @@ async fn accept_loop(
 }
 
 /// Raises the process's soft limit on open files to its hard limit (Unix); the limit now.
+// The one unsafe call of the worker: libc's getrlimit and setrlimit.
+#[allow(unsafe_code)]
 pub fn raise_open_file_limit() -> Option<u64> {
     #[cfg(unix)]
     {
