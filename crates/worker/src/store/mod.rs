@@ -635,20 +635,9 @@ impl JobStore {
                 self.quarantine_in(&txn, &id, seq, &why, job, &raw_job, &raw_input)?;
                 found.quarantined.push((id, why));
             }
-            // A record that did not read had a state that cannot be known: the counts of
-            // the unfinished states are counted again from the jobs that remain.
-            let mut counts: BTreeMap<JobState, u64> = BTreeMap::new();
-            for job in &found.jobs {
-                *counts.entry(job.state).or_default() += 1;
-            }
-            let mut meta = txn.open_table(META).map_err(store_err)?;
-            for state in JobState::ALL.into_iter().filter(|s| !s.is_terminal()) {
-                let n = counts.get(&state).copied().unwrap_or(0);
-                meta.insert(count_key(state).as_str(), n)
-                    .map_err(store_err)?;
-            }
-            drop(meta);
             txn.commit().map_err(store_err)?;
+            // A record that did not read had a state that cannot be known.
+            self.recount_unfinished()?;
         }
         found.jobs.sort_by_key(|j| j.seq);
         Ok(found)
