@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use zkworker::model::input::{quantize_input, read_input_file};
 use zkworker::model::model_id;
-use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::prover::{KeyDir, LocalProver, setup_owned};
 use zkworker::settlement::{Ledger, Registry, settle};
 use zkworker::verifier::digest::input_digest;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use zkworker::model::input::{quantize_input, read_input_file};
 use zkworker::model::model_id;
-use zkworker::model::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkworker::prover::{LocalProver, setup};
 use zkworker::verifier::{Expected, InputSalt, Job, Receipt, verify, verify_batch};
 

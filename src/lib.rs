@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use zkw_circuits as circuits;
 pub use zkw_model as model;
+pub use zkw_onnx as onnx;
 pub use zkw_prover as prover;
 pub use zkw_settlement as settlement;
 pub use zkw_verifier as verifier;

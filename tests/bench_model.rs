@@ -7,10 +7,10 @@
 use std::path::Path;
 
 use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::onnx::{
+use zkworker::model::{WeightMode, model_id};
+use zkworker::onnx::{
     FloatGraph, QuantizeOptions, import_float_graph, quantize, run_float_reference,
 };
-use zkworker::model::{WeightMode, model_id};
 use zkworker::prover::{LocalProver, setup};
 use zkworker::verifier::Job;
 use zkworker::verifier::digest::input_digest;

@@ -674,7 +674,7 @@ fn model_ops_lists_the_registry() {
     let out = stdout(&o);
     assert!(out.starts_with("linear and spatial:\n  Gemm"), "{out}");
     assert!(out.contains("  Sigmoid               table\n"), "{out}");
-    let n = zkw_model::onnx::registry::SUPPORTED.len();
+    let n = zkw_onnx::registry::SUPPORTED.len();
     assert!(
         out.ends_with(&format!(
             "{n} ops; anything else is refused with its op type and node name\n"
@@ -761,7 +761,7 @@ fn the_demo_runs_end_to_end() {
     let o = zkw(&["demo", "--dir", s(&dir.path().join("demo"))]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
-    let n = zkw_model::onnx::registry::SUPPORTED.len();
+    let n = zkw_onnx::registry::SUPPORTED.len();
     assert!(
         out.contains(&format!("`zkw model import` reads {n} ONNX ops")),
         "{out}"

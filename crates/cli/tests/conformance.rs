@@ -86,7 +86,7 @@ fn every_ezkl_case_passes_or_names_what_stops_it() {
             continue;
         }
         let reason = cells.last().unwrap();
-        let supported = ops.split(',').all(zkw_model::onnx::registry::is_supported);
+        let supported = ops.split(',').all(zkw_onnx::registry::is_supported);
         match KNOWN_FAILING.iter().find(|(n, _)| *n == name) {
             Some((_, why)) => assert!(reason.contains(why), "{name}: {reason}"),
             None => assert!(

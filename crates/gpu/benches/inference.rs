@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use zkw_gpu::GpuExecutor;
 use zkw_model::input::{parse_input_json, quantize_input};
 use zkw_model::ir::signed_range;
-use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkw_model::{Executor, Model, Reference};
+use zkw_onnx::{QuantizeOptions, import_float_graph, quantize};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

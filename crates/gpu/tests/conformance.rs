@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 
 use zkw_model::input::{parse_input_json, quantize_input};
-use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantize};
 use zkw_model::{Executor, Reference};
+use zkw_onnx::{QuantizeOptions, import_float_graph, quantize};
 
 #[test]
 fn every_conformance_model_the_reference_runs() {

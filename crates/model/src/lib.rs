@@ -22,8 +22,6 @@ pub mod executor;
 pub mod file;
 pub mod input;
 pub mod ir;
-#[cfg(feature = "onnx")]
-pub mod onnx;
 pub mod ops;
 #[cfg(feature = "seeds")]
 pub mod seeds;

@@ -16,8 +16,8 @@ use clap::Args;
 use zkw_client::proto as pb;
 use zkw_client::{Client, connect, wait};
 use zkw_model::input::{quantize_input, read_client_input, read_input_file};
-use zkw_model::onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
 use zkw_model::{WeightMode, save_model};
+use zkw_onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::{Expected, InputSalt, Receipt, Signer, VerifierKey, verify};
 use zkw_worker::WorkerConfig;
@@ -71,7 +71,7 @@ pub fn demo(a: DemoArgs) -> Result<()> {
     outln!("zkworker demo: a 64→32→ReLU→10 digits classifier (examples/train_digits.py)");
     outln!(
         "(your own models: `zkw model import` reads {} ONNX ops, `zkw model ops` lists them)",
-        zkw_model::onnx::registry::SUPPORTED.len()
+        zkw_onnx::registry::SUPPORTED.len()
     );
     outln!("work dir: {}\n", a.dir.display());
 

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use zkw_model::input::{dequantize, quantize_input, read_calibration_file, read_input_file};
-use zkw_model::onnx::{
+use zkw_model::{WeightMode, load_model, save_model};
+use zkw_onnx::{
     QuantizeOptions, import_float_graph, layer_errors, quantization_error, quantize_calibrated,
 };
-use zkw_model::{WeightMode, load_model, save_model};
 
 use crate::out::{count, dur, size, spinner};
 
@@ -304,7 +304,7 @@ pub fn print_setup(report: &zkw_prover::SetupReport, dir: &Path) {
 
 /// Prints the supported ONNX ops by group, from the importer's registry.
 pub fn ops() -> Result<()> {
-    use zkw_model::onnx::registry::{Kind, SUPPORTED};
+    use zkw_onnx::registry::{Kind, SUPPORTED};
     let kinds = [
         Kind::Linear,
         Kind::Normalization,

@@ -1,0 +1,80 @@
+//! ReduceSum, ReduceMean, ReduceMax, ReduceMin over any axes: the reduced axes moved last by a
+//! selection, then a Sum per row (scaled for the mean) or a max-pool window (minima through
+//! negation).
+
+use super::Ctx;
+use crate::compose::{reduced, row_max};
+use crate::error::OnnxError;
+use crate::float::FloatOp;
+use crate::movement;
+use crate::proto::attr_i;
+
+pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    let node = cx.node;
+    let has_batch = cx.has_batch;
+    let x = cx.activation(0)?;
+    let f = cx.full(x);
+    let keep = attr_i(node, "keepdims", 1) != 0;
+    let listed = cx.ints(1, "axes")?.unwrap_or_default();
+    let axes: Vec<usize> = if listed.is_empty() {
+        if attr_i(node, "noop_with_empty_axes", 0) != 0 {
+            return Ok(x);
+        }
+        let batch = has_batch && !cx.unbatched.contains(&x);
+        (usize::from(batch)..f.len()).collect()
+    } else {
+        listed
+            .iter()
+            .map(|&v| movement::axis(v, f.len()))
+            .collect::<Result<_, _>>()
+            .map_err(|why| cx.bad(why))?
+    };
+    let kept: Vec<usize> = (0..f.len()).filter(|d| !axes.contains(d)).collect();
+    let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
+    let (_, idx) = movement::transpose(&f, &perm).map_err(|why| cx.bad(why))?;
+    let n: usize = axes.iter().map(|&d| f[d]).product();
+    let rows = f.iter().product::<usize>() / n.max(1);
+    // The reduced axes moved last, as rows of n.
+    let grouped = vec![rows, n];
+    let op = FloatOp::Select {
+        what: format!("reduced axes {axes:?} last"),
+        shape: grouped.clone(),
+        indices: idx,
+        fill: 0.0,
+    };
+    let mut t = cx.push(op, vec![x], grouped);
+    let negate = |cx: &mut Ctx<'_>, t: usize| {
+        let len = cx.shapes[t].iter().product();
+        let shape = cx.shapes[t].clone();
+        let op = FloatOp::Scale {
+            scale: vec![-1.0; len],
+            offset: vec![0.0; len],
+        };
+        cx.push(op, vec![t], shape)
+    };
+    match node.op_type.as_str() {
+        "ReduceSum" | "ReduceMean" => {
+            t = cx.push(FloatOp::Sum { axis_len: n }, vec![t], vec![rows]);
+            if node.op_type == "ReduceMean" {
+                let op = FloatOp::Scale {
+                    scale: vec![1.0 / n as f64; rows],
+                    offset: vec![0.0; rows],
+                };
+                t = cx.push(op, vec![t], vec![rows]);
+            }
+        }
+        _ => {
+            let min = node.op_type == "ReduceMin";
+            if min {
+                t = negate(cx, t);
+            }
+            let geometry = row_max(rows, n);
+            t = cx.push(FloatOp::MaxPool { geometry }, vec![t], vec![rows, 1]);
+            if min {
+                t = negate(cx, t);
+            }
+        }
+    }
+    let out = reduced(&f, &axes, keep);
+    Ok(cx.reshaped(t, out))
+}
