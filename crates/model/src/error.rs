@@ -1,26 +1,16 @@
 //! Typed errors of model import, validation and execution.
 //!
 //! Each variant names the problem precisely enough for a user to fix their model or input
-//! without reading our code: the op type and node name of an unsupported ONNX node, the
-//! operation and bound that could overflow, the expected and received input length.
+//! without reading our code: the operation and bound that could overflow, the expected and
+//! received input length, the file and what is wrong with it. ONNX import has its own error
+//! type in `zkw-onnx`; nothing here knows that ONNX exists.
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong while importing, loading, validating or running a model.
+/// Everything that can go wrong while loading, validating or running a model.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
-    /// The ONNX graph uses an operator zkworker has no reference, kernel and gadget for.
-    #[error("unsupported ONNX op `{op_type}` (node `{node}`)")]
-    UnsupportedOp {
-        /// ONNX operator type, e.g. `Conv`.
-        op_type: String,
-        /// The node's name in the graph (or its output name when unnamed).
-        node: String,
-    },
-    /// The ONNX file could not be read or is not a model we can interpret.
-    #[error("cannot import ONNX model: {0}")]
-    Onnx(String),
     /// The model's structure is inconsistent (shapes, bit widths, op order).
     #[error("invalid model: {0}")]
     Invalid(String),
