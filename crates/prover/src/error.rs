@@ -78,3 +78,13 @@ impl ProverError {
         }
     }
 }
+
+impl From<zkw_verifier::published::PublishedKeysError> for ProverError {
+    fn from(e: zkw_verifier::published::PublishedKeysError) -> Self {
+        use zkw_verifier::published::PublishedKeysError as E;
+        match e {
+            E::Io { path, error } => ProverError::Io { path, error },
+            E::Bad { path, reason } => ProverError::BadKeyFile { path, reason },
+        }
+    }
+}

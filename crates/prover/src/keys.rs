@@ -13,8 +13,8 @@
 //! ```
 //!
 //! A keys directory is what a worker serves (`zkw worker --models`); verifiers need only the
-//! record and the verifying key, which may come from anyone and are read under their caps
-//! ([`zkw_verifier::file::read_capped`]). The worker's own large files are trusted local files,
+//! record and the verifying key, which may come from anyone: `zkw-verifier` reads them, under
+//! their caps ([`PublishedKeys`]), and this type delegates to it. The worker's own large files are trusted local files,
 //! read whole behind their digests.
 //!
 //! Curve-point validation of a large proving key takes tens of seconds, so `.pk`, `.r1cs` and
@@ -29,9 +29,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use zkw_verifier::file::read_capped;
-use zkw_verifier::key::MAX_VK_BYTES;
-use zkw_verifier::record::MAX_RECORD_BYTES;
+use zkw_verifier::published::PublishedKeys;
 use zkw_verifier::{ModelRecord, VerifierKey};
 
 use crate::error::ProverError;
@@ -44,7 +42,7 @@ pub const R1CS_MAGIC: &[u8; 8] = b"ZKWR1\0v1";
 pub const BASELINE_MAGIC: &[u8; 8] = b"ZKWBL\0v1";
 
 /// The owner's setup statement in a keys directory: a DSSE envelope (JSON, one line).
-pub const SETUP_STATEMENT_FILE: &str = "setup.dsse.json";
+pub use zkw_verifier::published::SETUP_STATEMENT_FILE;
 
 /// A keys directory.
 #[derive(Debug, Clone)]
@@ -59,14 +57,19 @@ impl KeyDir {
         KeyDir { dir: dir.into() }
     }
 
+    /// The public half: the record and verifying key anyone may read.
+    pub fn published(&self) -> PublishedKeys {
+        PublishedKeys::new(&self.dir)
+    }
+
     /// `record.json`.
     pub fn record_path(&self) -> PathBuf {
-        self.dir.join("record.json")
+        self.published().record_path()
     }
 
     /// `<vk_id>.vk`.
     pub fn vk_path(&self, vk_id: &str) -> PathBuf {
-        self.dir.join(format!("{vk_id}.vk"))
+        self.published().vk_path(vk_id)
     }
 
     /// `<vk_id>.pk`.
@@ -91,40 +94,17 @@ impl KeyDir {
 
     /// The owner's setup statement (`zkw model setup --owner-key`), when there is one.
     pub fn setup_statement_path(&self) -> PathBuf {
-        self.dir.join(SETUP_STATEMENT_FILE)
+        self.published().setup_statement_path()
     }
 
     /// Reads the registry record.
     pub fn read_record(&self) -> Result<ModelRecord, ProverError> {
-        let path = self.record_path();
-        let bytes = read_capped(&path, MAX_RECORD_BYTES, "model record")
-            .map_err(|e| ProverError::io(&path, e))?;
-        ModelRecord::from_json(&bytes).map_err(|e| ProverError::BadKeyFile {
-            path,
-            reason: e.to_string(),
-        })
+        Ok(self.published().read_record()?)
     }
 
     /// Reads the verifying key the record names, checking its id.
     pub fn read_vk(&self, record: &ModelRecord) -> Result<VerifierKey, ProverError> {
-        let path = self.vk_path(&record.vk_id);
-        let bytes = read_capped(&path, MAX_VK_BYTES, "verifying key")
-            .map_err(|e| ProverError::io(&path, e))?;
-        let key = VerifierKey::from_bytes(&bytes).map_err(|e| ProverError::BadKeyFile {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        if key.id() != record.vk_id {
-            return Err(ProverError::BadKeyFile {
-                path,
-                reason: format!(
-                    "its digest is {}, the record names {}",
-                    key.id(),
-                    record.vk_id
-                ),
-            });
-        }
-        Ok(key)
+        Ok(self.published().read_vk(record)?)
     }
 }
 

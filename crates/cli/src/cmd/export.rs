@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use zkw_prover::KeyDir;
+use zkw_verifier::PublishedKeys;
 use zkw_verifier::file::read_capped;
 use zkw_verifier::receipt::MAX_RECEIPT_BYTES;
 use zkw_verifier::{Expected, Receipt};
@@ -57,7 +57,7 @@ pub fn export(a: ExportReceiptArgs) -> Result<()> {
             (model.registration.record, model.key)
         }
         (None, _, Some(dir)) => {
-            let keys = KeyDir::new(dir);
+            let keys = PublishedKeys::new(dir);
             let record = keys.read_record()?;
             let key = keys.read_vk(&record)?;
             (record, key)

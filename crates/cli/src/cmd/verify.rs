@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use zkw_model::TensorInfo;
 use zkw_model::input::{quantize_input, read_client_input};
-use zkw_prover::KeyDir;
+use zkw_verifier::PublishedKeys;
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_from_hex;
 use zkw_verifier::{
@@ -197,7 +197,7 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
             (model.registration.record, model.key)
         }
         (None, Some(dir)) => {
-            let keys = KeyDir::new(dir);
+            let keys = PublishedKeys::new(dir);
             let record = keys.read_record()?;
             let key = keys.read_vk(&record)?;
             (record, key)

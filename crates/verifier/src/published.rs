@@ -1,0 +1,199 @@
+//! The public half of a keys directory: what an owner publishes so anyone can verify.
+//!
+//! `zkw model setup` writes one model's keys into a directory (the prover's `KeyDir` names
+//! every file). Two of them are all a verifier needs — `record.json` (the registry record:
+//! model id, commitment, verifying-key id, tensor formats) and `<vk_id>.vk` (the verifying
+//! key) — plus, when the owner signed the setup, `setup.dsse.json`. [`PublishedKeys`] reads
+//! exactly those, under the caps of their types ([`read_capped`]), because a published
+//! directory comes from someone else. Reading them here rather than in the prover is what lets
+//! a settlement service or `zkw verify` embed the verifier without linking the prover.
+
+use std::path::{Path, PathBuf};
+
+use crate::file::read_capped;
+use crate::key::{MAX_VK_BYTES, VerifierKey};
+use crate::record::{MAX_RECORD_BYTES, ModelRecord};
+
+/// The registry record's file name in a keys directory.
+pub const RECORD_FILE: &str = "record.json";
+
+/// The owner's setup statement in a keys directory: a DSSE envelope (JSON, one line).
+pub const SETUP_STATEMENT_FILE: &str = "setup.dsse.json";
+
+/// Why a published file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishedKeysError {
+    /// The file could not be read (missing, unreadable, or over its type's cap).
+    // The OS error is part of the message, not a `source`: a report walking the chain would
+    // print it twice.
+    #[error("{path}: {error}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        error: std::io::Error,
+    },
+    /// The file was read but is not what it should be.
+    #[error("bad key file {path}: {reason}")]
+    Bad {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The published (public) files of a keys directory.
+#[derive(Debug, Clone)]
+pub struct PublishedKeys {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+impl PublishedKeys {
+    /// Wraps a path.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        PublishedKeys { dir: dir.into() }
+    }
+
+    /// `record.json`.
+    pub fn record_path(&self) -> PathBuf {
+        self.dir.join(RECORD_FILE)
+    }
+
+    /// `<vk_id>.vk`.
+    pub fn vk_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.vk"))
+    }
+
+    /// The owner's setup statement (`zkw model setup --owner-key`), when there is one.
+    pub fn setup_statement_path(&self) -> PathBuf {
+        self.dir.join(SETUP_STATEMENT_FILE)
+    }
+
+    /// Reads the registry record.
+    pub fn read_record(&self) -> Result<ModelRecord, PublishedKeysError> {
+        let path = self.record_path();
+        let bytes = read(&path, MAX_RECORD_BYTES, "model record")?;
+        ModelRecord::from_json(&bytes).map_err(|e| PublishedKeysError::Bad {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Reads the verifying key the record names, checking that its id is the record's.
+    pub fn read_vk(&self, record: &ModelRecord) -> Result<VerifierKey, PublishedKeysError> {
+        let path = self.vk_path(&record.vk_id);
+        let bytes = read(&path, MAX_VK_BYTES, "verifying key")?;
+        let bad = |reason: String| PublishedKeysError::Bad {
+            path: path.clone(),
+            reason,
+        };
+        let key = VerifierKey::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+        if key.id() != record.vk_id {
+            return Err(bad(format!(
+                "its digest is {}, the record names {}",
+                key.id(),
+                record.vk_id
+            )));
+        }
+        Ok(key)
+    }
+}
+
+fn read(path: &Path, cap: usize, what: &'static str) -> Result<Vec<u8>, PublishedKeysError> {
+    read_capped(path, cap, what).map_err(|error| PublishedKeysError::Io {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_files_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = PublishedKeys::new(dir.path());
+        let err = keys.read_record().unwrap_err();
+        assert!(
+            matches!(err, PublishedKeysError::Io { ref path, .. } if path.ends_with(RECORD_FILE))
+        );
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}: ", keys.record_path().display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_record_that_is_not_json_is_a_bad_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(RECORD_FILE), b"{not json").unwrap();
+        let err = PublishedKeys::new(dir.path()).read_record().unwrap_err();
+        assert!(matches!(err, PublishedKeysError::Bad { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("bad key file "), "{err}");
+    }
+
+    // The repository's golden record names the golden verifying key (tests/golden/README.md).
+    const RECORD: &[u8] = include_bytes!("../../../tests/golden/record.json");
+    const VK: &[u8] = include_bytes!("../../../tests/golden/vk.bin");
+
+    #[test]
+    fn reads_the_record_and_the_key_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = PublishedKeys::new(dir.path());
+        std::fs::write(keys.record_path(), RECORD).unwrap();
+        let record = keys.read_record().unwrap();
+        std::fs::write(keys.vk_path(&record.vk_id), VK).unwrap();
+        assert_eq!(keys.read_vk(&record).unwrap().id(), record.vk_id);
+    }
+
+    #[test]
+    fn a_key_under_another_keys_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = PublishedKeys::new(dir.path());
+        std::fs::write(keys.record_path(), RECORD).unwrap();
+        let record = keys.read_record().unwrap();
+        // A valid key, but not the one the record names.
+        let (g1, g2) = (
+            <ark_bn254::G1Affine as ark_ec::AffineRepr>::generator(),
+            <ark_bn254::G2Affine as ark_ec::AffineRepr>::generator(),
+        );
+        let other = VerifierKey::new(ark_groth16::VerifyingKey {
+            alpha_g1: g1,
+            beta_g2: g2,
+            gamma_g2: g2,
+            delta_g2: g2,
+            gamma_abc_g1: vec![g1; 2],
+        });
+        std::fs::write(keys.vk_path(&record.vk_id), other.to_bytes()).unwrap();
+        let err = keys.read_vk(&record).unwrap_err();
+        assert!(matches!(err, PublishedKeysError::Bad { .. }), "{err:?}");
+        assert!(
+            err.to_string().ends_with(&format!(
+                "its digest is {}, the record names {}",
+                other.id(),
+                record.vk_id
+            )),
+            "{err}"
+        );
+        // Bytes that are no key at all.
+        std::fs::write(keys.vk_path(&record.vk_id), b"not a key").unwrap();
+        let err = keys.read_vk(&record).unwrap_err();
+        assert!(matches!(err, PublishedKeysError::Bad { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn an_oversized_record_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(RECORD_FILE);
+        std::fs::write(&path, vec![b' '; MAX_RECORD_BYTES + 1]).unwrap();
+        let err = PublishedKeys::new(dir.path()).read_record().unwrap_err();
+        let PublishedKeysError::Io { error, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(crate::file::too_large(error).is_some(), "{err}");
+    }
+}
