@@ -15,8 +15,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::{WeightMode, load_model, save_model};
+use zkworker::model::{WeightMode, load_model};
 use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkworker::prover::save_model;
 use zkworker::prover::{KeyDir, LocalProver, setup};
 use zkworker::verifier::Job;
 use zkworker::verifier::{Expected, InputSalt, Receipt, verify};

@@ -18,8 +18,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::{WeightMode, run, save_model};
+use zkworker::model::{WeightMode, run};
 use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkworker::prover::save_model;
 use zkworker::prover::{LocalProver, Prover, setup};
 use zkworker::verifier::{InputSalt, Job};
 use zkworker::worker::WorkerConfig;

@@ -4,10 +4,12 @@
 //!
 //! | crate | noun |
 //! |---|---|
-//! | [`model`] | the quantized model IR, its reference semantics, bounds, ONNX import |
+//! | [`model`] | the quantized model IR, its reference semantics, bounds, the model file |
+//! | [`onnx`] | ONNX import: float graph, calibration, quantization |
 //! | [`circuits`] | the R1CS gadgets and the inference circuit |
 //! | [`prover`] | Groth16 setup, keys and proving |
 //! | [`verifier`] | receipts, the statement encoding, verification |
+//! | [`settlement`] | registry, licences, the ledger |
 //! | [`worker`] | the worker daemon: jobs over gRPC, persisted, proved, signed |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

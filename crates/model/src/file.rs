@@ -57,12 +57,14 @@ pub fn model_id(model: &Model) -> ModelId {
     ModelId(*blake3::hash(&to_canonical_bytes(model)).as_bytes())
 }
 
-/// Validates and writes a model file; returns its id.
-pub fn save_model(model: &Model, path: &Path) -> Result<ModelId, ModelError> {
+/// Validates a model (structure and bounds) and returns its file's bytes and id: what is
+/// written to disk, by the writer that gives every file one durability contract
+/// (`zkw_verifier::fs::write_atomic`; private weights as a secret file).
+pub fn encode(model: &Model) -> Result<(Vec<u8>, ModelId), ModelError> {
     crate::bounds::analyze(model)?;
     let bytes = to_canonical_bytes(model);
-    std::fs::write(path, &bytes).map_err(|e| ModelError::io(path, e))?;
-    Ok(ModelId(*blake3::hash(&bytes).as_bytes()))
+    let id = ModelId(*blake3::hash(&bytes).as_bytes());
+    Ok((bytes, id))
 }
 
 /// Parses model file bytes, checking format, version, canonical form, structure and bounds.
@@ -139,7 +141,8 @@ mod tests {
     fn round_trip_keeps_the_id() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.zkm");
-        let id = save_model(&m(), &p).unwrap();
+        let (bytes, id) = encode(&m()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
         let (back, id2) = load_model(&p).unwrap();
         assert_eq!(back, m());
         assert_eq!(id, id2);

@@ -4,12 +4,11 @@
 //! [`ops`] defines its parameters, shape rule, exact integer function, static bounds and
 //! committed parameters; [`exec::run`] walks the graph with them, and every other producer of a
 //! [`Trace`] (the wgpu kernels, the R1CS gadgets) is tested *equal* to it, bit for bit. Floats
-//! appear only in the ONNX importer (quantization and calibration) and when a result is shown
-//! to a person.
+//! appear only at the edges: in the ONNX importer (the `zkw-onnx` crate: quantization and
+//! calibration), in [`input`] (a client's float input quantized, an output shown to a person).
 //!
 //! The crate is layered like tract: [`ir`] is the core (a graph of nodes over tensors, shapes,
-//! scales) and knows nothing of ONNX; [`onnx`] (feature `onnx`) turns an ONNX graph into that
-//! IR. [`bounds`] proves statically that no value can overflow an `i32` on a GPU or wrap in the
+//! scales) and knows nothing of ONNX; the `zkw-onnx` crate turns an ONNX graph into that IR. [`bounds`] proves statically that no value can overflow an `i32` on a GPU or wrap in the
 //! proof's field, and a model that fails it is rejected before it can be mis-proved. [`file`](mod@file)
 //! gives the model its canonical bytes and content id.
 #![deny(missing_docs)]
@@ -32,7 +31,7 @@ pub use bounds::{Bounds, Interval};
 pub use error::ModelError;
 pub use exec::{Trace, run};
 pub use executor::{Executor, Reference};
-pub use file::{ModelId, load_model, model_id, save_model, to_canonical_bytes};
+pub use file::{ModelId, load_model, model_id, to_canonical_bytes};
 pub use ir::{Model, Node, TensorId, TensorInfo, WeightMode};
 pub use ops::{
     Add, Conv, ConvGeometry, Dense, MaxPool, Mul, Op, OpSemantics, Parameter, Relu, Requantize,

@@ -25,10 +25,11 @@
 //! assignment they come from); `model.zkm` does, and is checked against the record's model id
 //! when loaded.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use zkw_model::{Model, ModelId, WeightMode};
+use zkw_verifier::fs::{self, Access, Existing};
 use zkw_verifier::published::PublishedKeys;
 use zkw_verifier::{ModelRecord, VerifierKey};
 
@@ -139,15 +140,25 @@ impl KeyDir {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
-/// half-written key under the final name.
+/// Writes a published key file whole or not at all, replacing an older one
+/// ([`zkw_verifier::fs::write_atomic`]: the one durability contract).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(|e| ProverError::io(&tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| ProverError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ProverError::io(path, e))
+    fs::write_atomic(path, bytes, Existing::Replace, Access::Public)
+        .map_err(|e| ProverError::io(path, e))
+}
+
+/// Validates a model and writes its file whole or not at all — a secret file (0600) when it
+/// holds private weights, a published one otherwise — and returns its id. The one writer of
+/// model files: a keys directory's `model.zkm` and `zkw model import`'s output alike.
+pub fn save_model(model: &Model, path: &Path) -> Result<ModelId, ProverError> {
+    let (bytes, id) = zkw_model::file::encode(model)?;
+    let access = match model.weight_mode {
+        WeightMode::Private => Access::Secret,
+        WeightMode::Fixed => Access::Public,
+    };
+    fs::write_atomic(path, &bytes, Existing::Replace, access)
+        .map_err(|e| ProverError::io(path, e))?;
+    Ok(id)
 }
 
 /// Writes `magic ‖ blake3(payload) ‖ payload` where payload is `value` uncompressed.

@@ -22,6 +22,6 @@ pub mod setup;
 pub mod witness;
 
 pub use error::ProverError;
-pub use keys::KeyDir;
+pub use keys::{KeyDir, save_model};
 pub use prove::{LocalProver, Proved, Prover};
 pub use setup::{SetupReport, owned_id, setup, setup_owned};

@@ -11,7 +11,7 @@ use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use ark_std::rand::rngs::OsRng;
 use zkw_circuits::{CircuitError, InferenceCircuit, model_commitment};
-use zkw_model::{Model, ModelId, to_canonical_bytes};
+use zkw_model::{Model, ModelId};
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::key::vk_bytes;
 use zkw_verifier::record::{RECORD_VERSION, owned_model_id};
@@ -19,7 +19,9 @@ use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey, Width};
 
 use crate::baseline::Baseline;
 use crate::error::ProverError;
-use crate::keys::{BASELINE_MAGIC, KeyDir, PK_MAGIC, R1CS_MAGIC, write_atomic, write_digested};
+use crate::keys::{
+    BASELINE_MAGIC, KeyDir, PK_MAGIC, R1CS_MAGIC, save_model, write_atomic, write_digested,
+};
 use crate::matrices::R1csMatrices;
 
 /// What setup made.
@@ -164,7 +166,7 @@ fn setup_as(
         BASELINE_MAGIC,
         &baseline.file(),
     )?;
-    write_atomic(&keys.model_path(), &to_canonical_bytes(model))?;
+    save_model(model, &keys.model_path())?;
     let record = make_record(
         model,
         id,

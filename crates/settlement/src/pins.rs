@@ -23,7 +23,6 @@
 //! first use). The file is rewritten whole through a temporary file and a rename.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +30,7 @@ use zkw_verifier::record::is_digest_hex;
 
 use crate::error::SettlementError;
 use crate::history::Entry;
+use zkw_verifier::fs::{Access, Existing, write_atomic};
 
 /// The pin file's format version.
 pub const PINS_VERSION: u32 = 1;
@@ -147,18 +147,8 @@ impl Pins {
 
     /// Writes the pin file whole or not at all.
     pub fn save(&self, path: &Path) -> Result<(), SettlementError> {
-        // Absolute first, so that a bare file name has its directory (the working one) for the
-        // temporary file beside it.
-        let path = &std::path::absolute(path).map_err(|e| SettlementError::io(path, e))?;
-        let dir = path.parent().unwrap_or(path);
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(dir).map_err(|e| SettlementError::io(dir, e))?;
         let json = serde_json::to_vec_pretty(self).expect("pins serialize");
-        tmp.write_all(&json)
-            .and_then(|_| tmp.as_file().sync_all())
-            .map_err(|e| SettlementError::io(tmp.path(), e))?;
-        tmp.persist(path)
-            .map_err(|e| SettlementError::io(path, e.error))?;
-        Ok(())
+        write_atomic(path, &json, Existing::Replace, Access::Public)
+            .map_err(|e| SettlementError::io(path, e))
     }
 }

@@ -46,7 +46,6 @@
 //! can make, so each model is registered again.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use zkw_verifier::record::is_digest_hex;
@@ -54,6 +53,7 @@ use zkw_verifier::{KeyPair, Licence, RegisteredModel, Registration, Verification
 
 use crate::error::SettlementError;
 use crate::history::{Entry, MAX_ENTRY_BYTES, check_chain};
+use zkw_verifier::fs::{Access, Existing, write_atomic};
 
 /// The file holding a registry's id.
 pub const REGISTRY_ID_FILE: &str = "registry-id";
@@ -462,25 +462,16 @@ impl Registry {
     }
 }
 
-/// Writes a file whole or not at all: a fresh temporary file beside it (created exclusively,
-/// so no planted link is followed), synced, then put under its name — linked, never replacing
-/// an existing file, for a history entry (`replace: false`: an existing name is an error);
-/// renamed over it, for a licence — and the directory synced.
+/// Writes a file whole or not at all ([`zkw_verifier::fs::write_atomic`]): a history entry
+/// never replaces an existing file (`replace: false`: an existing name is an error); a licence
+/// replaces the older one.
 fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), SettlementError> {
     let dir = path.parent().expect("registry paths have a parent");
     std::fs::create_dir_all(dir).map_err(|e| SettlementError::io(dir, e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| SettlementError::io(dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| SettlementError::io(tmp.path(), e))?;
-    let placed = if replace {
-        tmp.persist(path).map(drop)
+    let existing = if replace {
+        Existing::Replace
     } else {
-        tmp.persist_noclobber(path).map(drop)
+        Existing::Keep
     };
-    placed.map_err(|e| SettlementError::io(path, e.error))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| SettlementError::io(dir, e))?;
-    Ok(())
+    write_atomic(path, bytes, existing, Access::Public).map_err(|e| SettlementError::io(path, e))
 }

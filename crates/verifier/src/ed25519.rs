@@ -9,16 +9,16 @@
 //! only by [`write_secret_key`] and [`read_secret_key`], so every key has one set of
 //! guarantees:
 //!
-//! - it is created mode 0600, whatever the umask, through a fresh temporary file that is
-//!   synced and then hard-linked under its name: a crash leaves no key or the whole key, and
-//!   an existing key is never replaced (one that signed registrations, licences or receipts
+//! - it is written by [`crate::fs::write_atomic`] as a secret file that keeps an existing
+//!   name: mode 0600 whatever the umask, a crash leaves no key or the whole key, and an
+//!   existing key is never replaced (one that signed registrations, licences or receipts
 //!   is an identity: losing it loses the identity);
 //! - a key file that its group or others may read is refused, not merely warned about: such
 //!   a key may already have been copied, so a signature under it no longer shows who made it,
 //!   and a library has no log that someone is sure to read (`ssh` refuses such keys too).
 //!   `chmod 600` it, or make a new key if others could have read it.
 
-use std::io::Write;
+use crate::fs::{Access, Existing};
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
@@ -148,47 +148,8 @@ pub fn read_secret_key(path: &Path) -> Result<KeyPair, SecretKeyError> {
 /// replacing a file (an existing one is [`std::io::ErrorKind::AlreadyExists`]); see the
 /// module docs. The directory must exist.
 pub fn write_secret_key(path: &Path, key: &KeyPair) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name for the key")
-    })?;
-    let mut suffix = [0u8; 8];
-    getrandom::fill(&mut suffix).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", hex::encode(suffix)));
-    let tmp = dir.join(tmp_name);
-    let result = write_linked(&tmp, path, key);
-    let _ = std::fs::remove_file(&tmp);
-    result?;
-    // The new name is durable only once the directory is.
-    std::fs::File::open(dir).and_then(|d| d.sync_all())
-}
-
-/// Writes the key to `tmp` (created exclusively: no planted file or link is followed), syncs
-/// it and links it under `path`.
-fn write_linked(tmp: &Path, path: &Path, key: &KeyPair) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(tmp)?;
-    #[cfg(unix)]
-    {
-        // Exactly 0600 whatever the umask did to the mode asked for above.
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    f.write_all(format!("{}\n", hex::encode(key.seed())).as_bytes())?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::hard_link(tmp, path)
+    let text = format!("{}\n", hex::encode(key.seed()));
+    crate::fs::write_atomic(path, text.as_bytes(), Existing::Keep, Access::Secret)
 }
 
 /// Parses a public key written as 64 hex digits.

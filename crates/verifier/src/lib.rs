@@ -38,6 +38,7 @@ pub mod ed25519;
 pub mod error;
 pub mod field;
 pub mod file;
+pub mod fs;
 pub mod intoto;
 pub mod job;
 mod json;

@@ -15,9 +15,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use zkw_client::proto as pb;
 use zkw_client::{Client, connect, wait};
+use zkw_model::WeightMode;
 use zkw_model::input::{quantize_input, read_client_input, read_input_file};
-use zkw_model::{WeightMode, save_model};
 use zkw_onnx::{QuantizeOptions, import_float_graph, quantization_error, quantize};
+use zkw_prover::save_model;
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::{Expected, InputSalt, Receipt, Signer, VerifierKey, verify};
 use zkw_worker::WorkerConfig;
@@ -39,7 +40,7 @@ pub struct DemoArgs {
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     let p = dir.join(name);
-    std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+    super::write_output(&p, bytes)?;
     Ok(p)
 }
 

@@ -29,8 +29,7 @@ pub struct ExportArgs {
 pub fn export(a: ExportArgs) -> Result<()> {
     let model = Registry::new(&a.registry).model(&a.model_id)?;
     let source = solidity(&EvmModel::from_registered(&model)?)?;
-    std::fs::write(&a.output, &source)
-        .with_context(|| format!("writing {}", a.output.display()))?;
+    super::write_output(&a.output, &source)?;
     let r = &model.registration;
     let (w, o) = r.reward.split();
     outln!(

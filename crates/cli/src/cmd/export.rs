@@ -76,8 +76,7 @@ pub fn export(a: ExportReceiptArgs) -> Result<()> {
         ("verification_key.json", &files.verification_key),
     ] {
         let path = a.output.join(name);
-        std::fs::write(&path, serde_json::to_string_pretty(value)?)
-            .with_context(|| format!("writing {}", path.display()))?;
+        super::write_output(&path, serde_json::to_string_pretty(value)?)?;
     }
     match a.format {
         Format::Snarkjs => outln!(

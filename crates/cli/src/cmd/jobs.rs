@@ -401,7 +401,7 @@ async fn write_receipt(
     let receipt = Receipt::from_json(r.receipt_json.as_bytes())
         .with_context(|| format!("the worker's receipt for job {}", asked.job_id))?;
     check_asked(&receipt, asked)?;
-    std::fs::write(out, &r.receipt_json).with_context(|| format!("writing {}", out.display()))?;
+    super::write_output(out, &r.receipt_json)?;
     if !quiet {
         outln!("receipt → {}", out.display());
     }

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use zkw_model::input::{dequantize, quantize_input, read_calibration_file, read_input_file};
-use zkw_model::{WeightMode, load_model, save_model};
+use zkw_model::{WeightMode, load_model};
 use zkw_onnx::{
     QuantizeOptions, import_float_graph, layer_errors, quantization_error, quantize_calibrated,
 };
+use zkw_prover::save_model;
 
 use crate::out::{count, dur, size, spinner};
 

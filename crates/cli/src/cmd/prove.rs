@@ -169,8 +169,7 @@ pub fn prove(a: ProveArgs) -> Result<()> {
         k.sign(&mut proved.receipt);
     }
     pb.finish_and_clear();
-    std::fs::write(&a.output, proved.receipt.to_json())
-        .with_context(|| format!("writing {}", a.output.display()))?;
+    super::write_output(&a.output, proved.receipt.to_json())?;
     let total: std::time::Duration = proved.timings.iter().map(|(_, d)| *d).sum();
     outln!(
         "proved job {} in {} → {}",

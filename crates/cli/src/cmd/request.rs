@@ -130,8 +130,7 @@ pub fn request(a: RequestArgs) -> Result<()> {
         nonce: &nonce,
     };
     let rq = sign(&a.client_key, &terms, &input.values, &salt)?;
-    std::fs::write(&a.output, rq.to_json())
-        .with_context(|| format!("writing {}", a.output.display()))?;
+    super::write_output(&a.output, rq.to_json())?;
     outln!(
         "signed request {} → {}",
         hex::encode(rq.digest()),
