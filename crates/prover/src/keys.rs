@@ -210,6 +210,30 @@ pub fn read_digested<T: CanonicalDeserialize>(
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn private_weights_are_written_as_a_secret_file() {
+        use std::os::unix::fs::PermissionsExt;
+        use zkw_model::ops::{Op, Relu};
+        let dir = tempfile::tempdir().unwrap();
+        let model = |mode| {
+            let input = zkw_model::TensorInfo {
+                shape: vec![2],
+                frac_bits: 0,
+                bits: 8,
+            };
+            Model::chain("m", mode, input, vec![Op::Relu(Relu)], None)
+        };
+        let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let p = dir.path().join("model.zkm");
+        let id = save_model(&model(WeightMode::Fixed), &p).unwrap();
+        assert_eq!(id, zkw_model::model_id(&model(WeightMode::Fixed)));
+        assert_ne!(mode_of(&p) & 0o044, 0, "a public model file is readable");
+        save_model(&model(WeightMode::Private), &p).unwrap();
+        assert_eq!(mode_of(&p), 0o600);
+        assert_eq!(zkw_model::load_model(&p).unwrap().0, model(WeightMode::Private));
+    }
+
     #[test]
     fn digested_files_reject_corruption_truncation_and_foreign_files() {
         let dir = tempfile::tempdir().unwrap();
