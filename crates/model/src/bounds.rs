@@ -10,44 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
-use crate::ir::{Model, TensorId, signed_range};
-
-/// An inclusive integer interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Interval {
-    /// Smallest possible value.
-    pub lo: i64,
-    /// Largest possible value.
-    pub hi: i64,
-}
-
-impl Interval {
-    /// The interval of a signed `bits`-bit integer.
-    pub fn signed(bits: u32) -> Self {
-        let (lo, hi) = signed_range(bits);
-        Interval { lo, hi }
-    }
-
-    /// Largest magnitude in the interval.
-    pub fn abs_max(&self) -> i64 {
-        self.lo.abs().max(self.hi.abs())
-    }
-
-    /// The smallest signed width `k` with `[lo, hi] ⊆ [-2^(k-1), 2^(k-1) - 1]` (at least 1).
-    pub fn signed_width(&self) -> u32 {
-        let mut k = 1;
-        while !(self.lo >= -(1i64 << (k - 1)) && self.hi < (1i64 << (k - 1))) {
-            k += 1;
-        }
-        k
-    }
-
-    /// True when the interval lies inside the signed `bits`-bit range.
-    pub fn fits_signed(&self, bits: u32) -> bool {
-        let (lo, hi) = signed_range(bits);
-        self.lo >= lo && self.hi <= hi
-    }
-}
+use crate::ir::{Model, TensorId};
+pub use crate::tensor::Interval;
 
 pub use crate::ops::requantize::quotient_interval;
 

@@ -31,7 +31,7 @@ pub enum ModelError {
         why: &'static str,
     },
     /// An input has the wrong number of elements.
-    #[error("input has {got} values, the model expects {expected} (shape {shape:?})")]
+    #[error("the input has {got} values, the model expects {expected} (shape {shape:?})")]
     InputLength {
         /// Number of elements the model expects.
         expected: usize,
@@ -53,11 +53,30 @@ pub enum ModelError {
     #[error(
         "input value #{index} = {} lies far beyond the model's input range [{}, {}]: \
          no calibration covers it",
-        crate::input::short(*value),
-        crate::input::short(*lo),
-        crate::input::short(*hi)
+        short(*value),
+        short(*lo),
+        short(*hi)
     )]
     InputFarOutOfRange {
+        /// Position in the flattened input.
+        index: usize,
+        /// The offending value.
+        value: f64,
+        /// The lowest value the input format holds.
+        lo: f64,
+        /// The highest value the input format holds.
+        hi: f64,
+    },
+    /// An input value lies beyond the model's input range, so quantizing it would saturate:
+    /// refused where the input must be taken exactly ([`crate::input::quantize_input_exact`]).
+    #[error(
+        "input value #{index} = {} is outside the model's input range [{}, {}] \
+         (it would saturate); scale or clip the input",
+        short(*value),
+        short(*lo),
+        short(*hi)
+    )]
+    InputSaturates {
         /// Position in the flattened input.
         index: usize,
         /// The offending value.
@@ -119,5 +138,15 @@ impl ModelError {
             path: path.into(),
             error,
         }
+    }
+}
+
+/// A value as an error message shows it: in full between 1e-6 and 1e15, in scientific
+/// notation beyond (1e308 printed in full is 309 digits, 2^-256 over 70 zeros).
+pub(crate) fn short(v: f64) -> String {
+    if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:.6e}")
+    } else {
+        v.to_string()
     }
 }

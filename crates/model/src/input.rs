@@ -151,19 +151,24 @@ pub fn read_client_input(path: &Path) -> Result<ClientInput, ModelError> {
 /// refused — it is nothing like any calibration sample (a 1e308, a unit mix-up).
 pub const FAR_BEYOND: f64 = 65536.0;
 
-/// A value as an error message shows it: in full between 1e-6 and 1e15, in scientific
-/// notation beyond (1e308 printed in full is 309 digits, 2^-256 over 70 zeros).
-pub fn short(v: f64) -> String {
-    if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
-        format!("{v:.6e}")
-    } else {
-        v.to_string()
-    }
-}
-
 /// Quantizes a float input to the model's input format, checking length and finiteness; a
 /// value beyond the format's range saturates, one [`FAR_BEYOND`] it is refused.
 pub fn quantize_input(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, ModelError> {
+    quantize_checked(info, x, false)
+}
+
+/// Quantizes a float input like [`quantize_input`], but refuses any value that would
+/// saturate ([`ModelError::InputSaturates`]): what a worker does with a client's input, so a
+/// receipt never proves a result on an input other than the one sent.
+pub fn quantize_input_exact(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, ModelError> {
+    quantize_checked(info, x, true)
+}
+
+fn quantize_checked(
+    info: &TensorInfo,
+    x: &[f64],
+    refuse_saturation: bool,
+) -> Result<Vec<i64>, ModelError> {
     if x.len() != info.len() {
         return Err(ModelError::InputLength {
             expected: info.len(),
@@ -180,6 +185,14 @@ pub fn quantize_input(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, ModelErr
                 return Err(ModelError::NonFiniteInput { index, value });
             }
             let q = (value * scale).round();
+            if refuse_saturation && (q < lo as f64 || q > hi as f64) {
+                return Err(ModelError::InputSaturates {
+                    index,
+                    value,
+                    lo: lo as f64 / scale,
+                    hi: hi as f64 / scale,
+                });
+            }
             if q.abs() > FAR_BEYOND * hi as f64 {
                 return Err(ModelError::InputFarOutOfRange {
                     index,
@@ -214,6 +227,51 @@ pub fn dequantize(v: i64, frac_bits: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_quantization_refuses_what_would_saturate_and_nothing_else() {
+        let info = TensorInfo {
+            shape: vec![3],
+            frac_bits: 4,
+            bits: 8,
+        };
+        // The format holds [-8, 7.9375]; 7.96 rounds to 127 (in range), 7.97 to 128 (not).
+        assert_eq!(
+            quantize_input_exact(&info, &[-8.0, 0.5, 7.96]).unwrap(),
+            [-128, 8, 127]
+        );
+        let err = quantize_input_exact(&info, &[0.0, 0.0, 7.97]).unwrap_err();
+        assert!(
+            matches!(err, ModelError::InputSaturates { index: 2, .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "input value #2 = 7.97 is outside the model's input range [-8, 7.9375] \
+             (it would saturate); scale or clip the input"
+        );
+        let err = quantize_input_exact(&info, &[-8.04, 0.0, 0.0]).unwrap_err();
+        assert!(
+            matches!(err, ModelError::InputSaturates { index: 0, .. }),
+            "{err:?}"
+        );
+        // The lenient quantizer saturates both.
+        assert_eq!(
+            quantize_input(&info, &[-8.04, 0.0, 7.97]).unwrap(),
+            [-128, 0, 127]
+        );
+        // Length and finiteness are checked the same way by both.
+        let err = quantize_input_exact(&info, &[1.0]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the input has 1 values, the model expects 3 (shape [3])"
+        );
+        let err = quantize_input_exact(&info, &[0.0, f64::NAN, 0.0]).unwrap_err();
+        assert!(
+            matches!(err, ModelError::NonFiniteInput { index: 1, .. }),
+            "{err:?}"
+        );
+    }
 
     /// A value a little beyond the range saturates; one far beyond (a 1e308) is refused, and
     /// the message shows it short, once.

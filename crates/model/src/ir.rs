@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
 use crate::ops::{Op, Parameter};
+pub use crate::tensor::{
+    MAX_BITS, MAX_ELEMENTS, MAX_FRAC_BITS, MAX_MACS, MAX_TRACE_VALUES, TensorInfo, signed_range,
+};
+use crate::tensor::{check_bits, check_frac, check_shape};
 
 /// How a model's weights appear in its proofs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,107 +53,6 @@ impl std::str::FromStr for WeightMode {
             )),
         }
     }
-}
-
-/// Shape and fixed-point format of a tensor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TensorInfo {
-    /// Dimensions, batch excluded.
-    pub shape: Vec<usize>,
-    /// The tensor's integers stand for `v · 2^-frac_bits` (may be negative).
-    pub frac_bits: i32,
-    /// Signed bit width every value fits in.
-    pub bits: u32,
-}
-
-impl TensorInfo {
-    /// Number of elements (saturating at `usize::MAX`; a validated model's tensors hold at most
-    /// [`MAX_ELEMENTS`]).
-    pub fn len(&self) -> usize {
-        self.shape
-            .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))
-            .unwrap_or(usize::MAX)
-    }
-
-    /// True when the tensor has no element.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Largest signed bit width a tensor, weight or bias may be declared with.
-pub const MAX_BITS: u32 = 24;
-
-/// The most values one tensor (or one layer's weights) may have: far beyond what a circuit
-/// proves, low enough that no count computed from a model file can overflow.
-pub const MAX_ELEMENTS: usize = 1 << 24;
-
-/// The most values all of a model's tensors may hold together (the trace's size): a model
-/// file of a few bytes must not make a verifier or prover allocate without bound.
-pub const MAX_TRACE_VALUES: usize = 1 << 26;
-
-/// The most multiply-accumulates one evaluation of a model may cost, all layers together: a
-/// convolution's work grows with its output, not its file size, so a small file could
-/// otherwise ask for unbounded work.
-pub const MAX_MACS: usize = 1 << 28;
-
-/// The largest scale exponent (`|frac_bits|`) any tensor or weight may have: far beyond what
-/// quantization picks, small enough that scales never overflow and `2^-frac_bits` stays a
-/// finite, non-zero `f64`.
-pub const MAX_FRAC_BITS: i32 = 256;
-
-pub(crate) fn check_frac(what: &str, frac_bits: Option<i32>) -> Result<i32, String> {
-    frac_bits
-        .filter(|f| f.unsigned_abs() <= MAX_FRAC_BITS as u32)
-        .ok_or_else(|| {
-            format!(
-                "{what}: scale exponent {} is beyond ±{MAX_FRAC_BITS}",
-                frac_bits.map_or("(overflow)".to_string(), |f| f.to_string())
-            )
-        })
-}
-
-/// Checks that a tensor of `shape` has between 1 and [`MAX_ELEMENTS`] values.
-pub(crate) fn check_shape(what: &str, shape: &[usize]) -> Result<usize, String> {
-    let n = shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .filter(|&n| n <= MAX_ELEMENTS)
-        .ok_or_else(|| format!("{what} of shape {shape:?} has more than {MAX_ELEMENTS} values"))?;
-    if n == 0 {
-        return Err(format!("{what} has no element"));
-    }
-    Ok(n)
-}
-
-pub(crate) fn check_bits(what: &str, bits: u32) -> Result<(), String> {
-    if !(2..=MAX_BITS).contains(&bits) {
-        return Err(format!(
-            "{what} width of {bits} bits is outside 2..={MAX_BITS}"
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_values(what: &str, values: &[i64], bits: u32) -> Result<(), String> {
-    let (lo, hi) = signed_range(bits);
-    if let Some((k, v)) = values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| **v < lo || **v > hi)
-    {
-        return Err(format!(
-            "{what} #{k} = {v} does not fit in {bits} signed bits"
-        ));
-    }
-    Ok(())
-}
-
-/// The inclusive range `[-2^(bits-1), 2^(bits-1) - 1]` of a signed `bits`-bit integer.
-pub fn signed_range(bits: u32) -> (i64, i64) {
-    let half = 1i64 << (bits - 1);
-    (-half, half - 1)
 }
 
 /// A tensor's index in a model: the graph inputs come first (`0..inputs.len()`), then node

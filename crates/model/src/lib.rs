@@ -24,16 +24,18 @@ pub mod ir;
 pub mod ops;
 #[cfg(feature = "seeds")]
 pub mod seeds;
+pub mod tensor;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use bounds::{Bounds, Interval};
+pub use bounds::Bounds;
 pub use error::ModelError;
 pub use exec::{Trace, run};
 pub use executor::{Executor, Reference};
 pub use file::{ModelId, load_model, model_id, to_canonical_bytes};
-pub use ir::{Model, Node, TensorId, TensorInfo, WeightMode};
+pub use ir::{Model, Node, TensorId, WeightMode};
 pub use ops::{
     Add, Conv, ConvGeometry, Dense, MaxPool, Mul, Op, OpSemantics, Parameter, Relu, Requantize,
     Reshape, Scale, Select, Softmax, Sum, Table,
 };
+pub use tensor::{Interval, TensorInfo};

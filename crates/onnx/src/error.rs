@@ -28,7 +28,7 @@ pub enum OnnxError {
     #[error("invalid model: {0}")]
     Invalid(String),
     /// A calibration or float input has the wrong number of elements.
-    #[error("input has {got} values, the model expects {expected} (shape {shape:?})")]
+    #[error("the input has {got} values, the model expects {expected} (shape {shape:?})")]
     InputLength {
         /// Number of elements the model expects.
         expected: usize,

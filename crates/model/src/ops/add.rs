@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::TensorInfo;
+use crate::tensor::Interval;
+use crate::tensor::TensorInfo;
 
 /// `a + b`, element-wise, exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 //! parameter list, so the two cannot drift apart.
 
 use super::Parameter;
-use crate::bounds::Interval;
-use crate::ir::{check_bits, check_frac, check_values};
+use crate::tensor::Interval;
+use crate::tensor::{check_bits, check_frac, check_values};
 
 /// A weighted layer's integer parameters.
 pub(crate) struct Affine<'a> {

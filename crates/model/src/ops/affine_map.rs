@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_bits, check_frac};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_bits, check_frac};
 
 /// `y_i = scale_i · x_i + offset_i`, element-wise, exact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::affine::Affine;
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_shape};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_shape};
 
 /// The shape of a convolution, batch excluded: input `[in_channels, spatial…]`, weights
 /// `[out_channels, in_channels / groups, kernel…]`, output `[out_channels, out_spatial…]`.
@@ -107,11 +107,11 @@ impl ConvGeometry {
         // Every output element reads at most one output channel's weights: bound the work.
         let macs = outputs
             .checked_mul(n / self.out_channels)
-            .filter(|&m| m <= crate::ir::MAX_MACS)
+            .filter(|&m| m <= crate::tensor::MAX_MACS)
             .ok_or_else(|| {
                 format!(
                     "more than {} multiply-accumulates in one layer",
-                    crate::ir::MAX_MACS
+                    crate::tensor::MAX_MACS
                 )
             })?;
         Ok((shape, macs))

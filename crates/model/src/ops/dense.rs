@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::affine::Affine;
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_shape};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_shape};
 
 /// A fully connected layer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

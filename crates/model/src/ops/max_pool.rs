@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::conv::ConvGeometry;
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::TensorInfo;
+use crate::tensor::Interval;
+use crate::tensor::TensorInfo;
 
 /// Max pooling over windows of a `[channels, spatial…]` tensor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,8 +37,8 @@ pub use table::Table;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bounds::Interval;
-use crate::ir::TensorInfo;
+use crate::tensor::Interval;
+use crate::tensor::TensorInfo;
 
 /// A group of integer parameters an op commits to in private-weights mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

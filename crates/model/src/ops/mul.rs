@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_frac};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_frac};
 
 /// `a · b`, element-wise, exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::TensorInfo;
+use crate::tensor::Interval;
+use crate::tensor::TensorInfo;
 
 /// `max(0, v)`, element-wise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_bits, check_frac, signed_range};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_bits, check_frac, signed_range};
 
 /// Round-half-up arithmetic shift right by `shift`, then saturation to `bits` signed bits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

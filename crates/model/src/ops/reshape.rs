@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_shape};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_shape};
 
 /// Reinterpret the data with a new shape; data order unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_bits, signed_range};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_bits, signed_range};
 
 /// `y[i] = operands' values concatenated[indices[i]]`, or `fill` where `indices[i] = -1`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,9 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_bits, signed_range};
 use crate::ops::table::MAX_TABLE_BITS;
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_bits, signed_range};
 
 /// Softmax over the last axis with an exponential table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::TensorInfo;
+use crate::tensor::Interval;
+use crate::tensor::TensorInfo;
 
 /// `y[r] = Σ_j x[r · axis_len + j]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

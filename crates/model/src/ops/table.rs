@@ -15,8 +15,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{OpSemantics, Parameter};
-use crate::bounds::Interval;
-use crate::ir::{TensorInfo, check_bits, check_frac, signed_range};
+use crate::tensor::Interval;
+use crate::tensor::{TensorInfo, check_bits, check_frac, signed_range};
 
 /// The widest input a table may take: `2^16` entries.
 pub const MAX_TABLE_BITS: u32 = 16;
