@@ -34,10 +34,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use ed25519_dalek::{Signature, Signer as _, SigningKey};
 use serde::{Deserialize, Serialize};
 
+use crate::ed25519::SIGNATURE_BYTES;
 use crate::ed25519::{KeyPair, public_key};
 use crate::error::VerificationError;
 use crate::file::TooLarge;
-use crate::signature::SIGNATURE_BYTES;
 
 /// The largest envelope [`Envelope::from_json`] reads, in bytes; checked before parsing. A
 /// payload is written in base64 (4 bytes per 3), so it has room for about 750 KiB.

@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
-use crate::signature::SIGNATURE_BYTES;
+/// Bytes of a signature (hex in a receipt: twice as many digits).
+pub const SIGNATURE_BYTES: usize = 64;
 
 /// The most bytes a secret key file may have (64 hex digits and a newline, with room for
 /// whitespace around them).

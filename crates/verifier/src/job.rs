@@ -8,6 +8,25 @@ use crate::Fr;
 use crate::request::ClientRequest;
 use crate::statement::job_binding;
 
+/// Every ownership job id starts with this; workers never mint one.
+pub const OWNERSHIP_JOB_PREFIX: &str = "zkworker-ownership/";
+
+/// The job an owner proves to show it holds a model's proving key: id
+/// `zkworker-ownership/<model id>`, the owner as the worker, no nonce.
+pub fn ownership_job(model_id: &str, owner: &str) -> Job {
+    Job {
+        job_id: format!("{OWNERSHIP_JOB_PREFIX}{model_id}"),
+        worker_id: owner.to_string(),
+        client_nonce: String::new(),
+        request: None,
+    }
+}
+
+/// Whether a job id is an ownership job's (never a client's job).
+pub fn is_ownership_job(job_id: &str) -> bool {
+    job_id.starts_with(OWNERSHIP_JOB_PREFIX)
+}
+
 /// Who asked for a proof, and who makes it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Job {

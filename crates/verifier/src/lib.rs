@@ -45,6 +45,7 @@ mod json;
 pub mod key;
 pub mod licence;
 pub mod ownership;
+mod pairing;
 pub mod published;
 pub mod receipt;
 pub mod record;

@@ -31,7 +31,6 @@ use crate::dsse::Envelope;
 use crate::ed25519::KeyPair;
 use crate::error::VerificationError;
 use crate::intoto::{Statement, Subject};
-use crate::job::Job;
 use crate::key::VerifierKey;
 use crate::receipt::Receipt;
 use crate::record::ModelRecord;
@@ -41,24 +40,7 @@ use crate::verify::{Check, Expected, verify_possession};
 /// The predicate type of a setup statement.
 pub const SETUP_PREDICATE: &str = "https://zkworker.dev/model-setup/v1";
 
-/// Every ownership job id starts with this; workers never mint one.
-pub const OWNERSHIP_JOB_PREFIX: &str = "zkworker-ownership/";
-
-/// The job an owner proves to show it holds a model's proving key: id
-/// `zkworker-ownership/<model id>`, the owner as the worker, no nonce.
-pub fn ownership_job(model_id: &str, owner: &str) -> Job {
-    Job {
-        job_id: format!("{OWNERSHIP_JOB_PREFIX}{model_id}"),
-        worker_id: owner.to_string(),
-        client_nonce: String::new(),
-        request: None,
-    }
-}
-
-/// Whether a job id is an ownership job's (never a client's job).
-pub fn is_ownership_job(job_id: &str) -> bool {
-    job_id.starts_with(OWNERSHIP_JOB_PREFIX)
-}
+pub use crate::job::{OWNERSHIP_JOB_PREFIX, is_ownership_job, ownership_job};
 
 /// What a setup statement says besides its subjects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

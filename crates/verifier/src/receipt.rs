@@ -10,12 +10,12 @@ use ark_groth16::Proof;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use serde::{Deserialize, Serialize};
 
+use crate::ed25519::SIGNATURE_BYTES;
 use crate::error::VerificationError;
 use crate::field::fr_from_hex;
 use crate::file::TooLarge;
-use crate::record::{checked_len, is_digest_hex, is_lower_hex};
+use crate::record::{check_id, checked_len, is_digest_hex, is_lower_hex};
 use crate::request::ClientRequest;
-use crate::signature::SIGNATURE_BYTES;
 
 /// Current receipt version (3: the worker signs the whole receipt, proof included, and the
 /// job binding is SHA-256; 4: outputs are packed several to a public input, so a version-3
@@ -24,26 +24,7 @@ use crate::signature::SIGNATURE_BYTES;
 /// domain).
 pub const RECEIPT_VERSION: u32 = 5;
 
-/// The longest job id, worker id or client nonce a receipt may carry, in bytes.
-pub const MAX_ID_BYTES: usize = 1024;
-
-/// Checks an id a receipt or request carries: at most [`MAX_ID_BYTES`], printable ASCII.
-pub(crate) fn check_id(name: &str, id: &str) -> Result<(), String> {
-    if id.len() > MAX_ID_BYTES {
-        return Err(format!(
-            "{name} has {} bytes, at most {MAX_ID_BYTES} are allowed",
-            id.len()
-        ));
-    }
-    // Workers and clients choose these strings and verifiers print them: a newline or an
-    // escape sequence could draw a fake "verified" line or hide a warning.
-    if let Some(at) = id.bytes().position(|b| !(b' '..=b'~').contains(&b)) {
-        return Err(format!(
-            "{name} has a byte outside printable ASCII at offset {at}"
-        ));
-    }
-    Ok(())
-}
+pub use crate::record::MAX_ID_BYTES;
 
 /// Size of a compressed BN254 Groth16 proof.
 pub const PROOF_BYTES: usize = 128;

@@ -289,6 +289,32 @@ pub fn is_digest_hex(s: &str) -> bool {
     s.len() == 64 && is_lower_hex(s)
 }
 
+/// The longest job id, worker id or client nonce a receipt or request may carry, in bytes.
+pub const MAX_ID_BYTES: usize = 1024;
+
+/// Checks an id a receipt or request carries: at most [`MAX_ID_BYTES`], printable ASCII.
+pub(crate) fn check_id(name: &str, id: &str) -> Result<(), String> {
+    check_printable(name, id, MAX_ID_BYTES)
+}
+
+/// Checks a string that others choose and verifiers or operators print (an id, a nonce, an
+/// idempotency key): at most `max` bytes, printable ASCII only. A newline or an escape
+/// sequence could otherwise draw a fake "verified" line or hide a warning.
+pub fn check_printable(what: &str, s: &str, max: usize) -> Result<(), String> {
+    if s.len() > max {
+        return Err(format!(
+            "{what} has {} bytes, at most {max} are allowed",
+            s.len()
+        ));
+    }
+    if let Some(at) = s.bytes().position(|b| !(b' '..=b'~').contains(&b)) {
+        return Err(format!(
+            "{what} has a byte outside printable ASCII at offset {at}"
+        ));
+    }
+    Ok(())
+}
+
 /// Only lower-case hex digits (so that one value has one spelling).
 pub fn is_lower_hex(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

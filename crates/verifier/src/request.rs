@@ -35,7 +35,7 @@ use crate::venue::Venue;
 pub const REQUEST_DOMAIN: &[u8] = b"zkworker client request v1";
 
 /// The most bytes a request's JSON may have (its nonce is at most
-/// [`MAX_ID_BYTES`](crate::receipt::MAX_ID_BYTES)).
+/// [`MAX_ID_BYTES`](crate::record::MAX_ID_BYTES)).
 pub const MAX_REQUEST_BYTES: usize = 8 << 10;
 
 /// A client's signed request. Built by [`ClientRequest::sign`] or parsed (every field checked
@@ -79,7 +79,7 @@ impl TryFrom<RawRequest> for ClientRequest {
     type Error = String;
 
     fn try_from(r: RawRequest) -> Result<Self, String> {
-        crate::receipt::check_id("client_nonce", &r.client_nonce)?;
+        crate::record::check_id("client_nonce", &r.client_nonce)?;
         crate::ed25519::public_key(&r.client).map_err(|e| format!("client: {e}"))?;
         Ok(ClientRequest {
             model_id: hex_array("model_id", &r.model_id)?,
@@ -149,7 +149,7 @@ impl ClientRequest {
         venue: Venue,
         fee: u64,
     ) -> Result<Self, VerificationError> {
-        crate::receipt::check_id("client_nonce", client_nonce).map_err(malformed)?;
+        crate::record::check_id("client_nonce", client_nonce).map_err(malformed)?;
         let mut r = ClientRequest {
             model_id: hex_array("model_id", model_id).map_err(malformed)?,
             input_digest,

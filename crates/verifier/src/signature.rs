@@ -15,8 +15,7 @@ use crate::ed25519::KeyPair;
 use crate::error::VerificationError;
 use crate::receipt::Receipt;
 
-/// Bytes of a signature (hex in a receipt: twice as many digits).
-pub const SIGNATURE_BYTES: usize = 64;
+pub use crate::ed25519::SIGNATURE_BYTES;
 
 /// The message a worker signs: a blake3 digest (with its own derivation context) of every
 /// field of the receipt but the signature, every variable-length part length-prefixed. Two

@@ -73,7 +73,7 @@ pub fn export(
     expected: &Expected<'_>,
 ) -> Result<SnarkjsFiles, VerificationError> {
     let prepared = crate::verify::prepare(receipt, key, expected)?;
-    crate::batch::exact(key, &prepared)?;
+    crate::pairing::exact(key, &prepared.proof, &prepared.inputs)?;
     let proof = &prepared.proof;
     Ok(SnarkjsFiles {
         proof: json!({

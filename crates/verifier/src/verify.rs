@@ -233,7 +233,7 @@ pub fn verify(
     expected: &Expected<'_>,
 ) -> Result<Verified, VerificationError> {
     let p = prepare(receipt, key, expected)?;
-    crate::batch::exact(key, &p)?;
+    crate::pairing::exact(key, &p.proof, &p.inputs)?;
     Ok(p.verified)
 }
 
@@ -246,7 +246,7 @@ pub fn verify_possession(
     expected: &Expected<'_>,
 ) -> Result<Verified, VerificationError> {
     let p = prepare_any(receipt, key, expected, true)?;
-    crate::batch::exact(key, &p)?;
+    crate::pairing::exact(key, &p.proof, &p.inputs)?;
     Ok(p.verified)
 }
 
@@ -269,7 +269,7 @@ fn prepare_any(
 ) -> Result<Prepared, VerificationError> {
     // An owner's possession receipt is published in its setup statement: it proves the owner
     // holds the proving key, and is no client's job, whatever a caller expects.
-    if !possession && crate::ownership::is_ownership_job(&receipt.job_id) {
+    if !possession && crate::job::is_ownership_job(&receipt.job_id) {
         return Err(VerificationError::JobMismatch {
             expected: "a client's job".into(),
             received: format!("the ownership proof {} (never a job)", receipt.job_id),
