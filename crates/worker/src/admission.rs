@@ -35,7 +35,7 @@ use tonic::transport::server::TlsConnectInfo;
 
 use crate::listener::{Activity, CallGuard, ConnInfo};
 use crate::metrics;
-use crate::server::MAX_MESSAGE_BYTES;
+use zkw_client::MAX_MESSAGE_BYTES;
 
 /// Room in a SubmitJob beside the input values: model id, nonce, salt, idempotency key and a
 /// client's signed request are each bounded far below it.

@@ -16,20 +16,22 @@
 use std::time::Duration;
 
 use crate::error::WorkerError;
-use crate::worker::Worker;
 
 /// The environment variable.
 pub const FAULT_VAR: &str = "ZKW_FAULT";
 
-/// Injects the fatal error `ZKW_FAULT` asks for, if any; an unknown value is a configuration
-/// error (a test that misspells its fault must not pass by testing nothing).
-pub(crate) fn inject_fatal(worker: &std::sync::Arc<Worker>) -> Result<(), WorkerError> {
+/// Injects the fatal error `ZKW_FAULT` asks for, if any, through `fail_fatally` (the worker's
+/// own); an unknown value is a configuration error (a test that misspells its fault must not
+/// pass by testing nothing).
+pub(crate) fn inject_fatal(
+    fail_fatally: impl FnOnce(String) + Send + 'static,
+) -> Result<(), WorkerError> {
     // Set but empty is unset, as for most variables (`ZKW_FAULT= zkw worker`).
     let Some(fault) = std::env::var(FAULT_VAR).ok().filter(|f| !f.is_empty()) else {
         return Ok(());
     };
     if fault == "fatal-at-start" {
-        worker.fail_fatally(format!("an injected fault ({FAULT_VAR}={fault})"));
+        fail_fatally(format!("an injected fault ({FAULT_VAR}={fault})"));
         return Ok(());
     }
     if fault.starts_with("abort-in-inference:") {
@@ -46,10 +48,9 @@ pub(crate) fn inject_fatal(worker: &std::sync::Arc<Worker>) -> Result<(), Worker
         let ms: u64 = ms
             .parse()
             .map_err(|_| WorkerError::Config(format!("{FAULT_VAR}={fault}: not a number")))?;
-        let w = worker.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            w.fail_fatally(format!("an injected fault ({FAULT_VAR}={fault})"));
+            fail_fatally(format!("an injected fault ({FAULT_VAR}={fault})"));
         });
         return Ok(());
     }

@@ -227,7 +227,8 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
     let resumed = recover(&worker)?;
     metrics::jobs_at_start(&worker.store.counts()?);
     let pipeline = Pipeline::start(worker.clone());
-    crate::fault::inject_fatal(&worker)?;
+    let w = worker.clone();
+    crate::fault::inject_fatal(move |why| w.fail_fatally(why))?;
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::broadcast;
-use zkw_model::input::quantize_input;
+use zkw_model::input::quantize_input_exact;
 use zkw_model::{Executor, TensorInfo};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_to_hex;
@@ -98,18 +98,7 @@ pub struct Worker {
 }
 
 fn printable(what: &str, s: &str, max: usize) -> Result<(), WorkerError> {
-    if s.len() > max {
-        return Err(WorkerError::BadRequest(format!(
-            "{what} has {} bytes, at most {max} are allowed",
-            s.len()
-        )));
-    }
-    if let Some(at) = s.bytes().position(|b| !(b' '..=b'~').contains(&b)) {
-        return Err(WorkerError::BadRequest(format!(
-            "{what} has a byte outside printable ASCII at offset {at}"
-        )));
-    }
-    Ok(())
+    zkw_verifier::record::check_printable(what, s, max).map_err(WorkerError::BadRequest)
 }
 
 /// A job id is 32 lower-case hex digits (what the worker hands out); anything else is refused
@@ -135,36 +124,10 @@ fn check_model_id(id: &str) -> Result<(), WorkerError> {
     }
 }
 
-/// Checks a float input against the model's input format and quantizes it; the errors name
-/// the first offending value.
+/// Checks a float input against the model's input format and quantizes it, refusing a value
+/// that would saturate; the errors name the first offending value.
 fn quantize(info: &TensorInfo, x: &[f64]) -> Result<Vec<i64>, WorkerError> {
-    if x.len() != info.len() {
-        return Err(WorkerError::BadRequest(format!(
-            "the input has {} values, the model expects {} (shape {:?})",
-            x.len(),
-            info.len(),
-            info.shape
-        )));
-    }
-    let scale = (info.frac_bits as f64).exp2();
-    let half = (1i64 << (info.bits - 1)) as f64;
-    let (lo, hi) = (-half / scale, (half - 1.0) / scale);
-    for (i, &v) in x.iter().enumerate() {
-        if !v.is_finite() {
-            return Err(WorkerError::BadRequest(format!(
-                "input value #{i} is not a finite number ({v})"
-            )));
-        }
-        let q = (v * scale).round();
-        if q < -half || q > half - 1.0 {
-            return Err(WorkerError::BadRequest(format!(
-                "input value #{i} = {} is outside the model's input range [{lo}, {hi}] \
-                 (it would saturate); scale or clip the input",
-                zkw_model::input::short(v)
-            )));
-        }
-    }
-    quantize_input(info, x).map_err(|e| WorkerError::BadRequest(e.to_string()))
+    quantize_input_exact(info, x).map_err(|e| WorkerError::BadRequest(e.to_string()))
 }
 
 impl Worker {
