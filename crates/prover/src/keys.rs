@@ -231,7 +231,10 @@ mod tests {
         assert_ne!(mode_of(&p) & 0o044, 0, "a public model file is readable");
         save_model(&model(WeightMode::Private), &p).unwrap();
         assert_eq!(mode_of(&p), 0o600);
-        assert_eq!(zkw_model::load_model(&p).unwrap().0, model(WeightMode::Private));
+        assert_eq!(
+            zkw_model::load_model(&p).unwrap().0,
+            model(WeightMode::Private)
+        );
     }
 
     #[test]
