@@ -3,6 +3,7 @@
 # has run EXECS executions (default 1,000,000), then prints its figures from fuzzer_stats.
 # Usage: ./run.sh [target...]; EXECS=n and NICE=n (default 10) override the defaults.
 # Needs `cargo afl build --release` first (README.md). Findings: out/<target>/default/.
+# The seeds (corpus/) are written afresh by `seeds` first, so they always speak today's formats.
 set -euo pipefail
 cd "$(dirname "$0")"
 EXECS="${EXECS:-1000000}"
@@ -11,8 +12,10 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(receipt registration licence verifying_key model_file input)
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+rm -rf corpus
+./target/release/seeds
 for t in "${targets[@]}"; do
-    [ -d "corpus/$t" ] || { echo "no corpus/$t (run: cargo run --release --bin seeds)"; exit 2; }
+    [ -d "corpus/$t" ] || { echo "seeds wrote no corpus/$t"; exit 2; }
     rm -rf "out/$t"
     mkdir -p out
     start=$(date +%s)
