@@ -102,7 +102,8 @@ pub fn commit_private(cs: &Cs, salt: &Lin, groups: &[Committed]) -> Result<Lin, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zkw_model::{Dense, Op, TensorInfo};
+    use zkw_model::ops::Dense;
+    use zkw_model::{Op, TensorInfo};
 
     fn private(salt: Option<String>) -> Model {
         Model::chain(

@@ -1,8 +1,8 @@
 //! `zkw-circuits`: the R1CS for *"output y is what model M computes on input x, for job J"*.
 //!
 //! One gadget file per op under [`ops`], each the R1CS image of the matching op module of
-//! `zkw_model::ops`, tested equal to it: [`dense`], [`conv`], [`max_pool`], [`requantize`],
-//! [`relu`], [`add`], [`mul`], [`sum`], [`scale`], [`select`], [`table`], [`softmax`]; plus the pieces every circuit needs: [`range`]
+//! `zkw_model::ops`, tested equal to it (the op-completeness test holds every op to its
+//! gadget, its kernel and its adversarial witnesses); plus the pieces every circuit needs: [`range`]
 //! (bit decomposition), [`lookup`] (table lookup), [`divide`] (exact division), [`digest`]
 //! (Poseidon over packed values) and [`commitment`] (the model commitment, native and
 //! in-circuit). [`circuit::InferenceCircuit`] walks the model's graph with them and takes its
@@ -21,10 +21,6 @@ pub mod lin;
 pub mod lookup;
 pub mod ops;
 pub mod range;
-
-pub use ops::{
-    add, conv, dense, max_pool, mul, relu, requantize, scale, select, softmax, sum, table,
-};
 
 pub use circuit::InferenceCircuit;
 pub use commitment::model_commitment;

@@ -7,7 +7,8 @@ use ark_ff::One;
 use ark_relations::gr1cs::R1CS_PREDICATE_LABEL;
 use common::{circuit, small_mlp, synthesize};
 use zkw_circuits::Fr;
-use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode, run};
+use zkw_model::ops::{Dense, Requantize};
+use zkw_model::{Model, Op, TensorInfo, WeightMode, run};
 use zkw_verifier::statement::OUTPUT_START;
 
 fn every_witness_is_constrained(mode: WeightMode) {

@@ -21,6 +21,8 @@ pub mod error;
 pub mod executor;
 pub mod kernels;
 pub mod model;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use backend::{Backend, Selected, select};
 pub use context::{AdapterSummary, Gpu};

@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use zkw_model::file::{from_bytes, to_canonical_bytes};
 use zkw_model::input::parse_client_input;
-use zkw_model::{Dense, Model, Op, Relu, Requantize, Reshape, TensorInfo, WeightMode, run};
+use zkw_model::ops::{Dense, Relu, Requantize, Reshape};
+use zkw_model::{Model, Op, TensorInfo, WeightMode, run};
 
 fn model() -> Model {
     Model::chain(

@@ -619,9 +619,8 @@ mod tests {
     use std::time::Duration;
 
     use tokio::sync::broadcast;
-    use zkw_model::{
-        Dense, Executor, Model, ModelError, Op, Reference, Requantize, TensorInfo, WeightMode,
-    };
+    use zkw_model::ops::{Dense, Requantize};
+    use zkw_model::{Executor, Model, ModelError, Op, Reference, TensorInfo, WeightMode};
     use zkw_prover::{LocalProver, Proved, Prover};
     use zkw_verifier::{InputSalt, Job, ModelRecord, VerifierKey, WorkerKey};
 

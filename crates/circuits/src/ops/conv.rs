@@ -4,7 +4,7 @@
 
 use ark_ff::One;
 use ark_relations::gr1cs::SynthesisError;
-use zkw_model::Conv;
+use zkw_model::ops::Conv;
 
 use crate::Fr;
 use crate::commitment::Committed;

@@ -6,7 +6,7 @@
 //! costs one product constraint.
 
 use ark_relations::gr1cs::SynthesisError;
-use zkw_model::Dense;
+use zkw_model::ops::Dense;
 
 use ark_ff::One;
 

@@ -4,11 +4,11 @@
 //! maximum is a witness tied by one equality to the previous maximum plus the ReLU's output.
 
 use ark_relations::gr1cs::SynthesisError;
-use zkw_model::MaxPool;
 use zkw_model::bounds::Interval;
+use zkw_model::ops::MaxPool;
 
 use crate::lin::{Cs, Val, enforce_equal, fr, witness};
-use crate::relu::relu;
+use crate::ops::relu::relu;
 
 /// The maximum of each window; `values` are the trace's input values (checked, not trusted),
 /// `bounds` the input's static interval.
@@ -68,7 +68,7 @@ mod tests {
     use super::*;
     use crate::Fr;
     use ark_relations::gr1cs::ConstraintSystem;
-    use zkw_model::ConvGeometry;
+    use zkw_model::ops::ConvGeometry;
 
     /// One channel of three values, one window over all of them.
     fn pool() -> MaxPool {

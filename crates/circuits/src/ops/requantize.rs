@@ -14,9 +14,9 @@
 //! [`requantize_with`] the values a cheating prover would pick.
 
 use ark_relations::gr1cs::SynthesisError;
-use zkw_model::Requantize;
 use zkw_model::bounds::{Interval, quotient_interval};
 use zkw_model::ir::signed_range;
+use zkw_model::ops::Requantize;
 
 use crate::Fr;
 use crate::lin::{Cs, Lin, Val, enforce, enforce_equal, fr, not, product, witness};

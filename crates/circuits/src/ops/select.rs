@@ -1,7 +1,7 @@
 //! Select — the R1CS image of `zkw_model::ops::select`: wiring. Each output is an operand's
 //! value (its sign bit too, when it has one) or the constant fill; no constraint.
 
-use zkw_model::Select;
+use zkw_model::ops::Select;
 
 use crate::Fr;
 use crate::lin::{Lin, Val, fr};
@@ -28,7 +28,7 @@ pub fn select(s: &Select, operands: &[&[Val]]) -> Vec<Val> {
 mod tests {
     use super::*;
     use crate::lin::witness;
-    use crate::relu::relu;
+    use crate::ops::relu::relu;
     use ark_relations::gr1cs::ConstraintSystem;
     use zkw_model::bounds::Interval;
 

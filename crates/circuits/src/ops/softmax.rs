@@ -3,14 +3,14 @@
 //! linear combination, and each output by an exact floor division ([`crate::divide`]).
 
 use ark_relations::gr1cs::SynthesisError;
-use zkw_model::Softmax;
 use zkw_model::bounds::Interval;
+use zkw_model::ops::Softmax;
 
 use crate::Fr;
 use crate::divide::divide;
 use crate::lin::{Cs, Lin, Val, enforce_equal, fr, witness};
 use crate::lookup::lookup;
-use crate::max_pool::{difference_span, maximum};
+use crate::ops::max_pool::{difference_span, maximum};
 
 /// Softmax of each row; `values` are the trace's input values (hints), `bounds` the input's
 /// static interval (inside the table's domain).

@@ -2,7 +2,7 @@
 //! constraint (whatever reads it pins it down, as for Add).
 
 use ark_ff::One;
-use zkw_model::Sum;
+use zkw_model::ops::Sum;
 
 use crate::Fr;
 use crate::lin::{Lin, Val};

@@ -3,8 +3,8 @@
 //! (only the non-negative half) pays for half the table.
 
 use ark_relations::gr1cs::SynthesisError;
-use zkw_model::Table;
 use zkw_model::bounds::Interval;
+use zkw_model::ops::Table;
 
 use crate::Fr;
 use crate::lin::{Cs, Lin, Val};
@@ -44,7 +44,7 @@ pub fn table(
 mod tests {
     use super::*;
     use crate::lin::{fr, witness};
-    use crate::relu::relu;
+    use crate::ops::relu::relu;
     use ark_relations::gr1cs::ConstraintSystem;
 
     /// A table whose reachable entries are all non-negative marks its outputs so: a ReLU after

@@ -20,37 +20,138 @@
 //! | softmax | a row sum apart from its exponentials, every division recomputed for it | the sum's tie |
 //! | input digest | `x0 + 2^8, x1 - 1` (same digest, another input); another salt | the input bit's boolean, the digest's equality with public input 1 |
 //!
+//! [`OP_ATTACKS`] lists, for every op kind, its attacks here or why its gadget has no witness
+//! to attack; the op-completeness test (`op_completeness.rs`, whose module this is) refuses a
+//! kind missing from it.
+//!
 //! The job binding is a public input no witness touches (`jb · 1 = jb` exists so Groth16 binds
 //! it): the prover's end-to-end tests show a changed binding fails the proof, and the
 //! soundness test checks it appears in a constraint.
 
-mod attack;
-
 use ark_ff::Field;
 
-use attack::{System, breaks_exactly, claim, cs, f, honest};
+use crate::attack::{System, breaks_exactly, claim, cs, f, honest};
 use zkw_circuits::Fr;
 use zkw_circuits::commitment::{Committed, commit_private};
-use zkw_circuits::conv::conv_private;
-use zkw_circuits::dense::dense_private;
 use zkw_circuits::digest::input_digest;
 use zkw_circuits::divide::{DivisionWitness, divide_with};
 use zkw_circuits::lin::{Lin, Val, boolean_value, enforce_equal, instance, witness};
 use zkw_circuits::lookup::{lookup_with, one_hot_values, split};
-use zkw_circuits::max_pool::max_pool;
-use zkw_circuits::mul::mul;
+use zkw_circuits::ops::conv::conv_private;
+use zkw_circuits::ops::dense::dense_private;
+use zkw_circuits::ops::max_pool::max_pool;
+use zkw_circuits::ops::mul::mul;
+use zkw_circuits::ops::relu::relu_with;
+use zkw_circuits::ops::requantize::{RequantizeHint, quotient_width, requantize_with};
+use zkw_circuits::ops::scale::scale_private;
+use zkw_circuits::ops::softmax::softmax;
 use zkw_circuits::range::{
     Ranged, alloc_bits, bit_values, from_bits, signed_bit_values, signed_from_bits, tie,
 };
-use zkw_circuits::relu::relu_with;
-use zkw_circuits::requantize::{RequantizeHint, quotient_width, requantize_with};
-use zkw_circuits::scale::scale_private;
-use zkw_circuits::softmax::softmax;
 use zkw_model::bounds::Interval;
-use zkw_model::{Conv, ConvGeometry, Dense, MaxPool, Requantize, Softmax};
+use zkw_model::ops::{Conv, ConvGeometry, Dense, MaxPool, Requantize, Softmax};
 use zkw_verifier::InputSalt;
 use zkw_verifier::digest::weight_commitment;
 use zkw_verifier::width::Width;
+
+/// What stands between a cheating prover and an op's gadget.
+pub enum Witnesses {
+    /// Hand-built malicious witnesses: tests of this module, each breaking exactly the
+    /// constraint it is about.
+    Attacked(&'static [fn()]),
+    /// The gadget allocates no witness to lie with, and why.
+    NoWitness(&'static str),
+}
+
+/// Every op kind (`Op::kind`) and its adversarial tests.
+pub const OP_ATTACKS: &[(&str, Witnesses)] = &[
+    (
+        "dense",
+        Witnesses::Attacked(&[
+            dense_fixed_has_no_witness_and_the_requantize_after_it_pins_the_accumulator,
+            dense_private_weights_carried_under_the_same_commitment,
+            dense_private_a_lying_product,
+            weight_commitment_binds_salt_and_weights,
+        ]),
+    ),
+    (
+        "requantize",
+        Witnesses::Attacked(&[
+            requantize_a_wrong_quotient_with_a_matching_remainder,
+            requantize_a_quotient_that_is_a_field_fraction,
+            requantize_a_quotient_and_remainder_that_do_not_divide,
+            requantize_saturation_a_lying_in_range_product,
+            requantize_saturation_a_lying_sign,
+            requantize_saturation_a_lying_saturation,
+            requantize_saturation_a_lying_select_product,
+            requantize_saturation_a_free_result,
+        ]),
+    ),
+    (
+        "relu",
+        Witnesses::Attacked(&[
+            relu_identity_on_a_negative_value,
+            relu_a_lying_sign_bit,
+            relu_a_decomposition_of_another_value,
+        ]),
+    ),
+    (
+        "reshape",
+        Witnesses::NoWitness(
+            "no constraint at all: the gadget hands on its operand's values relabelled",
+        ),
+    ),
+    (
+        "add",
+        Witnesses::NoWitness(
+            "linear: `add::add` takes no constraint system; each output is the sum of two \
+             operand combinations",
+        ),
+    ),
+    (
+        "conv",
+        Witnesses::Attacked(&[conv_private_reuses_each_committed_weight_and_checks_every_product]),
+    ),
+    (
+        "max_pool",
+        Witnesses::Attacked(&[max_pool_a_running_maximum_that_drops_a_larger_value]),
+    ),
+    (
+        "table",
+        Witnesses::Attacked(&[
+            lookup_a_non_boolean_column_selector_that_keeps_the_index,
+            lookup_a_derived_selector_that_is_not_boolean,
+            lookup_a_lying_row_product,
+            lookup_a_wrong_output_with_honest_selectors,
+        ]),
+    ),
+    (
+        "softmax",
+        Witnesses::Attacked(&[
+            softmax_a_row_sum_apart_from_its_exponentials,
+            divide_a_quotient_that_is_a_field_fraction,
+            divide_a_remainder_beyond_the_divisor,
+        ]),
+    ),
+    (
+        "select",
+        Witnesses::NoWitness(
+            "wiring: `select::select` takes no constraint system; each output is an operand's \
+             combination or a constant",
+        ),
+    ),
+    ("mul", Witnesses::Attacked(&[mul_a_lying_product])),
+    (
+        "sum",
+        Witnesses::NoWitness(
+            "linear: `sum::sum` takes no constraint system; each output is its row's sum",
+        ),
+    ),
+    (
+        "scale",
+        Witnesses::Attacked(&[scale_private_a_lying_product]),
+    ),
+];
 
 fn w(bits: u32) -> Width {
     Width::new(bits).unwrap()
@@ -397,7 +498,7 @@ fn dense_fixed_has_no_witness_and_the_requantize_after_it_pins_the_accumulator()
         let cs = cs();
         let x = [7, 2].map(|v| Val::plain(witness(&cs, f(v)).unwrap()));
         let (w0, c0) = (cs.num_witness_variables(), cs.num_constraints());
-        let acc = zkw_circuits::dense::dense_fixed(&d, &x);
+        let acc = zkw_circuits::ops::dense::dense_fixed(&d, &x);
         assert_eq!(
             (cs.num_witness_variables(), cs.num_constraints()),
             (w0, c0),

@@ -6,7 +6,8 @@ use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisMode,
 };
 use zkw_circuits::{CircuitError, Fr, InferenceCircuit, model_commitment};
-use zkw_model::{Dense, Model, Op, Relu, Requantize, TensorInfo, Trace, WeightMode, model_id};
+use zkw_model::ops::{Dense, Relu, Requantize};
+use zkw_model::{Model, Op, TensorInfo, Trace, WeightMode, model_id};
 use zkw_verifier::InputSalt;
 
 /// A small two-layer MLP with saturating and non-saturating requantizations.

@@ -82,8 +82,36 @@ pub trait OpSemantics {
 }
 
 /// One op of the graph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// # Adding an op
+///
+/// The compiler and the tests name each place; `scripts/check-modules.py` lists the files.
+///
+/// 1. Its module here, `ops/<op>.rs`: the parameters and their [`OpSemantics`] (shape and
+///    scale rule, the integer semantics, bounds, work, committed parameters); its variant
+///    below, its arm in [`Op::semantics`], its entry in [`examples`].
+/// 2. A generator: a strategy in `zkw_model::testing::arb_op_model` (and a place in
+///    `arb_model`'s random graphs).
+/// 3. Its gadget, `zkw-circuits`' `ops/<op>.rs`, and its arm in `ops::gadget`.
+/// 4. Its kernel, `zkw-gpu`'s `kernels/<op>.rs` beside its `<op>.wgsl`, and its arms in
+///    `kernels/mod.rs`.
+/// 5. Hand-built cheating witnesses for its gadget in `zkw-circuits`'
+///    `tests/adversarial/mod.rs`, listed in `OP_ATTACKS`.
+/// 6. The ONNX operator that lowers to it (`zkw-onnx`), when there is a new one: its float op
+///    and lowering, its import module and its registry row.
+/// 7. The golden seed model: `ZKW_REGENERATE_GOLDEN=1 cargo test -p zkworker --test golden`.
+///
+/// `zkw-circuits`' op-completeness test (`tests/op_completeness.rs`) iterates every
+/// [`OpKind`] and fails until 2–5 hold: a generator, circuit ≡ reference on edge inputs, a
+/// GPU kernel equal to the reference, adversarial witnesses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(rename_all = "snake_case")]
+#[strum_discriminants(
+    name(OpKind),
+    derive(Hash, PartialOrd, Ord, strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "snake_case"),
+    doc = "The kind of an [`Op`], without its parameters: `OpKind::iter()` lists every op."
+)]
 pub enum Op {
     /// Fully connected layer with exact integer accumulation.
     Dense(Dense),
@@ -133,23 +161,9 @@ impl Op {
         }
     }
 
-    /// The op's kind, as files and messages name it.
+    /// The op's kind, as files and messages name it (the name of its variant in files).
     pub fn kind(&self) -> &'static str {
-        match self {
-            Op::Dense(_) => "dense",
-            Op::Requantize(_) => "requantize",
-            Op::Relu(_) => "relu",
-            Op::Reshape(_) => "reshape",
-            Op::Add(_) => "add",
-            Op::Conv(_) => "conv",
-            Op::MaxPool(_) => "max_pool",
-            Op::Table(_) => "table",
-            Op::Softmax(_) => "softmax",
-            Op::Select(_) => "select",
-            Op::Mul(_) => "mul",
-            Op::Sum(_) => "sum",
-            Op::Scale(_) => "scale",
-        }
+        OpKind::from(self).into()
     }
 
     /// Short description for messages and `inspect`.
@@ -250,27 +264,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_an_example() {
-        let kinds: Vec<&str> = examples().iter().map(Op::kind).collect();
-        // Serialization names every variant: an op missing from `examples` shows up here.
-        for k in [
-            "dense",
-            "requantize",
-            "relu",
-            "reshape",
-            "add",
-            "conv",
-            "max_pool",
-            "table",
-            "softmax",
-            "select",
-            "mul",
-            "sum",
-            "scale",
-        ] {
-            assert!(kinds.contains(&k), "no example of {k}");
+    fn every_kind_has_an_example_named_as_files_name_it() {
+        use strum::IntoEnumIterator;
+        let examples = examples();
+        for kind in OpKind::iter() {
+            let op = examples.iter().find(|op| OpKind::from(*op) == kind);
+            let op = op.unwrap_or_else(|| panic!("no example of {kind:?}"));
+            // A model file names the variant as `kind()` does.
+            let json = serde_json::to_value(op).unwrap();
+            let name = json.as_object().unwrap().keys().next().unwrap().clone();
+            assert_eq!(name, op.kind());
         }
-        assert_eq!(kinds.len(), 13, "a new op needs an example: {kinds:?}");
+        assert_eq!(
+            examples.len(),
+            OpKind::iter().count(),
+            "one example per kind"
+        );
     }
 
     /// Every integer array an op stores, other than a shape, is a parameter the commitment

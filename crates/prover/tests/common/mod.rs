@@ -2,7 +2,8 @@
 
 #![allow(dead_code)]
 
-use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode};
+use zkw_model::ops::{Dense, Requantize};
+use zkw_model::{Model, Op, TensorInfo, WeightMode};
 use zkw_verifier::InputSalt;
 use zkw_verifier::Job;
 

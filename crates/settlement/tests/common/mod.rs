@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use ark_std::rand::SeedableRng;
-use zkw_model::{Dense, Model, Op, Requantize, TensorInfo, WeightMode, model_id};
+use zkw_model::ops::{Dense, Requantize};
+use zkw_model::{Model, Op, TensorInfo, WeightMode, model_id};
 use zkw_prover::ownership::prove_ownership;
 use zkw_prover::{KeyDir, LocalProver, setup_owned};
 use zkw_settlement::{Ledger, Registry};
