@@ -20,7 +20,7 @@ use ark_relations::gr1cs::{
     SynthesisMode,
 };
 use zkw_model::bounds::{Bounds, analyze};
-use zkw_model::exec::run;
+use zkw_model::run;
 use zkw_model::{Model, Trace, WeightMode};
 use zkw_verifier::InputSalt;
 use zkw_verifier::digest::{DOMAIN_OUTPUT, input_digest};

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use zkw_model::exec::check_input;
+use zkw_model::executor::check_input;
 use zkw_model::{Executor, Model, ModelError, Trace};
 
 use crate::context::{AdapterSummary, Gpu};

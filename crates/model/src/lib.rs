@@ -2,7 +2,7 @@
 //!
 //! Everything that is later proved is defined here, once, in integers: each op's module under
 //! [`ops`] defines its parameters, shape rule, exact integer function, static bounds and
-//! committed parameters; [`exec::run`] walks the graph with them, and every other producer of a
+//! committed parameters; [`executor::run`] walks the graph with them, and every other producer of a
 //! [`Trace`] (the wgpu kernels, the R1CS gadgets) is tested *equal* to it, bit for bit. Floats
 //! appear only at the edges: in the ONNX importer (the `zkw-onnx` crate: quantization and
 //! calibration), in [`input`] (a client's float input quantized, an output shown to a person).
@@ -16,7 +16,6 @@
 
 pub mod bounds;
 pub mod error;
-pub mod exec;
 pub mod executor;
 pub mod file;
 pub mod input;
@@ -30,8 +29,7 @@ pub mod testing;
 
 pub use bounds::Bounds;
 pub use error::ModelError;
-pub use exec::{Trace, run};
-pub use executor::{Executor, Reference};
+pub use executor::{Executor, Reference, Trace, run};
 pub use file::{ModelId, load_model, model_id, to_canonical_bytes};
 pub use ir::{Model, Node, TensorId, WeightMode};
 pub use ops::{Op, OpKind, OpSemantics, Parameter};

@@ -640,7 +640,7 @@ pub fn mlp(mode: WeightMode) -> Model {
 mod tests {
     use super::*;
     use crate::bounds::analyze;
-    use crate::exec::run;
+    use crate::executor::run;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

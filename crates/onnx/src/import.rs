@@ -392,7 +392,7 @@ mod tests {
                 .any(|n| n.op == zkw_model::ops::Op::Add(zkw_model::ops::Add))
         );
         let q = zkw_model::input::quantize_input(&model.input_info(), &x).unwrap();
-        let got = zkw_model::exec::run(&model, &q).unwrap().output();
+        let got = zkw_model::run(&model, &q).unwrap().output();
         let want = &g.run(&x).unwrap()[g.outputs[0]];
         let out = model.output_info().unwrap();
         let range = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));

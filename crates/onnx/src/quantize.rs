@@ -720,7 +720,7 @@ mod tests {
         let m = quantize(&g, &QuantizeOptions::default(), Some(&x)).unwrap();
         assert!(m.nodes.iter().any(|n| n.op == Op::Add(Add)), "{m:?}");
         let q = zkw_model::input::quantize_input(&m.input_info(), &x).unwrap();
-        let t = zkw_model::exec::run(&m, &q).unwrap();
+        let t = zkw_model::run(&m, &q).unwrap();
         let out = m.output_info().unwrap();
         let got = zkw_model::input::dequantize(t.output()[0], out.frac_bits);
         let want = g.run(&x).unwrap()[g.outputs[0]][0];
@@ -798,7 +798,7 @@ pub fn layer_errors(
     for x in samples {
         let float = graph.run(x)?;
         let q = zkw_model::input::quantize_input(&model.input_info(), x)?;
-        let trace = zkw_model::exec::run(model, &q)?;
+        let trace = zkw_model::run(model, &q)?;
         for (k, e) in out.iter_mut().enumerate() {
             let (id, frac) = map[n_in + k];
             let (f, v) = (&float[n_in + k], trace.tensor(id));

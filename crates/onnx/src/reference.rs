@@ -96,7 +96,7 @@ pub fn quantization_error(
 ) -> Result<QuantizationError, OnnxError> {
     let float = run_float_reference(onnx_path, &graph.inputs, graph.has_batch, x)?;
     let q = zkw_model::input::quantize_input(&model.input_info(), x)?;
-    let trace = zkw_model::exec::run(model, &q)?;
+    let trace = zkw_model::run(model, &q)?;
     let out = model.output_info()?;
     let quantized: Vec<f64> = trace
         .output()

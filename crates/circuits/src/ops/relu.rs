@@ -1,4 +1,4 @@
-//! ReLU — the R1CS image of `zkw_model::exec::relu`: `z = v · [v ≥ 0]`.
+//! ReLU — the R1CS image of `zkw_model::ops::relu`: `z = v · [v ≥ 0]`.
 //!
 //! After a requantize the sign bit already exists (the quotient's top bit) and ReLU costs one
 //! product. Elsewhere the value is decomposed in the width its static bounds give.

@@ -1,5 +1,5 @@
 //! Requantize: round-half-up shift, then saturate — the R1CS image of
-//! `zkw_model::exec::requantize`.
+//! `zkw_model::ops::requantize`.
 //!
 //! `acc + 2^(s-1) = q · 2^s + r` with `r ∈ [0, 2^s)` (s bits) and `q` range-checked in `K` bits,
 //! where `K` comes from the static bounds, so an accepted model's quotient always fits. When
@@ -53,7 +53,7 @@ impl RequantizeHint {
     /// `k`-bit quotient.
     pub fn honest(r: &Requantize, k: u32, acc_value: i64, y_value: i64) -> Self {
         let s = r.shift;
-        // `zkw_model::exec::round_shift` in i128: a trace from another executor is untrusted and may hold any
+        // `zkw_model::ops::requantize::round_shift` in i128: a trace from another executor is untrusted and may hold any
         // i64 (the constraints then fail; the witness generator must not overflow first).
         let rounding = if s == 0 { 0 } else { 1i128 << (s - 1) };
         let n = acc_value as i128 + rounding;

@@ -1,4 +1,4 @@
-//! Scale — the R1CS image of `zkw_model::ops::affine_map`: fixed constants make each output a
+//! Scale — the R1CS image of `zkw_model::ops::scale`: fixed constants make each output a
 //! linear combination (no constraint); private ones are committed witnesses and cost one
 //! product per element.
 

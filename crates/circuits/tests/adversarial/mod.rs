@@ -508,7 +508,7 @@ fn dense_fixed_has_no_witness_and_the_requantize_after_it_pins_the_accumulator()
         assert_eq!(acc[0].lin.value, f(21));
         let k = quotient_width(NARROW, &RQ);
         let hint = RequantizeHint::honest(&RQ, k, 21 + lie, 0);
-        let claimed = zkw_model::exec::round_shift(21 + lie, 4);
+        let claimed = zkw_model::ops::requantize::round_shift(21 + lie, 4);
         let c = claim(&cs, claimed);
         let y = requantize_with(&cs, &RQ, &acc[0].lin, &hint).unwrap();
         enforce_equal(&cs, &c, &y.lin).unwrap();

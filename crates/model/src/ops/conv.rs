@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::affine::Affine;
+use super::weighted::Weighted;
 use super::{OpSemantics, Parameter};
 use crate::tensor::Interval;
 use crate::tensor::{TensorInfo, check_shape};
@@ -225,8 +225,8 @@ pub struct Conv {
 }
 
 impl Conv {
-    fn affine(&self) -> Affine<'_> {
-        Affine {
+    fn weighted(&self) -> Weighted<'_> {
+        Weighted {
             weights: &self.weights,
             weight_bits: self.weight_bits,
             weight_frac_bits: self.weight_frac_bits,
@@ -251,7 +251,7 @@ impl OpSemantics for Conv {
         let g = &self.geometry;
         let (shape, _) = g.check_for(&x.shape)?;
         let frac_bits = self
-            .affine()
+            .weighted()
             .check(g.weight_count(), g.out_channels, x.frac_bits)?;
         Ok(TensorInfo {
             shape,
@@ -278,7 +278,7 @@ impl OpSemantics for Conv {
         let per_channel = taps.len() / self.geometry.out_channels.max(1);
         let (mut lo, mut hi) = (i128::MAX, i128::MIN);
         for (j, t) in taps.iter().enumerate() {
-            let (rlo, rhi) = Affine::output_interval(
+            let (rlo, rhi) = Weighted::output_interval(
                 self.bias[self.channel(j, per_channel)],
                 t.iter().map(|&(w, _)| self.weights[w]),
                 inputs[0],
@@ -314,7 +314,7 @@ impl OpSemantics for Conv {
     }
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
-        self.affine().parameters()
+        self.weighted().parameters()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::affine::Affine;
+use super::weighted::Weighted;
 use super::{OpSemantics, Parameter};
 use crate::tensor::Interval;
 use crate::tensor::{TensorInfo, check_shape};
@@ -30,8 +30,8 @@ pub struct Dense {
 }
 
 impl Dense {
-    fn affine(&self) -> Affine<'_> {
-        Affine {
+    fn weighted(&self) -> Weighted<'_> {
+        Weighted {
             weights: &self.weights,
             weight_bits: self.weight_bits,
             weight_frac_bits: self.weight_frac_bits,
@@ -63,7 +63,7 @@ impl OpSemantics for Dense {
         }
         let weights = check_shape("the weight matrix", &[self.out_features, self.in_features])?;
         let frac_bits = self
-            .affine()
+            .weighted()
             .check(weights, self.out_features, x.frac_bits)?;
         Ok(TensorInfo {
             shape: vec![self.out_features],
@@ -83,7 +83,7 @@ impl OpSemantics for Dense {
     fn bounds(&self, inputs: &[Interval], limit: i128) -> Result<Interval, i128> {
         let (mut lo, mut hi) = (i128::MAX, i128::MIN);
         for j in 0..self.out_features {
-            let (rlo, rhi) = Affine::output_interval(
+            let (rlo, rhi) = Weighted::output_interval(
                 self.bias[j],
                 self.row(j).iter().copied(),
                 inputs[0],
@@ -110,7 +110,7 @@ impl OpSemantics for Dense {
     }
 
     fn parameters(&self) -> Vec<Parameter<'_>> {
-        self.affine().parameters()
+        self.weighted().parameters()
     }
 }
 

@@ -7,8 +7,6 @@
 //! learn it — among them [`Op::parameters`], the one accessor the weight commitment reads.
 
 pub mod add;
-mod affine;
-pub mod affine_map;
 pub mod conv;
 pub mod dense;
 pub mod max_pool;
@@ -16,13 +14,14 @@ pub mod mul;
 pub mod relu;
 pub mod requantize;
 pub mod reshape;
+pub mod scale;
 pub mod select;
 pub mod softmax;
 pub mod sum;
 pub mod table;
+mod weighted;
 
 pub use add::Add;
-pub use affine_map::Scale;
 pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
 pub use max_pool::MaxPool;
@@ -30,6 +29,7 @@ pub use mul::Mul;
 pub use relu::Relu;
 pub use requantize::Requantize;
 pub use reshape::Reshape;
+pub use scale::Scale;
 pub use select::Select;
 pub use softmax::Softmax;
 pub use sum::Sum;

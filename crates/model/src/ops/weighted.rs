@@ -8,7 +8,7 @@ use crate::tensor::Interval;
 use crate::tensor::{check_bits, check_frac, check_values};
 
 /// A weighted layer's integer parameters.
-pub(crate) struct Affine<'a> {
+pub(crate) struct Weighted<'a> {
     pub weights: &'a [i64],
     pub weight_bits: u32,
     pub weight_frac_bits: i32,
@@ -16,7 +16,7 @@ pub(crate) struct Affine<'a> {
     pub bias_bits: u32,
 }
 
-impl<'a> Affine<'a> {
+impl<'a> Weighted<'a> {
     /// Checks counts, widths, values and the weights' scale; returns the accumulator's scale
     /// for an input at `2^-input_frac`.
     pub fn check(&self, weights: usize, biases: usize, input_frac: i32) -> Result<i32, String> {
