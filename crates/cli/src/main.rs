@@ -82,6 +82,9 @@ enum ModelCmd {
     /// Publish a model's keys in a registry, signed by its owner, with its reward split.
     Register(cmd::registry::RegisterArgs),
     /// Grant a worker a licence for a model, signed by the model's owner.
+    // British usage throughout: `license` the verb (this command, `licensed`), `Licence` the
+    // noun (the document, `licence.json`); `licence` is accepted here too.
+    #[command(alias = "licence")]
     License(cmd::registry::LicenseArgs),
     /// Every registration of a model, oldest first: the owner-signed, hash-chained history.
     History(cmd::registry::HistoryArgs),

@@ -684,6 +684,20 @@ fn model_ops_lists_the_registry() {
 }
 
 #[test]
+fn licensing_a_worker_takes_either_spelling() {
+    // `license` the verb, as British usage spells it; the noun's spelling is accepted too.
+    for verb in ["license", "licence"] {
+        let o = zkw(&["model", verb, "--help"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stdout(&o).starts_with("Grant a worker a licence"),
+            "{}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
 fn unsupported_onnx_op_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let onnx = zkworker::conformance_dir().join("scatter_elements/network.onnx");
