@@ -18,11 +18,9 @@ use ark_bn254::{Bn254, Fq, Fr};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::Proof;
-use zkw_verifier::field::fr_from_hex;
-use zkw_verifier::statement::OUTPUT_START;
-use zkw_verifier::{
-    ClientRequest, Receipt, Statement, TensorFormat, Venue, VerificationError, job_binding,
-};
+
+use zkw_verifier::statement::output_inputs;
+use zkw_verifier::{ClientRequest, Receipt, TensorFormat, Venue};
 
 use crate::abi::{Ask, reclaimCall, requestCall, settleCall, verifyProofCall};
 use crate::error::EvmError;
@@ -54,26 +52,9 @@ pub fn settle_call(receipt: &Receipt, output: &TensorFormat) -> Result<settleCal
     let request = onchain_request(receipt)?;
     output.check_output_shape(&receipt.output.shape)?;
     let proof = receipt.decode_proof()?;
-    let input_digest =
-        fr_from_hex(&receipt.input_digest).map_err(|reason| VerificationError::Malformed {
-            what: "receipt",
-            reason: format!("input_digest: {reason}"),
-        })?;
-    let statement = Statement {
-        // The contract supplies its own commitment; only the output elements are read here.
-        model_commitment: Fr::from(0u64),
-        input_digest,
-        output: receipt.output.quantized.clone(),
-        output_width: output.bits,
-        job_binding: job_binding(
-            &receipt.job_id,
-            &receipt.worker_id,
-            &receipt.client_nonce,
-            Some(&request.digest()),
-        ),
-    };
-    let inputs = statement.public_inputs()?;
-    let outputs = inputs[OUTPUT_START..statement.job_binding_index()]
+    // The contract computes the commitment, input digest and job binding itself; it is handed
+    // the output's public inputs.
+    let outputs = output_inputs(&receipt.output.quantized, output.bits)?
         .iter()
         .map(fr_word)
         .collect();

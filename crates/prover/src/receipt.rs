@@ -15,7 +15,6 @@ pub fn build_receipt(
     statement: &Statement,
     proof: &Proof<Bn254>,
 ) -> Receipt {
-    let step = (-(record.output.frac_bits as f64)).exp2();
     Receipt {
         version: RECEIPT_VERSION,
         job_id: job.job_id.clone(),
@@ -28,7 +27,11 @@ pub fn build_receipt(
             shape: record.output.shape.clone(),
             quantized: statement.output.clone(),
             frac_bits: record.output.frac_bits,
-            values: statement.output.iter().map(|&q| q as f64 * step).collect(),
+            values: statement
+                .output
+                .iter()
+                .map(|&q| record.output.dequantize(q))
+                .collect(),
         },
         proof: encode_proof(proof),
         request: job.request.clone(),

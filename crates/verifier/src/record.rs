@@ -73,6 +73,13 @@ pub fn checked_len(shape: &[usize]) -> Result<usize, String> {
 }
 
 impl TensorFormat {
+    /// The real value a quantized value of this format stands for, `v · 2^-frac_bits`: what a
+    /// receipt shows beside each quantized output value, spelled exactly so (verification
+    /// compares the two bit for bit).
+    pub fn dequantize(&self, v: i64) -> f64 {
+        v as f64 * (-(self.frac_bits as f64)).exp2()
+    }
+
     /// Refuses a claimed output of `shape` unless it is this (the record's) output shape. The
     /// proof does not bind the count of packed output values (a trailing `-2^(bits-1)` packs
     /// to zero), so the record's shape must.

@@ -67,6 +67,18 @@ pub fn output_elements(len: usize, width: Width) -> usize {
     }
 }
 
+/// The public inputs that carry an output, as [`Statement::public_inputs`] lays them out (from
+/// [`OUTPUT_START`]): its packed elements, or its digest when it has more than
+/// [`MAX_OUTPUT_ELEMENTS`]. What an EVM contract is handed beside the proof, which computes
+/// the other public inputs itself.
+pub fn output_inputs(output: &[i64], width: Width) -> Result<Vec<Fr>, OutOfRange> {
+    if output_is_digested(output.len(), width) {
+        Ok(vec![tensor_digest(DOMAIN_OUTPUT, output, width)?])
+    } else {
+        pack(output, width)
+    }
+}
+
 /// Number of public inputs (without the constant 1) for an output of `len` values of `width`.
 pub fn public_input_count(output_len: usize, width: Width) -> usize {
     OUTPUT_START + output_elements(output_len, width) + 1
@@ -80,15 +92,7 @@ impl Statement {
         let mut v = Vec::with_capacity(public_input_count(self.output.len(), self.output_width));
         v.push(self.model_commitment);
         v.push(self.input_digest);
-        if output_is_digested(self.output.len(), self.output_width) {
-            v.push(tensor_digest(
-                DOMAIN_OUTPUT,
-                &self.output,
-                self.output_width,
-            )?);
-        } else {
-            v.extend(pack(&self.output, self.output_width)?);
-        }
+        v.extend(output_inputs(&self.output, self.output_width)?);
         v.push(self.job_binding);
         Ok(v)
     }

@@ -350,9 +350,8 @@ fn prepare_any(
         .check(&out.quantized)
         .map_err(output_out_of_range)?;
     // Compared bit for bit: a displayed value has one spelling (no -0.0 for 0).
-    let step = (-(format.frac_bits as f64)).exp2();
     if let Some(i) = (0..out.quantized.len())
-        .find(|&i| out.values[i].to_bits() != (out.quantized[i] as f64 * step).to_bits())
+        .find(|&i| out.values[i].to_bits() != format.dequantize(out.quantized[i]).to_bits())
     {
         return Err(VerificationError::OutputMismatch(format!(
             "dequantized value #{i} = {} is not quantized value {} at scale 2^-{}",

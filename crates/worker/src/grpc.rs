@@ -73,13 +73,6 @@ fn event_to_pb(e: &JobEvent) -> pb::JobEvent {
     }
 }
 
-fn job_id(id: &str) -> Result<&str, Status> {
-    if id.is_empty() {
-        return Err(Status::invalid_argument("job_id is empty"));
-    }
-    Ok(id)
-}
-
 /// Runs blocking store work off the async threads (each call is a redb transaction with an
 /// fsync, or a model reload).
 async fn blocking<T: Send + 'static>(
@@ -131,7 +124,7 @@ impl pb::worker_server::Worker for Service {
     }
 
     async fn get_job(&self, req: Request<pb::GetJobRequest>) -> Result<Response<pb::Job>, Status> {
-        let id = job_id(&req.get_ref().job_id)?.to_string();
+        let id = req.get_ref().job_id.clone();
         let w = self.worker.clone();
         let job = blocking(move || w.job(&id)).await?;
         Ok(Response::new(job_to_pb(&job)))
@@ -143,7 +136,7 @@ impl pb::worker_server::Worker for Service {
         &self,
         req: Request<pb::WatchJobRequest>,
     ) -> Result<Response<Self::WatchJobStream>, Status> {
-        let id = job_id(&req.get_ref().job_id)?.to_string();
+        let id = req.get_ref().job_id.clone();
         let w = self.worker.clone();
         let lookup = id.clone();
         let (job, mut events) = blocking(move || w.watch(&lookup)).await?;
@@ -210,7 +203,7 @@ impl pb::worker_server::Worker for Service {
         &self,
         req: Request<pb::CancelJobRequest>,
     ) -> Result<Response<pb::Job>, Status> {
-        let id = job_id(&req.get_ref().job_id)?.to_string();
+        let id = req.get_ref().job_id.clone();
         let w = self.worker.clone();
         let job = blocking(move || w.cancel(&id)).await?;
         Ok(Response::new(job_to_pb(&job)))
@@ -220,7 +213,7 @@ impl pb::worker_server::Worker for Service {
         &self,
         req: Request<pb::GetReceiptRequest>,
     ) -> Result<Response<pb::GetReceiptResponse>, Status> {
-        let id = job_id(&req.get_ref().job_id)?.to_string();
+        let id = req.get_ref().job_id.clone();
         let w = self.worker.clone();
         let receipt_json = blocking(move || w.receipt(&id)).await?;
         Ok(Response::new(pb::GetReceiptResponse { receipt_json }))

@@ -177,9 +177,39 @@ pub fn new_job_id() -> Result<String, getrandom::Error> {
     Ok(hex::encode(b))
 }
 
+/// Whether `id` could be a job id this worker handed out ([`new_job_id`]: 32 lower-case hex
+/// digits); anything else is refused without being echoed.
+pub fn check_job_id(id: &str) -> Result<(), &'static str> {
+    if id.len() == 32 && zkw_verifier::record::is_lower_hex(id) {
+        Ok(())
+    } else {
+        Err("a job id is 32 lower-case hex digits")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minted_job_ids_are_the_only_ones_accepted() {
+        let id = new_job_id().unwrap();
+        assert_eq!(check_job_id(&id), Ok(()));
+        for bad in [
+            "",
+            "abc",
+            &id.to_uppercase(),
+            &format!("{id}0"),
+            &id[1..],
+            &id.replace(&id[..1], "g"),
+        ] {
+            assert_eq!(
+                check_job_id(bad),
+                Err("a job id is 32 lower-case hex digits"),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn terminal_states_and_progress() {

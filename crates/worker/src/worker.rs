@@ -101,16 +101,8 @@ fn printable(what: &str, s: &str, max: usize) -> Result<(), WorkerError> {
     zkw_verifier::record::check_printable(what, s, max).map_err(WorkerError::BadRequest)
 }
 
-/// A job id is 32 lower-case hex digits (what the worker hands out); anything else is refused
-/// without being echoed.
 fn check_job_id(id: &str) -> Result<(), WorkerError> {
-    if id.len() == 32 && zkw_verifier::record::is_lower_hex(id) {
-        Ok(())
-    } else {
-        Err(WorkerError::BadRequest(
-            "a job id is 32 lower-case hex digits".into(),
-        ))
-    }
+    crate::job::check_job_id(id).map_err(|e| WorkerError::BadRequest(e.into()))
 }
 
 /// A model id is 64 lower-case hex digits (blake3 of the model file).

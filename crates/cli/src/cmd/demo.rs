@@ -438,8 +438,7 @@ async fn run_job(
     let mut forged = receipt.clone();
     let other = (digit + 1) % forged.output.quantized.len();
     forged.output.quantized[other] += 10;
-    forged.output.values[other] =
-        forged.output.quantized[other] as f64 * (-(forged.output.frac_bits as f64)).exp2();
+    forged.output.values[other] = record.output.dequantize(forged.output.quantized[other]);
     match verify(&forged, &key, &expected) {
         Err(e) => outln!("          a receipt with a forged output is rejected: {e}"),
         Ok(_) => bail!("a forged receipt verified: this is a bug, please report it"),
