@@ -38,7 +38,9 @@ pub use import::import_float_graph;
 pub use quantize::{
     LayerError, QuantizeOptions, TensorMap, layer_errors, quantize, quantize_calibrated,
 };
-pub use reference::{QuantizationError, quantization_error, run_float_reference};
+pub use reference::{
+    QuantizationError, TOLERANCE_OF_RANGE, TOLERANCE_STEPS, quantization_error, run_float_reference,
+};
 
 use std::path::Path;
 

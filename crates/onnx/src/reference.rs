@@ -76,7 +76,65 @@ pub struct QuantizationError {
     pub step: f64,
 }
 
+/// The tolerance of a quantized model: its output may differ from the float reference's by
+/// this share of the float output's range…
+pub const TOLERANCE_OF_RANGE: f64 = 0.05;
+/// …plus this many quantization steps of the output.
+pub const TOLERANCE_STEPS: f64 = 2.0;
+
 impl QuantizationError {
+    /// Compares a float reference's output with the quantized model's (dequantized) output at
+    /// `frac_bits`: the one metric the importer, `zkw model import`, the demo and the
+    /// conformance run all report.
+    pub fn between(
+        float: Vec<f64>,
+        quantized: Vec<f64>,
+        frac_bits: i32,
+    ) -> Result<Self, OnnxError> {
+        if quantized.len() != float.len() {
+            return Err(OnnxError::Invalid(format!(
+                "the quantized model outputs {} values, the float reference {}",
+                quantized.len(),
+                float.len()
+            )));
+        }
+        // `f64::max` drops a NaN: fold by hand so that a NaN anywhere makes the error NaN
+        // (and so never within tolerance).
+        let max_abs = float
+            .iter()
+            .zip(&quantized)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, |m: f64, d| {
+                if m.is_nan() || d.is_nan() {
+                    f64::NAN
+                } else {
+                    m.max(d)
+                }
+            });
+        let float_range = float.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        Ok(QuantizationError {
+            float,
+            quantized,
+            max_abs,
+            float_range,
+            step: (-(frac_bits as f64)).exp2(),
+        })
+    }
+
+    /// The largest error the tolerance allows here: [`TOLERANCE_OF_RANGE`] of the range plus
+    /// [`TOLERANCE_STEPS`] steps.
+    pub fn tolerance(&self) -> f64 {
+        TOLERANCE_OF_RANGE * self.float_range + TOLERANCE_STEPS * self.step
+    }
+
+    /// Whether every value is within [`QuantizationError::tolerance`]; a NaN anywhere is not
+    /// (only a comparable error passes).
+    pub fn within_tolerance(&self) -> bool {
+        self.max_abs
+            .partial_cmp(&self.tolerance())
+            .is_some_and(|o| o.is_le())
+    }
+
     /// `max_abs` relative to the output's range.
     pub fn relative(&self) -> f64 {
         if self.float_range > 0.0 {
@@ -103,24 +161,35 @@ pub fn quantization_error(
         .iter()
         .map(|&v| zkw_model::input::dequantize(v, out.frac_bits))
         .collect();
-    if quantized.len() != float.len() {
-        return Err(OnnxError::Invalid(format!(
-            "the quantized model outputs {} values, the ONNX model {}",
-            quantized.len(),
-            float.len()
-        )));
+    QuantizationError::between(float, quantized, out.frac_bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tolerance_is_five_percent_of_the_range_and_two_steps() {
+        // Range 10, step 2^-2: tolerance 0.5 + 0.5.
+        let e = QuantizationError::between(vec![10.0, -4.0], vec![9.0, -4.25], 2).unwrap();
+        assert_eq!((e.max_abs, e.float_range, e.step), (1.0, 10.0, 0.25));
+        assert_eq!(e.tolerance(), 1.0);
+        assert!(e.within_tolerance());
+        assert_eq!(e.relative(), 0.1);
+        let e = QuantizationError::between(vec![10.0, -4.0], vec![8.75, -4.0], 2).unwrap();
+        assert!(!e.within_tolerance());
+        // A NaN is never within tolerance.
+        for (float, quantized) in [
+            ([10.0, f64::NAN], [10.0, 0.0]),
+            ([f64::NAN, 1.0], [0.0, 1.0]),
+        ] {
+            let e = QuantizationError::between(float.into(), quantized.into(), 2).unwrap();
+            assert!(e.max_abs.is_nan() && !e.within_tolerance(), "{e:?}");
+        }
+        let err = QuantizationError::between(vec![1.0], vec![1.0, 2.0], 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid model: the quantized model outputs 2 values, the float reference 1"
+        );
     }
-    let max_abs = float
-        .iter()
-        .zip(&quantized)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    let float_range = float.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    Ok(QuantizationError {
-        float,
-        quantized,
-        max_abs,
-        float_range,
-        step: (-(out.frac_bits as f64)).exp2(),
-    })
 }

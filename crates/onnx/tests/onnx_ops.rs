@@ -13,7 +13,9 @@ use tract_onnx::pb::{
     TensorShapeProto, TypeProto, ValueInfoProto,
 };
 use zkw_model::input::{dequantize, quantize_input};
-use zkw_onnx::{QuantizeOptions, import_float_graph, quantize, run_float_reference};
+use zkw_onnx::{
+    QuantizationError, QuantizeOptions, import_float_graph, quantize, run_float_reference,
+};
 
 fn value_info(name: &str, shape: &[usize]) -> ValueInfoProto {
     let dim = shape
@@ -125,17 +127,18 @@ fn check(path: &Path) {
     }
     let model = quantize(&graph, &QuantizeOptions::default(), Some(&x)).unwrap();
     let q = quantize_input(&model.input_info(), &x).unwrap();
-    let got = zkw_model::run(&model, &q).unwrap().output();
     let out = model.output_info().unwrap();
-    let range = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let step = (-(out.frac_bits as f64)).exp2();
-    for (i, (a, b)) in got.iter().zip(&theirs).enumerate() {
-        let a = dequantize(*a, out.frac_bits);
-        assert!(
-            (a - b).abs() <= 0.05 * range + 2.0 * step,
-            "{name}: quantized value {i}: {a}, float {b} (range {range})"
-        );
-    }
+    let got = zkw_model::run(&model, &q).unwrap().output();
+    let got = got.iter().map(|&v| dequantize(v, out.frac_bits)).collect();
+    let e = QuantizationError::between(theirs, got, out.frac_bits).unwrap();
+    assert!(
+        e.within_tolerance(),
+        "{name}: quantized {:?}, float {:?} (error {}, tolerance {})",
+        e.quantized,
+        e.float,
+        e.max_abs,
+        e.tolerance()
+    );
 }
 
 #[test]

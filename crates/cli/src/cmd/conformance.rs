@@ -17,7 +17,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use zkw_model::input::{dequantize, parse_input_json, quantize_input};
 use zkw_model::{model_id, run};
-use zkw_onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkw_onnx::{QuantizationError, QuantizeOptions, import_float_graph, quantize};
 use zkw_prover::{LocalProver, setup};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::{Expected, InputSalt, Job, verify};
@@ -117,23 +117,15 @@ fn check(name: &str, dir: &Path, prove: bool, row: &mut Row) -> Result<()> {
         .map(|&v| dequantize(v, out.frac_bits))
         .collect();
     let want = reference(dir)?;
-    if got.len() != want.len() {
-        bail!("outputs {} values, the reference {}", got.len(), want.len());
-    }
-    let range = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let step = (-(out.frac_bits as f64)).exp2();
-    let err = got
-        .iter()
-        .zip(&want)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    row.error = Some((err, err / range.max(f64::MIN_POSITIVE)));
-    // A NaN anywhere fails too: only a comparable error within the tolerance passes.
-    let within = err
-        .partial_cmp(&(0.05 * range + 2.0 * step))
-        .is_some_and(|o| o.is_le());
-    if !within {
-        bail!("error {err:.4} beyond the tolerance (5% of range {range:.4} + 2 steps of {step})");
+    let e = QuantizationError::between(want, got, out.frac_bits)?;
+    row.error = Some((e.max_abs, e.relative()));
+    if !e.within_tolerance() {
+        bail!(
+            "error {:.4} beyond the tolerance (5% of range {:.4} + 2 steps of {})",
+            e.max_abs,
+            e.float_range,
+            e.step
+        );
     }
     if prove {
         let id = model_id(&model);
