@@ -36,8 +36,13 @@ refactor rather than a one-line fix.
    making places derived (generated from `ops::examples()`) or compiler-driven (an
    exhaustive `match` the compiler points at), then update the list here.
 
-Exit status: 0 when both checks pass, 1 when either fails. Run from anywhere:
-`python3 scripts/check-modules.py` (`--cycles` or `--new-op` runs one check only).
+3. **Every crate's map names every module.** ARCHITECTURE.md keeps no file maps: each
+   library crate's `//!` docs in lib.rs are its map, and must name each top-level module (as
+   `name`, [`name`], `name.rs` or `name/`), so a module cannot be added unmapped; rustdoc
+   checks the links.
+
+Exit status: 0 when every check passes, 1 otherwise. Run from anywhere:
+`python3 scripts/check-modules.py` (`--cycles`, `--new-op` or `--maps` runs those only).
 """
 
 from __future__ import annotations
@@ -563,16 +568,44 @@ def check_cycles() -> bool:
     return ok
 
 
-def main(argv: list[str]) -> int:
-    run_cycles = "--new-op" not in argv
-    run_new_op = "--cycles" not in argv
+# ---------------------------------------------------------------------------------------------
+# Check 3: every crate's map names every module.
+# ---------------------------------------------------------------------------------------------
+
+
+def check_maps() -> bool:
+    """Each library crate's `//!` docs in lib.rs are its file map (ARCHITECTURE.md keeps none):
+    every top-level module must be named there, as `name`, [`name`] or name.rs/name/, so a new
+    module cannot slip in unmapped. rustdoc (`-D warnings` in CI) checks the links resolve."""
+    print("== check 3: each crate's lib.rs docs map every module ==")
     ok = True
-    if run_cycles:
-        ok &= check_cycles()
-    if run_new_op:
-        if run_cycles:
+    for lib in sorted(ROOT.glob("crates/*/src/lib.rs")):
+        name = lib.parent.parent.name
+        crate = load_crate(name, lib)
+        docs = "\n".join(
+            line.strip()[3:] for line in lib.read_text(encoding="utf-8").splitlines()
+            if line.strip().startswith("//!")
+        )
+        unmapped = [
+            m for m in crate.nodes
+            if not re.search(r"(`|\[)" + re.escape(m) + r"(`|\]|\.rs|/|::)", docs)
+        ]
+        if unmapped:
+            ok = False
+            print(f"FAIL: crates/{name}/src/lib.rs: its docs name no {', '.join(unmapped)}")
+        else:
+            print(f"ok: crates/{name}/src/lib.rs maps its {len(crate.nodes)} modules")
+    return ok
+
+
+def main(argv: list[str]) -> int:
+    only = [a.lstrip("-") for a in argv]
+    checks = [("cycles", check_cycles), ("new-op", check_new_op), ("maps", check_maps)]
+    ok = True
+    for i, (name, check) in enumerate(c for c in checks if not only or c[0] in only):
+        if i:
             print()
-        ok &= check_new_op()
+        ok &= check()
     return 0 if ok else 1
 
 

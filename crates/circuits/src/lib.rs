@@ -9,6 +9,9 @@
 //! witness from a `zkw_model::Trace` alone, so any executor that produces the same trace can
 //! feed the prover. Every witness value is constrained: the soundness tests change each one in
 //! turn and expect the system to fail.
+//!
+//! Also: [`lin`], the linear-combination values every gadget passes around (a `Val` is a
+//! circuit combination and its trace value), and [`error`], the circuit's errors.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -3,8 +3,8 @@
 //! The contract takes the statement's parts, not its public inputs: it holds the model
 //! commitment itself and recomputes the client's request digest (from its own venue) and the
 //! job binding from the strings, so a caller can change neither. What remains to encode is the input digest, the output elements and the proof.
-//! The output elements are taken from [`Statement::public_inputs`] — the one encoding the
-//! circuit uses too — so packed outputs and digested ones (those that would pack into more
+//! The output elements are taken from [`output_inputs`] — the output's part of the one
+//! statement encoding the circuit uses too — so packed outputs and digested ones (those that would pack into more
 //! than [`zkw_verifier::statement::MAX_OUTPUT_ELEMENTS`] elements) reach the chain exactly as
 //! proved.
 //!
@@ -52,8 +52,8 @@ pub fn settle_call(receipt: &Receipt, output: &TensorFormat) -> Result<settleCal
     let request = onchain_request(receipt)?;
     output.check_output_shape(&receipt.output.shape)?;
     let proof = receipt.decode_proof()?;
-    // The contract computes the commitment, input digest and job binding itself; it is handed
-    // the output's public inputs.
+    // The contract holds or recomputes every other public input (module docs); it is handed
+    // the output's.
     let outputs = output_inputs(&receipt.output.quantized, output.bits)?
         .iter()
         .map(fr_word)

@@ -17,6 +17,10 @@
 //! The contract recomputes the job binding (SHA-256, a precompile on every EVM chain) from
 //! the job id, worker id and nonce it is given; a binding passed in as a number could belong
 //! to any job.
+//!
+//! Files: [`solidity`](mod@solidity) renders the contract from its template, [`calldata`] encodes a
+//! receipt and a request as calls, [`abi`] declares the contract's interface for them,
+//! [`compile`](mod@compile) runs solcjs, [`error`] names what can go wrong.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -12,6 +12,9 @@
 //!   across jobs.
 //! - [`executor`]: [`GpuExecutor`], many inputs per submission.
 //! - [`backend`]: the `--backend auto|gpu|cpu` switch the CLI and the worker share.
+//! - [`error`]: [`GpuError`], each failure of the device or a kernel named.
+//! - `testing` (feature `testing`): the one GPU executor of a test process, which fails
+//!   instead of skipping under `ZKW_REQUIRE_GPU=1`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -11,6 +11,13 @@
 //! scales) and knows nothing of ONNX; the `zkw-onnx` crate turns an ONNX graph into that IR. [`bounds`] proves statically that no value can overflow an `i32` on a GPU or wrap in the
 //! proof's field, and a model that fails it is rejected before it can be mis-proved. [`file`](mod@file)
 //! gives the model its canonical bytes and content id.
+//!
+//! Files: [`tensor`] is the bottom, the vocabulary every op is written in (a tensor's format,
+//! the limits a file must keep, [`Interval`]); [`ops`] builds on it alone, [`ir`] and
+//! [`bounds`] on both; [`executor`] walks a graph; [`input`] is the float edge; [`error`]
+//! names every failure. Behind features: `testing` (proptest strategies shared by every
+//! executor's and the circuits' tests) and `seeds` (one small model per op kind, the fuzzers'
+//! and golden files' seeds).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -6,6 +6,8 @@
 //! does not change from job to job, [`witness`] synthesizes a job's assignment, [`groth16`]
 //! turns it into a proof, and [`prove`] drives a job through them. [`receipt`] wraps a proof
 //! into the receipt a client gets; [`ownership`] proves the owner holds the proving key.
+//! [`msm`] holds the multi-scalar multiplications both the baseline and each proof run, and
+//! [`error`] names every failure.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

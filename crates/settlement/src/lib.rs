@@ -12,6 +12,10 @@
 //! - [`settle`](mod@settle): the decision for each receipt — batch-verified under its model's registered
 //!   key, then credited (licensed, signed, valid), penalised (signed by its worker but false),
 //!   left unpaid with the reason (unsigned, unlicensed) or rejected.
+//! - [`history`]: a model's registry history, an append-only hash chain of owner-signed
+//!   in-toto statements; [`pins`]: a verifier's memory of each model's newest entry, so a
+//!   rolled-back registry is noticed.
+//! - [`error`]: every failure, named.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

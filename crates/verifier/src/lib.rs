@@ -27,6 +27,12 @@
 //! - [`verify()`]: `Result<Verified, VerificationError>` with a specific reason for every
 //!   rejection, never a bare `false`. Strict by default: [`Expected`] says for each field of
 //!   the job whether it is checked, and [`Verified`] reports what was not.
+//!
+//! Also: [`key`] (a verifying key with its prepared form and id), [`published`] (the public
+//! half of a keys directory), [`batch`] ([`verify_batch`]: many receipts, one pairing product)
+//! and [`verify`](mod@verify) over one proof's pairing equation (`pairing.rs`), [`field`]
+//! (field elements as hex), [`snarkjs`] (the export other tools verify), [`fs`] (the one
+//! atomic writer), `json.rs` (strict JSON reading) and [`error`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

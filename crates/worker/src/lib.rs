@@ -20,6 +20,9 @@
 //!
 //! Nothing here proves or verifies by itself: `zkw-prover` and `zkw-verifier` do, and the
 //! receipts are the same as `zkw prove` writes, plus the worker's signature.
+//!
+//! Also: [`config`] (what `zkw worker` is told), [`job`] (a job's record, states and ids),
+//! [`fault`] (the fault injection the soak and crash tests drive).
 #![deny(missing_docs)]
 
 pub mod admission;
