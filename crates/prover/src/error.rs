@@ -20,6 +20,14 @@ pub enum ProverError {
     /// arkworks failed.
     #[error("groth16: {0}")]
     Synthesis(SynthesisError),
+    /// A keys directory is not this owner's to register.
+    #[error("{}: {reason}", dir.display())]
+    NotOwner {
+        /// The keys directory.
+        dir: PathBuf,
+        /// Whose it is, or why it is no one's.
+        reason: String,
+    },
     /// A key file is missing, corrupt, truncated or was altered.
     #[error("bad key file {path}: {reason}")]
     BadKeyFile {

@@ -5,7 +5,8 @@
 //! constraint matrices synthesized once per model, [`baseline`] the share of every proof that
 //! does not change from job to job, [`witness`] synthesizes a job's assignment, [`groth16`]
 //! turns it into a proof, and [`prove`] drives a job through them. [`receipt`] wraps a proof
-//! into the receipt a client gets; [`ownership`] proves the owner holds the proving key.
+//! into the receipt a client gets; [`ownership`] proves the owner holds the proving key, and
+//! [`registration`] makes a keys directory into its owner's registration.
 //! [`msm`] holds the multi-scalar multiplications both the baseline and each proof run, and
 //! [`error`] names every failure.
 #![deny(missing_docs)]
@@ -20,6 +21,7 @@ pub mod msm;
 pub mod ownership;
 pub mod prove;
 pub mod receipt;
+pub mod registration;
 pub mod setup;
 pub mod witness;
 

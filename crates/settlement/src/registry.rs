@@ -245,6 +245,19 @@ impl Registry {
         Ok(entry)
     }
 
+    /// Numbers `registration` after the model's last entry, signs it with `owner`'s key and
+    /// appends it ([`Registry::register`]); returns it as registered.
+    pub fn publish(
+        &self,
+        mut registration: Registration,
+        owner: &KeyPair,
+    ) -> Result<Registration, SettlementError> {
+        registration.sequence = self.next_sequence(&registration.record.model_id)?;
+        registration.sign(owner);
+        self.register(&registration, owner)?;
+        Ok(registration)
+    }
+
     /// The sequence number the next registration of a model takes: one more than the current
     /// registration's, or 1.
     pub fn next_sequence(&self, model_id: &str) -> Result<u64, SettlementError> {

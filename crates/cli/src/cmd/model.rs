@@ -272,13 +272,8 @@ pub fn setup(a: SetupArgs) -> Result<()> {
 /// Proves ownership with a keys directory's proving key and writes the owner's setup
 /// statement there; returns its path.
 pub fn sign_setup(keys: &zkw_prover::KeyDir, owner: &zkw_verifier::KeyPair) -> Result<PathBuf> {
-    let prover = zkw_prover::LocalProver::open(&keys.dir)
-        .with_context(|| format!("loading the keys in {}", &keys.dir.display()))?;
-    let envelope = zkw_prover::ownership::prove_ownership(&prover, owner)
-        .context("proving ownership with the proving key")?;
-    let path = keys.setup_statement_path();
-    zkw_prover::keys::write_atomic(&path, envelope.to_json().as_bytes())?;
-    Ok(path)
+    zkw_prover::registration::write_setup_statement(keys, owner)
+        .with_context(|| format!("proving ownership with the keys in {}", keys.dir.display()))
 }
 
 /// Prints what setup made.

@@ -9,7 +9,7 @@ use clap::Args;
 use zkw_prover::KeyDir;
 use zkw_settlement::Registry;
 use zkw_verifier::registration::BPS;
-use zkw_verifier::{Envelope, Licence, Registration, Reward, Venue};
+use zkw_verifier::{Licence, Registration, Reward, Venue};
 
 use crate::cmd::keys::read_key;
 
@@ -79,7 +79,8 @@ pub fn register(a: RegisterArgs) -> Result<()> {
     Ok(())
 }
 
-/// The registration of a keys directory, signed by `owner`, added to `registry`.
+/// The registration of a keys directory, signed by `owner`, added to `registry`
+/// (`zkw_prover::registration` reads the directory, the registry numbers, signs and appends).
 pub fn register_keys(
     keys: &KeyDir,
     owner: &zkw_verifier::KeyPair,
@@ -93,79 +94,13 @@ pub fn register_keys(
             reward.worker_share_bps
         );
     }
-    let record = keys.read_record()?;
-    match &record.owner {
-        Some(o) if *o == owner.public_hex() => {}
-        Some(o) => bail!(
-            "{}: this model was set up by owner {o} (its id includes that key); only that owner \
-             can register it",
-            keys.dir.display()
-        ),
-        None => bail!(
-            "{}: this setup names no owner, so its model id is not bound to one and anyone \
-             holding its record could claim it: run `zkw model setup --owner-key` to register",
-            keys.dir.display()
-        ),
-    }
-    let key = keys.read_vk(&record)?;
-    // Ownership first: a directory of published files (no proving key) is refused for what
-    // it is, not for a missing key file.
-    let setup = setup_statement(keys, owner)?;
-    let digests = keys.file_digests(&record)?;
-    let mut registration = Registration::new(
-        record,
-        &key,
-        Reward {
-            fee: reward.fee,
-            worker_share_bps: reward.worker_share_bps,
-            penalty: reward.penalty,
-        },
-        digests,
-    )
-    .with_setup(setup);
-    registration.venues = venues.to_vec();
-    registration.venues.sort();
-    registration.venues.dedup();
-    let registry = Registry::new(registry);
-    registration.sequence = registry.next_sequence(&registration.record.model_id)?;
-    registration.sign(owner);
-    registry.register(&registration, owner)?;
-    Ok(registration)
-}
-
-/// The owner's setup statement of a keys directory: the one `zkw model setup --owner-key`
-/// wrote, which must be this owner's; or, when it is missing, one made now with the
-/// directory's proving key.
-fn setup_statement(keys: &KeyDir, owner: &zkw_verifier::KeyPair) -> Result<Envelope> {
-    let path = keys.setup_statement_path();
-    if !path.exists() {
-        crate::cmd::model::sign_setup(keys, owner)?;
-    }
-    let bytes = zkw_verifier::file::read_capped(
-        &path,
-        zkw_verifier::registration::MAX_REGISTRATION_BYTES,
-        "setup statement",
-    )
-    .with_context(|| format!("reading {}", path.display()))?;
-    let envelope =
-        Envelope::from_json_capped(&bytes, zkw_verifier::registration::MAX_REGISTRATION_BYTES)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("{}", path.display()))?;
-    let signers = envelope.signers();
-    if !signers.contains(&owner.public_hex().as_str()) {
-        bail!(
-            "{}: the setup statement is signed by {}, not by this owner ({}): only the owner \
-             who set the model up can register it",
-            path.display(),
-            if signers.is_empty() {
-                "nobody".to_string()
-            } else {
-                signers.join(", ")
-            },
-            owner.public_hex()
-        );
-    }
-    Ok(envelope)
+    let reward = Reward {
+        fee: reward.fee,
+        worker_share_bps: reward.worker_share_bps,
+        penalty: reward.penalty,
+    };
+    let registration = zkw_prover::registration::registration(keys, owner, reward, venues)?;
+    Ok(Registry::new(registry).publish(registration, owner)?)
 }
 
 /// `zkw model license`.
