@@ -141,8 +141,7 @@ pub fn recover(worker: &Worker) -> Result<usize, WorkerError> {
             );
             warn!(job_id = %job.job_id, "{reason}");
             worker.store.update(&job.job_id, |j| {
-                j.error = Some(reason.clone());
-                j.transition(JobState::Failed, reason);
+                j.abandon(&reason);
                 true
             })?;
             continue;
@@ -150,23 +149,8 @@ pub fn recover(worker: &Worker) -> Result<usize, WorkerError> {
         let job = if job.state == JobState::Queued {
             job
         } else {
-            let was = job.state;
             worker.store.update(&job.job_id, |j| {
-                // Its batch's run ended with the process: from now on it runs alone.
-                let alone = was == JobState::Running && j.batched;
-                j.alone |= alone;
-                j.batched = false;
-                j.charged = false;
-                j.transition(
-                    JobState::Queued,
-                    if alone {
-                        format!(
-                            "resumed after a restart (was {was}, in a batch: it runs alone now)"
-                        )
-                    } else {
-                        format!("resumed after a restart (was {was})")
-                    },
-                );
+                j.resume();
                 true
             })?
         };
@@ -223,14 +207,7 @@ fn change(
 /// Ends a job for good (cancelled instead, if a client asked).
 fn fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), WorkerError> {
     warn!(%job_id, "job failed: {reason}");
-    change(worker, job_id, |j| {
-        j.error = Some(reason.clone());
-        if j.cancel_requested {
-            j.transition(JobState::Cancelled, "cancelled by the client");
-        } else {
-            j.transition(JobState::Failed, reason);
-        }
-    })?;
+    change(worker, job_id, |j| j.fail(&reason))?;
     Ok(())
 }
 
@@ -239,22 +216,7 @@ fn fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), WorkerError
 fn retry_or_fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), WorkerError> {
     let max = worker.config.max_attempts;
     let job = change(worker, job_id, |j| {
-        if !j.charged {
-            j.attempts += 1;
-        }
-        j.charged = false;
-        j.batched = false;
-        j.error = Some(reason.clone());
-        if j.cancel_requested {
-            j.transition(JobState::Cancelled, "cancelled by the client");
-        } else if j.attempts >= max {
-            j.transition(
-                JobState::Failed,
-                format!("gave up after {} attempts: {reason}", j.attempts),
-            );
-        } else {
-            j.transition(JobState::Queued, format!("retrying after: {reason}"));
-        }
+        j.retry_or_fail(&reason, max);
     })?;
     if let Some(job) = job {
         warn!(%job_id, attempts = job.attempts, state = %job.state, "attempt failed: {reason}");
@@ -265,31 +227,12 @@ fn retry_or_fail(worker: &Worker, job_id: &str, reason: String) -> Result<(), Wo
     Ok(())
 }
 
-/// Fails a job that has used its `max` attempts (each start charged, the worker stopped or
-/// crashed under it), keeping the reason; whether it did.
-fn fail_if_spent(j: &mut JobRecord, max: u32) -> bool {
-    if j.attempts < max {
-        return false;
-    }
-    let reason = format!(
-        "started {} times without finishing (the worker stopped or crashed under it)",
-        j.attempts
-    );
-    j.error = Some(reason.clone());
-    j.transition(JobState::Failed, reason);
-    true
-}
-
 /// Marks a job running and returns it with its input; `None` when it went elsewhere: ended,
 /// cancelled, or out of attempts (it was being proved that many times when the worker died).
 fn start(worker: &Worker, job_id: &str) -> Result<Option<(JobRecord, Vec<i64>)>, WorkerError> {
     let max = worker.config.max_attempts;
     let job = change(worker, job_id, |j| {
-        if j.cancel_requested {
-            j.transition(JobState::Cancelled, "cancelled by the client");
-        } else if !fail_if_spent(j, max) {
-            j.transition(JobState::Running, "");
-        }
+        j.start(max);
     })?;
     let Some(job) = job.filter(|j| j.state == JobState::Running) else {
         return Ok(None);
@@ -395,7 +338,7 @@ async fn infer(worker: &Arc<Worker>, ids: Vec<String>) -> Result<Vec<ToProve>, (
             let ids: Vec<String> = jobs.iter().map(|(j, _)| j.job_id.clone()).collect();
             let marked = blocking(worker, move |w| {
                 ids.iter()
-                    .map(|id| change(w, id, |j| j.batched = true))
+                    .map(|id| change(w, id, JobRecord::join_batch))
                     .collect::<Result<Vec<_>, _>>()
             })
             .await
@@ -469,10 +412,7 @@ async fn infer_one(
     let max = worker.config.max_attempts;
     let charged = blocking(worker, move |w| {
         change(w, &id, |j| {
-            if !j.charged && !fail_if_spent(j, max) {
-                j.attempts += 1;
-                j.charged = true;
-            }
+            j.charge(max);
         })
     })
     .await
@@ -526,16 +466,8 @@ async fn prove(worker: &Arc<Worker>, item: ToProve) -> Result<(), ()> {
     let id = job_id.clone();
     let taken = blocking(worker, move |w| {
         change(w, &id, |j| {
-            if j.cancel_requested {
-                j.transition(JobState::Cancelled, "cancelled by the client");
-            } else {
-                if !j.charged {
-                    // It entered inference in a batch: its attempt starts here.
-                    j.attempts += 1;
-                    j.charged = true;
-                }
-                j.transition(JobState::Proving, "");
-            }
+            // A job that entered inference in a batch: its attempt starts here.
+            j.take_for_proving();
         })
     })
     .await
@@ -894,8 +826,8 @@ mod tests {
             s.worker
                 .store
                 .update(id, |j| {
-                    j.transition(JobState::Running, "");
-                    j.batched = true;
+                    j.start(u32::MAX);
+                    j.join_batch();
                     true
                 })
                 .unwrap();
@@ -904,7 +836,7 @@ mod tests {
         s.worker
             .store
             .update(&ids[2], |j| {
-                j.transition(JobState::Running, "");
+                j.start(u32::MAX);
                 j.attempts = 3;
                 j.charged = true;
                 true
@@ -1048,16 +980,18 @@ mod tests {
         s.worker
             .store
             .update(&ids[0], |j| {
+                j.start(u32::MAX);
                 j.attempts = 1;
-                j.transition(JobState::Running, "");
                 true
             })
             .unwrap();
         s.worker
             .store
             .update(&ids[1], |j| {
+                j.start(u32::MAX);
+                j.take_for_proving();
                 j.attempts = 3;
-                j.transition(JobState::Proving, "");
+                j.charged = false;
                 true
             })
             .unwrap();

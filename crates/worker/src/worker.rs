@@ -14,7 +14,7 @@ use zkw_verifier::{ClientRequest, InputSalt, WorkerKey};
 
 use crate::config::WorkerConfig;
 use crate::error::WorkerError;
-use crate::job::{JobRecord, JobState, new_job_id, now_ms};
+use crate::job::{CancelOutcome, JobRecord, JobState, new_job_id, now_ms};
 use crate::metrics;
 use crate::models::{LoadReport, ModelStore, ServedModel};
 use crate::queue::JobQueue;
@@ -287,7 +287,7 @@ impl Worker {
         let reservation = self.queue.try_reserve().ok_or(WorkerError::QueueFull {
             max: self.queue.max(),
         })?;
-        let mut job = JobRecord {
+        let job = JobRecord {
             job_id: new_job_id()
                 .map_err(|e| WorkerError::Internal(format!("no OS randomness: {e}")))?,
             model_id: s.model_id,
@@ -307,8 +307,7 @@ impl Worker {
             batched: false,
             alone: false,
         };
-        job.transition(JobState::Queued, "");
-        match self.store.submit(job, &input, &fingerprint)? {
+        match self.store.submit(job.accept(), &input, &fingerprint)? {
             StoreSubmitted::New(job) => {
                 reservation.push(job.job_id.clone());
                 metrics::queue_depth(self.queue.len());
@@ -339,17 +338,13 @@ impl Worker {
     pub fn cancel(&self, job_id: &str) -> Result<JobRecord, WorkerError> {
         check_job_id(job_id)?;
         let mut cancelled = false;
-        let job = self.store.update(job_id, |j| match j.state {
-            JobState::Queued => {
-                j.transition(JobState::Cancelled, "cancelled by the client");
+        let job = self.store.update(job_id, |j| match j.request_cancel() {
+            CancelOutcome::Cancelled => {
                 cancelled = true;
                 true
             }
-            JobState::Running | JobState::Proving if !j.cancel_requested => {
-                j.cancel_requested = true;
-                true
-            }
-            _ => false,
+            CancelOutcome::Requested => true,
+            CancelOutcome::Unchanged => false,
         })?;
         if cancelled {
             // Its place in the queue is free again.

@@ -554,13 +554,11 @@ impl JobStore {
         let before = job.state;
         let finish = if job.state.is_terminal() {
             Finish::AlreadyEnded(job)
-        } else if job.cancel_requested {
-            job.transition(JobState::Cancelled, "cancelled by the client");
+        } else if !job.succeed() {
+            // A client cancelled it meanwhile.
             self.write(&txn, before, &job)?;
             Finish::Cancelled(job)
         } else {
-            job.transition(JobState::Succeeded, "");
-            job.error = None;
             let mut receipts = txn.open_table(RECEIPTS).map_err(store_err)?;
             let sealed = record::seal(Tag::Receipt, job_id, receipt_json.as_bytes());
             receipts
@@ -737,8 +735,7 @@ impl JobStore {
         match job {
             Some(mut job) if !job.state.is_terminal() => {
                 let before = job.state;
-                job.error = Some(reason.clone());
-                job.transition(JobState::Failed, reason);
+                job.abandon(&reason);
                 self.write(txn, before, &job)?;
                 Ok(job)
             }
@@ -804,7 +801,7 @@ mod tests {
     }
 
     pub(super) fn job(id: &str, key: Option<&str>) -> JobRecord {
-        let mut j = JobRecord {
+        JobRecord {
             job_id: id.into(),
             model_id: "m".into(),
             seq: 0,
@@ -822,9 +819,8 @@ mod tests {
             charged: false,
             batched: false,
             alone: false,
-        };
-        j.transition(JobState::Queued, "");
-        j
+        }
+        .accept()
     }
 
     fn new(s: Submitted) -> JobRecord {
@@ -980,7 +976,7 @@ mod tests {
             new(s.submit(job(id, None), &[1], "f").unwrap());
         }
         s.update("a", |j| {
-            j.transition(JobState::Running, "");
+            j.start(u32::MAX);
             true
         })
         .unwrap();
@@ -1114,8 +1110,8 @@ mod tests {
                 Err(WorkerError::IdempotencyConflict(_))
             ));
             s.update("a", |j| {
-                j.transition(JobState::Proving, "");
-                true
+                j.start(u32::MAX);
+                j.take_for_proving()
             })
             .unwrap();
         }

@@ -450,10 +450,7 @@ impl JobStore {
                 let receipt = report.receipts.get(&id);
                 if !job.state.is_terminal() && receipt.is_some() {
                     // Its receipt was stored with SUCCEEDED in one transaction: it ended so.
-                    job.transition(
-                        JobState::Succeeded,
-                        "restored by salvage: its receipt was found",
-                    );
+                    job.restore_succeeded();
                 } else if !job.state.is_terminal() {
                     match report.inputs.get(&id) {
                         Some(input) => {
@@ -462,19 +459,13 @@ impl JobStore {
                                 .map_err(store_err)?;
                             if report.carved.contains(&id) {
                                 out.carved_unfinished += 1;
-                                let state = job.state;
-                                job.transition(
-                                    state,
-                                    "restored by salvage from the file's bytes: it runs \
-                                     again (it may have ended before)",
-                                );
+                                job.restore_carved();
                             }
                         }
                         None => {
                             out.inputs_lost += 1;
                             let why = "its input was lost with the damaged store (salvaged)";
-                            job.error = Some(why.into());
-                            job.transition(JobState::Failed, why);
+                            job.abandon(why);
                         }
                     }
                 }
@@ -561,12 +552,12 @@ mod tests {
             ));
         }
         s.update("c", |j| {
-            j.transition(JobState::Failed, "no");
+            j.abandon("no");
             true
         })
         .unwrap();
         s.update("d", |j| {
-            j.transition(JobState::Running, "");
+            j.start(u32::MAX);
             true
         })
         .unwrap();
@@ -698,14 +689,14 @@ mod tests {
     fn carving_prefers_what_ended_and_keys_that_match() {
         use crate::store::encode_job;
         let mut running = job("a", Some("k"));
-        running.transition(JobState::Running, "");
-        running.transition(JobState::Proving, "");
+        running.start(u32::MAX);
+        running.take_for_proving();
         let mut failed = crate::store::stand_in("a", 0, "damaged");
         failed.idempotency_key = Some("k".into());
         let mut b = job("b", None);
-        b.transition(JobState::Running, "");
+        b.start(u32::MAX);
         let mut c = job("c", None);
-        c.transition(JobState::Running, "");
+        c.start(u32::MAX);
         let mut file = b"redb junk".to_vec();
         for j in [&running, &failed, &b, &c] {
             file.extend(encode_job(j).unwrap());
