@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::{WeightMode, load_model};
-use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
-use zkworker::prover::save_model;
-use zkworker::prover::{KeyDir, LocalProver, setup};
-use zkworker::verifier::Job;
-use zkworker::verifier::{Expected, InputSalt, Receipt, verify};
+use zkw_model::input::{quantize_input, read_input_file};
+use zkw_model::{WeightMode, load_model};
+use zkw_onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkw_prover::save_model;
+use zkw_prover::{KeyDir, LocalProver, setup};
+use zkw_verifier::Job;
+use zkw_verifier::{Expected, InputSalt, Receipt, verify};
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

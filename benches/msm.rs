@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{BigInt, PrimeField};
-use zkworker::prover::msm::msm_g1;
+use zkw_prover::msm::msm_g1;
 
 /// splitmix64: deterministic full-size scalars without a dependency.
 fn next(state: &mut u64) -> u64 {

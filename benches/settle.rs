@@ -9,13 +9,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::model_id;
-use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
-use zkworker::prover::{KeyDir, LocalProver, setup_owned};
-use zkworker::settlement::{Ledger, Registry, settle};
-use zkworker::verifier::digest::input_digest;
-use zkworker::verifier::{
+use zkw_model::input::{quantize_input, read_input_file};
+use zkw_model::model_id;
+use zkw_onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkw_prover::{KeyDir, LocalProver, setup_owned};
+use zkw_settlement::{Ledger, Registry, settle};
+use zkw_verifier::digest::input_digest;
+use zkw_verifier::{
     ClientRequest, Expected, InputSalt, Job, KeyPair, Licence, Receipt, Registration, Reward,
     WorkerKey, verify,
 };
@@ -54,7 +54,7 @@ fn main() {
         },
         kd.file_digests(&report.record).unwrap(),
     )
-    .with_setup(zkworker::prover::ownership::prove_ownership(&prover, &owner).unwrap());
+    .with_setup(zkw_prover::ownership::prove_ownership(&prover, &owner).unwrap());
     registration.venues = ledgers.iter().map(|l| l.venue()).collect();
     registration.venues.sort();
     registration.sign(&owner);

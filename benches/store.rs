@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use zkworker::worker::job::{JobRecord, JobState};
-use zkworker::worker::store::JobStore;
-use zkworker::worker::store::salvage::Report;
+use zkw_worker::job::{JobRecord, JobState};
+use zkw_worker::store::JobStore;
+use zkw_worker::store::salvage::Report;
 
 /// A receipt's size as the worker stores it (the digits model's signed v5 receipt is about
 /// this big).

@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::model_id;
-use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
-use zkworker::prover::{LocalProver, setup};
-use zkworker::verifier::{Expected, InputSalt, Job, Receipt, verify, verify_batch};
+use zkw_model::input::{quantize_input, read_input_file};
+use zkw_model::model_id;
+use zkw_onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkw_prover::{LocalProver, setup};
+use zkw_verifier::{Expected, InputSalt, Job, Receipt, verify, verify_batch};
 
 fn median(runs: usize, mut f: impl FnMut()) -> Duration {
     let mut t: Vec<Duration> = (0..runs)

@@ -17,15 +17,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::{WeightMode, run};
-use zkworker::onnx::{QuantizeOptions, import_float_graph, quantize};
-use zkworker::prover::save_model;
-use zkworker::prover::{LocalProver, Prover, setup};
-use zkworker::verifier::{InputSalt, Job};
-use zkworker::worker::WorkerConfig;
-use zkworker::worker::client::{Client, connect, wait};
-use zkworker::worker::proto as pb;
+use zkw_model::input::{quantize_input, read_input_file};
+use zkw_model::{WeightMode, run};
+use zkw_onnx::{QuantizeOptions, import_float_graph, quantize};
+use zkw_prover::save_model;
+use zkw_prover::{LocalProver, Prover, setup};
+use zkw_verifier::{InputSalt, Job};
+use zkw_worker::WorkerConfig;
+use zkw_worker::client::{Client, connect, wait};
+use zkw_worker::proto as pb;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -111,7 +111,7 @@ fn main() {
             let mut config = WorkerConfig::new(work.path().join("data"), &models);
             config.max_queue = burst + 1;
             let t = Instant::now();
-            let worker = zkworker::worker::start(config).await.unwrap();
+            let worker = zkw_worker::start(config).await.unwrap();
             let start_s = t.elapsed().as_secs_f64();
             let mut client = connect(&format!("http://{}", worker.addr), None, None)
                 .await

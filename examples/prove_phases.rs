@@ -14,18 +14,18 @@ use ark_ec::VariableBaseMSM;
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_poly::GeneralEvaluationDomain;
-use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::prover::LocalProver;
-use zkworker::prover::groth16::create_proof;
-use zkworker::prover::msm::msm_g1;
-use zkworker::verifier::Job;
+use zkw_model::input::{quantize_input, read_input_file};
+use zkw_prover::LocalProver;
+use zkw_prover::groth16::create_proof;
+use zkw_prover::msm::msm_g1;
+use zkw_verifier::Job;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let [model_path, keys_dir, input] = args.as_slice() else {
         return Err("usage: prove_phases MODEL.zkm KEYS_DIR INPUT.json".into());
     };
-    let (model, id) = zkworker::model::load_model(model_path)?;
+    let (model, id) = zkw_model::load_model(model_path)?;
     let q = quantize_input(&model.input_info(), &read_input_file(input)?)?;
     let prover = LocalProver::load(model.clone(), &id, keys_dir)?;
     let pk = prover.proving_key();
@@ -36,8 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         request: None,
     };
     let t = Instant::now();
-    let salt = zkworker::verifier::InputSalt::from_bytes([7; 31]);
-    let circuit = prover.circuit(zkworker::model::run(&model, &q)?, &salt, &job)?;
+    let salt = zkw_verifier::InputSalt::from_bytes([7; 31]);
+    let circuit = prover.circuit(zkw_model::run(&model, &q)?, &salt, &job)?;
     let z = prover.assignment(circuit)?;
     println!("witness synthesis      {:?}", t.elapsed());
     let m = prover.matrices();

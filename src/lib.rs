@@ -1,28 +1,12 @@
-//! `zkworker`: a verifiable-compute worker. This root crate re-exports the workspace's crates so
-//! examples, benches and integration tests can use one name, and locates the benchmark and
-//! conformance models kept in the repository.
-//!
-//! | crate | noun |
-//! |---|---|
-//! | [`model`] | the quantized model IR, its reference semantics, bounds, the model file |
-//! | [`onnx`] | ONNX import: float graph, calibration, quantization |
-//! | [`circuits`] | the R1CS gadgets and the inference circuit |
-//! | [`prover`] | Groth16 setup, keys and proving |
-//! | [`verifier`] | receipts, the statement encoding, verification |
-//! | [`settlement`] | registry, licences, the ledger |
-//! | [`worker`] | the worker daemon: jobs over gRPC, persisted, proved, signed |
+//! `zkworker`, the root package: the end-to-end `benches/`, `examples/` and `tests/` that cut
+//! across the workspace's crates, and this library — nothing but the locations of the
+//! repository's test data, for those and for the crates' own tests (a dev-dependency only).
+//! The crates themselves are used by their own names (`zkw_model`, `zkw_prover`, …); the map
+//! of them is ARCHITECTURE.md.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
-
-pub use zkw_circuits as circuits;
-pub use zkw_model as model;
-pub use zkw_onnx as onnx;
-pub use zkw_prover as prover;
-pub use zkw_settlement as settlement;
-pub use zkw_verifier as verifier;
-pub use zkw_worker as worker;
 
 /// The repository's root (where `tests/` and `benches/` live).
 fn root() -> &'static Path {

@@ -6,15 +6,13 @@
 
 use std::path::Path;
 
-use zkworker::model::input::{quantize_input, read_input_file};
-use zkworker::model::{WeightMode, model_id};
-use zkworker::onnx::{
-    FloatGraph, QuantizeOptions, import_float_graph, quantize, run_float_reference,
-};
-use zkworker::prover::{LocalProver, setup};
-use zkworker::verifier::Job;
-use zkworker::verifier::digest::input_digest;
-use zkworker::verifier::{Expected, InputSalt, verify};
+use zkw_model::input::{quantize_input, read_input_file};
+use zkw_model::{WeightMode, model_id};
+use zkw_onnx::{FloatGraph, QuantizeOptions, import_float_graph, quantize, run_float_reference};
+use zkw_prover::{LocalProver, setup};
+use zkw_verifier::Job;
+use zkw_verifier::digest::input_digest;
+use zkw_verifier::{Expected, InputSalt, verify};
 
 /// onnxruntime's output, from the case's `expected.json`.
 fn onnxruntime(dir: &Path, _: &FloatGraph, _: &[f64]) -> Vec<f64> {

@@ -23,15 +23,15 @@ use zkw_evm::{EvmModel, settle_calldata, solidity};
 use zkw_model::Model;
 use zkw_model::file::{from_bytes, model_id, to_canonical_bytes};
 use zkw_model::seeds::seed_models;
-use zkworker::prover::receipt::build_receipt;
-use zkworker::prover::setup::make_record;
-use zkworker::prover::{KeyDir, owned_id};
-use zkworker::verifier::digest::input_digest;
-use zkworker::verifier::field::fr_to_hex;
-use zkworker::verifier::key::vk_id;
-use zkworker::verifier::ownership::{ownership_job, sign_setup};
-use zkworker::verifier::signature::receipt_digest;
-use zkworker::verifier::{
+use zkw_prover::receipt::build_receipt;
+use zkw_prover::setup::make_record;
+use zkw_prover::{KeyDir, owned_id};
+use zkw_verifier::digest::input_digest;
+use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::key::vk_id;
+use zkw_verifier::ownership::{ownership_job, sign_setup};
+use zkw_verifier::signature::receipt_digest;
+use zkw_verifier::{
     ClientRequest, InputSalt, Job, KeyPair, Licence, ModelRecord, Receipt, RegisteredModel,
     Registration, Reward, Statement, Venue, VerifierKey, WorkerKey, job_binding,
 };
@@ -214,9 +214,9 @@ fn documents() -> Documents {
     let content = model_id(&model);
     let id = owned_id(&content, &owner.public_hex());
     let output = model.output_info().unwrap();
-    let inputs = zkworker::verifier::statement::public_input_count(
+    let inputs = zkw_verifier::statement::public_input_count(
         output.len(),
-        zkworker::verifier::Width::new(output.bits).unwrap(),
+        zkw_verifier::Width::new(output.bits).unwrap(),
     );
     let vk = fixed_vk(inputs);
     let record = make_record(
