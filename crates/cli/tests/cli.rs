@@ -761,7 +761,7 @@ fn conformance_runs_cases_and_names_why_one_fails() {
     let o = zkw(&["conformance", "/nonexistent-dir"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("cannot read /nonexistent-dir"),
+        stderr(&o).contains("error: /nonexistent-dir: No such file or directory"),
         "{}",
         stderr(&o)
     );

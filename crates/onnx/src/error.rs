@@ -45,6 +45,14 @@ pub enum OnnxError {
         /// The offending value.
         value: f64,
     },
+    /// A conformance case's folder is missing a file or holds a malformed one.
+    #[error("{}: {reason}", path.display())]
+    BadCase {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Reading a file failed.
     // The OS error is part of the message and deliberately not a `source`: a report that walks
     // the chain (anyhow's `{:#}`) would print it twice.

@@ -13,11 +13,13 @@
 //! walk), `ops/` (one lowering per ONNX operator), `fold.rs` (constant folding),
 //! `elementwise.rs`, `movement.rs`, `layers.rs` and `compose.rs` (shared lowerings),
 //! `float.rs` (the float graph and its executor), `quantize.rs` (calibration and scales),
-//! `reference.rs` (tract's float run), `error.rs`.
+//! `reference.rs` (tract's float run), [`conformance`] (external cases held to another
+//! runtime's output), `error.rs`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod compose;
+pub mod conformance;
 mod elementwise;
 pub mod error;
 mod float;

@@ -1,23 +1,16 @@
 //! `zkw conformance DIR`: run a folder of external ONNX cases end to end — import (calibrated
-//! on the case's input), run, compare with the float reference, set up, prove, verify — and
-//! print one row per case and `N passed, M failed`.
-//!
-//! A case folder holds `network.onnx`, `input.json` (EZKL's format) and, where a reference
-//! exists, `expected.json` (`{"output_data": [[…]]}`, onnxruntime's float output). A
-//! `MANIFEST.tsv` beside the cases gives each one's tier (`core`, `extended`).
-//!
-//! The tolerance rule: a case passes when every output value is within 5% of the output's
-//! range (its largest magnitude) plus two quantization steps of the reference.
+//! on the case's input), run, compare with the float reference (`zkw_onnx::conformance`: the
+//! case format and the tolerance rule), set up, prove, verify — and print one row per case
+//! and `N passed, M failed`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use zkw_model::input::{dequantize, parse_input_json, quantize_input};
-use zkw_model::{model_id, run};
-use zkw_onnx::{QuantizationError, QuantizeOptions, import_float_graph, quantize};
+use zkw_model::model_id;
+use zkw_onnx::conformance;
 use zkw_prover::{LocalProver, setup};
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::{Expected, InputSalt, Job, verify};
@@ -60,64 +53,11 @@ struct Row {
     reason: String,
 }
 
-/// The cases to run: (name, tier) from the manifest, or every subfolder without one.
-fn cases(dir: &Path) -> Result<Vec<(String, Option<String>)>> {
-    let manifest = dir.join("MANIFEST.tsv");
-    if manifest.is_file() {
-        let text = std::fs::read_to_string(&manifest)
-            .with_context(|| format!("cannot read {}", manifest.display()))?;
-        return Ok(text
-            .lines()
-            .skip(1)
-            .filter_map(|l| {
-                let mut cols = l.split('\t');
-                Some((cols.next()?.to_string(), cols.next().map(str::to_string)))
-            })
-            .collect());
-    }
-    let mut names: Vec<(String, Option<String>)> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("network.onnx").is_file())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), None))
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
-fn reference(dir: &Path) -> Result<Vec<f64>> {
-    let path = dir.join("expected.json");
-    let text = std::fs::read(&path).context("no float reference (expected.json)")?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    let outputs = v["output_data"]
-        .as_array()
-        .context("expected.json has no output_data")?;
-    Ok(outputs
-        .iter()
-        .filter_map(|o| o.as_array())
-        .flatten()
-        .map(|x| x.as_f64().unwrap_or(f64::NAN))
-        .collect())
-}
-
-/// Runs one case; `Err` is the reason it failed.
+/// Runs one case — the accuracy check (`zkw_onnx::conformance::check`), then, unless told
+/// not to, setup, proof and verification; `Err` is the reason it failed.
 fn check(name: &str, dir: &Path, prove: bool, row: &mut Row) -> Result<()> {
-    let graph = import_float_graph(&dir.join("network.onnx"))?;
-    let input_path = dir.join("input.json");
-    let text = std::fs::read_to_string(&input_path)
-        .with_context(|| format!("cannot read {}", input_path.display()))?;
-    let x: Vec<f64> = parse_input_json(&text, &input_path)?.concat();
-    let model = quantize(&graph, &QuantizeOptions::default(), Some(&x))?;
-    let q = quantize_input(&model.input_info(), &x)?;
-    let out = model.output_info()?;
-    let got: Vec<f64> = run(&model, &q)?
-        .output()
-        .iter()
-        .map(|&v| dequantize(v, out.frac_bits))
-        .collect();
-    let want = reference(dir)?;
-    let e = QuantizationError::between(want, got, out.frac_bits)?;
+    let checked = conformance::check(dir)?;
+    let e = &checked.error;
     row.error = Some((e.max_abs, e.relative()));
     if !e.within_tolerance() {
         bail!(
@@ -128,6 +68,7 @@ fn check(name: &str, dir: &Path, prove: bool, row: &mut Row) -> Result<()> {
         );
     }
     if prove {
+        let (model, q) = (checked.model, checked.input);
         let id = model_id(&model);
         let keys = tempfile::tempdir()?;
         let report = setup(&model, &id, keys.path(), &|_| {})?;
@@ -155,15 +96,15 @@ fn check(name: &str, dir: &Path, prove: bool, row: &mut Row) -> Result<()> {
 
 /// `zkw conformance`: exit 0 when every selected case passed.
 pub fn conformance(a: ConformanceArgs) -> Result<bool> {
-    let selected: Vec<String> = cases(&a.dir)?
+    let selected: Vec<String> = conformance::cases(&a.dir)?
         .into_iter()
-        .filter(|(_, tier)| match (a.tier, tier.as_deref()) {
+        .filter(|c| match (a.tier, c.tier.as_deref()) {
             (Tier::All, _) => true,
             (Tier::Core, Some(t)) => t == "core",
             (Tier::Extended, Some(t)) => t == "extended",
             (_, None) => false,
         })
-        .map(|(name, _)| name)
+        .map(|c| c.name)
         .filter(|name| a.filter.as_ref().is_none_or(|f| name.contains(f.as_str())))
         .collect();
     if selected.is_empty() {
