@@ -98,7 +98,7 @@ pub fn reference(dir: &Path) -> Result<Vec<f64>, OnnxError> {
         path: path.clone(),
         reason,
     };
-    let bytes = std::fs::read(&path).map_err(|e| bad(format!("no float reference ({e})")))?;
+    let bytes = std::fs::read(&path).map_err(OnnxError::NoReference)?;
     let v: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON ({e})")))?;
     let outputs = v["output_data"]
@@ -154,7 +154,10 @@ mod tests {
     fn a_missing_or_malformed_reference_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let err = reference(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("expected.json: no float reference ("), "{err}");
+        assert!(
+            err.starts_with("no float reference (expected.json): "),
+            "{err}"
+        );
         std::fs::write(dir.path().join("expected.json"), b"{").unwrap();
         let err = reference(dir.path()).unwrap_err().to_string();
         assert!(err.contains("expected.json: not JSON ("), "{err}");

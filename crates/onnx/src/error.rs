@@ -45,7 +45,10 @@ pub enum OnnxError {
         /// The offending value.
         value: f64,
     },
-    /// A conformance case's folder is missing a file or holds a malformed one.
+    /// A conformance case has no float reference to be held to.
+    #[error("no float reference (expected.json): {0}")]
+    NoReference(std::io::Error),
+    /// A conformance case's folder holds a malformed file.
     #[error("{}: {reason}", path.display())]
     BadCase {
         /// The file.
