@@ -8,10 +8,13 @@
 //! The lifecycle lives here, as typed transitions on [`JobRecord`] — [`JobRecord::start`],
 //! [`JobRecord::charge`], [`JobRecord::take_for_proving`], [`JobRecord::succeed`],
 //! [`JobRecord::fail`], [`JobRecord::retry_or_fail`], [`JobRecord::resume`],
-//! [`JobRecord::request_cancel`], [`JobRecord::abandon`] — each the whole rule for its step
-//! (a client's cancel wins over any outcome; a job that has ended never changes), tested
-//! below without a store or a runtime. The pipeline, the store and salvage only orchestrate:
-//! they persist what these return.
+//! [`JobRecord::request_cancel`], [`JobRecord::abandon`] — each the whole rule for its step,
+//! tested below without a store or a runtime. A job that has ended never changes (salvage's
+//! restores aside, which it applies to unfinished jobs only); a client's cancel wins over every
+//! outcome but a job that cannot go on ([`JobRecord::abandon`], and so spent attempts). The
+//! steps the pipeline takes only from `Running` ([`JobRecord::charge`],
+//! [`JobRecord::join_batch`], [`JobRecord::take_for_proving`]) change nothing from any other
+//! state. The pipeline, the store and salvage only orchestrate: they persist what these return.
 //!
 //! **The attempt rule.** An attempt is counted (`attempts`) and marked (`charged`) when it
 //! starts: at inference for a job run alone, when a prover takes it for a job run in a batch
@@ -184,7 +187,7 @@ impl JobRecord {
         self
     }
 
-    /// Queued → Running: the executor takes it. Cancelled instead when a client asked, failed
+    /// → Running: the executor takes a queued job. Cancelled instead when a client asked, failed
     /// when `max_attempts` starts are spent already (the worker died under it that often).
     /// The new state; an ended job stays as it is.
     pub fn start(&mut self, max_attempts: u32) -> JobState {
@@ -230,7 +233,8 @@ impl JobRecord {
         true
     }
 
-    /// → Succeeded, its receipt stored with it; cancelled instead when a client asked meanwhile.
+    /// → Succeeded (a proved job), its receipt stored with it; cancelled instead when a client
+    /// asked meanwhile.
     /// Whether it succeeded; an ended job stays as it is (never twice).
     pub fn succeed(&mut self) -> bool {
         if self.state.is_terminal() || self.cancel_if_requested() {
@@ -646,6 +650,39 @@ mod tests {
         assert_eq!(
             j.history.last().unwrap().detail,
             "restored by salvage: its receipt was found"
+        );
+    }
+
+    #[test]
+    fn steps_taken_only_from_running_change_nothing_elsewhere() {
+        let queued = queued();
+        let mut proving = queued.clone();
+        proving.start(3);
+        proving.take_for_proving();
+        for j in [queued, proving] {
+            let mut k = j.clone();
+            k.join_batch();
+            assert!(!k.charge(3));
+            assert!(!k.take_for_proving());
+            assert_eq!(k, j, "{:?} changed", j.state);
+        }
+    }
+
+    #[test]
+    fn at_a_start_a_cancel_wins_over_spent_attempts() {
+        let mut j = queued();
+        j.attempts = 3;
+        j.cancel_requested = true;
+        assert_eq!(j.start(3), JobState::Cancelled);
+        assert_eq!(j.error, None);
+        // A failure of a cancelled job keeps its reason.
+        let mut k = queued();
+        k.start(3);
+        k.request_cancel();
+        k.fail("boom");
+        assert_eq!(
+            (k.state, k.error.as_deref()),
+            (JobState::Cancelled, Some("boom"))
         );
     }
 }
