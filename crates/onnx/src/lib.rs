@@ -13,6 +13,7 @@
 //! walk), `ops/` (one lowering per ONNX operator), `fold.rs` (constant folding),
 //! `elementwise.rs`, `movement.rs`, `layers.rs` and `compose.rs` (shared lowerings),
 //! `float.rs` (the float graph and its executor), `quantize.rs` (calibration and scales),
+//! `lower/` (each float op lowered to IR ops, one module an op),
 //! `reference.rs` (tract's float run), [`conformance`] (external cases held to another
 //! runtime's output), `error.rs`.
 #![deny(missing_docs)]
@@ -26,6 +27,7 @@ mod float;
 mod fold;
 mod import;
 mod layers;
+mod lower;
 mod movement;
 mod ops;
 mod proto;

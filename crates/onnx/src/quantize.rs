@@ -11,59 +11,10 @@
 use super::elementwise::{Binary, Expr, Unary};
 use super::float::{FloatGraph, FloatOp};
 use crate::error::OnnxError;
+use crate::lower::{Builder, Lower, abs_max, frac_for, lower};
 use zkw_model::bounds::{Interval, analyze};
-use zkw_model::ir::{Model, Node, TensorId, TensorInfo, WeightMode, signed_range};
-use zkw_model::ops::{
-    Add, Conv, Dense, MaxPool, Mul, Op, Relu, Requantize, Reshape, Scale, Select, Softmax, Sum,
-    Table,
-};
-
-/// A layer's weights at their own scale and its biases at the accumulator's.
-struct Weights {
-    weights: Vec<i64>,
-    weight_frac_bits: i32,
-    bias: Vec<i64>,
-    bias_bits: u32,
-    acc_frac: i32,
-}
-
-/// Quantizes a layer's float weights and biases for an input at scale `2^-frac`.
-fn quantize_weights(
-    name: &str,
-    weights: &[f64],
-    bias: &[f64],
-    frac: i32,
-    bits: u32,
-) -> Result<Weights, OnnxError> {
-    let wf = frac_for(abs_max(weights), bits);
-    let acc_frac = frac + wf;
-    let qb: Vec<i64> = bias
-        .iter()
-        .map(|&b| (b * (acc_frac as f64).exp2()).round() as i64)
-        .collect();
-    let bias_bits = qb
-        .iter()
-        .map(|&b| Interval { lo: b, hi: b }.signed_width())
-        .max()
-        .unwrap_or(1)
-        .max(2);
-    if bias_bits > 32 {
-        return Err(OnnxError::Invalid(format!(
-            "layer `{name}`: a bias needs {bias_bits} bits at scale 2^-{acc_frac}; the input or \
-             weights have too fine a scale for these biases"
-        )));
-    }
-    Ok(Weights {
-        weights: weights
-            .iter()
-            .map(|&w| quantize_value(w, wf, bits))
-            .collect(),
-        weight_frac_bits: wf,
-        bias: qb,
-        bias_bits,
-        acc_frac,
-    })
-}
+use zkw_model::ir::{Model, TensorId, TensorInfo, WeightMode};
+use zkw_model::ops::{Op, Requantize, Scale};
 
 /// What the user chooses at import.
 #[derive(Debug, Clone)]
@@ -83,41 +34,6 @@ impl Default for QuantizeOptions {
             weight_mode: WeightMode::Fixed,
             salt: None,
         }
-    }
-}
-
-/// The finest `frac` with `max_abs · 2^frac ≤ 2^(bits-1) - 1`.
-fn frac_for(max_abs: f64, bits: u32) -> i32 {
-    if !max_abs.is_finite() || max_abs <= 0.0 {
-        return 0;
-    }
-    let top = ((1i64 << (bits - 1)) - 1) as f64;
-    ((top / max_abs).log2().floor() as i32).clamp(-24, 24)
-}
-
-fn quantize_value(v: f64, frac: i32, bits: u32) -> i64 {
-    let (lo, hi) = signed_range(bits);
-    ((v * (frac as f64).exp2()).round() as i64).clamp(lo, hi)
-}
-
-fn abs_max(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
-}
-
-/// Builds the IR graph node by node, mapping float tensors to IR tensors.
-struct Builder {
-    nodes: Vec<Node>,
-    inputs: usize,
-}
-
-impl Builder {
-    fn push(&mut self, name: &str, op: Op, inputs: Vec<TensorId>) -> TensorId {
-        self.nodes.push(Node {
-            name: name.to_string(),
-            op,
-            inputs,
-        });
-        self.inputs + self.nodes.len() - 1
     }
 }
 
@@ -289,187 +205,17 @@ pub fn quantize_calibrated(
     };
     for (k, node) in graph.nodes.iter().enumerate() {
         let t = n_in + k;
-        let name = node.name.as_str();
-        let (x, frac, xbits) = at[node.inputs[0]];
-        let next = match &node.op {
-            FloatOp::Dense {
-                in_features,
-                out_features,
-                weights,
-                bias,
-            } => {
-                let q = quantize_weights(name, weights, bias, frac, bits)?;
-                let acc = b.push(
-                    name,
-                    Op::Dense(Dense {
-                        name: name.to_string(),
-                        in_features: *in_features,
-                        out_features: *out_features,
-                        weights: q.weights,
-                        weight_bits: bits,
-                        weight_frac_bits: q.weight_frac_bits,
-                        bias: q.bias,
-                        bias_bits: q.bias_bits,
-                    }),
-                    vec![x],
-                );
-                requantize_to(&mut b, name, acc, q.acc_frac, format(t))
-            }
-            FloatOp::Conv {
-                geometry,
-                weights,
-                bias,
-            } => {
-                let q = quantize_weights(name, weights, bias, frac, bits)?;
-                let acc = b.push(
-                    name,
-                    Op::Conv(Conv {
-                        name: name.to_string(),
-                        geometry: geometry.clone(),
-                        weights: q.weights,
-                        weight_bits: bits,
-                        weight_frac_bits: q.weight_frac_bits,
-                        bias: q.bias,
-                        bias_bits: q.bias_bits,
-                    }),
-                    vec![x],
-                );
-                requantize_to(&mut b, name, acc, q.acc_frac, format(t))
-            }
-            FloatOp::Relu => (b.push(name, Op::Relu(Relu), vec![x]), frac, xbits),
-            FloatOp::MaxPool { geometry } => (
-                b.push(
-                    name,
-                    Op::MaxPool(MaxPool {
-                        geometry: geometry.clone(),
-                    }),
-                    vec![x],
-                ),
-                frac,
-                xbits,
-            ),
-            FloatOp::Reshape { shape } => (
-                b.push(
-                    name,
-                    Op::Reshape(Reshape {
-                        shape: shape.clone(),
-                    }),
-                    vec![x],
-                ),
-                frac,
-                xbits,
-            ),
-            FloatOp::Select {
-                what,
-                shape,
-                indices,
-                fill,
-            } => {
-                // Operands at one scale: the coarsest; finer ones are shifted to it.
-                let operands: Vec<(TensorId, i32, u32)> =
-                    node.inputs.iter().map(|&i| at[i]).collect();
-                let common = operands.iter().map(|o| o.1).min().unwrap_or(frac);
-                let ids: Vec<TensorId> = operands
-                    .iter()
-                    .map(|&(t, f, w)| align_to(&mut b, name, t, f, w, common))
-                    .collect();
-                let width = operands.iter().map(|o| o.2).max().unwrap_or(bits);
-                let fill = quantize_value(*fill, common, width);
-                let op = Op::Select(Select {
-                    what: what.clone(),
-                    operands: ids.len(),
-                    shape: shape.clone(),
-                    indices: indices.clone(),
-                    fill,
-                });
-                (b.push(name, op, ids), common, width)
-            }
-            FloatOp::Mul => {
-                let (y, yfrac, _) = at[node.inputs[1]];
-                let product = b.push(name, Op::Mul(Mul), vec![x, y]);
-                requantize_to(&mut b, name, product, frac + yfrac, format(t))
-            }
-            FloatOp::Sum { axis_len } => {
-                let sum = b.push(
-                    name,
-                    Op::Sum(Sum {
-                        axis_len: *axis_len,
-                    }),
-                    vec![x],
-                );
-                requantize_to(&mut b, name, sum, frac, format(t))
-            }
-            FloatOp::Scale { scale, offset } => {
-                let q = quantize_weights(name, scale, offset, frac, bits)?;
-                let op = Op::Scale(Scale {
-                    name: name.to_string(),
-                    scale: q.weights,
-                    scale_bits: bits,
-                    scale_frac_bits: q.weight_frac_bits,
-                    offset: q.bias,
-                    offset_bits: q.bias_bits,
-                });
-                let acc = b.push(name, op, vec![x]);
-                requantize_to(&mut b, name, acc, q.acc_frac, format(t))
-            }
-            FloatOp::Map { expr } => {
-                let src = node.inputs[0];
-                let (x, frac, xbits) =
-                    narrow_for_table(&mut b, name, (x, frac, xbits), ranges[src]);
-                let (out_frac, out_bits) = format(t);
-                let lo = -(1i64 << (xbits - 1));
-                let step = (-frac as f64).exp2();
-                let table = (0..1i64 << xbits)
-                    .map(|k| quantize_value(expr.eval((lo + k) as f64 * step), out_frac, out_bits))
-                    .collect();
-                let op = Op::Table(Table {
-                    function: expr.to_string(),
-                    in_bits: xbits,
-                    frac_bits: out_frac,
-                    bits: out_bits,
-                    table,
-                });
-                (b.push(name, op, vec![x]), out_frac, out_bits)
-            }
-            FloatOp::Softmax { axis_len } => {
-                let src = node.inputs[0];
-                let (x, frac, xbits) =
-                    narrow_for_table(&mut b, name, (x, frac, xbits), ranges[src]);
-                let top = (1i64 << xbits) - 1;
-                let step = (-frac as f64).exp2();
-                let exp = (0..=top)
-                    .map(|k| {
-                        (SOFTMAX_EXP_SCALE * libm::exp((k - top) as f64 * step)).round() as i64
-                    })
-                    .collect();
-                let op = Op::Softmax(Softmax {
-                    axis_len: *axis_len,
-                    in_bits: xbits,
-                    exp,
-                    frac_bits: bits - 2,
-                });
-                (b.push(name, op, vec![x]), bits as i32 - 2, bits)
-            }
-            FloatOp::Add => {
-                // Operands at one scale: the finer one is shifted to the coarser (its width
-                // can only shrink), the sum is exact and one bit wider, then requantized to
-                // its calibrated range.
-                let (y, yfrac, ybits) = at[node.inputs[1]];
-                let common = frac.min(yfrac);
-                let align = |b: &mut Builder, t: TensorId, f: i32, w: u32| {
-                    if f == common {
-                        t
-                    } else {
-                        let shift = (f - common) as u32;
-                        b.push(name, Op::Requantize(Requantize { shift, bits: w }), vec![t])
-                    }
-                };
-                let xa = align(&mut b, x, frac, xbits);
-                let ya = align(&mut b, y, yfrac, ybits);
-                let sum = b.push(name, Op::Add(Add), vec![xa, ya]);
-                requantize_to(&mut b, name, sum, common, format(t))
-            }
+        let l = Lower {
+            b: &mut b,
+            name: node.name.as_str(),
+            node,
+            x: at[node.inputs[0]],
+            at: &at,
+            out: format(t),
+            bits,
+            ranges: &ranges,
         };
+        let next = lower(l, &node.op)?;
         at.push(next);
     }
     // One output scale: the coarsest of the outputs' natural ones (the finest that holds each
@@ -608,62 +354,10 @@ fn integral(graph: &FloatGraph) -> Vec<bool> {
     out
 }
 
-/// The widest input a table gets at import (`2^12` entries); wider tensors are requantized
-/// to it first.
-const TABLE_INPUT_BITS: u32 = 12;
-
-/// A softmax's exponentials are at scale `2^14`: `e^0 = 16384`.
-const SOFTMAX_EXP_SCALE: f64 = 16384.0;
-
-/// A tensor narrow enough to index a table: itself, or requantized to
-/// [`TABLE_INPUT_BITS`] at the finest scale that holds its calibrated `range`.
-fn narrow_for_table(
-    b: &mut Builder,
-    name: &str,
-    (x, frac, xbits): (TensorId, i32, u32),
-    range: f64,
-) -> (TensorId, i32, u32) {
-    if xbits <= TABLE_INPUT_BITS {
-        (x, frac, xbits)
-    } else {
-        requantize_to(
-            b,
-            name,
-            x,
-            frac,
-            (frac_for(range, TABLE_INPUT_BITS), TABLE_INPUT_BITS),
-        )
-    }
-}
-
-/// Tensor `t` shifted from scale `2^-frac` to the coarser `2^-common` (itself when equal).
-fn align_to(b: &mut Builder, name: &str, t: TensorId, frac: i32, w: u32, common: i32) -> TensorId {
-    if frac == common {
-        t
-    } else {
-        let shift = (frac - common) as u32;
-        b.push(name, Op::Requantize(Requantize { shift, bits: w }), vec![t])
-    }
-}
-
-/// A requantize of the wide tensor `acc` (scale `2^-acc_frac`) to `bits` at the finest scale
-/// that holds the calibrated `range`: the tensor, its scale and width.
-fn requantize_to(
-    b: &mut Builder,
-    name: &str,
-    acc: TensorId,
-    acc_frac: i32,
-    (frac, bits): (i32, u32),
-) -> (TensorId, i32, u32) {
-    let out_frac = frac.min(acc_frac);
-    let shift = (acc_frac - out_frac).clamp(0, 31) as u32;
-    let id = b.push(name, Op::Requantize(Requantize { shift, bits }), vec![acc]);
-    (id, acc_frac - shift as i32, bits)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zkw_model::ops::Add;
     use crate::FloatNode;
 
     #[test]
