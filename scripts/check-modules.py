@@ -95,7 +95,8 @@ NEW_OP_GENERATED: list[tuple[str, str]] = [
 NEW_OP_SOMETIMES: list[tuple[str, str]] = [
     ("crates/onnx/src/float.rs",
      "when an ONNX operator lowers to the op: its `FloatOp` and float evaluation"),
-    ("crates/onnx/src/quantize.rs", "likewise: the `FloatOp` -> `Op` lowering"),
+    ("crates/onnx/src/lower/{op}.rs",
+     "likewise: its lowering to IR ops (new), and its arm in lower/mod.rs's dispatch"),
     ("crates/onnx/src/ops/{onnx_op}.rs", "for a new ONNX operator: its import module"),
     ("crates/onnx/src/registry.rs", "for a new ONNX operator: its registry row"),
     ("crates/model/src/seeds.rs",

@@ -357,8 +357,8 @@ fn integral(graph: &FloatGraph) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zkw_model::ops::Add;
     use crate::FloatNode;
+    use zkw_model::ops::Add;
 
     #[test]
     fn frac_for_picks_the_finest_fitting_scale() {
