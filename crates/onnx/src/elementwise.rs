@@ -234,51 +234,6 @@ impl Unary {
         }
     }
 
-    /// The ONNX op type's unary function, with its attributes read by `f` (name, default) —
-    /// `None` when `op_type` is not a unary element-wise op.
-    pub fn from_onnx(op_type: &str, f: impl Fn(&str, f32) -> f32) -> Option<Unary> {
-        use Unary::*;
-        let a = |name: &str, default: f32| f(name, default) as f64;
-        Some(match op_type {
-            "Sigmoid" => Sigmoid,
-            "Tanh" => Tanh,
-            "Erf" => Erf,
-            "Exp" => Exp,
-            "Log" => Log,
-            "Sqrt" => Sqrt,
-            "Reciprocal" => Reciprocal,
-            "Abs" => Abs,
-            "Neg" => Neg,
-            "Sign" => Sign,
-            "Ceil" => Ceil,
-            "Floor" => Floor,
-            "Round" => Round,
-            "Sin" => Sin,
-            "Cos" => Cos,
-            "Tan" => Tan,
-            "Asin" => Asin,
-            "Acos" => Acos,
-            "Atan" => Atan,
-            "Sinh" => Sinh,
-            "Cosh" => Cosh,
-            "Asinh" => Asinh,
-            "Acosh" => Acosh,
-            "Atanh" => Atanh,
-            "Softplus" => Softplus,
-            "Softsign" => Softsign,
-            "Not" => Not,
-            "Elu" => Elu(a("alpha", 1.0)),
-            "Selu" => Selu(a("alpha", 1.673_263_2), a("gamma", 1.050_701)),
-            "Celu" => Celu(a("alpha", 1.0)),
-            "LeakyRelu" => LeakyRelu(a("alpha", 0.01)),
-            "HardSigmoid" => HardSigmoid(a("alpha", 0.2), a("beta", 0.5)),
-            "HardSwish" => HardSwish,
-            "ThresholdedRelu" => ThresholdedRelu(a("alpha", 1.0)),
-            "Mish" => Mish,
-            _ => return None,
-        })
-    }
-
     fn name(self) -> String {
         use Unary::*;
         match self {
@@ -327,29 +282,6 @@ impl Binary {
             Or => truth(a != 0.0 || b != 0.0),
             Xor => truth((a != 0.0) != (b != 0.0)),
         }
-    }
-
-    /// The ONNX op type's binary function, `None` when it is not one.
-    pub fn from_onnx(op_type: &str) -> Option<Binary> {
-        use Binary::*;
-        Some(match op_type {
-            "Add" => Add,
-            "Sub" => Sub,
-            "Mul" => Mul,
-            "Div" => Div,
-            "Pow" => Pow,
-            "Min" => Min,
-            "Max" => Max,
-            "Less" => Less,
-            "LessOrEqual" => LessOrEqual,
-            "Greater" => Greater,
-            "GreaterOrEqual" => GreaterOrEqual,
-            "Equal" => Equal,
-            "And" => And,
-            "Or" => Or,
-            "Xor" => Xor,
-            _ => return None,
-        })
     }
 }
 
@@ -415,11 +347,5 @@ mod tests {
         assert_eq!(Unary::Round.apply(-0.5), 0.0);
         assert_eq!(Unary::CastInt(-128.0, 127.0).apply(-300.7), -128.0);
         assert_eq!(Binary::Xor.apply(1.0, 1.0), 0.0);
-        let attrs = |_: &str, d: f32| d;
-        assert_eq!(
-            Unary::from_onnx("HardSigmoid", attrs),
-            Some(Unary::HardSigmoid(0.2f32 as f64, 0.5))
-        );
-        assert_eq!(Unary::from_onnx("Conv", attrs), None);
     }
 }

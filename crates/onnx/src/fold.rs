@@ -11,10 +11,9 @@ use std::collections::{HashMap, HashSet};
 
 use tract_onnx::pb::NodeProto;
 
-use super::elementwise::{Binary, Unary};
 use super::layers::resolve_reshape;
 use super::movement;
-use super::proto::{Const, attr, attr_f, attr_i, attr_ints, load, node_name};
+use super::proto::{Const, attr, attr_i, attr_ints, load, node_name};
 use crate::error::OnnxError;
 
 /// One op's fold: the node computed as a constant, or `None` when it cannot be (an operand
@@ -393,13 +392,13 @@ fn elementwise(f: &Folding<'_>) -> Result<Option<Const>, OnnxError> {
     let c = |k: usize| f.c(k);
     let bad = |why: String| f.bad(why);
     Ok(Some({
-        if let Some(f) = Unary::from_onnx(f.op, |n, d| attr_f(node, n, d)) {
+        if let Some(f) = super::registry::unary(node) {
             let x = data;
             Const {
                 shape: x.shape.clone(),
                 data: x.data.iter().map(|&v| f.apply(v)).collect(),
             }
-        } else if let (Some(f), Some(a), Some(b)) = (Binary::from_onnx(f.op), c(0), c(1)) {
+        } else if let (Some(f), Some(a), Some(b)) = (super::registry::binary(f.op), c(0), c(1)) {
             let out = movement::broadcast_shape(&a.shape, &b.shape).map_err(bad)?;
             let ia = movement::broadcast(&a.shape, &out).map_err(bad)?;
             let ib = movement::broadcast(&b.shape, &out).map_err(bad)?;
