@@ -11,7 +11,17 @@ use crate::float::FloatOp;
 use crate::movement;
 use crate::proto::attr_i;
 
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+/// `ArgMax`.
+pub(crate) fn arg_max(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, false)
+}
+
+/// `ArgMin`: the first minimum.
+pub(crate) fn arg_min(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, true)
+}
+
+fn read(cx: &mut Ctx<'_>, min: bool) -> Result<usize, OnnxError> {
     let node = cx.node;
     let name = cx.name;
     // Rows along the axis; e = [x = max] by a table of x - max, the first maximum
@@ -32,7 +42,7 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
         scale: vec![v; rows * n],
         offset: vec![0.0; rows * n],
     };
-    if node.op_type == "ArgMin" {
+    if min {
         t = cx.push(per(-1.0), vec![t], rn.clone());
     }
     let geometry = row_max(rows, n);

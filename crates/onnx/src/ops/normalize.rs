@@ -8,7 +8,17 @@ use crate::float::FloatOp;
 use crate::movement;
 use crate::proto::{attr_f, attr_i};
 
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+/// `InstanceNormalization`: per channel over the spatial positions.
+pub(crate) fn instance(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, true)
+}
+
+/// `LayerNormalization`: over the last axes.
+pub(crate) fn layer(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, false)
+}
+
+fn read(cx: &mut Ctx<'_>, instance: bool) -> Result<usize, OnnxError> {
     let node = cx.node;
     let x = cx.activation(0)?;
     let f = cx.full(x);
@@ -16,7 +26,7 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
     let shape = cx.shapes[x].clone();
     let len: usize = shape.iter().product();
     // Rows normalized one by one, and each scale/bias value's index in a row.
-    let (n, per_row) = if node.op_type == "InstanceNormalization" {
+    let (n, per_row) = if instance {
         // Per channel over the spatial positions; scale and bias per channel.
         let x = cx.spatial(x)?;
         let _ = x;

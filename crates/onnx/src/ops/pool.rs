@@ -8,12 +8,26 @@ use crate::layers::conv_geometry;
 use crate::proto::{attr_i, attr_ints};
 use zkw_model::ops::ConvGeometry;
 
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+/// `AveragePool`.
+pub(crate) fn average(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, false, false)
+}
+
+/// `GlobalAveragePool`.
+pub(crate) fn global_average(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, true, false)
+}
+
+/// `GlobalMaxPool`.
+pub(crate) fn global_max(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, true, true)
+}
+
+fn read(cx: &mut Ctx<'_>, global: bool, max: bool) -> Result<usize, OnnxError> {
     let node = cx.node;
     let name = cx.name;
     let x = cx.spatial(cx.activation(0)?)?;
     let c = cx.shapes[x].first().copied().unwrap_or(0);
-    let global = node.op_type.starts_with("Global");
     let kernel: Vec<usize> = if global {
         cx.shapes[x][1..].to_vec()
     } else {
@@ -46,7 +60,7 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
         conv_geometry(name, node, &cx.shapes[x], &wshape, c as i64)?
     };
     let (shape, _) = geometry.check().map_err(|why| cx.bad(why))?;
-    let op = if node.op_type == "GlobalMaxPool" {
+    let op = if max {
         FloatOp::MaxPool { geometry }
     } else {
         if geometry.pads.iter().any(|&p| p > 0) && attr_i(node, "count_include_pad", 0) == 0 {

@@ -8,14 +8,23 @@ use crate::error::OnnxError;
 use crate::float::FloatOp;
 use crate::proto::{attr, attr_i};
 
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+/// `RNN`.
+pub(crate) fn rnn(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, false)
+}
+
+/// `LSTM`.
+pub(crate) fn lstm(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, true)
+}
+
+fn read(cx: &mut Ctx<'_>, lstm: bool) -> Result<usize, OnnxError> {
     let node = cx.node;
     let name = cx.name;
     // Unrolled over the static sequence: per step a dense layer of the step's
     // input (both biases folded in, and the constant initial state's
     // contribution), a dense layer of the previous state, and the gates as
     // tables, products and sums.
-    let lstm = node.op_type == "LSTM";
     let unsupported = |why: String| OnnxError::UnsupportedOp {
         op_type: format!("{} {why}", node.op_type),
         node: name.to_string(),

@@ -9,7 +9,36 @@ use crate::float::FloatOp;
 use crate::movement;
 use crate::proto::attr_i;
 
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+/// What a reduction computes over each row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reduction {
+    Sum,
+    Mean,
+    Max,
+    Min,
+}
+
+/// `ReduceSum`.
+pub(crate) fn sum(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, Reduction::Sum)
+}
+
+/// `ReduceMean`.
+pub(crate) fn mean(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, Reduction::Mean)
+}
+
+/// `ReduceMax`.
+pub(crate) fn max(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, Reduction::Max)
+}
+
+/// `ReduceMin`.
+pub(crate) fn min(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, Reduction::Min)
+}
+
+fn read(cx: &mut Ctx<'_>, reduction: Reduction) -> Result<usize, OnnxError> {
     let node = cx.node;
     let has_batch = cx.has_batch;
     let x = cx.activation(0)?;
@@ -52,10 +81,10 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
         };
         cx.push(op, vec![t], shape)
     };
-    match node.op_type.as_str() {
-        "ReduceSum" | "ReduceMean" => {
+    match reduction {
+        Reduction::Sum | Reduction::Mean => {
             t = cx.push(FloatOp::Sum { axis_len: n }, vec![t], vec![rows]);
-            if node.op_type == "ReduceMean" {
+            if reduction == Reduction::Mean {
                 let op = FloatOp::Scale {
                     scale: vec![1.0 / n as f64; rows],
                     offset: vec![0.0; rows],
@@ -63,8 +92,8 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
                 t = cx.push(op, vec![t], vec![rows]);
             }
         }
-        _ => {
-            let min = node.op_type == "ReduceMin";
+        Reduction::Max | Reduction::Min => {
+            let min = reduction == Reduction::Min;
             if min {
                 t = negate(cx, t);
             }

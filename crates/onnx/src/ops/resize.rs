@@ -12,7 +12,17 @@ use crate::float::FloatOp;
 use crate::movement;
 use crate::proto::attr;
 
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+/// `Resize`.
+pub(crate) fn resize(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, false)
+}
+
+/// `Upsample` (opset 9): scales as its second input.
+pub(crate) fn upsample(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, true)
+}
+
+fn read(cx: &mut Ctx<'_>, upsample: bool) -> Result<usize, OnnxError> {
     let node = cx.node;
     let name = cx.name;
     let consts = cx.consts;
@@ -41,7 +51,6 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
         });
     }
     // Upsample (deprecated) maps coordinates asymmetrically and rounds down.
-    let upsample = node.op_type == "Upsample";
     let coords = text(
         "coordinate_transformation_mode",
         if upsample { "asymmetric" } else { "half_pixel" },
@@ -62,7 +71,7 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
             .and_then(|n| consts.get(n))
             .filter(|c| !c.data.is_empty())
     };
-    let scales_at = if node.op_type == "Upsample" { 1 } else { 2 };
+    let scales_at = if upsample { 1 } else { 2 };
     let (out, scales): (Vec<usize>, Vec<f64>) = match (input_k(scales_at), input_k(3)) {
         (_, Some(sz)) => {
             let out: Vec<usize> = sz.data.iter().map(|&v| v as usize).collect();

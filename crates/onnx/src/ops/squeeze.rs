@@ -4,12 +4,21 @@ use super::Ctx;
 use crate::error::OnnxError;
 use crate::movement;
 
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
-    let node = cx.node;
+/// `Squeeze`.
+pub(crate) fn squeeze(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, true)
+}
+
+/// `Unsqueeze`.
+pub(crate) fn unsqueeze(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
+    read(cx, false)
+}
+
+fn read(cx: &mut Ctx<'_>, squeeze: bool) -> Result<usize, OnnxError> {
     let x = cx.activation(0)?;
     let f = cx.full(x);
     let axes = cx.ints(1, "axes")?.unwrap_or_default();
-    let out: Vec<usize> = if node.op_type == "Squeeze" {
+    let out: Vec<usize> = if squeeze {
         let axes: Vec<usize> = if axes.is_empty() {
             (0..f.len()).filter(|&d| f[d] == 1).collect()
         } else {
