@@ -4,13 +4,13 @@
 //! every file). Two of them are all a verifier needs — `record.json` (the registry record:
 //! model id, commitment, verifying-key id, tensor formats) and `<vk_id>.vk` (the verifying
 //! key) — plus, when the owner signed the setup, `setup.dsse.json`. [`PublishedKeys`] reads
-//! exactly those, under the caps of their types ([`read_capped`]), because a published
-//! directory comes from someone else. Reading them here rather than in the prover is what lets
+//! exactly those, as plain files under the caps of their types ([`read_capped_regular`]),
+//! because a published directory comes from someone else. Reading them here rather than in the prover is what lets
 //! a settlement service or `zkw verify` embed the verifier without linking the prover.
 
 use std::path::{Path, PathBuf};
 
-use crate::file::read_capped;
+use crate::file::read_capped_regular;
 use crate::key::{MAX_VK_BYTES, VerifierKey};
 use crate::record::{MAX_RECORD_BYTES, ModelRecord};
 
@@ -102,7 +102,9 @@ impl PublishedKeys {
 }
 
 fn read(path: &Path, cap: usize, what: &'static str) -> Result<Vec<u8>, PublishedKeysError> {
-    read_capped(path, cap, what).map_err(|error| PublishedKeysError::Io {
+    // Not following a final link, never blocking: a FIFO planted as record.json must not hang
+    // a verifier.
+    read_capped_regular(path, cap, what).map_err(|error| PublishedKeysError::Io {
         path: path.to_path_buf(),
         error,
     })
@@ -183,6 +185,20 @@ mod tests {
         std::fs::write(keys.vk_path(&record.vk_id), b"not a key").unwrap();
         let err = keys.read_vk(&record).unwrap_err();
         assert!(matches!(err, PublishedKeysError::Bad { .. }), "{err:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_planted_as_the_record_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = PublishedKeys::new(dir.path());
+        let made = std::process::Command::new("mkfifo")
+            .arg(keys.record_path())
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = keys.read_record().unwrap_err();
+        assert!(matches!(err, PublishedKeysError::Io { .. }), "{err:?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use zkw_model::TensorInfo;
-use zkw_model::input::{quantize_input, read_client_input};
+use zkw_model::input::{quantize_input_exact, read_client_input};
 use zkw_verifier::PublishedKeys;
 use zkw_verifier::digest::input_digest;
 use zkw_verifier::field::fr_from_hex;
@@ -270,7 +270,9 @@ pub fn client_digest(
         frac_bits: record.input.frac_bits,
         bits: record.input.bits.bits(),
     };
-    let q = quantize_input(&info, values)?;
+    // Exactly as a worker takes it: a value that would saturate is refused, so a receipt
+    // proved on a clipped input never matches the input a client holds.
+    let q = quantize_input_exact(&info, values)?;
     Ok(input_digest(&q, record.input.bits, salt)?)
 }
 
@@ -335,5 +337,28 @@ pub fn verify(a: VerifyArgs) -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod client_input_tests {
+    use super::*;
+
+    /// The golden record: an input of 2 values, 8 bits at scale 2^-4, so [-8, 7.9375].
+    fn record() -> zkw_verifier::ModelRecord {
+        let json = include_bytes!("../../../../tests/golden/record.json");
+        zkw_verifier::ModelRecord::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn a_client_input_that_would_saturate_is_refused_as_a_worker_refuses_it() {
+        let salt = InputSalt::from_bytes([7; 31]);
+        assert!(client_digest(&record(), &[-8.0, 7.9375], &salt).is_ok());
+        let err = client_digest(&record(), &[0.0, 8.0], &salt).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "input value #1 = 8 is outside the model's input range [-8, 7.9375] (it would \
+             saturate); scale or clip the input"
+        );
     }
 }
