@@ -4,8 +4,8 @@
 //! with static shapes never carries its shape computations into the circuit.
 //!
 //! Which ops fold, and how, is the registry's: each foldable row names its function here
-//! ([`Fold`]), so no op-type string is matched in this file; element-wise functions of
-//! constants fold through the same `Unary`/`Binary` the importer maps them to.
+//! ([`Fold`]), and the importer hands [`fold_constant`] the node's row's fold and element-wise
+//! function, so no op-type string is matched in this file and it never reads the registry.
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +15,7 @@ use super::layers::resolve_reshape;
 use super::movement;
 use super::proto::{Const, attr, attr_i, attr_ints, load, node_name};
 use crate::error::OnnxError;
+use crate::function::Function;
 
 /// One op's fold: the node computed as a constant, or `None` when it cannot be (an operand
 /// it needs is absent or computed).
@@ -69,8 +70,10 @@ impl Folding<'_> {
 
 /// A node computed from constants alone (shape arithmetic, constant tables) as a constant;
 /// `None` when the node reads a computed tensor or is not foldable.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn fold_constant(
     node: &NodeProto,
+    (fold, function): (Option<Fold>, Option<Function>),
     consts: &HashMap<String, Const>,
     ids: &HashMap<String, usize>,
     shapes: &[Vec<usize>],
@@ -93,7 +96,6 @@ pub(super) fn fold_constant(
         unbatched,
         dir,
     };
-    let fold = super::registry::lookup(f.op).and_then(|row| row.fold);
     if let Some(Fold::Always(fold)) = fold {
         return fold(&f);
     }
@@ -108,7 +110,7 @@ pub(super) fn fold_constant(
     }
     match fold {
         Some(Fold::OfConstants(fold)) => fold(&f),
-        _ => elementwise(&f),
+        _ => elementwise(&f, function),
     }
 }
 
@@ -386,19 +388,20 @@ fn squeeze_or_unsqueeze(f: &Folding<'_>, squeeze: bool) -> Result<Option<Const>,
 }
 
 /// An element-wise function of constants, numpy-broadcast; `None` for any other op.
-fn elementwise(f: &Folding<'_>) -> Result<Option<Const>, OnnxError> {
+fn elementwise(f: &Folding<'_>, function: Option<Function>) -> Result<Option<Const>, OnnxError> {
     let node = f.node;
     let data = f.data();
     let c = |k: usize| f.c(k);
     let bad = |why: String| f.bad(why);
     Ok(Some({
-        if let Some(f) = super::registry::unary(node) {
+        if let Some(f) = function.and_then(|g| g.unary(node)) {
             let x = data;
             Const {
                 shape: x.shape.clone(),
                 data: x.data.iter().map(|&v| f.apply(v)).collect(),
             }
-        } else if let (Some(f), Some(a), Some(b)) = (super::registry::binary(f.op), c(0), c(1)) {
+        } else if let (Some(f), Some(a), Some(b)) = (function.and_then(|g| g.binary()), c(0), c(1))
+        {
             let out = movement::broadcast_shape(&a.shape, &b.shape).map_err(bad)?;
             let ia = movement::broadcast(&a.shape, &out).map_err(bad)?;
             let ib = movement::broadcast(&b.shape, &out).map_err(bad)?;

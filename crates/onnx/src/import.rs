@@ -130,7 +130,10 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, OnnxE
         };
         // Constants, and data movement over constants (shape computations, constant tables),
         // fold to a constant at import.
-        if let Some(c) = fold_constant(node, &consts, &ids, &shapes, has_batch, &unbatched, dir)? {
+        let folding = (op.fold, op.function);
+        if let Some(c) = fold_constant(
+            node, folding, &consts, &ids, &shapes, has_batch, &unbatched, dir,
+        )? {
             consts.insert(output.clone(), c);
             continue;
         }
@@ -146,6 +149,7 @@ fn graph_from_proto(proto: &ModelProto, path: &Path) -> Result<FloatGraph, OnnxE
             shapes: &mut shapes,
             ids: &mut ids,
             unbatched: &mut unbatched,
+            function: op.function,
         };
         let id = (op.import)(&mut cx)?;
         ids.insert(output.clone(), id);

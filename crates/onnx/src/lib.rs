@@ -11,7 +11,7 @@
 //!
 //! Files: `proto.rs` (attributes and constants of a protobuf node), `import.rs` (the graph
 //! walk), `ops/` (one lowering per ONNX operator), `fold.rs` (constant folding),
-//! `elementwise.rs`, `movement.rs`, `layers.rs` and `compose.rs` (shared lowerings),
+//! `elementwise.rs` and `function.rs` (the functions rows name), `movement.rs`, `layers.rs` and `compose.rs` (shared lowerings),
 //! `float.rs` (the float graph and its executor), `quantize.rs` (calibration and scales),
 //! `lower/` (each float op lowered to IR ops, one module an op),
 //! `reference.rs` (tract's float run), [`conformance`] (external cases held to another
@@ -25,6 +25,7 @@ mod elementwise;
 pub mod error;
 mod float;
 mod fold;
+mod function;
 mod import;
 mod layers;
 mod lower;

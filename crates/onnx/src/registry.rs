@@ -53,31 +53,6 @@ pub struct OnnxOp {
     pub(super) function: Option<Function>,
 }
 
-/// An element-wise op's function.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Function {
-    /// Of one operand, with the node's attributes.
-    Unary(fn(&NodeProto) -> Unary),
-    /// Of two operands.
-    Binary(Binary),
-}
-
-/// The element-wise function of one operand a node computes, if its op is one.
-pub(super) fn unary(node: &NodeProto) -> Option<Unary> {
-    match lookup(&node.op_type)?.function? {
-        Function::Unary(f) => Some(f(node)),
-        Function::Binary(_) => None,
-    }
-}
-
-/// The element-wise function of two operands an op computes, if it is one.
-pub(super) fn binary(op_type: &str) -> Option<Binary> {
-    match lookup(op_type)?.function? {
-        Function::Binary(f) => Some(f),
-        Function::Unary(_) => None,
-    }
-}
-
 /// A float attribute of a node, as a function's parameter.
 fn a(node: &NodeProto, name: &str, default: f32) -> f64 {
     attr_f(node, name, default) as f64
@@ -132,6 +107,7 @@ use tract_onnx::pb::NodeProto;
 
 use super::elementwise::{Binary, Unary};
 use super::fold::{self, Fold, FoldFn};
+use super::function::Function;
 use super::ops::*;
 use super::proto::{attr, attr_f};
 use Kind::*;
@@ -510,6 +486,14 @@ mod tests {
         assert!(offenders.is_empty(), "{offenders:#?}");
     }
 
+    fn unary_of(node: &NodeProto) -> Option<Unary> {
+        lookup(&node.op_type)?.function?.unary(node)
+    }
+
+    fn binary_of(op_type: &str) -> Option<Binary> {
+        lookup(op_type)?.function?.binary()
+    }
+
     #[test]
     fn element_wise_rows_give_their_function_with_its_attributes() {
         use tract_onnx::pb::AttributeProto;
@@ -525,11 +509,11 @@ mod tests {
         };
         // Defaults, and an attribute read.
         assert_eq!(
-            unary(&node("HardSigmoid", vec![])),
+            unary_of(&node("HardSigmoid", vec![])),
             Some(Unary::HardSigmoid(0.2f32 as f64, 0.5))
         );
         assert_eq!(
-            unary(&node("LeakyRelu", vec![alpha(0.5)])),
+            unary_of(&node("LeakyRelu", vec![alpha(0.5)])),
             Some(Unary::LeakyRelu(0.5))
         );
         let tanh = AttributeProto {
@@ -537,15 +521,15 @@ mod tests {
             s: b"tanh".to_vec(),
             ..Default::default()
         };
-        assert_eq!(unary(&node("Gelu", vec![tanh])), Some(Unary::Gelu(true)));
-        assert_eq!(unary(&node("Gelu", vec![])), Some(Unary::Gelu(false)));
-        assert_eq!(unary(&node("Relu", vec![])), Some(Unary::Relu));
+        assert_eq!(unary_of(&node("Gelu", vec![tanh])), Some(Unary::Gelu(true)));
+        assert_eq!(unary_of(&node("Gelu", vec![])), Some(Unary::Gelu(false)));
+        assert_eq!(unary_of(&node("Relu", vec![])), Some(Unary::Relu));
         // Not unary, or no function at all.
-        assert_eq!(unary(&node("Add", vec![])), None);
-        assert_eq!(unary(&node("Conv", vec![])), None);
-        assert_eq!(unary(&node("NoSuchOp", vec![])), None);
-        assert_eq!(binary("GreaterOrEqual"), Some(Binary::GreaterOrEqual));
-        assert_eq!(binary("Sigmoid"), None);
+        assert_eq!(unary_of(&node("Add", vec![])), None);
+        assert_eq!(unary_of(&node("Conv", vec![])), None);
+        assert_eq!(unary_of(&node("NoSuchOp", vec![])), None);
+        assert_eq!(binary_of("GreaterOrEqual"), Some(Binary::GreaterOrEqual));
+        assert_eq!(binary_of("Sigmoid"), None);
         // A row of the element-wise modules without its function is refused as "registered
         // but not interpreted": `import::tests::every_registered_op_is_interpreted`.
     }

@@ -22,7 +22,10 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
     let has_batch = cx.has_batch;
     let n_in = cx.n_in;
     let op_type = node.op_type.as_str();
-    let f = crate::registry::binary(op_type).ok_or_else(|| cx.unregistered())?;
+    let f = cx
+        .function
+        .and_then(|f| f.binary())
+        .ok_or_else(|| cx.unregistered())?;
     Ok(match (cx.activation(0), cx.activation(1)) {
         (Ok(a), Ok(b)) => {
             // Two views of one source fuse into one function of it (but a sum of

@@ -14,6 +14,7 @@ use tract_onnx::pb::NodeProto;
 use super::float::{FloatNode, FloatOp};
 use super::proto::{Const, attr_ints};
 use crate::error::OnnxError;
+use crate::function::Function;
 
 pub(super) mod arg_max;
 pub(super) mod batch_norm;
@@ -80,6 +81,8 @@ pub struct Ctx<'a> {
     /// Tensors without the batch dimension (an op made their leading dimension other than 1,
     /// or their rank 1): their shape is their whole ONNX shape.
     pub unbatched: &'a mut HashSet<usize>,
+    /// The element-wise function the node's registry row names, if it is one.
+    pub function: Option<Function>,
 }
 
 impl<'a> Ctx<'a> {

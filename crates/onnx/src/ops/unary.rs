@@ -12,7 +12,10 @@ pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
     let node = cx.node;
     let n_in = cx.n_in;
     // The function, with its attributes, is the registry row's.
-    let f = crate::registry::unary(node).ok_or_else(|| cx.unregistered())?;
+    let f = cx
+        .function
+        .and_then(|f| f.unary(node))
+        .ok_or_else(|| cx.unregistered())?;
     let x = cx.activation(0)?;
     let (src, e) = fusable(cx.nodes, n_in, x, cx.sole_reader(0));
     let shape = cx.shapes[x].clone();
