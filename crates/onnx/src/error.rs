@@ -27,24 +27,6 @@ pub enum OnnxError {
     /// The graph is inconsistent (shapes, attributes, constants) or cannot be quantized.
     #[error("invalid model: {0}")]
     Invalid(String),
-    /// A calibration or float input has the wrong number of elements.
-    #[error("the input has {got} values, the model expects {expected} (shape {shape:?})")]
-    InputLength {
-        /// Number of elements the model expects.
-        expected: usize,
-        /// Number of elements received.
-        got: usize,
-        /// The model's input shape.
-        shape: Vec<usize>,
-    },
-    /// A calibration value is NaN or infinite.
-    #[error("input value #{index} is not a finite number ({value})")]
-    NonFiniteInput {
-        /// Position in the flattened input.
-        index: usize,
-        /// The offending value.
-        value: f64,
-    },
     /// A conformance case has no float reference to be held to.
     #[error("no float reference (expected.json): {0}")]
     NoReference(std::io::Error),

@@ -152,7 +152,7 @@ impl FloatGraph {
     /// Runs the graph in `f64` on the graph inputs concatenated; returns every tensor.
     pub fn run(&self, x: &[f64]) -> Result<Vec<Vec<f64>>, OnnxError> {
         if x.len() != self.input_len() {
-            return Err(OnnxError::InputLength {
+            return Err(zkw_model::ModelError::InputLength {
                 expected: self.input_len(),
                 got: x.len(),
                 shape: if self.inputs.len() == 1 {
@@ -160,7 +160,8 @@ impl FloatGraph {
                 } else {
                     vec![self.input_len()]
                 },
-            });
+            }
+            .into());
         }
         let mut tensors: Vec<Vec<f64>> = Vec::with_capacity(self.inputs.len() + self.nodes.len());
         let mut rest = x;

@@ -69,7 +69,7 @@ fn relu_only(graph: &FloatGraph, t: usize) -> bool {
 /// Each tensor's calibrated magnitude on one sample.
 fn sample_ranges(graph: &FloatGraph, x: &[f64]) -> Result<Vec<f64>, OnnxError> {
     if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(OnnxError::NonFiniteInput { index, value });
+        return Err(zkw_model::ModelError::NonFiniteInput { index, value }.into());
     }
     let tensors = graph.run(x)?;
     Ok(tensors

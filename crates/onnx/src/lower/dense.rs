@@ -3,7 +3,7 @@
 
 use zkw_model::ops::{Dense, Op};
 
-use super::{Lower, Lowered, quantize_weights, requantize_to};
+use super::{Lower, Lowered, weighted};
 
 pub(super) fn lower(
     l: Lower<'_>,
@@ -12,21 +12,17 @@ pub(super) fn lower(
     weights: &[f64],
     bias: &[f64],
 ) -> Lowered {
-    let (x, frac, _) = l.x;
-    let q = quantize_weights(l.name, weights, bias, frac, l.bits)?;
-    let acc = l.b.push(
-        l.name,
+    let name = l.name.to_string();
+    weighted(l, weights, bias, |q, bits| {
         Op::Dense(Dense {
-            name: l.name.to_string(),
+            name,
             in_features,
             out_features,
             weights: q.weights,
-            weight_bits: l.bits,
+            weight_bits: bits,
             weight_frac_bits: q.weight_frac_bits,
             bias: q.bias,
             bias_bits: q.bias_bits,
-        }),
-        vec![x],
-    );
-    Ok(requantize_to(l.b, l.name, acc, q.acc_frac, l.out))
+        })
+    })
 }

@@ -79,6 +79,22 @@ pub(crate) fn lower(l: Lower<'_>, op: &FloatOp) -> Lowered {
     }
 }
 
+/// A weighted layer (`Dense`, `Conv`, `Scale`): its weights at their own scale and its biases at
+/// the accumulator's, the IR op `op` makes of them (exact), then a requantize to the output's
+/// calibrated format.
+pub(crate) fn weighted(
+    l: Lower<'_>,
+    weights: &[f64],
+    bias: &[f64],
+    op: impl FnOnce(Weights, u32) -> Op,
+) -> Lowered {
+    let (x, frac, _) = l.x;
+    let q = quantize_weights(l.name, weights, bias, frac, l.bits)?;
+    let acc_frac = q.acc_frac;
+    let acc = l.b.push(l.name, op(q, l.bits), vec![x]);
+    Ok(requantize_to(l.b, l.name, acc, acc_frac, l.out))
+}
+
 /// A layer's weights at their own scale and its biases at the accumulator's.
 pub(crate) struct Weights {
     pub weights: Vec<i64>,
