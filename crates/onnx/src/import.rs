@@ -1,6 +1,6 @@
 //! ONNX protobuf → [`FloatGraph`]: the graph's inputs and outputs, and each node in order —
 //! folded to a constant when its operands are constants ([`super::fold`]), else handed to its
-//! op's module ([`super::ops`]) through the registry ([`super::registry`]).
+//! op's import module through the registry ([`super::registry`]).
 //!
 //! tract-onnx decodes the protobuf and the tensors ([`super::proto`]); this file only walks
 //! the graph. The graph may branch and join (residual connections) and have several inputs;
@@ -13,9 +13,9 @@ use std::path::Path;
 use tract_onnx::pb::{ModelProto, ValueInfoProto};
 use tract_onnx::prelude::Framework;
 
+use super::ctx::Ctx;
 use super::float::{FloatGraph, FloatNode};
 use super::fold::fold_constant;
-use super::ops::Ctx;
 use super::proto::{Const, input_dims, load, node_name, onnx_err};
 use super::registry;
 use crate::error::OnnxError;

@@ -7,20 +7,22 @@
 //! [`quantize`] chooses power-of-two scales from a calibration input and emits a
 //! [`zkw_model::Model`]; [`run_float_reference`] runs the original ONNX graph in floats with
 //! tract, which is what quantization error is measured against. [`registry`] is the one table
-//! of ONNX operator types: which we lower, how, and which we refuse.
+//! of ONNX operator types — which we read, how, and which we refuse — with one import module
+//! per op under it (`registry/<op>.rs`).
 //!
 //! Files: `proto.rs` (attributes and constants of a protobuf node), `import.rs` (the graph
-//! walk), `ops/` (one lowering per ONNX operator), `fold.rs` (constant folding),
-//! `elementwise.rs` and `function.rs` (the functions rows name), `movement.rs`, `layers.rs` and `compose.rs` (shared lowerings),
-//! `float.rs` (the float graph and its executor), `quantize.rs` (calibration and scales),
-//! `lower/` (each float op lowered to IR ops, one module an op),
-//! `reference.rs` (tract's float run), [`conformance`] (external cases held to another
-//! runtime's output), `error.rs`.
+//! walk), `ctx.rs` (what an import module reads and writes), `fold.rs` (constant folding),
+//! `elementwise.rs` and `function.rs` (the element-wise functions rows name), `movement.rs`,
+//! `layers.rs` and `compose.rs` (shared lowerings), `float.rs` (the float graph and its
+//! executor), `quantize.rs` (calibration and scales), `lower/` (each float op lowered to IR
+//! ops, one module an op), `reference.rs` (tract's float run), [`conformance`] (external
+//! cases held to another runtime's output), `error.rs`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod compose;
 pub mod conformance;
+mod ctx;
 mod elementwise;
 pub mod error;
 mod float;
@@ -30,7 +32,6 @@ mod import;
 mod layers;
 mod lower;
 mod movement;
-mod ops;
 mod proto;
 mod quantize;
 mod reference;

@@ -1,8 +1,0 @@
-//! Identity and Dropout (inference): the operand itself.
-
-use super::Ctx;
-use crate::error::OnnxError;
-
-pub(crate) fn import(cx: &mut Ctx<'_>) -> Result<usize, OnnxError> {
-    cx.activation(0)
-}
