@@ -48,10 +48,7 @@ pub fn write_atomic(
     existing: Existing,
     access: Access,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = directory_of(path);
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "no file name to write to"))?;
@@ -87,6 +84,15 @@ pub fn write_atomic(
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// The directory a file's name lives in, the one to put its temporary file in and to fsync:
+/// its parent, or the working directory for a bare name.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +124,16 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
         assert_eq!(std::fs::read(&p).unwrap(), b"first");
         assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn the_temporary_file_lives_beside_the_target() {
+        assert_eq!(directory_of(Path::new("owner.key")), Path::new("."));
+        assert_eq!(directory_of(Path::new("keys/owner.key")), Path::new("keys"));
+        assert_eq!(
+            directory_of(Path::new("/etc/zkw/owner.key")),
+            Path::new("/etc/zkw")
+        );
     }
 
     #[test]

@@ -115,6 +115,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_published_files_are_named_as_setup_writes_them() {
+        let keys = PublishedKeys::new("/k");
+        assert_eq!(keys.record_path(), Path::new("/k/record.json"));
+        assert_eq!(keys.vk_path("ab"), Path::new("/k/ab.vk"));
+        assert_eq!(keys.setup_statement_path(), Path::new("/k/setup.dsse.json"));
+    }
+
+    #[test]
     fn missing_files_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let keys = PublishedKeys::new(dir.path());
