@@ -456,26 +456,7 @@ mod tests {
 
     /// A fresh queued job.
     fn queued() -> JobRecord {
-        JobRecord {
-            job_id: "a".repeat(32),
-            model_id: "m".into(),
-            seq: 0,
-            input_salt: "00".repeat(31),
-            input_digest: "d".into(),
-            client_nonce: String::new(),
-            worker_id: "w".into(),
-            request: None,
-            idempotency_key: None,
-            state: JobState::Queued,
-            history: Vec::new(),
-            attempts: 0,
-            error: None,
-            cancel_requested: false,
-            charged: false,
-            batched: false,
-            alone: false,
-        }
-        .accept()
+        crate::store::tests::job(&"a".repeat(32), None)
     }
 
     fn states(j: &JobRecord) -> Vec<JobState> {

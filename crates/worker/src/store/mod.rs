@@ -787,7 +787,7 @@ impl JobStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The jobs a start would resume, by id.
@@ -800,7 +800,8 @@ mod tests {
             .collect()
     }
 
-    pub(super) fn job(id: &str, key: Option<&str>) -> JobRecord {
+    /// A queued job of model `m`, worker `w`: the record every worker unit test builds on.
+    pub(crate) fn job(id: &str, key: Option<&str>) -> JobRecord {
         JobRecord {
             job_id: id.into(),
             model_id: "m".into(),
