@@ -225,6 +225,7 @@ fn documents() -> Documents {
         Some((&content, &owner.public_hex())),
         vk_id(&vk),
         CONSTRAINTS,
+        None,
     )
     .unwrap();
 

@@ -1,8 +1,9 @@
 //! The inference circuit: one model, one trace, one statement.
 //!
 //! Public inputs are allocated from `Statement::public_inputs` (the one statement encoding) and
-//! each is tied to the computation: the commitment to the weights (a constant in fixed mode,
-//! a Poseidon recomputation in private mode), the input digest to the range-checked input and
+//! each is tied to the computation: the commitment to the weights (a constant in fixed and
+//! committed modes, a Poseidon recomputation in private mode; committed mode's weights are
+//! bound by the commitment keygen derives from their wires, outside the public inputs), the input digest to the range-checked input and
 //! the client's salt (a private witness), the output to the output tensors (concatenated), and
 //! the job binding by an `x · 1 = x` constraint so that the proof binds it (an unused public
 //! input is not bound by Groth16).
@@ -30,7 +31,7 @@ use zkw_verifier::statement::{
 use zkw_verifier::width::Width;
 
 use crate::Fr;
-use crate::commitment::{Committed, alloc_parameter, commit_private, salt};
+use crate::commitment::{Committed, alloc_committed, alloc_parameter, commit_private, salt};
 use crate::digest::{input_digest as input_digest_gadget, pack, tensor_digest};
 use crate::error::CircuitError;
 use crate::lin::{Lin, Val, enforce, enforce_equal, instance, witness};
@@ -46,6 +47,7 @@ pub struct InferenceCircuit<'a> {
     input_salt: Fr,
     input_width: Width,
     statement: Statement,
+    instance: usize,
     profile: Option<Profile>,
 }
 
@@ -124,9 +126,10 @@ impl<'a> InferenceCircuit<'a> {
             output_width,
             job_binding,
         };
-        statement
+        let instance = 1 + statement
             .public_inputs()
-            .map_err(out_of_range("the trace's output"))?;
+            .map_err(out_of_range("the trace's output"))?
+            .len();
         Ok(InferenceCircuit {
             model,
             bounds,
@@ -134,6 +137,7 @@ impl<'a> InferenceCircuit<'a> {
             input_salt: input_salt.element(),
             input_width,
             statement,
+            instance,
             profile: None,
         })
     }
@@ -154,6 +158,12 @@ impl<'a> InferenceCircuit<'a> {
     /// The statement this circuit proves.
     pub fn statement(&self) -> &Statement {
         &self.statement
+    }
+
+    /// The instance variables of the circuit: its public inputs and the constant 1. The
+    /// committed wires (committed weights) follow them.
+    pub fn num_instance_variables(&self) -> usize {
+        self.instance
     }
 
     /// The trace the witness comes from.
@@ -183,6 +193,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
             input_salt,
             input_width,
             statement,
+            instance: _,
             profile,
         } = self;
         let publics = statement
@@ -194,9 +205,27 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
 
         // Public input 0: the model commitment. Private mode: every node's parameters as
         // range-checked witnesses, committed, and the same variables used by the node's gadget.
+        // Committed mode: every parameter a single witness variable, the first witnesses of the
+        // circuit (keygen gives them commitment bases), and public input 0 pinned as in fixed
+        // mode.
         let mut parameters: Vec<Vec<Committed>> = vec![Vec::new(); model.nodes.len()];
         match model.weight_mode {
             WeightMode::Fixed => {
+                let pinned = Lin::constant(statement.model_commitment);
+                enforce_equal(&cs, &publics[MODEL_COMMITMENT], &pinned)?;
+            }
+            WeightMode::Committed => {
+                if cs.num_witness_variables() != 0 {
+                    return Err(SynthesisError::Unsatisfiable);
+                }
+                for (k, node) in model.nodes.iter().enumerate() {
+                    parameters[k] = node
+                        .op
+                        .parameters()
+                        .iter()
+                        .map(|p| alloc_committed(&cs, p))
+                        .collect::<Result<_, _>>()?;
+                }
                 let pinned = Lin::constant(statement.model_commitment);
                 enforce_equal(&cs, &publics[MODEL_COMMITMENT], &pinned)?;
             }

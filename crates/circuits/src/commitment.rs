@@ -17,7 +17,7 @@ use zkw_model::Parameter;
 use crate::Fr;
 use crate::digest::{pack, poseidon};
 use crate::error::CircuitError;
-use crate::lin::{Cs, Lin};
+use crate::lin::{Cs, Lin, witness};
 use crate::range::{Ranged, signed};
 
 /// The model's salt as a field element (private mode).
@@ -33,10 +33,12 @@ pub fn salt(model: &Model) -> Result<Fr, CircuitError> {
     Ok(salt_element(&arr))
 }
 
-/// Public input 0 for this model.
+/// Public input 0 for this model: the model id in the field when the circuit pins it (fixed
+/// weights; committed weights, whose commitment `D_reg` lies outside the public inputs), the
+/// Poseidon commitment to the weights otherwise.
 pub fn model_commitment(model: &Model, id: &ModelId) -> Result<Fr, CircuitError> {
     match model.weight_mode {
-        WeightMode::Fixed => Ok(fixed_model_commitment(&id.0)),
+        WeightMode::Fixed | WeightMode::Committed => Ok(fixed_model_commitment(&id.0)),
         WeightMode::Private => {
             let groups = model
                 .parameters()
@@ -58,26 +60,50 @@ pub fn width(layer: &str, what: &str, bits: u32) -> Result<Width, CircuitError> 
     })
 }
 
-/// One parameter group of an op, allocated as witnesses range-checked at the width the
-/// commitment packs it at — the same variables the op's gadget computes with.
+/// One parameter group of an op as witnesses — the same variables the op's gadget computes
+/// with and the commitment binds.
 #[derive(Debug, Clone)]
 pub struct Committed {
     /// The values, in order.
-    pub values: Vec<Ranged>,
+    pub values: Vec<Lin>,
     /// Their width.
     pub width: Width,
 }
 
-/// Allocates one parameter group.
+/// Allocates one parameter group, each value range-checked at the width the Poseidon
+/// commitment packs it at (private mode).
 pub fn alloc_parameter(cs: &Cs, p: &Parameter<'_>) -> Result<Committed, SynthesisError> {
     Ok(Committed {
         width: Width::new(p.bits).map_err(|_| SynthesisError::Unsatisfiable)?,
         values: p
             .values
             .iter()
-            .map(|&v| signed(cs, v, p.bits))
+            .map(|&v| signed(cs, v, p.bits).map(|r: Ranged| r.value))
             .collect::<Result<_, _>>()?,
     })
+}
+
+/// Allocates one parameter group as committed wires (committed mode): each value a single
+/// witness variable, never a combination of bits, so that its commitment base is its own and
+/// binds it; no range check (the owner proves the range once, at registration).
+pub fn alloc_committed(cs: &Cs, p: &Parameter<'_>) -> Result<Committed, SynthesisError> {
+    Ok(Committed {
+        width: Width::new(p.bits).map_err(|_| SynthesisError::Unsatisfiable)?,
+        values: p
+            .values
+            .iter()
+            .map(|&v| witness(cs, Fr::from(v)))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// The number of committed wires of a model's circuit: every weight and bias in committed
+/// mode (the first witness variables, in [`Model::parameters`] order), none otherwise.
+pub fn committed_wires(model: &Model) -> usize {
+    match model.weight_mode {
+        WeightMode::Committed => model.parameter_count(),
+        WeightMode::Fixed | WeightMode::Private => 0,
+    }
 }
 
 /// The private-weights commitment over every allocated parameter group, in the model's order.
@@ -93,7 +119,7 @@ pub fn commit_private(cs: &Cs, salt: &Lin, groups: &[Committed]) -> Result<Lin, 
                 .into_iter()
                 .map(Lin::constant),
         );
-        let refs: Vec<&Lin> = g.values.iter().map(|r| &r.value).collect();
+        let refs: Vec<&Lin> = g.values.iter().collect();
         elements.extend(pack(&refs, g.width));
     }
     poseidon(cs, &elements)

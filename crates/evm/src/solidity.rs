@@ -39,6 +39,10 @@ pub struct EvmModel<'a> {
     pub commitment: Fr,
     /// The model's verifying key.
     pub vk: &'a VerifyingKey<Bn254>,
+    /// A committed-weights model's commitment `D_reg` (the record's), a constant of the
+    /// contract added into the constant wire's point: the contract then checks the committed
+    /// model's proofs as plain Groth16.
+    pub weights: Option<G1Affine>,
     /// The owner's ed25519 public key, credited the owner's share.
     pub owner: [u8; 32],
     /// What one settled job credits, worker and owner together.
@@ -62,6 +66,7 @@ impl<'a> EvmModel<'a> {
             model_id: bytes32("the model id", &r.record.model_id)?,
             commitment: r.record.commitment()?,
             vk: m.key.vk(),
+            weights: r.record.weights()?,
             owner: bytes32("the owner's key", &r.owner)?,
             fee: r.reward.fee.into(),
             worker_share_bps: r.reward.worker_share_bps,
@@ -94,7 +99,11 @@ pub fn solidity(m: &EvmModel<'_>) -> Result<String, EvmError> {
     }
     let outputs = m.outputs()?;
     let vk = m.vk;
-    let l0 = (vk.gamma_abc_g1[0] + vk.gamma_abc_g1[1] * m.commitment).into_affine();
+    let mut l0 = vk.gamma_abc_g1[0] + vk.gamma_abc_g1[1] * m.commitment;
+    if let Some(d) = m.weights {
+        l0 += d;
+    }
+    let l0 = l0.into_affine();
     let (l0_x, l0_y) = g1(&l0);
     let (alpha_x, alpha_y) = g1(&vk.alpha_g1);
     let [beta_x1, beta_x0, beta_y1, beta_y0] = g2(&vk.beta_g2);
@@ -207,6 +216,7 @@ mod tests {
             model_id: [0xab; 32],
             commitment: Fr::from(5u64),
             vk,
+            weights: None,
             owner: [0x0e; 32],
             fee: 1001,
             worker_share_bps: 7000,

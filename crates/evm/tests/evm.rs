@@ -109,6 +109,7 @@ fn evm_model(p: &Proved) -> EvmModel<'_> {
         model_id: p.model_id,
         commitment: p.commitment,
         vk: &p.vk,
+        weights: p.record.weights().unwrap(),
         owner: OWNER,
         fee: FEE,
         worker_share_bps: SHARE_BPS,

@@ -22,8 +22,13 @@ pub enum WeightMode {
     /// Weights are circuit constants: cheapest to prove; the verifying key identifies the model.
     Fixed,
     /// Weights are private witnesses bound to a public Poseidon commitment: the proof shows the
-    /// worker knows the weights behind the model's commitment (proof of ownership).
+    /// worker knows the weights behind the model's commitment (proof of ownership). Every job
+    /// range-checks and commits every weight again (about 11 constraints per weight).
     Private,
+    /// Weights are private witnesses bound to a commitment the owner made once, at setup
+    /// (LegoGroth16's committed wires, `D_reg` in the record): the same proof of ownership as
+    /// [`WeightMode::Private`], at one constraint per multiply-accumulate.
+    Committed,
 }
 
 impl WeightMode {
@@ -32,6 +37,16 @@ impl WeightMode {
         match self {
             WeightMode::Fixed => "fixed",
             WeightMode::Private => "private",
+            WeightMode::Committed => "committed",
+        }
+    }
+
+    /// Whether the weights are secret (the model file is the owner's and licensed workers'
+    /// alone, and carries a salt so its id does not let anyone test guesses of them).
+    pub fn is_private(self) -> bool {
+        match self {
+            WeightMode::Fixed => false,
+            WeightMode::Private | WeightMode::Committed => true,
         }
     }
 }
@@ -48,8 +63,9 @@ impl std::str::FromStr for WeightMode {
         match s {
             "fixed" => Ok(WeightMode::Fixed),
             "private" => Ok(WeightMode::Private),
+            "committed" => Ok(WeightMode::Committed),
             other => Err(format!(
-                "unknown weight mode `{other}` (expected fixed or private)"
+                "unknown weight mode `{other}` (expected fixed, private or committed)"
             )),
         }
     }

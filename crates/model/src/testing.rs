@@ -632,7 +632,7 @@ pub fn mlp(mode: WeightMode) -> Model {
             }),
             Op::Requantize(Requantize { shift: 7, bits: 8 }),
         ],
-        (mode == WeightMode::Private).then(|| "ab".repeat(31)),
+        mode.is_private().then(|| "ab".repeat(31)),
     )
 }
 

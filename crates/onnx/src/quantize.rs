@@ -277,9 +277,9 @@ pub fn quantize_calibrated(
         })
         .collect();
 
-    let salt = match options.weight_mode {
-        WeightMode::Fixed => None,
-        WeightMode::Private => {
+    let salt = match options.weight_mode.is_private() {
+        false => None,
+        true => {
             let salt = match options.salt {
                 Some(s) => s,
                 None => {

@@ -27,6 +27,7 @@ use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::ProvingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
+use zkw_circuits::commitment::committed_wires;
 use zkw_circuits::{Fr, InferenceCircuit};
 use zkw_model::Model;
 
@@ -40,6 +41,8 @@ pub struct Baseline {
     pub z: Vec<Fr>,
     /// The MSMs over it.
     pub sums: QuerySums,
+    /// Where the L-query's wires start in `z`: after the instance and the committed wires.
+    pub l_start: usize,
 }
 
 /// What the `.base` file holds: the MSMs and a digest of the reference assignment — never the
@@ -57,7 +60,8 @@ pub struct BaselineFile {
     pub b_g1: G1Affine,
     /// `Σ z_i · b_g2_query[i]`.
     pub b_g2: G2Affine,
-    /// `Σ z_{n+j} · l_query[j]`, `n` the number of instance variables.
+    /// `Σ z_{n+j} · l_query[j]`, `n` the number of instance and committed variables; for
+    /// committed weights, minus `v·[η/δ]₁` (so the file is as secret as `v`).
     pub l: G1Affine,
 }
 
@@ -71,15 +75,16 @@ pub struct QuerySums {
     pub b_g1: G1Projective,
     /// Over `b_g2_query`.
     pub b_g2: G2Projective,
-    /// Over `l_query`, with the witness part of `z`.
+    /// Over `l_query`, with the part of `z` from `l_start` (the witness less the committed
+    /// wires, which have no L-query point).
     pub l: G1Projective,
 }
 
 impl QuerySums {
     /// The MSMs over `z` (length: instance plus witness variables).
-    pub fn compute(pk: &ProvingKey<Bn254>, z: &[Fr], num_instance_variables: usize) -> Self {
+    pub fn compute(pk: &ProvingKey<Bn254>, z: &[Fr], l_start: usize) -> Self {
         let z: Vec<_> = z.par_iter().map(|x| x.into_bigint()).collect();
-        let witness = &z[num_instance_variables..];
+        let witness = &z[l_start..];
         let ((a, b_g1), (b_g2, l)) = rayon::join(
             || {
                 rayon::join(
@@ -98,9 +103,12 @@ impl QuerySums {
     }
 }
 
-/// The reference assignment of a model: its all-zero input, job binding zero.
-fn reference(model: &Model, commitment: Fr) -> Result<Vec<Fr>, ProverError> {
-    assignment(InferenceCircuit::for_setup(model, commitment)?)
+/// The reference assignment of a model: its all-zero input, job binding zero; and where its
+/// L-query's wires start (after the instance and the committed wires).
+fn reference(model: &Model, commitment: Fr) -> Result<(Vec<Fr>, usize), ProverError> {
+    let circuit = InferenceCircuit::for_setup(model, commitment)?;
+    let l_start = circuit.num_instance_variables() + committed_wires(model);
+    Ok((assignment(circuit)?, l_start))
 }
 
 fn digest(z: &[Fr]) -> [u8; 32] {
@@ -118,11 +126,16 @@ impl Baseline {
         model: &Model,
         commitment: Fr,
         pk: &ProvingKey<Bn254>,
-        num_instance_variables: usize,
     ) -> Result<Self, ProverError> {
-        let z = reference(model, commitment)?;
-        let sums = QuerySums::compute(pk, &z, num_instance_variables);
-        Ok(Baseline { z, sums })
+        let (z, l_start) = reference(model, commitment)?;
+        let sums = QuerySums::compute(pk, &z, l_start);
+        Ok(Baseline { z, sums, l_start })
+    }
+
+    /// Folds `-v·[η/δ]₁` into the L-sum: every proof's `C` then cancels the hiding term of
+    /// the commitment `D_reg = ck·W + v·[η/γ]₁` at no cost per job.
+    pub fn blind(&mut self, eta_delta: &G1Affine, v: Fr) {
+        self.sums.l -= *eta_delta * v;
     }
 
     /// The file form.
@@ -144,7 +157,7 @@ impl Baseline {
         model: &Model,
         commitment: Fr,
     ) -> Result<Self, ProverError> {
-        let z = reference(model, commitment)?;
+        let (z, l_start) = reference(model, commitment)?;
         if digest(&z) != file.z_digest {
             return Err(ProverError::BadKeyFile {
                 path: path.to_path_buf(),
@@ -154,6 +167,7 @@ impl Baseline {
         }
         Ok(Baseline {
             z,
+            l_start,
             sums: QuerySums {
                 a: file.a.into(),
                 b_g1: file.b_g1.into(),
@@ -164,14 +178,9 @@ impl Baseline {
     }
 
     /// The query sums of `z`: the baseline's plus the MSMs over `z - z_ref`.
-    pub fn sums(
-        &self,
-        pk: &ProvingKey<Bn254>,
-        z: &[Fr],
-        num_instance_variables: usize,
-    ) -> QuerySums {
+    pub fn sums(&self, pk: &ProvingKey<Bn254>, z: &[Fr]) -> QuerySums {
         let diff: Vec<Fr> = z.par_iter().zip(&self.z).map(|(x, r)| *x - r).collect();
-        let d = QuerySums::compute(pk, &diff, num_instance_variables);
+        let d = QuerySums::compute(pk, &diff, self.l_start);
         let b = &self.sums;
         QuerySums {
             a: d.a + b.a,

@@ -20,6 +20,9 @@ pub enum ProverError {
     /// arkworks failed.
     #[error("groth16: {0}")]
     Synthesis(SynthesisError),
+    /// The owner's commitment to committed weights could not be made.
+    #[error("weight commitment: {0}")]
+    Commitment(String),
     /// A keys directory is not this owner's to register.
     #[error("{}: {reason}", dir.display())]
     NotOwner {

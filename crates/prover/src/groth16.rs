@@ -49,17 +49,15 @@ pub fn create_proof(
     r: Fr,
     s: Fr,
 ) -> Result<Proof<Bn254>, SynthesisError> {
-    let (h, sums) = rayon::join(
-        || quotient_sum(pk, m, z),
-        || baseline.sums(pk, z, m.num_instance_variables),
-    );
+    let (h, sums) = rayon::join(|| quotient_sum(pk, m, z), || baseline.sums(pk, z));
     let h = h?;
     let vk = &pk.vk;
     // A = α + Σ z_i·A_i(τ) + r·δ;  B = β + Σ z_i·B_i(τ) + s·δ (in G2, and in G1 for C)
     let g_a = sums.a + vk.alpha_g1 + pk.delta_g1 * r;
     let g1_b = sums.b_g1 + pk.beta_g1 + pk.delta_g1 * s;
     let g2_b = sums.b_g2 + vk.beta_g2 + vk.delta_g2 * s;
-    // C = s·A + r·B - r·s·δ + Σ_witness z_j·L_j + Σ h_i·H_i
+    // C = s·A + r·B - r·s·δ + Σ_witness z_j·L_j + Σ h_i·H_i (committed weights: the L-sum
+    // skips the committed wires and carries -v·[η/δ]₁, both from the baseline)
     let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + sums.l + h;
     Ok(Proof {
         a: g_a.into_affine(),

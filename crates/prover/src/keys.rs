@@ -9,6 +9,9 @@
 //! <vk_id>.pk      proving key, uncompressed                                     worker
 //! <vk_id>.r1cs    constraint matrices                                           worker
 //! <vk_id>.base    the baseline: reference assignment and its MSMs (see `baseline`) worker
+//!                 (committed weights: secret, it holds the blinding's term)
+//! <vk_id>.ck      committed weights only: the commitment key                    public
+//! <vk_id>.opening committed weights only: proof of knowledge of D_reg's opening public
 //! model.zkm       the model file (for private weights: the weights and salt)    worker, secret
 //! ```
 //!
@@ -28,7 +31,7 @@
 use std::path::{Path, PathBuf};
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use zkw_model::{Model, ModelId, WeightMode};
+use zkw_model::{Model, ModelId};
 use zkw_verifier::fs::{self, Access, Existing};
 use zkw_verifier::published::PublishedKeys;
 use zkw_verifier::{ModelRecord, VerifierKey};
@@ -93,6 +96,17 @@ impl KeyDir {
         self.dir.join(format!("{vk_id}.base"))
     }
 
+    /// `<vk_id>.ck`: committed weights' commitment key (public).
+    pub fn commitment_key_path(&self, vk_id: &str) -> PathBuf {
+        self.published().commitment_key_path(vk_id)
+    }
+
+    /// `<vk_id>.opening`: the owner's proof of knowledge of the opening of its commitment to
+    /// committed weights (public).
+    pub fn opening_path(&self, vk_id: &str) -> PathBuf {
+        self.published().opening_path(vk_id)
+    }
+
     /// The owner's setup statement (`zkw model setup --owner-key`), when there is one.
     pub fn setup_statement_path(&self) -> PathBuf {
         self.published().setup_statement_path()
@@ -152,9 +166,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
 /// model files: a keys directory's `model.zkm` and `zkw model import`'s output alike.
 pub fn save_model(model: &Model, path: &Path) -> Result<ModelId, ProverError> {
     let (bytes, id) = zkw_model::file::encode(model)?;
-    let access = match model.weight_mode {
-        WeightMode::Private => Access::Secret,
-        WeightMode::Fixed => Access::Public,
+    let access = match model.weight_mode.is_private() {
+        true => Access::Secret,
+        false => Access::Public,
     };
     fs::write_atomic(path, &bytes, Existing::Replace, access)
         .map_err(|e| ProverError::io(path, e))?;
@@ -167,6 +181,17 @@ pub fn write_digested<T: CanonicalSerialize>(
     magic: &[u8; 8],
     value: &T,
 ) -> Result<u64, ProverError> {
+    write_digested_as(path, magic, value, Access::Public)
+}
+
+/// [`write_digested`], as a secret file (0600) when `access` says so: a committed-weights
+/// baseline, which holds `-v·[η/δ]₁`.
+pub fn write_digested_as<T: CanonicalSerialize>(
+    path: &Path,
+    magic: &[u8; 8],
+    value: &T,
+    access: Access,
+) -> Result<u64, ProverError> {
     let mut payload = Vec::with_capacity(value.uncompressed_size() + 40);
     value
         .serialize_uncompressed(&mut payload)
@@ -175,7 +200,8 @@ pub fn write_digested<T: CanonicalSerialize>(
     bytes.extend_from_slice(magic);
     bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
     bytes.extend_from_slice(&payload);
-    write_atomic(path, &bytes)?;
+    fs::write_atomic(path, &bytes, Existing::Replace, access)
+        .map_err(|e| ProverError::io(path, e))?;
     Ok(bytes.len() as u64)
 }
 
@@ -214,6 +240,7 @@ mod tests {
     #[test]
     fn private_weights_are_written_as_a_secret_file() {
         use std::os::unix::fs::PermissionsExt;
+        use zkw_model::WeightMode;
         use zkw_model::ops::{Op, Relu};
         let dir = tempfile::tempdir().unwrap();
         let model = |mode| {

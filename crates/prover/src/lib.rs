@@ -1,6 +1,9 @@
 //! `zkw-prover`: Groth16 setup, key files and proving, for the circuits of `zkw-circuits`.
 //!
-//! Laid out like ark-groth16, one file per phase: [`setup`](mod@setup) draws the keys and writes them,
+//! Laid out like ark-groth16, one file per phase: [`setup`](mod@setup) runs [`keygen`] (keys
+//! from the cached matrices, committed weights' wires on the commitment key's side) and, for
+//! committed weights, [`opening`] (the owner's commitment and its proof of knowledge), and
+//! writes them,
 //! [`keys`] stores and loads them (content-addressed, digest-checked), [`matrices`] holds the
 //! constraint matrices synthesized once per model, [`baseline`] the share of every proof that
 //! does not change from job to job, [`witness`] synthesizes a job's assignment, [`groth16`]
@@ -15,9 +18,11 @@
 pub mod baseline;
 pub mod error;
 pub mod groth16;
+pub mod keygen;
 pub mod keys;
 pub mod matrices;
 pub mod msm;
+pub mod opening;
 pub mod ownership;
 pub mod prove;
 pub mod receipt;

@@ -4,6 +4,7 @@
 //! call; we build them at setup, store them beside the proving key, and per job only compute the
 //! assignment (synthesis with `construct_matrices: false` records nothing).
 
+use ark_ff::{One, Zero};
 use ark_relations::gr1cs::{ConstraintSystem, Matrix, R1CS_PREDICATE_LABEL};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
@@ -76,6 +77,51 @@ impl R1csMatrices {
             }
         }
         Ok(())
+    }
+
+    /// The committed wires (the first `committed` witness variables) that have no pivot: an
+    /// `A` row in which it is the only committed wire. With a pivot each, the committed wires'
+    /// `A` columns have full rank, and their commitment bases are independent (condition S3 of
+    /// SECURITY.md's "Committed weights"). Returns the first without one, as a witness index.
+    pub fn unpivoted(&self, committed: usize) -> Option<usize> {
+        self.pivots(committed).iter().position(|&p| !p)
+    }
+
+    fn pivots(&self, committed: usize) -> Vec<bool> {
+        let first = self.num_instance_variables;
+        let is_committed = |col: usize| (first..first + committed).contains(&col);
+        let mut pivoted = vec![false; committed];
+        for row in &self.abc[0] {
+            let mut cols = row
+                .iter()
+                .filter(|(coeff, col)| is_committed(*col) && !coeff.is_zero())
+                .map(|&(_, col)| col);
+            if let (Some(col), None) = (cols.next(), cols.next()) {
+                pivoted[col - first] = true;
+            }
+        }
+        pivoted
+    }
+
+    /// Gives every committed wire without a pivot one: the row `w · 0 = 0`, which every
+    /// assignment satisfies (arkworks' commit-carrying branch adds it for every committed
+    /// input; we add it only where the circuit has none). Returns the rows added.
+    pub fn pin_committed(&mut self, committed: usize) -> usize {
+        let first = self.num_instance_variables;
+        let missing: Vec<usize> = self
+            .pivots(committed)
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !**p)
+            .map(|(i, _)| first + i)
+            .collect();
+        for &col in &missing {
+            self.abc[0].push(vec![(Fr::one(), col)]);
+            self.abc[1].push(Vec::new());
+            self.abc[2].push(Vec::new());
+        }
+        self.num_constraints += missing.len();
+        missing.len()
     }
 
     /// Number of variables in a full assignment.

@@ -16,6 +16,7 @@ use ark_ff::UniformRand;
 use ark_groth16::ProvingKey;
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
 use ark_std::rand::rngs::OsRng;
+use zkw_circuits::commitment::committed_wires;
 use zkw_circuits::{Fr, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId, Trace};
 use zkw_verifier::{
@@ -76,8 +77,9 @@ pub struct LocalProver {
 }
 
 /// The proving key's queries must have the sizes the matrices imply; the prover's MSMs and
-/// the QAP reduction rely on it.
-fn check_sizes(pk: &ProvingKey<Bn254>, m: &R1csMatrices) -> Result<(), String> {
+/// the QAP reduction rely on it. The L-query covers the witness less the `committed` wires:
+/// a key with a point for a committed wire there is refused (condition S2), whatever made it.
+fn check_sizes(pk: &ProvingKey<Bn254>, m: &R1csMatrices, committed: usize) -> Result<(), String> {
     let n = m.num_variables();
     let domain = GeneralEvaluationDomain::<Fr>::new(
         m.num_constraints.saturating_add(m.num_instance_variables),
@@ -88,7 +90,11 @@ fn check_sizes(pk: &ProvingKey<Bn254>, m: &R1csMatrices) -> Result<(), String> {
         ("a_query", pk.a_query.len(), n),
         ("b_g1_query", pk.b_g1_query.len(), n),
         ("b_g2_query", pk.b_g2_query.len(), n),
-        ("l_query", pk.l_query.len(), m.num_witness_variables),
+        (
+            "l_query",
+            pk.l_query.len(),
+            m.num_witness_variables.saturating_sub(committed),
+        ),
         ("h_query", pk.h_query.len(), domain - 1),
         (
             "the verifying key's gamma_abc_g1",
@@ -178,9 +184,17 @@ impl LocalProver {
             path: keys.r1cs_path(&record.vk_id),
             reason,
         })?;
-        check_sizes(&pk, &r1cs).map_err(|reason| ProverError::BadKeyFile {
-            path: keys.pk_path(&record.vk_id),
-            reason,
+        if let Some(i) = r1cs.unpivoted(committed_wires(&model)) {
+            return Err(ProverError::BadKeyFile {
+                path: keys.r1cs_path(&record.vk_id),
+                reason: format!("committed wire {i} has no pivot row (condition S3)"),
+            });
+        }
+        check_sizes(&pk, &r1cs, committed_wires(&model)).map_err(|reason| {
+            ProverError::BadKeyFile {
+                path: keys.pk_path(&record.vk_id),
+                reason,
+            }
         })?;
         if baseline.z.len() != r1cs.num_variables() {
             return Err(ProverError::BadKeyFile {

@@ -7,22 +7,27 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ark_bn254::Bn254;
-use ark_groth16::Groth16;
+use ark_bn254::G1Affine;
 use ark_std::rand::rngs::OsRng;
+use zkw_circuits::commitment::committed_wires;
 use zkw_circuits::{CircuitError, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId};
+use zkw_verifier::commitment::{OpeningContext, point_to_hex};
 use zkw_verifier::field::fr_to_hex;
+use zkw_verifier::fs::Access;
 use zkw_verifier::key::vk_bytes;
 use zkw_verifier::record::{RECORD_VERSION, owned_model_id};
 use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey, Width};
 
 use crate::baseline::Baseline;
 use crate::error::ProverError;
+use crate::keygen::{self, Keys};
 use crate::keys::{
     BASELINE_MAGIC, KeyDir, PK_MAGIC, R1CS_MAGIC, save_model, write_atomic, write_digested,
+    write_digested_as,
 };
 use crate::matrices::R1csMatrices;
+use crate::opening::{commit_and_open, draw_blinding};
 
 /// What setup made.
 #[derive(Debug, Clone)]
@@ -46,13 +51,16 @@ pub struct SetupReport {
 }
 
 /// The registry record of a model whose key has id `vk_id`; `owned` is the model file's digest
-/// and the owner's public key of an owner's setup (then `id` is their [`owned_model_id`]).
+/// and the owner's public key of an owner's setup (then `id` is their [`owned_model_id`]);
+/// `committed`, for committed weights, the owner's commitment `D_reg` and the digest of the
+/// commitment key.
 pub fn make_record(
     model: &Model,
     id: &ModelId,
     owned: Option<(&ModelId, &str)>,
     vk_id: String,
     constraints: usize,
+    committed: Option<(&G1Affine, [u8; 32])>,
 ) -> Result<ModelRecord, ProverError> {
     let out = model.output_info()?;
     let input = model.input_info();
@@ -82,6 +90,8 @@ pub fn make_record(
         constraints,
         content_id: owned.map(|(content, _)| content.to_hex()),
         owner: owned.map(|(_, owner)| owner.to_string()),
+        weight_commitment: committed.map(|(d, _)| point_to_hex(d)),
+        commitment_key: committed.map(|(_, ck)| hex::encode(ck)),
     })
 }
 
@@ -134,38 +144,75 @@ fn setup_as(
     progress("synthesizing constraints");
     let t = Instant::now();
     let circuit = InferenceCircuit::for_setup(model, commitment)?;
-    let cs = circuit.clone().synthesize_for_matrices()?;
-    let matrices = R1csMatrices::from_cs(&cs).ok_or_else(|| ProverError::BadKeyFile {
+    let cs = circuit.synthesize_for_matrices()?;
+    let mut matrices = R1csMatrices::from_cs(&cs).ok_or_else(|| ProverError::BadKeyFile {
         path: dir.to_path_buf(),
         reason: "the circuit produced no R1CS matrices".into(),
     })?;
     drop(cs);
+    // Committed weights: every committed wire gets a pivot row (condition S3).
+    let committed = committed_wires(model);
+    matrices.pin_committed(committed);
     timings.push(("synthesize", t.elapsed()));
 
     progress("generating Groth16 keys");
     let t = Instant::now();
-    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(circuit, &mut OsRng)?;
+    let Keys { pk, committing } = keygen::generate(&matrices, committed, &mut OsRng)?;
+    let key = VerifierKey::new(pk.vk.clone());
     timings.push(("keygen", t.elapsed()));
 
     progress("precomputing the baseline");
     let t = Instant::now();
-    let baseline = Baseline::compute(model, commitment, &pk, matrices.num_instance_variables)?;
+    let mut baseline = Baseline::compute(model, commitment, &pk)?;
     timings.push(("baseline", t.elapsed()));
+
+    // Committed weights: the owner's commitment and the proof of knowledge of its opening,
+    // made now by whoever holds the weights; the blinding `v` lives on only in the baseline.
+    let opened = match &committing {
+        None => None,
+        Some(c) => {
+            progress("committing to the weights");
+            let t = Instant::now();
+            let v = draw_blinding(&mut OsRng);
+            let first = matrices.num_instance_variables;
+            let model_id = id.to_hex();
+            let ctx = OpeningContext {
+                model_id: &model_id,
+                vk_id: key.id(),
+                owner: owned.map(|(_, owner)| owner),
+            };
+            let w = &baseline.z[first..first + committed];
+            let (d_reg, opening) = commit_and_open(&c.ck, w, v, &ctx, &mut OsRng)?;
+            baseline.blind(&c.eta_delta, v);
+            timings.push(("commit", t.elapsed()));
+            Some((d_reg, opening))
+        }
+    };
 
     progress("writing keys");
     let t = Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| ProverError::io(dir, e))?;
-    let key = VerifierKey::new(pk.vk.clone());
     let keys = KeyDir::new(dir);
     let vk = vk_bytes(&pk.vk);
     write_atomic(&keys.vk_path(key.id()), &vk)?;
     let pk_bytes = write_digested(&keys.pk_path(key.id()), PK_MAGIC, &pk)?;
     let r1cs_bytes = write_digested(&keys.r1cs_path(key.id()), R1CS_MAGIC, &matrices)?;
-    let baseline_bytes = write_digested(
+    let baseline_access = match committing {
+        Some(_) => Access::Secret,
+        None => Access::Public,
+    };
+    let baseline_bytes = write_digested_as(
         &keys.baseline_path(key.id()),
         BASELINE_MAGIC,
         &baseline.file(),
+        baseline_access,
     )?;
+    let mut committed_record = None;
+    if let (Some(c), Some((d_reg, opening))) = (&committing, &opened) {
+        write_atomic(&keys.commitment_key_path(key.id()), &c.ck.to_bytes())?;
+        write_atomic(&keys.opening_path(key.id()), &opening.to_bytes())?;
+        committed_record = Some((d_reg, c.ck.digest()));
+    }
     save_model(model, &keys.model_path())?;
     let record = make_record(
         model,
@@ -173,6 +220,7 @@ fn setup_as(
         owned,
         key.id().to_string(),
         matrices.num_constraints,
+        committed_record,
     )?;
     write_atomic(&keys.record_path(), record.to_json().as_bytes())?;
     timings.push(("write", t.elapsed()));

@@ -160,7 +160,7 @@ fn round_trip(mode: WeightMode) {
     let result = verify(receipt, key, &Expected::model_only(&other));
     match mode {
         WeightMode::Private => assert_eq!(result, Err(VerificationError::BadProof)),
-        WeightMode::Fixed => assert!(
+        WeightMode::Fixed | WeightMode::Committed => assert!(
             matches!(&result, Err(VerificationError::Malformed { what: "model record", reason })
                 if reason.contains("must be its model id")),
             "{result:?}"
@@ -215,4 +215,9 @@ fn fixed_weights_round_trip_and_tampering() {
 #[test]
 fn private_weights_round_trip_and_tampering() {
     round_trip(WeightMode::Private);
+}
+
+#[test]
+fn committed_weights_round_trip_and_tampering() {
+    round_trip(WeightMode::Committed);
 }

@@ -19,7 +19,7 @@
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::Pairing;
 use ark_ec::{CurveGroup, VariableBaseMSM};
-use ark_ff::{Field, PrimeField};
+use ark_ff::{Field, PrimeField, Zero};
 
 use crate::error::VerificationError;
 use crate::key::VerifierKey;
@@ -86,7 +86,7 @@ fn find_bad(key: &VerifierKey, items: &[&Prepared]) -> Vec<(usize, VerificationE
 
 /// One proof's pairing equation, checked exactly ([`pairing::exact`]).
 fn exact(key: &VerifierKey, p: &Prepared) -> Result<(), VerificationError> {
-    pairing::exact(key, &p.proof, &p.inputs)
+    pairing::exact(key, &p.proof, &p.inputs, p.weights)
 }
 
 /// A fresh random weight in `[1, 2^128)`, from the operating system; `None` when the OS has
@@ -106,6 +106,8 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
     let mut ic_weights = vec![Fr::from(0u64); ic.len()];
     let mut c_points: Vec<G1Affine> = Vec::new();
     let mut total = Fr::from(0u64);
+    // Σ r_i·D_i over the committed-weights proofs (their records' `D_reg`).
+    let mut weighted_d = G1Projective::zero();
     let proofs: Vec<&Prepared> = proofs.collect();
     let mut weights = Vec::with_capacity(proofs.len());
     for p in &proofs {
@@ -117,6 +119,9 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
         };
         total += r;
         ic_weights[0] += r;
+        if let Some(d) = p.weights {
+            weighted_d += d * r;
+        }
         for (w, x) in ic_weights[1..].iter_mut().zip(&p.inputs) {
             *w += r * x;
         }
@@ -137,7 +142,7 @@ fn batch_holds<'a>(key: &VerifierKey, proofs: impl Iterator<Item = &'a Prepared>
         let b: Vec<G2Affine> = chunk.iter().map(|(p, _)| p.proof.b).collect();
         Bn254::multi_miller_loop(a, b)
     });
-    let l = G1Projective::msm(ic, &ic_weights).map(|l| l.into_affine());
+    let l = G1Projective::msm(ic, &ic_weights).map(|l| (l + weighted_d).into_affine());
     let (Ok(l), Ok(c)) = (l, c) else {
         return false;
     };
@@ -258,6 +263,7 @@ mod tests {
                 Prepared {
                     proof,
                     inputs,
+                    weights: None,
                     verified: Verified {
                         model_id: String::new(),
                         job_id: format!("job-{k}"),

@@ -17,6 +17,11 @@ pub enum VerificationError {
     /// [`crate::file`]).
     #[error("{0}")]
     TooLarge(crate::file::TooLarge),
+    /// A committed-weights model's proof of knowledge of the opening of its commitment does
+    /// not verify: the commitment may hide a shift by another base, so the model's receipts
+    /// would prove nothing.
+    #[error("the weight commitment's opening proof fails: {0}")]
+    BadOpening(String),
     /// The receipt's format version is not one this verifier reads.
     #[error("receipt version {found} is not supported (this verifier reads version {supported})")]
     UnsupportedVersion {

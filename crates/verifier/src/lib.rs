@@ -6,6 +6,8 @@
 //!
 //! - [`statement`]: *(model commitment, input digest, output, job binding) → public inputs*, the
 //!   one statement encoding; the circuit allocates its public inputs from this same function.
+//!   [`commitment`]: committed weights' commitment key, the owner's commitment `D_reg` that
+//!   every such proof is checked with, and the proof of knowledge of its opening.
 //! - [`digest`]: the packing of quantized integers into field elements and the Poseidon digests
 //!   (salted input digest, weight commitment, output digest), native side; [`width`]: the
 //!   signed widths packing accepts, and the range check every packed value passes first.
@@ -37,6 +39,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod commitment;
 pub mod digest;
 pub mod dispute;
 pub mod dsse;

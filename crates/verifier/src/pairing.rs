@@ -10,11 +10,13 @@ use ark_groth16::{Groth16, Proof};
 use crate::error::VerificationError;
 use crate::key::VerifierKey;
 
-/// One proof's pairing equation, checked exactly, with [`crate::verify()`]'s errors.
+/// One proof's pairing equation, checked exactly, with [`crate::verify()`]'s errors; `weights`
+/// is a committed-weights model's commitment `D_reg`, added to the public inputs' term.
 pub(crate) fn exact(
     key: &VerifierKey,
     proof: &Proof<Bn254>,
     inputs: &[Fr],
+    weights: Option<G1Affine>,
 ) -> Result<(), VerificationError> {
     let ic = &key.vk().gamma_abc_g1;
     let Some((ic_0, ic)) = ic.split_first().filter(|(_, ic)| ic.len() == inputs.len()) else {
@@ -27,7 +29,10 @@ pub(crate) fn exact(
             ),
         });
     };
-    let l = input_sum(ic, inputs) + ic_0;
+    let mut l = input_sum(ic, inputs) + ic_0;
+    if let Some(d) = weights {
+        l += d;
+    }
     match Groth16::<Bn254>::verify_proof_with_prepared_inputs(key.prepared(), proof, &l) {
         Ok(true) => Ok(()),
         Ok(false) => Err(VerificationError::BadProof),

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::commitment::{CommitmentKey, Opening, OpeningContext};
 use crate::file::read_capped_regular;
 use crate::key::{MAX_VK_BYTES, VerifierKey};
 use crate::record::{MAX_RECORD_BYTES, ModelRecord};
@@ -66,6 +67,16 @@ impl PublishedKeys {
         self.dir.join(format!("{vk_id}.vk"))
     }
 
+    /// `<vk_id>.ck`: a committed-weights model's commitment key.
+    pub fn commitment_key_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.ck"))
+    }
+
+    /// `<vk_id>.opening`: the owner's proof of knowledge of the opening of its commitment.
+    pub fn opening_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.opening"))
+    }
+
     /// The owner's setup statement (`zkw model setup --owner-key`), when there is one.
     pub fn setup_statement_path(&self) -> PathBuf {
         self.dir.join(SETUP_STATEMENT_FILE)
@@ -99,7 +110,55 @@ impl PublishedKeys {
         }
         Ok(key)
     }
+
+    /// Checks a committed-weights record's commitment once (condition S1): reads the
+    /// commitment key, which must be the one the record names by digest, and the opening, and
+    /// verifies the opening of the record's `D_reg` for its model, key and owner. Records of
+    /// the other modes have nothing to check.
+    pub fn check_commitment(&self, record: &ModelRecord) -> Result<(), PublishedKeysError> {
+        let Some(d_reg) = record.weights().map_err(|e| PublishedKeysError::Bad {
+            path: self.record_path(),
+            reason: e.to_string(),
+        })?
+        else {
+            return Ok(());
+        };
+        let ck_path = self.commitment_key_path(&record.vk_id);
+        let bytes = read(&ck_path, MAX_COMMITMENT_KEY_BYTES, "commitment key")?;
+        let bad = |path: &Path, reason: String| PublishedKeysError::Bad {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let ck = CommitmentKey::from_bytes(&bytes).map_err(|e| bad(&ck_path, e.to_string()))?;
+        let digest = hex::encode(ck.digest());
+        if record.commitment_key.as_deref() != Some(digest.as_str()) {
+            return Err(bad(
+                &ck_path,
+                format!(
+                    "its digest is {digest}, the record names {}",
+                    record.commitment_key.as_deref().unwrap_or("none")
+                ),
+            ));
+        }
+        let opening_path = self.opening_path(&record.vk_id);
+        let bytes = read(&opening_path, MAX_OPENING_BYTES, "commitment opening")?;
+        let opening = Opening::from_bytes(&bytes).map_err(|e| bad(&opening_path, e.to_string()))?;
+        let ctx = OpeningContext {
+            model_id: &record.model_id,
+            vk_id: &record.vk_id,
+            owner: record.owner.as_deref(),
+        };
+        opening
+            .verify(&ck, &d_reg, &ctx)
+            .map_err(|e| bad(&opening_path, e.to_string()))
+    }
 }
+
+/// The most bytes a commitment key may have: 64 bytes per committed weight, so 8 Mi weights.
+pub const MAX_COMMITMENT_KEY_BYTES: usize = 512 << 20;
+
+/// The most bytes an opening may have: 32 bytes per committed weight, so 8 Mi weights.
+pub const MAX_OPENING_BYTES: usize = 256 << 20;
 
 fn read(path: &Path, cap: usize, what: &'static str) -> Result<Vec<u8>, PublishedKeysError> {
     // Not following a final link, never blocking: a FIFO planted as record.json must not hang

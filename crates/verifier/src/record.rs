@@ -119,7 +119,7 @@ pub struct ModelRecord {
     pub model_id: String,
     /// Human-readable name.
     pub name: String,
-    /// `fixed` or `private`.
+    /// `fixed`, `private` or `committed`.
     pub weight_mode: String,
     /// Public input 0 of every proof of this model (hex field element).
     pub model_commitment: String,
@@ -140,6 +140,17 @@ pub struct ModelRecord {
     /// pins its first public input to the id, is the owner's alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Committed weights only: the owner's commitment `D_reg` to the weights (compressed G1,
+    /// hex), added to every proof's public-input term ([`crate::commitment`]). Absent in the
+    /// other modes, so their records (and digests) are what they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_commitment: Option<String>,
+    /// Committed weights only: blake3 (hex, [`crate::commitment::CommitmentKey::digest`]) of
+    /// the commitment key setup made with the verifying key — the one key the opening of
+    /// `weight_commitment` must be over. Setup's honesty covers it as it covers the verifying
+    /// key; the digest pins it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment_key: Option<String>,
 }
 
 /// The id of a model set up by `owner` (an ed25519 public key, hex): blake3 (own derivation
@@ -225,15 +236,40 @@ impl ModelRecord {
                 ));
             }
         }
-        if !matches!(self.weight_mode.as_str(), "fixed" | "private") {
+        if !matches!(self.weight_mode.as_str(), "fixed" | "private" | "committed") {
             return Err(malformed(format!(
-                "weight mode `{}` is neither fixed nor private",
+                "weight mode `{}` is none of fixed, private and committed",
                 self.weight_mode
             )));
         }
-        // Fixed weights are identified by the model id itself (the circuit pins public input 0
-        // to it); private weights by a Poseidon commitment, which is never that value. A record
-        // whose mode and commitment disagree misstates what its proofs show.
+        // Committed weights, and they alone, carry the owner's commitment to them.
+        let committed = self.weight_commitment.is_some() || self.commitment_key.is_some();
+        match (self.weight_mode.as_str(), committed) {
+            ("committed", _) => {
+                if self.weight_commitment.is_none() || self.commitment_key.is_none() {
+                    return Err(malformed(
+                        "a committed-weights record needs weight_commitment and commitment_key"
+                            .into(),
+                    ));
+                }
+                self.weights()?;
+                if !self.commitment_key.as_deref().is_some_and(is_digest_hex) {
+                    return Err(malformed(
+                        "commitment_key is not 64 lower-case hex digits".into(),
+                    ));
+                }
+            }
+            (mode, true) => {
+                return Err(malformed(format!(
+                    "a {mode}-weights record carries a weight commitment: only committed weights \
+                     have one"
+                )));
+            }
+            (_, false) => {}
+        }
+        // Fixed and committed weights are identified by the model id itself (the circuit pins
+        // public input 0 to it); private weights by a Poseidon commitment, which is never that
+        // value. A record whose mode and commitment disagree misstates what its proofs show.
         let commitment = self.commitment()?;
         let id_element = hex::decode(&self.model_id)
             .ok()
@@ -241,10 +277,10 @@ impl ModelRecord {
             .map(|id| fixed_model_commitment(&id));
         let is_id = Some(commitment) == id_element;
         match (self.weight_mode.as_str(), is_id) {
-            ("fixed", false) => {
-                return Err(malformed(
-                    "a fixed-weights record's commitment must be its model id in the field".into(),
-                ));
+            (mode @ ("fixed" | "committed"), false) => {
+                return Err(malformed(format!(
+                    "a {mode}-weights record's commitment must be its model id in the field"
+                )));
             }
             ("private", true) => {
                 return Err(malformed(
@@ -280,6 +316,22 @@ impl ModelRecord {
         let mut h = blake3::Hasher::new_derive_key("zkworker 2026-12 model record");
         h.update(&json);
         *h.finalize().as_bytes()
+    }
+
+    /// The owner's commitment to committed weights, `D_reg`, as a point (validated: on the
+    /// curve, not the identity); `None` for the other modes.
+    pub fn weights(&self) -> Result<Option<ark_bn254::G1Affine>, VerificationError> {
+        self.weight_commitment
+            .as_deref()
+            .map(|hex| {
+                crate::commitment::point_from_hex(hex).map_err(|reason| {
+                    VerificationError::Malformed {
+                        what: "model record weight commitment",
+                        reason,
+                    }
+                })
+            })
+            .transpose()
     }
 
     /// The model commitment as a field element.
@@ -385,6 +437,8 @@ mod tests {
             constraints: 9,
             content_id: None,
             owner: None,
+            weight_commitment: None,
+            commitment_key: None,
         };
         assert_eq!(ModelRecord::from_json(r.to_json().as_bytes()).unwrap(), r);
         // One digest per record, whatever the spelling; any change moves it.

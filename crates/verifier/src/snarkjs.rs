@@ -12,7 +12,7 @@
 //! inputs under this key", and nothing else should be handed to another verifier as such.
 
 use ark_bn254::{Fq2, G1Affine, G2Affine};
-use ark_ec::AffineRepr;
+use ark_ec::{AffineRepr, CurveGroup};
 use serde_json::{Value, json};
 
 use crate::error::VerificationError;
@@ -51,9 +51,15 @@ fn g2(p: &G2Affine) -> Value {
     }
 }
 
-/// `verification_key.json` of a key.
-pub fn verification_key(key: &VerifierKey) -> Value {
+/// `verification_key.json` of a key; `weights`, a committed-weights model's `D_reg`, is
+/// folded into `IC[0]` (the constant wire's point, which every proof adds once), so snarkjs
+/// checks the committed model's proofs as plain Groth16.
+pub fn verification_key(key: &VerifierKey, weights: Option<G1Affine>) -> Value {
     let vk = key.vk();
+    let mut ic = vk.gamma_abc_g1.clone();
+    if let (Some(d), Some(ic_0)) = (weights, ic.first_mut()) {
+        *ic_0 = (*ic_0 + d).into_affine();
+    }
     json!({
         "protocol": "groth16",
         "curve": "bn128",
@@ -62,7 +68,7 @@ pub fn verification_key(key: &VerifierKey) -> Value {
         "vk_beta_2": g2(&vk.beta_g2),
         "vk_gamma_2": g2(&vk.gamma_g2),
         "vk_delta_2": g2(&vk.delta_g2),
-        "IC": vk.gamma_abc_g1.iter().map(g1).collect::<Vec<_>>(),
+        "IC": ic.iter().map(g1).collect::<Vec<_>>(),
     })
 }
 
@@ -73,7 +79,7 @@ pub fn export(
     expected: &Expected<'_>,
 ) -> Result<SnarkjsFiles, VerificationError> {
     let prepared = crate::verify::prepare(receipt, key, expected)?;
-    crate::pairing::exact(key, &prepared.proof, &prepared.inputs)?;
+    crate::pairing::exact(key, &prepared.proof, &prepared.inputs, prepared.weights)?;
     let proof = &prepared.proof;
     Ok(SnarkjsFiles {
         proof: json!({
@@ -90,7 +96,7 @@ pub fn export(
                 .map(|x| x.to_string())
                 .collect::<Vec<_>>()
         ),
-        verification_key: verification_key(key),
+        verification_key: verification_key(key, prepared.weights),
         verified: prepared.verified,
     })
 }
@@ -133,7 +139,7 @@ mod tests {
             delta_g2: G2Affine::zero(),
             gamma_abc_g1: vec![g1g, G1Affine::zero(), g1g],
         });
-        let v = verification_key(&key);
+        let v = verification_key(&key, None);
         assert_eq!(v["protocol"], "groth16");
         assert_eq!(v["curve"], "bn128");
         assert_eq!(v["nPublic"], 2);

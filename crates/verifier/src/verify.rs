@@ -223,6 +223,8 @@ fn output_out_of_range(e: OutOfRange) -> VerificationError {
 pub(crate) struct Prepared {
     pub proof: ark_groth16::Proof<Bn254>,
     pub inputs: Vec<Fr>,
+    /// A committed-weights model's `D_reg` (from the record).
+    pub weights: Option<ark_bn254::G1Affine>,
     pub verified: Verified,
 }
 
@@ -233,7 +235,7 @@ pub fn verify(
     expected: &Expected<'_>,
 ) -> Result<Verified, VerificationError> {
     let p = prepare(receipt, key, expected)?;
-    crate::pairing::exact(key, &p.proof, &p.inputs)?;
+    crate::pairing::exact(key, &p.proof, &p.inputs, p.weights)?;
     Ok(p.verified)
 }
 
@@ -246,7 +248,7 @@ pub fn verify_possession(
     expected: &Expected<'_>,
 ) -> Result<Verified, VerificationError> {
     let p = prepare_any(receipt, key, expected, true)?;
-    crate::pairing::exact(key, &p.proof, &p.inputs)?;
+    crate::pairing::exact(key, &p.proof, &p.inputs, p.weights)?;
     Ok(p.verified)
 }
 
@@ -399,6 +401,7 @@ fn prepare_any(
     Ok(Prepared {
         proof,
         inputs,
+        weights: record.weights()?,
         verified: Verified {
             model_id: receipt.model_id.clone(),
             job_id: receipt.job_id.clone(),

@@ -87,6 +87,8 @@ static SEEDS: LazyLock<Seeds> = LazyLock::new(|| {
         constraints: 100,
         content_id: None,
         owner: None,
+        weight_commitment: None,
+        commitment_key: None,
     };
     let key_files = BTreeMap::from([
         ("proving.key".to_string(), "0c".repeat(32)),

@@ -63,6 +63,8 @@ fn registration(owner: &KeyPair) -> Registration {
         constraints: 10,
         content_id: None,
         owner: None,
+        weight_commitment: None,
+        commitment_key: None,
     };
     let files = BTreeMap::from([(format!("{}.pk", k.id()), "ab".repeat(32))]);
     let mut r = Registration::new(

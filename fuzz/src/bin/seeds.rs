@@ -72,6 +72,8 @@ fn record(m: &Model, key: &VerifierKey) -> ModelRecord {
         constraints: 1234,
         content_id: None,
         owner: None,
+        weight_commitment: None,
+        commitment_key: None,
     }
 }
 

@@ -42,9 +42,9 @@ pub fn conv_private(
         .map(|(j, t)| {
             let products = t
                 .iter()
-                .map(|&(w, i)| product(cs, &weights.values[w].value, &x[i].lin))
+                .map(|&(w, i)| product(cs, &weights.values[w], &x[i].lin))
                 .collect::<Result<Vec<_>, _>>()?;
-            let b = &bias.values[j / per_channel.max(1)].value;
+            let b = &bias.values[j / per_channel.max(1)];
             Ok(Val::plain(Lin::weighted_sum(
                 std::iter::once((one, b)).chain(products.iter().map(|l| (one, l))),
             )))

@@ -41,13 +41,12 @@ pub fn dense_private(
             let products = row
                 .iter()
                 .zip(x)
-                .map(|(w, v)| product(cs, &w.value, &v.lin))
+                .map(|(w, v)| product(cs, w, &v.lin))
                 .collect::<Result<Vec<_>, _>>()?;
             // One allocation for the row (adding term by term would copy it quadratically).
             let one = Fr::one();
             let acc = Lin::weighted_sum(
-                std::iter::once((one, &bias.values[j].value))
-                    .chain(products.iter().map(|l| (one, l))),
+                std::iter::once((one, &bias.values[j])).chain(products.iter().map(|l| (one, l))),
             );
             Ok(Val::plain(acc))
         })

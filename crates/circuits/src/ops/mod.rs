@@ -33,7 +33,7 @@ pub struct NodeInputs<'a> {
     pub output: &'a [i64],
     /// The operands' static intervals.
     pub bounds: Vec<Interval>,
-    /// Private mode: the node's parameters as committed witnesses (empty in fixed mode).
+    /// Private and committed modes: the node's parameters as witnesses (empty in fixed mode).
     pub parameters: &'a [Committed],
 }
 
@@ -48,7 +48,9 @@ pub fn gadget(
     match op {
         Op::Dense(d) => match mode {
             WeightMode::Fixed => Ok(dense::dense_fixed(d, x)),
-            WeightMode::Private => dense::dense_private(cs, d, n.parameters, x),
+            WeightMode::Private | WeightMode::Committed => {
+                dense::dense_private(cs, d, n.parameters, x)
+            }
         },
         Op::Requantize(r) => x
             .iter()
@@ -67,7 +69,9 @@ pub fn gadget(
         Op::MaxPool(p) => max_pool::max_pool(cs, p, x, n.values[0], n.bounds[0]),
         Op::Conv(c) => match mode {
             WeightMode::Fixed => Ok(conv::conv_fixed(c, x)),
-            WeightMode::Private => conv::conv_private(cs, c, n.parameters, x),
+            WeightMode::Private | WeightMode::Committed => {
+                conv::conv_private(cs, c, n.parameters, x)
+            }
         },
         Op::Table(t) => table::table(cs, t, x, n.values[0], n.bounds[0]),
         Op::Softmax(s) => softmax::softmax(cs, s, x, n.values[0], n.bounds[0]),
@@ -76,7 +80,9 @@ pub fn gadget(
         Op::Sum(s) => Ok(sum::sum(s, x)),
         Op::Scale(s) => match mode {
             WeightMode::Fixed => Ok(scale::scale_fixed(s, x)),
-            WeightMode::Private => scale::scale_private(cs, n.parameters, x),
+            WeightMode::Private | WeightMode::Committed => {
+                scale::scale_private(cs, n.parameters, x)
+            }
         },
     }
 }

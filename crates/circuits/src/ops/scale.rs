@@ -27,10 +27,10 @@ pub fn scale_private(cs: &Cs, p: &[Committed], x: &[Val]) -> Result<Vec<Val>, Sy
     x.iter()
         .zip(factors.values.iter().zip(&offsets.values))
         .map(|(v, (k, o))| {
-            let p = product(cs, &k.value, &v.lin)?;
+            let p = product(cs, k, &v.lin)?;
             Ok(Val::plain(Lin::weighted_sum([
                 (Fr::one(), &p),
-                (Fr::one(), &o.value),
+                (Fr::one(), o),
             ])))
         })
         .collect()

@@ -573,11 +573,11 @@ fn dense_attack(w_bits: [Vec<Fr>; 2], salt: u64, claimed: i64) -> DenseAttack {
     )];
     let p = [
         Committed {
-            values: weights.clone(),
+            values: weights.iter().map(|r| r.value.clone()).collect(),
             width: w(8),
         },
         Committed {
-            values: bias,
+            values: bias.into_iter().map(|r| r.value).collect(),
             width: w(12),
         },
     ];
@@ -677,11 +677,11 @@ fn conv_attack(w_bits: [Vec<Fr>; 2], claimed: [i64; 2]) -> (System, Vec<Ranged>,
     )];
     let p = [
         Committed {
-            values: weights.clone(),
+            values: weights.iter().map(|r| r.value.clone()).collect(),
             width: w(8),
         },
         Committed {
-            values: bias,
+            values: bias.into_iter().map(|r| r.value).collect(),
             width: w(12),
         },
     ];
@@ -971,11 +971,11 @@ fn scale_private_a_lying_product() {
         )];
         let p = [
             Committed {
-                values: k,
+                values: k.into_iter().map(|r| r.value).collect(),
                 width: w(4),
             },
             Committed {
-                values: o,
+                values: o.into_iter().map(|r| r.value).collect(),
                 width: w(8),
             },
         ];

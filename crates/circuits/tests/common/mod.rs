@@ -45,7 +45,7 @@ pub fn small_mlp(mode: WeightMode) -> Model {
             }),
             Op::Requantize(Requantize { shift: 0, bits: 8 }),
         ],
-        (mode == WeightMode::Private).then(|| "17".repeat(31)),
+        mode.is_private().then(|| "17".repeat(31)),
     )
 }
 

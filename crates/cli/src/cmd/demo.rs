@@ -158,6 +158,9 @@ fn prepare(
     let what = match mode {
         WeightMode::Fixed => "fixed weights (weights are circuit constants)",
         WeightMode::Private => "private weights (proof of knowledge of the committed weights)",
+        WeightMode::Committed => {
+            "committed weights (proof of knowledge of the weights the owner committed to at setup)"
+        }
     };
     outln!("== {what}");
     let t = Instant::now();

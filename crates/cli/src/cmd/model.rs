@@ -25,7 +25,9 @@ pub struct ImportArgs {
     /// them, one sample per line. Repeat for more files; every sample counts.
     #[arg(long)]
     pub calibration: Vec<PathBuf>,
-    /// How the weights appear in proofs: `fixed` (constants) or `private` (committed).
+    /// How the weights appear in proofs: `fixed` (constants), `private` (secret, committed
+    /// with Poseidon inside every proof) or `committed` (secret, committed once at setup:
+    /// one constraint per multiply-accumulate).
     #[arg(long, default_value = "fixed")]
     pub weights: WeightMode,
     /// Signed bit width of inputs, weights and activations.

@@ -36,7 +36,7 @@ pub fn wide(mode: WeightMode) -> Model {
             }),
             Op::Requantize(Requantize { shift: 9, bits: 8 }),
         ],
-        (mode == WeightMode::Private).then(|| "cd".repeat(31)),
+        mode.is_private().then(|| "cd".repeat(31)),
     )
 }
 

@@ -48,7 +48,7 @@ pub fn model(mode: WeightMode, bias: i64) -> Model {
             }),
             Op::Requantize(Requantize { shift: 6, bits: 8 }),
         ],
-        (mode == WeightMode::Private).then(|| "ab".repeat(31)),
+        mode.is_private().then(|| "ab".repeat(31)),
     )
 }
 

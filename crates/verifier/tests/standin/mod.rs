@@ -99,6 +99,8 @@ fn stand_in(
         constraints: n,
         content_id: None,
         owner: None,
+        weight_commitment: None,
+        commitment_key: None,
     };
     (record, key, pk)
 }
