@@ -125,7 +125,7 @@ impl KeyDir {
 
 impl KeyDir {
     /// blake3 (hex) of each key file the record names — verifying key, proving key, matrices,
-    /// baseline — by file name: what a registration lists so a worker can check it serves the
+    /// baseline, and for committed weights the commitment key and opening — by file name: what a registration lists so a worker can check it serves the
     /// registered keys. Streamed, so a large proving key is never read into memory whole.
     pub fn file_digests(
         &self,
@@ -133,12 +133,17 @@ impl KeyDir {
     ) -> Result<std::collections::BTreeMap<String, String>, ProverError> {
         let id = &record.vk_id;
         let mut out = std::collections::BTreeMap::new();
-        for path in [
+        let mut paths = vec![
             self.vk_path(id),
             self.pk_path(id),
             self.r1cs_path(id),
             self.baseline_path(id),
-        ] {
+        ];
+        // Committed weights: the commitment key and the opening a registry checks.
+        if record.weight_commitment.is_some() {
+            paths.extend([self.commitment_key_path(id), self.opening_path(id)]);
+        }
+        for path in paths {
             let file = std::fs::File::open(&path).map_err(|e| ProverError::io(&path, e))?;
             let mut h = blake3::Hasher::new();
             h.update_reader(file)

@@ -49,6 +49,10 @@ pub fn registration(
         }
     }
     let key = keys.read_vk(&record)?;
+    // Committed weights: the commitment must open (a registry checks it again).
+    keys.published()
+        .check_commitment(&record)
+        .map_err(|e| ProverError::Commitment(e.to_string()))?;
     // Ownership first: a directory of published files (no proving key) is refused for what
     // it is, not for a missing key file.
     let setup = setup_statement(keys, owner)?;

@@ -6,6 +6,9 @@
 //!                                           holding one registration (record, vk, owner,
 //!                                           reward, key digests) and the previous entry's digest
 //! licences/<model_id>/<worker_id>.json      Licence
+//! commitments/<vk_id>.ck, <vk_id>.opening   committed weights: the commitment key and the
+//!                                           owner's proof of knowledge of its commitment's
+//!                                           opening, checked once, when the model registers
 //! registry-id                               64 hex digits: the id every entry names
 //! lock                                      held exclusively by every write
 //! ```
@@ -37,6 +40,13 @@
 //! directory itself can still delete files; the ledger therefore pins each model to its owner,
 //! its newest registration and each key's record (see [`crate::ledger`]).
 //!
+//! A committed-weights model registers only with its commitment checked (condition S1 of
+//! SECURITY.md's "Committed weights"): its commitment key and opening, copied into
+//! `commitments/` first ([`Registry::add_commitment`]), must be the files the registration
+//! lists by digest, the key the one its record names, and the opening must open the record's
+//! `D_reg` for this model, key and owner. A shifted commitment would otherwise turn every
+//! honest receipt of the model into a receipt of another output.
+//!
 //! Only the owner can register a model: a registration must carry the owner's setup
 //! statement with its proof of holding the proving key ([`zkw_verifier::ownership`]), so
 //! publishing the record and verifying key before registering is safe.
@@ -49,7 +59,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use zkw_verifier::record::is_digest_hex;
-use zkw_verifier::{KeyPair, Licence, RegisteredModel, Registration, VerificationError};
+use zkw_verifier::{
+    KeyPair, Licence, PublishedKeys, RegisteredModel, Registration, VerificationError,
+};
 
 use crate::error::SettlementError;
 use crate::history::{Entry, MAX_ENTRY_BYTES, check_chain};
@@ -196,6 +208,7 @@ impl Registry {
         };
         let record = &registration.record;
         let model_id = &record.model_id;
+        self.check_commitment(registration)?;
         let history = self.history(model_id)?;
         if let Some(head) = history.last() {
             let current = &head.predicate.registration;
@@ -243,6 +256,90 @@ impl Registry {
         }
         write_file(&path, json.as_bytes(), false)?;
         Ok(entry)
+    }
+
+    /// Where the registry keeps committed weights' commitment files.
+    pub fn commitments(&self) -> PublishedKeys {
+        PublishedKeys::new(self.dir.join("commitments"))
+    }
+
+    /// Copies a committed-weights model's commitment key and opening from its published keys
+    /// into the registry, for [`Registry::register`] to check (a record of another mode has
+    /// none). They replace files of the same name: the registration pins their digests, which
+    /// [`Registry::register`] checks.
+    pub fn add_commitment(
+        &self,
+        keys: &PublishedKeys,
+        record: &zkw_verifier::ModelRecord,
+    ) -> Result<(), SettlementError> {
+        if record.weight_commitment.is_none() {
+            return Ok(());
+        }
+        let into = self.commitments();
+        std::fs::create_dir_all(&into.dir).map_err(|e| SettlementError::io(&into.dir, e))?;
+        for (from, to) in [
+            (
+                keys.commitment_key_path(&record.vk_id),
+                into.commitment_key_path(&record.vk_id),
+            ),
+            (
+                keys.opening_path(&record.vk_id),
+                into.opening_path(&record.vk_id),
+            ),
+        ] {
+            let bytes = std::fs::read(&from).map_err(|e| SettlementError::io(&from, e))?;
+            write_atomic(&to, &bytes, Existing::Replace, Access::Public)
+                .map_err(|e| SettlementError::io(&to, e))?;
+        }
+        Ok(())
+    }
+
+    /// A committed-weights registration's commitment, checked against the files in
+    /// `commitments/`: those the registration lists by digest, the key the record names, the
+    /// opening valid for the record's commitment, model, key and owner.
+    fn check_commitment(&self, registration: &Registration) -> Result<(), SettlementError> {
+        let record = &registration.record;
+        if record.weight_commitment.is_none() {
+            return Ok(());
+        }
+        let files = self.commitments();
+        let refuse = |reason: String| {
+            SettlementError::Refused(VerificationError::BadOpening(format!(
+                "model {}: {reason}",
+                record.model_id
+            )))
+        };
+        for path in [
+            files.commitment_key_path(&record.vk_id),
+            files.opening_path(&record.vk_id),
+        ] {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("named by a hex id");
+            let listed = registration
+                .key_files
+                .get(name)
+                .ok_or_else(|| refuse(format!("the registration lists no digest of {name}")))?;
+            let file = File::open(&path).map_err(|e| {
+                refuse(format!(
+                    "{}: {e} (copy the keys directory's commitment files in first:                      `zkw model register` does)",
+                    path.display()
+                ))
+            })?;
+            let mut h = blake3::Hasher::new();
+            h.update_reader(file)
+                .map_err(|e| SettlementError::io(&path, e))?;
+            if h.finalize().to_hex().as_str() != listed {
+                return Err(refuse(format!(
+                    "{} is not the file the registration lists",
+                    path.display()
+                )));
+            }
+        }
+        files
+            .check_commitment(record)
+            .map_err(|e| refuse(e.to_string()))
     }
 
     /// Numbers `registration` after the model's last entry, signs it with `owner`'s key and

@@ -1147,3 +1147,87 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Committed weights register only with their commitment checked (condition S1): the
+/// commitment files must be in the registry, be the ones the registration lists, and open the
+/// record's commitment. A registered committed model's receipts then settle like any other.
+#[test]
+fn a_committed_model_registers_only_with_a_commitment_that_opens() {
+    let w = world();
+    let owner = &w.owner;
+    let (mut registration, prover, keys) =
+        owned_setup(zkw_model::WeightMode::Committed, 700, owner);
+    registration.venues = vec![w.fixed.venue];
+    registration.sign(owner);
+    let record = registration.record.clone();
+    let published = zkw_prover::KeyDir::new(keys.path()).published();
+
+    // The files are not in the registry yet.
+    let err = w
+        .registry
+        .register(&registration, owner)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("copy the keys directory's commitment files in first"),
+        "{err}"
+    );
+
+    // Another setup's opening in their place: not the file the registration lists…
+    let (other, _p, other_keys) = owned_setup(zkw_model::WeightMode::Committed, 701, owner);
+    let other_published = zkw_prover::KeyDir::new(other_keys.path()).published();
+    w.registry.add_commitment(&published, &record).unwrap();
+    let opening = w.registry.commitments().opening_path(&record.vk_id);
+    std::fs::copy(other_published.opening_path(&other.record.vk_id), &opening).unwrap();
+    let err = w
+        .registry
+        .register(&registration, owner)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is not the file the registration lists"),
+        "{err}"
+    );
+    // …and listed by its digest, it opens nothing of this model's.
+    let mut relisted = registration.clone();
+    relisted.key_files.insert(
+        format!("{}.opening", record.vk_id),
+        blake3::hash(&std::fs::read(&opening).unwrap())
+            .to_hex()
+            .to_string(),
+    );
+    relisted.sign(owner);
+    let err = w
+        .registry
+        .register(&relisted, owner)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("opening proof fails"), "{err}");
+
+    // The owner's own files: registered, and its receipts settle.
+    w.registry.add_commitment(&published, &record).unwrap();
+    w.registry.register(&registration, owner).unwrap();
+    w.registry
+        .add_licence(&Licence::issue(
+            owner,
+            &record.model_id,
+            &w.worker.worker_id(),
+            None,
+        ))
+        .unwrap();
+    let registered = Registered {
+        prover,
+        registration,
+        keys,
+        venue: w.fixed.venue,
+    };
+    let receipt = registered.receipt(&w.worker, "committed-job", [1, 2, 3]);
+    assert!(
+        matches!(one(&w, &receipt), Outcome::Settled { .. }),
+        "settles"
+    );
+    assert!(
+        matches!(one(&w, &receipt), Outcome::AlreadySettled { .. }),
+        "once"
+    );
+}

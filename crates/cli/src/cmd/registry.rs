@@ -100,7 +100,9 @@ pub fn register_keys(
         penalty: reward.penalty,
     };
     let registration = zkw_prover::registration::registration(keys, owner, reward, venues)?;
-    Ok(Registry::new(registry).publish(registration, owner)?)
+    let registry = Registry::new(registry);
+    registry.add_commitment(&keys.published(), &registration.record)?;
+    Ok(registry.publish(registration, owner)?)
 }
 
 /// `zkw model license`.

@@ -148,7 +148,7 @@ pub struct World {
 
 /// `owner`'s setup of the test model: its registration (unsigned, sequence 1, with the
 /// owner's setup statement and the key files' digests), its prover and its keys directory.
-fn owned_setup(
+pub fn owned_setup(
     mode: WeightMode,
     bias: i64,
     owner: &KeyPair,
