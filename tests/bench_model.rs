@@ -1,4 +1,4 @@
-//! The benchmark models import, prove and verify in both weight modes, and their quantized
+//! The benchmark models import, prove and verify in every weight mode, and their quantized
 //! outputs stay close to the float reference: `mlp_784_56_10` (784 → 56 → ReLU → 10, 44,530
 //! parameters, against onnxruntime's output) and `lenet5` (a LeNet-5-size CNN, 61,706
 //! parameters, written by `cargo run --example lenet5`, against tract's float run: there is no
@@ -112,6 +112,16 @@ fn mlp_784_56_10_private_weights() {
 }
 
 #[test]
+fn mlp_784_56_10_committed_weights() {
+    prove_and_verify(
+        "mlp_784_56_10",
+        WeightMode::Committed,
+        (44_530, Some(55_520)),
+        onnxruntime,
+    );
+}
+
+#[test]
 fn lenet5_fixed_weights() {
     prove_and_verify("lenet5", WeightMode::Fixed, (61_706, Some(251_652)), tract);
 }
@@ -122,6 +132,16 @@ fn lenet5_private_weights() {
         "lenet5",
         WeightMode::Private,
         (61_706, Some(1_257_193)),
+        tract,
+    );
+}
+
+#[test]
+fn lenet5_committed_weights() {
+    prove_and_verify(
+        "lenet5",
+        WeightMode::Committed,
+        (61_706, Some(658_308)),
         tract,
     );
 }
