@@ -1,9 +1,10 @@
-//! Setup, prove and verify on a benchmark model (default `benches/models/mlp_784_56_10`), both
-//! weight modes.
+//! Setup, prove and verify on a benchmark model (default `benches/models/mlp_784_56_10`), every
+//! weight mode.
 //!
 //! ```text
 //! cargo bench --bench mlp
 //! ZKW_BENCH_MODEL=lenet5 cargo bench --bench mlp     # any folder of benches/models
+//! ZKW_BENCH_MODES=fixed,committed cargo bench --bench mlp
 //! ```
 //!
 //! Each phase runs in its own child process so that its peak memory (VmHWM) is its own: setup
@@ -146,11 +147,16 @@ fn main() {
         child(&phase, mode.parse().unwrap(), &bench, &PathBuf::from(work));
         return;
     }
+    let modes: Vec<WeightMode> = std::env::var("ZKW_BENCH_MODES")
+        .unwrap_or_else(|_| "fixed,private,committed".into())
+        .split(',')
+        .map(|m| m.parse().unwrap())
+        .collect();
     println!(
-        "| mode | constraints | setup | prove (best of 3) | prove peak mem | verify (median) | pk | vk | proof |"
+        "| mode | constraints | setup | key load | prove (best of 3) | proof phase | prove peak mem | verify (median) | pk | vk | proof |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for mode in [WeightMode::Fixed, WeightMode::Private] {
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for mode in modes {
         let work = tempfile::tempdir().unwrap();
         let s = run_child("setup", mode, work.path());
         let p = run_child("prove", mode, work.path());
@@ -161,11 +167,21 @@ fn main() {
             .iter()
             .map(|x| x.as_f64().unwrap())
             .fold(f64::INFINITY, f64::min);
+        let phase = |what: &str| {
+            p["phases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e[0] == what)
+                .map_or(f64::NAN, |e| e[1].as_f64().unwrap())
+        };
         println!(
-            "| {mode} | {} | {:.2} s | {:.3} s | {:.0} MB | {:.2} ms | {:.1} MiB | {} B | {} B |",
+            "| {mode} | {} | {:.2} s | {:.3} s | {:.3} s | {:.3} s | {:.0} MB | {:.2} ms | {:.1} MiB | {} B | {} B |",
             s["constraints"],
             s["setup_s"].as_f64().unwrap(),
+            p["load_s"].as_f64().unwrap(),
             best,
+            phase("prove"),
             p["peak_mib"].as_f64().unwrap() * 1.048576,
             v["verify_median_s"].as_f64().unwrap() * 1e3,
             s["pk_bytes"].as_f64().unwrap() / (1024.0 * 1024.0),

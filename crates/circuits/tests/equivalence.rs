@@ -85,8 +85,12 @@ proptest! {
 }
 
 #[test]
-fn fixed_and_private_small_models_are_satisfied() {
-    for mode in [WeightMode::Fixed, WeightMode::Private] {
+fn small_models_are_satisfied_in_every_weight_mode() {
+    for mode in [
+        WeightMode::Fixed,
+        WeightMode::Private,
+        WeightMode::Committed,
+    ] {
         let model = small_mlp(mode);
         for input in [[0, 0, 0], [127, -128, 5], [-128, 127, -1], [127, 127, 127]] {
             let trace = run(&model, &input).unwrap();

@@ -36,7 +36,11 @@ proptest! {
 
 #[test]
 fn the_breakdown_names_every_section_and_sums_to_the_total() {
-    for mode in [WeightMode::Fixed, WeightMode::Private] {
+    for mode in [
+        WeightMode::Fixed,
+        WeightMode::Private,
+        WeightMode::Committed,
+    ] {
         let model = small_mlp(mode);
         let commitment = model_commitment(&model, &model_id(&model)).unwrap();
         let parts = constraint_breakdown(&model, commitment).unwrap();
@@ -72,6 +76,11 @@ fn the_breakdown_names_every_section_and_sums_to_the_total() {
         if mode == WeightMode::Fixed {
             assert_eq!(get("model commitment"), 1);
             assert_eq!(get("node #0: dense `fc1` 3→2"), 0);
+        } else if mode == WeightMode::Committed {
+            // The weights are committed wires: no range check, no commitment in the circuit,
+            // one product per multiply-accumulate.
+            assert_eq!(get("model commitment"), 1);
+            assert_eq!(get("node #0: dense `fc1` 3→2"), 6);
         } else {
             assert_eq!(
                 get("weight and bias range checks"),

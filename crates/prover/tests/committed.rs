@@ -175,6 +175,54 @@ fn the_registered_weights_prove_and_the_opening_verifies() {
     assert_eq!(o.d_reg, o.ck().commit(&o.wires(&o.model), o.v).unwrap());
 }
 
+/// The prover's arrangement (cached matrices, baseline, blinding folded in) against
+/// LegoGroth16's proof written out term by term: the same proof for the same `r`, `s`.
+#[test]
+fn the_proof_is_legogroth16s_term_by_term() {
+    use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+    use ark_poly::GeneralEvaluationDomain;
+    let o = own(committed(), 13);
+    let pk = &o.honest.pk;
+    let eta_delta = o.honest.committing.as_ref().unwrap().eta_delta;
+    let m = &o.matrices;
+    let trace = zkw_model::run(&o.model, &INPUT).unwrap();
+    let circuit =
+        InferenceCircuit::new(&o.model, o.commitment, trace, &SALT, job().binding()).unwrap();
+    let z = assignment(circuit).unwrap();
+    let (r, s) = (Fr::from(31u64), Fr::from(47u64));
+    let ours = create_proof(pk, m, &o.baseline, &z, r, s).unwrap();
+
+    let sum = |points: &[G1Affine], scalars: &[Fr]| -> G1Projective {
+        points.iter().zip(scalars).map(|(p, x)| *p * x).sum()
+    };
+    let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+        &m.abc,
+        m.num_instance_variables,
+        m.num_constraints,
+        &z,
+    )
+    .unwrap();
+    let vk = &pk.vk;
+    let a = vk.alpha_g1 + sum(&pk.a_query, &z) + pk.delta_g1 * r;
+    let b1 = pk.beta_g1 + sum(&pk.b_g1_query, &z) + pk.delta_g1 * s;
+    let b2: ark_bn254::G2Projective = vk.beta_g2
+        + pk.b_g2_query
+            .iter()
+            .zip(&z)
+            .map(|(p, x)| *p * x)
+            .sum::<ark_bn254::G2Projective>()
+        + vk.delta_g2 * s;
+    // L over the remaining wires only, and -v·[η/δ]₁.
+    let rest = m.num_instance_variables + committed_wires(&o.model);
+    let c = a * s + b1 * r - pk.delta_g1 * (r * s)
+        + sum(&pk.l_query, &z[rest..])
+        + sum(&pk.h_query, &h)
+        - eta_delta * o.v;
+    assert_eq!(ours.a, a.into_affine());
+    assert_eq!(ours.b, b2.into_affine());
+    assert_eq!(ours.c, c.into_affine());
+}
+
 #[test]
 fn other_weights_with_the_honest_blinding_are_refused() {
     let o = own(committed(), 2);

@@ -129,6 +129,11 @@ fn private_weights_carry_forgery_is_refused() {
 }
 
 #[test]
+fn committed_weights_carry_forgery_is_refused() {
+    carry_forgery_is_refused(WeightMode::Committed);
+}
+
+#[test]
 fn the_carry_forgery_on_packed_public_outputs_is_refused() {
     // Up to 62 8-bit outputs are public inputs packed `248 / bits` to an element: the same carry
     // between neighbours leaves the element, and so the proof, unchanged.

@@ -74,7 +74,11 @@ fn private_mode_baseline_leaves_only_the_jobs_share() {
 #[test]
 fn a_wrong_trace_is_refused_naming_the_constraint_it_breaks() {
     let dir = tempfile::tempdir().unwrap();
-    for mode in [WeightMode::Fixed, WeightMode::Private] {
+    for mode in [
+        WeightMode::Fixed,
+        WeightMode::Private,
+        WeightMode::Committed,
+    ] {
         let p = prover(mode, dir.path().join(format!("{mode:?}")).as_path());
         let mut trace = zkw_model::run(p.model(), &[100, -128, 7, 127]).unwrap();
         let last = trace.tensors.len() - 1;
