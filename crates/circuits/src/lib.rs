@@ -10,6 +10,9 @@
 //! feed the prover. Every witness value is constrained: the soundness tests change each one in
 //! turn and expect the system to fail.
 //!
+//! Besides the inference circuit: [`range_slice`], the one-time range proof's circuit over a
+//! slice of committed weights.
+//!
 //! Also: [`lin`], the linear-combination values every gadget passes around (a `Val` is a
 //! circuit combination and its trace value), and [`error`], the circuit's errors.
 #![deny(missing_docs)]
@@ -24,6 +27,7 @@ pub mod lin;
 pub mod lookup;
 pub mod ops;
 pub mod range;
+pub mod range_slice;
 
 pub use circuit::InferenceCircuit;
 pub use commitment::model_commitment;

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use ark_bn254::{Bn254, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{CurveGroup, VariableBaseMSM};
-use ark_ff::{BigInteger, PrimeField};
+use ark_ff::{BigInteger, PrimeField, Zero};
 use ark_groth16::ProvingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
@@ -130,6 +130,21 @@ impl Baseline {
         let (z, l_start) = reference(model, commitment)?;
         let sums = QuerySums::compute(pk, &z, l_start);
         Ok(Baseline { z, sums, l_start })
+    }
+
+    /// The baseline of the all-zero reference: every proof then runs its MSMs over the whole
+    /// assignment (for a circuit proved once, such as a range slice).
+    pub fn zero(variables: usize, l_start: usize) -> Self {
+        Baseline {
+            z: vec![Fr::from(0u64); variables],
+            sums: QuerySums {
+                a: G1Projective::zero(),
+                b_g1: G1Projective::zero(),
+                b_g2: G2Projective::zero(),
+                l: G1Projective::zero(),
+            },
+            l_start,
+        }
     }
 
     /// Folds `-v·[η/δ]₁` into the L-sum: every proof's `C` then cancels the hiding term of

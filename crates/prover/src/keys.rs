@@ -12,6 +12,7 @@
 //!                 (committed weights: secret, it holds the blinding's term)
 //! <vk_id>.ck      committed weights only: the commitment key                    public
 //! <vk_id>.opening committed weights only: proof of knowledge of D_reg's opening public
+//! <vk_id>.range   committed weights only: the weights' one-time range proof     public
 //! model.zkm       the model file (for private weights: the weights and salt)    worker, secret
 //! ```
 //!
@@ -107,6 +108,12 @@ impl KeyDir {
         self.published().opening_path(vk_id)
     }
 
+    /// `<vk_id>.range`: the one-time proof that the committed weights lie within their widths
+    /// (public).
+    pub fn range_path(&self, vk_id: &str) -> PathBuf {
+        self.published().range_path(vk_id)
+    }
+
     /// The owner's setup statement (`zkw model setup --owner-key`), when there is one.
     pub fn setup_statement_path(&self) -> PathBuf {
         self.published().setup_statement_path()
@@ -141,7 +148,11 @@ impl KeyDir {
         ];
         // Committed weights: the commitment key and the opening a registry checks.
         if record.weight_commitment.is_some() {
-            paths.extend([self.commitment_key_path(id), self.opening_path(id)]);
+            paths.extend([
+                self.commitment_key_path(id),
+                self.opening_path(id),
+                self.range_path(id),
+            ]);
         }
         for path in paths {
             let file = std::fs::File::open(&path).map_err(|e| ProverError::io(&path, e))?;

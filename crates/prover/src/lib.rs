@@ -2,8 +2,9 @@
 //!
 //! Laid out like ark-groth16, one file per phase: [`setup`](mod@setup) runs [`keygen`] (keys
 //! from the cached matrices, committed weights' wires on the commitment key's side) and, for
-//! committed weights, [`opening`] (the owner's commitment and its proof of knowledge), and
-//! writes them,
+//! committed weights, [`range_proof`] (the weights' one-time range proof) and [`opening`]
+//! (the owner's commitment and its proof of knowledge, linked to the range proof), and writes
+//! them,
 //! [`keys`] stores and loads them (content-addressed, digest-checked), [`matrices`] holds the
 //! constraint matrices synthesized once per model, [`baseline`] the share of every proof that
 //! does not change from job to job, [`witness`] synthesizes a job's assignment, [`groth16`]
@@ -25,6 +26,7 @@ pub mod msm;
 pub mod opening;
 pub mod ownership;
 pub mod prove;
+pub mod range_proof;
 pub mod receipt;
 pub mod registration;
 pub mod setup;

@@ -28,6 +28,7 @@ use crate::keys::{
 };
 use crate::matrices::R1csMatrices;
 use crate::opening::{commit_and_open, draw_blinding};
+use crate::range_proof::prove_ranges;
 
 /// What setup made.
 #[derive(Debug, Clone)]
@@ -171,7 +172,7 @@ fn setup_as(
     let opened = match &committing {
         None => None,
         Some(c) => {
-            progress("committing to the weights");
+            progress("committing to the weights and proving their range");
             let t = Instant::now();
             let v = draw_blinding(&mut OsRng);
             let first = matrices.num_instance_variables;
@@ -181,11 +182,19 @@ fn setup_as(
                 vk_id: key.id(),
                 owner: owned.map(|(_, owner)| owner),
             };
+            let values: Vec<(i64, u32)> = model
+                .parameters()
+                .flat_map(|(_, p)| p.values.iter().map(move |&v| (v, p.bits)))
+                .collect();
+            let (range, slices) = prove_ranges(&values, &mut OsRng)?;
+            timings.push(("range proof", t.elapsed()));
+            let t = Instant::now();
             let w = &baseline.z[first..first + committed];
-            let (d_reg, opening) = commit_and_open(&c.ck, w, v, &ctx, &mut OsRng)?;
+            let (d_reg, opening) =
+                commit_and_open(&c.ck, w, v, (&range, &slices), &ctx, &mut OsRng)?;
             baseline.blind(&c.eta_delta, v);
             timings.push(("commit", t.elapsed()));
-            Some((d_reg, opening))
+            Some((d_reg, opening, range))
         }
     };
 
@@ -208,9 +217,10 @@ fn setup_as(
         baseline_access,
     )?;
     let mut committed_record = None;
-    if let (Some(c), Some((d_reg, opening))) = (&committing, &opened) {
+    if let (Some(c), Some((d_reg, opening, range))) = (&committing, &opened) {
         write_atomic(&keys.commitment_key_path(key.id()), &c.ck.to_bytes())?;
         write_atomic(&keys.opening_path(key.id()), &opening.to_bytes())?;
+        write_atomic(&keys.range_path(key.id()), &range.to_bytes())?;
         committed_record = Some((d_reg, c.ck.digest()));
     }
     save_model(model, &keys.model_path())?;

@@ -6,13 +6,13 @@
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
 };
-use zkw_circuits::{Fr, InferenceCircuit};
+use zkw_circuits::Fr;
 
 use crate::error::ProverError;
 
 /// The full assignment of `circuit`: the instance (its leading constant 1 included), then the
 /// witness — the order of the matrices' columns.
-pub fn assignment(circuit: InferenceCircuit<'_>) -> Result<Vec<Fr>, ProverError> {
+pub fn assignment(circuit: impl ConstraintSynthesizer<Fr>) -> Result<Vec<Fr>, ProverError> {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Prove {

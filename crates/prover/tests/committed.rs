@@ -20,11 +20,15 @@ use zkw_prover::groth16::create_proof;
 use zkw_prover::keygen::{self, Keys};
 use zkw_prover::matrices::R1csMatrices;
 use zkw_prover::opening::commit_and_open;
+use zkw_prover::range_proof::{SliceKeys, SliceSecret, prove_ranges};
 use zkw_prover::receipt::build_receipt;
 use zkw_prover::setup::make_record;
 use zkw_prover::witness::assignment;
 use zkw_prover::{KeyDir, LocalProver, setup};
-use zkw_verifier::commitment::{CommitmentKey, Opening, OpeningContext, challenge, point_to_hex};
+use zkw_verifier::commitment::{
+    CommitmentKey, Opening, OpeningContext, Transcript, challenge, point_to_hex,
+};
+use zkw_verifier::range::{RangeProof, RangeSliceProof};
 use zkw_verifier::statement::OUTPUT_START;
 use zkw_verifier::{Expected, ModelRecord, Receipt, VerificationError, VerifierKey, verify};
 
@@ -55,6 +59,14 @@ fn other_weights(model: &Model, k: usize) -> Model {
     m
 }
 
+/// The committed values of a model with their widths, in wire order.
+fn values(model: &Model) -> Vec<(i64, u32)> {
+    model
+        .parameters()
+        .flat_map(|(_, p)| p.values.iter().map(move |&v| (v, p.bits)))
+        .collect()
+}
+
 /// Everything an owner's setup makes, from one seeded trapdoor, kept in the open for the
 /// attacks: the keys with committed wires, the keys of the same trapdoor without them (their
 /// L-query has `[K_i/δ]₁` for the weights' wires: what condition S2 forbids), the opening, the
@@ -68,6 +80,8 @@ struct Owned {
     v: Fr,
     d_reg: G1Affine,
     opening: Opening,
+    range: RangeProof,
+    slices: Vec<SliceSecret>,
     baseline: Baseline,
     record: ModelRecord,
     key: VerifierKey,
@@ -99,7 +113,9 @@ fn own(model: Model, seed: u64) -> Owned {
         owner: None,
     };
     let mut rng = StdRng::seed_from_u64(seed + 1);
-    let (d_reg, opening) = commit_and_open(&c.ck, &w, v, &ctx, &mut rng).unwrap();
+    let (range, slices) = prove_ranges(&values(&model), &mut rng).unwrap();
+    let (d_reg, opening) =
+        commit_and_open(&c.ck, &w, v, (&range, &slices), &ctx, &mut rng).unwrap();
     baseline.blind(&c.eta_delta, v);
     let record = make_record(
         &model,
@@ -119,6 +135,8 @@ fn own(model: Model, seed: u64) -> Owned {
         v,
         d_reg,
         opening,
+        range,
+        slices,
         baseline,
         record,
         key,
@@ -171,7 +189,9 @@ fn the_registered_weights_prove_and_the_opening_verifies() {
     let o = own(committed(), 1);
     o.verify(&o.prove_with(&o.model, G1Projective::zero()), &o.record)
         .unwrap();
-    o.opening.verify(o.ck(), &o.d_reg, &o.ctx()).unwrap();
+    o.opening
+        .verify(o.ck(), &o.d_reg, &o.range, &o.ctx())
+        .unwrap();
     assert_eq!(o.d_reg, o.ck().commit(&o.wires(&o.model), o.v).unwrap());
 }
 
@@ -304,7 +324,7 @@ fn a_commitment_from_another_model_or_setup_is_refused() {
         );
         // b's opening is over b's key and for b's model and key: it opens nothing of a's.
         assert!(matches!(
-            b.opening.verify(a.ck(), &b.d_reg, &a.ctx()),
+            b.opening.verify(a.ck(), &b.d_reg, &b.range, &a.ctx()),
             Err(VerificationError::BadOpening(_))
         ));
     }
@@ -330,7 +350,7 @@ fn a_shifted_commitment_accepts_false_outputs_and_is_refused_at_registration() {
     // Registration refuses both shifts: by an output's base and by the constant wire's.
     for d in [d_out, (o.d_reg + ic[0]).into_affine()] {
         assert!(matches!(
-            o.opening.verify(o.ck(), &d, &o.ctx()),
+            o.opening.verify(o.ck(), &d, &o.range, &o.ctx()),
             Err(VerificationError::BadOpening(_))
         ));
     }
@@ -343,9 +363,22 @@ fn a_challenge_that_omits_the_commitment_is_forgeable_and_ours_is_not() {
     let o = own(committed(), 8);
     let ck = o.ck();
     let ic_out = o.key.vk().gamma_abc_g1[1 + OUTPUT_START];
+    let range = o.range.digest();
     let weak = |t: &G1Affine| {
         // Everything but D_reg: the identity stands in for it.
-        challenge(&ck.digest(), ck.bases.len(), &G1Affine::zero(), t, &o.ctx())
+        let ts: Vec<G1Affine> = std::iter::once(*t)
+            .chain(o.opening.links.iter().map(|l| l.t))
+            .collect();
+        challenge(
+            &Transcript {
+                ck_digest: &ck.digest(),
+                wires: ck.bases.len(),
+                d_reg: &G1Affine::zero(),
+                range: &range,
+                t: &ts,
+            },
+            &o.ctx(),
+        )
     };
     let w = o.wires(&o.model);
     let mut rng = StdRng::seed_from_u64(10);
@@ -359,6 +392,7 @@ fn a_challenge_that_omits_the_commitment_is_forgeable_and_ours_is_not() {
         t,
         z: masks.iter().zip(&w).map(|(m, w)| *m + c * w).collect(),
         z_v: rho + c * o.v,
+        links: o.opening.links.clone(),
     };
     // The weakened check holds…
     let lhs = ck.commit(&forged.z, forged.z_v).unwrap();
@@ -368,10 +402,11 @@ fn a_challenge_that_omits_the_commitment_is_forgeable_and_ours_is_not() {
     );
     assert_ne!(d, o.d_reg);
     // …and the real one refuses it.
-    assert!(matches!(
-        forged.verify(ck, &d, &o.ctx()),
-        Err(VerificationError::BadOpening(_))
-    ));
+    let err = forged.verify(ck, &d, &o.range, &o.ctx()).unwrap_err();
+    assert!(
+        err.to_string().contains("do not open the commitment"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -394,7 +429,7 @@ fn an_opening_proves_nothing_for_another_model_key_or_owner() {
     ];
     for ctx in contexts {
         assert!(matches!(
-            o.opening.verify(o.ck(), &o.d_reg, &ctx),
+            o.opening.verify(o.ck(), &o.d_reg, &o.range, &ctx),
             Err(VerificationError::BadOpening(_))
         ));
     }
@@ -402,11 +437,13 @@ fn an_opening_proves_nothing_for_another_model_key_or_owner() {
     let mut edited = o.opening.clone();
     edited.z[0] += Fr::from(1u64);
     assert!(matches!(
-        edited.verify(o.ck(), &o.d_reg, &o.ctx()),
+        edited.verify(o.ck(), &o.d_reg, &o.range, &o.ctx()),
         Err(VerificationError::BadOpening(_))
     ));
     edited.z.pop();
-    let err = edited.verify(o.ck(), &o.d_reg, &o.ctx()).unwrap_err();
+    let err = edited
+        .verify(o.ck(), &o.d_reg, &o.range, &o.ctx())
+        .unwrap_err();
     assert!(err.to_string().contains("responses for a key of"), "{err}");
 }
 
@@ -417,6 +454,7 @@ fn a_zero_blinding_is_refused() {
         o.ck(),
         &o.wires(&o.model),
         Fr::zero(),
+        (&o.range, &o.slices),
         &o.ctx(),
         &mut StdRng::seed_from_u64(1),
     )
@@ -489,4 +527,99 @@ fn a_key_with_points_for_committed_wires_is_refused_at_load() {
         .unwrap()
         .to_string();
     assert!(err.contains("l_query has"), "{err}");
+}
+
+/// A weight outside its width cannot be registered: the owner's setup refuses it by name, and
+/// an honest range proof of other values does not link to a commitment holding it.
+#[test]
+fn a_weight_outside_its_width_is_refused() {
+    let o = own(committed(), 14);
+    let mut wide = values(&o.model);
+    wide[0].0 = 200;
+    let err = prove_ranges(&wide, &mut StdRng::seed_from_u64(1)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("committed value 0 = 200 is outside its 8-bit width"),
+        "{err}"
+    );
+    // D_reg over weights with 200 in slot 0, the range proof of the honest weights.
+    let mut w = o.wires(&o.model);
+    w[0] = Fr::from(200u64);
+    let (d, opening) = commit_and_open(
+        o.ck(),
+        &w,
+        o.v,
+        (&o.range, &o.slices),
+        &o.ctx(),
+        &mut StdRng::seed_from_u64(2),
+    )
+    .unwrap();
+    let err = opening.verify(o.ck(), &d, &o.range, &o.ctx()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not open to the committed values"),
+        "{err}"
+    );
+}
+
+/// The range circuit's constant wire shifted: with the slice commitment moved by the constant
+/// wire's point, the assignment with every variable doubled (the constant wire 2, the weight
+/// 200) satisfies the pairing check, so 200 "passes" an 8-bit range proof. The link is what
+/// refuses it: nobody knows an opening of the shifted commitment over the slice's key.
+#[test]
+fn a_range_proof_with_the_constant_wire_shifted_is_refused() {
+    let mut rng = StdRng::seed_from_u64(15);
+    let keys = SliceKeys::generate(1, 8, &mut rng).unwrap();
+    let z = assignment(zkw_circuits::range_slice::RangeSlice {
+        values: vec![100],
+        bits: 8,
+    })
+    .unwrap();
+    let doubled: Vec<Fr> = z.iter().map(|x| *x + x).collect();
+    assert!(keys.matrices.check(&doubled).is_ok(), "every row has C = 0");
+    let (d, proof, v) = keys.prove(&doubled, &mut rng).unwrap();
+    let class = keys.class(8);
+    // The prover committed to 200 (the doubled wire); the verifier adds IC'_0 once for the
+    // constant wire, so the statement that verifies is D + IC'_0.
+    let shifted = (d + class.vk.gamma_abc_g1[0]).into_affine();
+    let range = RangeProof {
+        runs: vec![(8, 1)],
+        classes: vec![class],
+        slices: vec![RangeSliceProof {
+            class: 0,
+            d: shifted,
+            proof,
+        }],
+    };
+    range.verify_slices().unwrap();
+    // The owner's model commitment to 200, opened with the slice's secrets: the link fails.
+    let ck = CommitmentKey {
+        bases: vec![G1Affine::generator()],
+        hiding: (G1Affine::generator() * Fr::from(7u64)).into_affine(),
+    };
+    let ctx = OpeningContext {
+        model_id: "m",
+        vk_id: "k",
+        owner: None,
+    };
+    // The slice's own blinding: the link would hold for the unshifted commitment.
+    let secret = SliceSecret {
+        pads: Vec::new(),
+        v,
+    };
+    let w = [Fr::from(200u64)];
+    let (d_reg, opening) = commit_and_open(
+        &ck,
+        &w,
+        Fr::from(5u64),
+        (&range, std::slice::from_ref(&secret)),
+        &ctx,
+        &mut rng,
+    )
+    .unwrap();
+    let err = opening.verify(&ck, &d_reg, &range, &ctx).unwrap_err();
+    assert!(
+        err.to_string().contains("range slice 0 does not open"),
+        "{err}"
+    );
 }

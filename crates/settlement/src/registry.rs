@@ -6,9 +6,10 @@
 //!                                           holding one registration (record, vk, owner,
 //!                                           reward, key digests) and the previous entry's digest
 //! licences/<model_id>/<worker_id>.json      Licence
-//! commitments/<vk_id>.ck, <vk_id>.opening   committed weights: the commitment key and the
+//! commitments/<vk_id>.ck, .opening, .range  committed weights: the commitment key, the
 //!                                           owner's proof of knowledge of its commitment's
-//!                                           opening, checked once, when the model registers
+//!                                           opening and the weights' range proof, checked
+//!                                           once, when the model registers
 //! registry-id                               64 hex digits: the id every entry names
 //! lock                                      held exclusively by every write
 //! ```
@@ -286,6 +287,10 @@ impl Registry {
                 keys.opening_path(&record.vk_id),
                 into.opening_path(&record.vk_id),
             ),
+            (
+                keys.range_path(&record.vk_id),
+                into.range_path(&record.vk_id),
+            ),
         ] {
             let bytes = std::fs::read(&from).map_err(|e| SettlementError::io(&from, e))?;
             write_atomic(&to, &bytes, Existing::Replace, Access::Public)
@@ -312,6 +317,7 @@ impl Registry {
         for path in [
             files.commitment_key_path(&record.vk_id),
             files.opening_path(&record.vk_id),
+            files.range_path(&record.vk_id),
         ] {
             let name = path
                 .file_name()

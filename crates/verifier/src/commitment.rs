@@ -10,7 +10,9 @@
 //! proofs of other outputs. [`Opening`] is that proof of knowledge — a Schnorr-style
 //! Σ-protocol made non-interactive by Fiat–Shamir, its challenge binding every value the check
 //! uses and the model, the verifying key and the owner it is for — checked once, when the
-//! model is registered, never per receipt.
+//! model is registered, never per receipt. The same responses open every slice of the
+//! one-time range proof ([`crate::range`]), so the values proved in range are the committed
+//! ones.
 
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
@@ -18,6 +20,7 @@ use ark_ff::PrimeField;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 
 use crate::error::VerificationError;
+use crate::range::RangeProof;
 
 /// The commitment key of a committed-weights circuit: one base per committed wire, in wire
 /// order, and the hiding base. Public: anyone who checks an opening needs it.
@@ -58,18 +61,24 @@ impl CommitmentKey {
         if !reader.is_empty() {
             return Err(malformed(format!("{} bytes after the key", reader.len())));
         }
-        if ck.bases.is_empty() {
-            return Err(malformed("no committed wire".into()));
-        }
-        // A zero base commits to nothing: its wire would be free in every proof. Keygen gives
-        // every committed wire a constraint of its own (condition S3), so none is zero.
-        if let Some(i) = ck.bases.iter().position(|b| b.is_zero()) {
-            return Err(malformed(format!("base {i} is the identity")));
-        }
-        if ck.hiding.is_zero() {
-            return Err(malformed("the hiding base is the identity".into()));
-        }
+        ck.check().map_err(malformed)?;
         Ok(ck)
+    }
+
+    /// A key commits to something: at least one base, none of them the identity. A zero base
+    /// commits to nothing, so its wire would be free in every proof; keygen gives every
+    /// committed wire a constraint of its own (condition S3), so none is zero.
+    pub fn check(&self) -> Result<(), String> {
+        if self.bases.is_empty() {
+            return Err("no committed wire".into());
+        }
+        if let Some(i) = self.bases.iter().position(|b| b.is_zero()) {
+            return Err(format!("base {i} is the identity"));
+        }
+        if self.hiding.is_zero() {
+            return Err("the hiding base is the identity".into());
+        }
+        Ok(())
     }
 
     /// The key's uncompressed bytes.
@@ -125,7 +134,10 @@ pub fn point_from_hex(s: &str) -> Result<G1Affine, String> {
     Ok(p)
 }
 
-/// The proof that whoever made `D_reg` knows `(W, v)` with `D_reg = ck·W + v·h`.
+/// The proof that whoever made `D_reg` knows `(W, v)` with `D_reg = ck·W + v·h` — and, with
+/// the same responses for `W`, an opening of every range slice's commitment `D'_k` to its
+/// slice of `W` (and its padding): the link that makes the range-checked values the
+/// committed ones.
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Opening {
     /// The commitment of the masks, `T = ck·t + ρ·h`.
@@ -134,18 +146,42 @@ pub struct Opening {
     pub z: Vec<Fr>,
     /// `z_v = ρ + c·v`.
     pub z_v: Fr,
+    /// One per range slice, in the range proof's order.
+    pub links: Vec<SliceLink>,
+}
+
+/// The opening of one range slice's commitment, sharing the model opening's responses for
+/// the slice's wires.
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct SliceLink {
+    /// `T'_k = ck'·(t_slice ‖ t_pad) + ρ'_k·h'`.
+    pub t: G1Affine,
+    /// Responses for the padding values, `t_pad + c·pad`.
+    pub z_pad: Vec<Fr>,
+    /// `ρ'_k + c·v'_k`.
+    pub z_v: Fr,
+}
+
+/// What an opening's challenge binds besides the context.
+#[derive(Debug, Clone, Copy)]
+pub struct Transcript<'a> {
+    /// The commitment key's digest.
+    pub ck_digest: &'a [u8; 32],
+    /// Its number of committed wires.
+    pub wires: usize,
+    /// The commitment.
+    pub d_reg: &'a G1Affine,
+    /// The range proof's digest ([`crate::range::RangeProof::digest`]): its slices'
+    /// commitments, keys and proofs.
+    pub range: &'a [u8; 32],
+    /// The masks' commitments: the model's `T`, then each slice's `T'_k`.
+    pub t: &'a [G1Affine],
 }
 
 /// The Fiat–Shamir challenge: blake3 (own derivation context) over everything the check uses —
-/// the key's digest, its length, the commitment, `T` — and the context, each length-prefixed;
-/// 64 output bytes reduced into the field.
-pub fn challenge(
-    ck_digest: &[u8; 32],
-    wires: usize,
-    d_reg: &G1Affine,
-    t: &G1Affine,
-    ctx: &OpeningContext<'_>,
-) -> Fr {
+/// the key's digest, its length, the commitment, the range proof, every `T` — and the context,
+/// each length-prefixed; 64 output bytes reduced into the field.
+pub fn challenge(tr: &Transcript<'_>, ctx: &OpeningContext<'_>) -> Fr {
     let mut h = blake3::Hasher::new_derive_key("zkworker 2026-12 weight commitment opening");
     let mut field = |bytes: &[u8]| {
         h.update(&(bytes.len() as u64).to_le_bytes());
@@ -155,21 +191,51 @@ pub fn challenge(
     field(ctx.vk_id.as_bytes());
     field(ctx.owner.unwrap_or("").as_bytes());
     field(&[u8::from(ctx.owner.is_some())]);
-    field(ck_digest);
-    field(&(wires as u64).to_le_bytes());
-    field(point_to_hex(d_reg).as_bytes());
-    field(point_to_hex(t).as_bytes());
+    field(tr.ck_digest);
+    field(&(tr.wires as u64).to_le_bytes());
+    field(point_to_hex(tr.d_reg).as_bytes());
+    field(tr.range);
+    field(&(tr.t.len() as u64).to_le_bytes());
+    for t in tr.t {
+        field(point_to_hex(t).as_bytes());
+    }
     let mut out = [0u8; 64];
     h.finalize_xof().fill(&mut out);
     Fr::from_le_bytes_mod_order(&out)
 }
 
 impl Opening {
-    /// Checks the opening of `d_reg` over `ck` for `ctx`: `ck·z + z_v·h = T + c·D_reg`.
+    /// The challenge of this opening of `d_reg` over `ck` with `range`, for `ctx`.
+    pub fn challenge(
+        &self,
+        ck: &CommitmentKey,
+        d_reg: &G1Affine,
+        range: &RangeProof,
+        ctx: &OpeningContext<'_>,
+    ) -> Fr {
+        let t: Vec<G1Affine> = std::iter::once(self.t)
+            .chain(self.links.iter().map(|l| l.t))
+            .collect();
+        challenge(
+            &Transcript {
+                ck_digest: &ck.digest(),
+                wires: ck.bases.len(),
+                d_reg,
+                range: &range.digest(),
+                t: &t,
+            },
+            ctx,
+        )
+    }
+
+    /// Checks the opening of `d_reg` over `ck` for `ctx`, and through it the range of every
+    /// committed value: `ck·z + z_v·h = T + c·D_reg`; for each slice,
+    /// `ck'·(z_slice ‖ z_pad) + z'_v·h' = T'_k + c·D'_k`; and each slice's range proof.
     pub fn verify(
         &self,
         ck: &CommitmentKey,
         d_reg: &G1Affine,
+        range: &RangeProof,
         ctx: &OpeningContext<'_>,
     ) -> Result<(), VerificationError> {
         let bad = |reason: String| VerificationError::BadOpening(reason);
@@ -180,16 +246,51 @@ impl Opening {
                 ck.bases.len()
             )));
         }
-        let c = challenge(&ck.digest(), ck.bases.len(), d_reg, &self.t, ctx);
+        let layout = range.layout(ck.bases.len())?;
+        if self.links.len() != layout.len() {
+            return Err(bad(format!(
+                "{} slice links for {} range slices",
+                self.links.len(),
+                layout.len()
+            )));
+        }
+        let c = self.challenge(ck, d_reg, range, ctx);
         let lhs = msm(&ck.bases, &self.z) + ck.hiding * self.z_v;
         if lhs.into_affine() != (self.t + *d_reg * c).into_affine() {
             return Err(bad(
                 "the responses do not open the commitment over this key (another commitment, \
-                 key, model, verifying key or owner than the one it was made for)"
+                 key, range proof, model, verifying key or owner than the one it was made for)"
                     .into(),
             ));
         }
-        Ok(())
+        for (k, ((slice, link), proof)) in layout
+            .iter()
+            .zip(&self.links)
+            .zip(&range.slices)
+            .enumerate()
+        {
+            let class = &range.classes[slice.class];
+            if link.z_pad.len() != slice.pads {
+                return Err(bad(format!(
+                    "slice {k} has {} padding responses, its layout {}",
+                    link.z_pad.len(),
+                    slice.pads
+                )));
+            }
+            let z: Vec<Fr> = slice
+                .wires
+                .iter()
+                .map(|&w| self.z[w])
+                .chain(link.z_pad.iter().copied())
+                .collect();
+            let lhs = msm(&class.ck.bases, &z) + class.ck.hiding * link.z_v;
+            if lhs.into_affine() != (link.t + proof.d * c).into_affine() {
+                return Err(bad(format!(
+                    "range slice {k} does not open to the committed values"
+                )));
+            }
+        }
+        range.verify_slices()
     }
 
     /// Parses an opening's uncompressed bytes (points checked on the curve); nothing may follow.

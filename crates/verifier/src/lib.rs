@@ -7,7 +7,8 @@
 //! - [`statement`]: *(model commitment, input digest, output, job binding) → public inputs*, the
 //!   one statement encoding; the circuit allocates its public inputs from this same function.
 //!   [`commitment`]: committed weights' commitment key, the owner's commitment `D_reg` that
-//!   every such proof is checked with, and the proof of knowledge of its opening.
+//!   every such proof is checked with, and the proof of knowledge of its opening; [`range`]:
+//!   the one-time proof that the committed values lie within their widths.
 //! - [`digest`]: the packing of quantized integers into field elements and the Poseidon digests
 //!   (salted input digest, weight commitment, output digest), native side; [`width`]: the
 //!   signed widths packing accepts, and the range check every packed value passes first.
@@ -56,6 +57,7 @@ pub mod licence;
 pub mod ownership;
 mod pairing;
 pub mod published;
+pub mod range;
 pub mod receipt;
 pub mod record;
 pub mod registration;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::commitment::{CommitmentKey, Opening, OpeningContext};
 use crate::file::read_capped_regular;
 use crate::key::{MAX_VK_BYTES, VerifierKey};
+use crate::range::RangeProof;
 use crate::record::{MAX_RECORD_BYTES, ModelRecord};
 
 /// The registry record's file name in a keys directory.
@@ -75,6 +76,11 @@ impl PublishedKeys {
     /// `<vk_id>.opening`: the owner's proof of knowledge of the opening of its commitment.
     pub fn opening_path(&self, vk_id: &str) -> PathBuf {
         self.dir.join(format!("{vk_id}.opening"))
+    }
+
+    /// `<vk_id>.range`: the one-time proof that the committed weights lie within their widths.
+    pub fn range_path(&self, vk_id: &str) -> PathBuf {
+        self.dir.join(format!("{vk_id}.range"))
     }
 
     /// The owner's setup statement (`zkw model setup --owner-key`), when there is one.
@@ -143,13 +149,16 @@ impl PublishedKeys {
         let opening_path = self.opening_path(&record.vk_id);
         let bytes = read(&opening_path, MAX_OPENING_BYTES, "commitment opening")?;
         let opening = Opening::from_bytes(&bytes).map_err(|e| bad(&opening_path, e.to_string()))?;
+        let range_path = self.range_path(&record.vk_id);
+        let bytes = read(&range_path, MAX_RANGE_BYTES, "range proof")?;
+        let range = RangeProof::from_bytes(&bytes).map_err(|e| bad(&range_path, e.to_string()))?;
         let ctx = OpeningContext {
             model_id: &record.model_id,
             vk_id: &record.vk_id,
             owner: record.owner.as_deref(),
         };
         opening
-            .verify(&ck, &d_reg, &ctx)
+            .verify(&ck, &d_reg, &range, &ctx)
             .map_err(|e| bad(&opening_path, e.to_string()))
     }
 }
@@ -159,6 +168,10 @@ pub const MAX_COMMITMENT_KEY_BYTES: usize = 512 << 20;
 
 /// The most bytes an opening may have: 32 bytes per committed weight, so 8 Mi weights.
 pub const MAX_OPENING_BYTES: usize = 256 << 20;
+
+/// The most bytes a range proof may have: a commitment key of one slice per width (64 bytes
+/// per value of a slice) and a few hundred bytes per slice.
+pub const MAX_RANGE_BYTES: usize = 256 << 20;
 
 fn read(path: &Path, cap: usize, what: &'static str) -> Result<Vec<u8>, PublishedKeysError> {
     // Not following a final link, never blocking: a FIFO planted as record.json must not hang

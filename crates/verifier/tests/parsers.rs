@@ -3,6 +3,7 @@
 //! field replaced by a hostile value: an error, never a panic. And each validation rule of a
 //! record and a receipt, with the message it gives.
 
+use ark_ec::AffineRepr;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use zkw_verifier::field::fr_to_hex;
@@ -109,11 +110,26 @@ fn record_shapes_must_be_non_empty_and_bounded() {
 
 #[test]
 fn record_ids_modes_commitments_and_versions_are_checked() {
-    let cases: [(&str, Value, &str); 9] = [
+    let cases: [(&str, Value, &str); 12] = [
         (
             "model_id",
             json!("abc"),
             "model_id is not 64 lower-case hex digits",
+        ),
+        (
+            "weight_commitment",
+            json!("00".repeat(32)),
+            "a fixed-weights record carries a weight commitment",
+        ),
+        (
+            "commitment_key",
+            json!("ab".repeat(32)),
+            "a fixed-weights record carries a weight commitment",
+        ),
+        (
+            "weight_mode",
+            json!("committed"),
+            "a committed-weights record needs weight_commitment and commitment_key",
         ),
         (
             "model_commitment",
@@ -133,7 +149,7 @@ fn record_ids_modes_commitments_and_versions_are_checked() {
         (
             "weight_mode",
             json!("public"),
-            "weight mode `public` is neither fixed nor private",
+            "weight mode `public` is none of fixed, private and committed",
         ),
         (
             "model_commitment",
@@ -168,6 +184,47 @@ fn record_ids_modes_commitments_and_versions_are_checked() {
     }
     let e = record_err(&json!({"version": 1}));
     assert!(e.contains("run `zkw model setup` again"), "{e}");
+
+    // A committed-weights record: its commitment is a canonical point other than the
+    // identity, its key a digest, its public input 0 the model id.
+    let generator = zkw_verifier::commitment::point_to_hex(&ark_bn254::G1Affine::generator());
+    let committed = |d: &str, key: &str| {
+        let mut r = record();
+        r["weight_mode"] = json!("committed");
+        r["weight_commitment"] = json!(d);
+        r["commitment_key"] = json!(key);
+        r
+    };
+    ModelRecord::from_json(
+        committed(&generator, &"ab".repeat(32))
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    let identity = zkw_verifier::commitment::point_to_hex(&ark_bn254::G1Affine::identity());
+    for (d, key, want) in [
+        (
+            "zz".repeat(32),
+            "ab".repeat(32),
+            "not 64 lower-case hex digits",
+        ),
+        (identity, "ab".repeat(32), "the identity commits to nothing"),
+        (
+            generator.clone(),
+            "AB".repeat(32),
+            "commitment_key is not 64 lower-case",
+        ),
+    ] {
+        let e = record_err(&committed(&d, &key));
+        assert!(e.contains(want), "{e} lacks {want}");
+    }
+    let mut r = committed(&generator, &"ab".repeat(32));
+    r["model_commitment"] = json!("05".to_string() + &"00".repeat(31));
+    let e = record_err(&r);
+    assert!(
+        e.contains("a committed-weights record's commitment must be its model id"),
+        "{e}"
+    );
 }
 
 #[test]
