@@ -13,13 +13,21 @@ use ark_bn254::{Fr, G1Affine};
 use ark_ec::CurveGroup;
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::Rng;
-use zkw_verifier::commitment::{
-    CommitmentKey, Opening, OpeningContext, SliceLink, Transcript, challenge,
-};
+use zkw_verifier::commitment::CommitmentKey;
+use zkw_verifier::opening::{Opening, OpeningContext, SliceLink, Transcript, challenge};
 use zkw_verifier::range::RangeProof;
 
 use crate::error::ProverError;
-use crate::range_proof::SliceSecret;
+
+/// What linking a range slice to the model's commitment needs: its padding values and its
+/// commitment's blinding (`crate::range_proof` makes both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceSecret {
+    /// The padding values after the slice's wires (zeros).
+    pub pads: Vec<Fr>,
+    /// The slice commitment's blinding `v'_k`.
+    pub v: Fr,
+}
 
 /// A fresh blinding `v`: uniform and non-zero (`v = 0` would make the commitment a function of
 /// the weights alone, which anyone could test guesses against).

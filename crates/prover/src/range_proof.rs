@@ -23,21 +23,12 @@ use crate::error::ProverError;
 use crate::groth16::create_proof;
 use crate::keygen::{self, Keys};
 use crate::matrices::R1csMatrices;
-use crate::opening::draw_blinding;
+use crate::opening::{SliceSecret, draw_blinding};
 use crate::witness::assignment;
 
 /// The most constraints of one slice circuit: with its one instance variable it fills a 2^19
 /// evaluation domain.
 pub const MAX_SLICE_CONSTRAINTS: usize = (1 << 19) - 1;
-
-/// What linking a slice to the model's commitment needs: its padding values and blinding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SliceSecret {
-    /// The padding values after the slice's wires (zeros).
-    pub pads: Vec<Fr>,
-    /// The slice commitment's blinding `v'_k`.
-    pub v: Fr,
-}
 
 /// One slice shape's keys: its matrices, proving key and commitment key.
 pub struct SliceKeys {

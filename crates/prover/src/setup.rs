@@ -12,10 +12,11 @@ use ark_std::rand::rngs::OsRng;
 use zkw_circuits::commitment::committed_wires;
 use zkw_circuits::{CircuitError, InferenceCircuit, model_commitment};
 use zkw_model::{Model, ModelId};
-use zkw_verifier::commitment::{OpeningContext, point_to_hex};
+use zkw_verifier::commitment::point_to_hex;
 use zkw_verifier::field::fr_to_hex;
 use zkw_verifier::fs::Access;
 use zkw_verifier::key::vk_bytes;
+use zkw_verifier::opening::OpeningContext;
 use zkw_verifier::record::{RECORD_VERSION, owned_model_id};
 use zkw_verifier::{ModelRecord, TensorFormat, VerifierKey, Width};
 

@@ -19,15 +19,14 @@ use zkw_prover::baseline::Baseline;
 use zkw_prover::groth16::create_proof;
 use zkw_prover::keygen::{self, Keys};
 use zkw_prover::matrices::R1csMatrices;
-use zkw_prover::opening::commit_and_open;
-use zkw_prover::range_proof::{SliceKeys, SliceSecret, prove_ranges};
+use zkw_prover::opening::{SliceSecret, commit_and_open};
+use zkw_prover::range_proof::{SliceKeys, prove_ranges};
 use zkw_prover::receipt::build_receipt;
 use zkw_prover::setup::make_record;
 use zkw_prover::witness::assignment;
 use zkw_prover::{KeyDir, LocalProver, setup};
-use zkw_verifier::commitment::{
-    CommitmentKey, Opening, OpeningContext, Transcript, challenge, point_to_hex,
-};
+use zkw_verifier::commitment::{CommitmentKey, point_to_hex};
+use zkw_verifier::opening::{Opening, OpeningContext, Transcript, challenge};
 use zkw_verifier::range::{RangeProof, RangeSliceProof};
 use zkw_verifier::statement::OUTPUT_START;
 use zkw_verifier::{Expected, ModelRecord, Receipt, VerificationError, VerifierKey, verify};

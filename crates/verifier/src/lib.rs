@@ -6,9 +6,9 @@
 //!
 //! - [`statement`]: *(model commitment, input digest, output, job binding) → public inputs*, the
 //!   one statement encoding; the circuit allocates its public inputs from this same function.
-//!   [`commitment`]: committed weights' commitment key, the owner's commitment `D_reg` that
-//!   every such proof is checked with, and the proof of knowledge of its opening; [`range`]:
-//!   the one-time proof that the committed values lie within their widths.
+//!   [`commitment`]: committed weights' commitment key and the owner's commitment `D_reg` that
+//!   every such proof is checked with; [`opening`]: the proof of knowledge of its opening,
+//!   linked to [`range`], the one-time proof that the committed values lie within their widths.
 //! - [`digest`]: the packing of quantized integers into field elements and the Poseidon digests
 //!   (salted input digest, weight commitment, output digest), native side; [`width`]: the
 //!   signed widths packing accepts, and the range check every packed value passes first.
@@ -54,6 +54,7 @@ pub mod job;
 mod json;
 pub mod key;
 pub mod licence;
+pub mod opening;
 pub mod ownership;
 mod pairing;
 pub mod published;

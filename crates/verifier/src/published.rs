@@ -10,9 +10,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::commitment::{CommitmentKey, Opening, OpeningContext};
+use crate::commitment::CommitmentKey;
 use crate::file::read_capped_regular;
 use crate::key::{MAX_VK_BYTES, VerifierKey};
+use crate::opening::{Opening, OpeningContext};
 use crate::range::RangeProof;
 use crate::record::{MAX_RECORD_BYTES, ModelRecord};
 

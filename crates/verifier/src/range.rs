@@ -4,7 +4,7 @@
 //! The weights' wires are grouped by width into classes, in wire order; each class is cut into
 //! equal slices (the last padded), and each slice is proved in range by a Groth16 proof of
 //! `zkw_circuits::range_slice` whose committed wires are the slice's values, its commitment
-//! `D'_k` added to the constant wire's point. [`crate::commitment::Opening`] links every
+//! `D'_k` added to the constant wire's point. [`crate::opening::Opening`] links every
 //! `D'_k` to the same values inside the model's `D_reg`. Slicing keeps a 1M-weight model's
 //! one-time proof within a few hundred thousand constraints per proof instead of nine million
 //! in one.
