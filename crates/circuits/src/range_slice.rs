@@ -54,7 +54,7 @@ impl RangeSlice {
 
 impl ConstraintSynthesizer<Fr> for RangeSlice {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        if self.bits == 0 || self.bits > 62 {
+        if self.bits == 0 || self.bits > 32 {
             return Err(SynthesisError::Unsatisfiable);
         }
         // The committed wires first, each a single variable.

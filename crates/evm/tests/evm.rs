@@ -21,7 +21,9 @@ use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_groth16::{Groth16, Proof, VerifyingKey, prepare_verifying_key};
 use chain::{CALLER, Chain, GENESIS_TIME, Outcome, intrinsic_gas};
-use fixture::{PYEVM_SENDER, Proved, digested, fixed, private, saturated, venue_of, worker_id};
+use fixture::{
+    PYEVM_SENDER, Proved, committed, digested, fixed, private, saturated, venue_of, worker_id,
+};
 use zkw_evm::abi::{
     Reclaimed, Requested, Settled, balancesCall, jobBindingCall, requestDigestCall, requestsCall,
     settleCall, venueCall, workerKeyCall,
@@ -425,6 +427,53 @@ fn a_receipt_settles_only_on_its_own_models_contract() {
     ));
     chain.send(at_a, call(a, 1).abi_encode()).gas();
     chain.send(at_b, call(b, 1).abi_encode()).gas();
+}
+
+/// Committed weights on chain: the contract adds the registered `D_reg` to the constant
+/// wire's point, so the receipt settles as plain Groth16; the same contract without it — a
+/// verifier that forgot the commitment — refuses every proof, and a fixed-weights receipt of
+/// the same shapes is refused too.
+#[test]
+fn a_committed_weights_receipt_settles_with_its_commitment_as_a_constant() {
+    let Some(solc) = solc() else { return };
+    let p = committed();
+    assert!(p.record.weights().unwrap().is_some());
+    let mut chain = Chain::new();
+    let at = deploy(&mut chain, &solc, p);
+    let verify = verify_calldata(&p.proof(0), &p.inputs(0));
+    assert!(chain.view(
+        at,
+        zkw_evm::abi::verifyProofCall::abi_decode(&verify).unwrap()
+    ));
+    open(&mut chain, at, p, 0);
+    let Outcome::Success { .. } = chain.send(at, call(p, 0).abi_encode()) else {
+        panic!("the committed-weights receipt did not settle");
+    };
+    expect_revert(
+        chain.send(at, call(p, 0).abi_encode()),
+        "already settled",
+        "the same receipt twice",
+    );
+
+    let forgetful = solidity(&EvmModel {
+        weights: None,
+        ..evm_model(p)
+    })
+    .unwrap();
+    let bytecode = compile(&solc, &forgetful).unwrap().bytecode;
+    let without = chain.deploy(&bytecode);
+    assert!(!chain.view(
+        without,
+        zkw_evm::abi::verifyProofCall::abi_decode(&verify).unwrap()
+    ));
+
+    let f = fixed();
+    open(&mut chain, at, f, 1);
+    expect_revert(
+        chain.send(at, call(f, 1).abi_encode()),
+        "invalid proof",
+        "a fixed-weights receipt to the committed model's contract",
+    );
 }
 
 #[test]

@@ -196,6 +196,13 @@ impl LocalProver {
                 reason,
             }
         })?;
+        // The baseline's L-sum and the proving key's L-query start at the same wire.
+        if baseline.l_start != r1cs.num_instance_variables + committed_wires(&model) {
+            return Err(ProverError::BadKeyFile {
+                path: base_path.clone(),
+                reason: "its L-sum starts at another wire than the matrices' L-query".into(),
+            });
+        }
         if baseline.z.len() != r1cs.num_variables() {
             return Err(ProverError::BadKeyFile {
                 path: keys.r1cs_path(&record.vk_id),

@@ -51,7 +51,7 @@ pub fn registration(
     let key = keys.read_vk(&record)?;
     // Committed weights: the commitment must open (a registry checks it again).
     keys.published()
-        .check_commitment(&record)
+        .check_commitment(&record, None)
         .map_err(|e| ProverError::Commitment(e.to_string()))?;
     // Ownership first: a directory of published files (no proving key) is refused for what
     // it is, not for a missing key file.

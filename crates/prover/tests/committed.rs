@@ -472,7 +472,7 @@ fn setup_publishes_a_commitment_that_checks() {
     assert_eq!(record.weight_mode, "committed");
     let keys = KeyDir::new(dir.path());
     let published = keys.published();
-    published.check_commitment(record).unwrap();
+    published.check_commitment(record, None).unwrap();
     // The baseline holds -v·[η/δ]₁: it is as secret as the weights.
     #[cfg(unix)]
     {
@@ -490,18 +490,40 @@ fn setup_publishes_a_commitment_that_checks() {
     // Another commitment in the record: the opening no longer opens it.
     let mut other = record.clone();
     other.weight_commitment = Some(point_to_hex(&G1Affine::generator()));
-    let err = published.check_commitment(&other).unwrap_err().to_string();
+    let err = published
+        .check_commitment(&other, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("opening proof fails"), "{err}");
     // Another key than the record names.
     let mut other = record.clone();
     other.commitment_key = Some("cd".repeat(32));
-    let err = published.check_commitment(&other).unwrap_err().to_string();
+    let err = published
+        .check_commitment(&other, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("the record names"), "{err}");
+    // A key file spelled another way (a flag bit arkworks reads but ignores): one key, one
+    // spelling, or the digests the registry pins would not name it.
+    let ck_path = keys.commitment_key_path(&record.vk_id);
+    let good = std::fs::read(&ck_path).unwrap();
+    let mut respelled = good.clone();
+    respelled[8 + 63] ^= 0x80;
+    std::fs::write(&ck_path, &respelled).unwrap();
+    let err = published
+        .check_commitment(record, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("malformed commitment key"), "{err}");
+    std::fs::write(&ck_path, &good).unwrap();
     // A truncated opening.
     let path = keys.opening_path(&record.vk_id);
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
-    let err = published.check_commitment(record).unwrap_err().to_string();
+    let err = published
+        .check_commitment(record, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("malformed commitment opening"), "{err}");
 }
 

@@ -59,6 +59,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use zkw_verifier::published::{
+    MAX_COMMITMENT_KEY_BYTES, MAX_OPENING_BYTES, MAX_RANGE_BYTES, PublishedKeysError,
+};
 use zkw_verifier::record::is_digest_hex;
 use zkw_verifier::{
     KeyPair, Licence, PublishedKeys, RegisteredModel, Registration, VerificationError,
@@ -75,6 +78,8 @@ pub const REGISTRY_ID_FILE: &str = "registry-id";
 #[derive(Debug, Clone)]
 pub struct Registry {
     dir: PathBuf,
+    /// Digests of the committed-weights records whose commitment this handle has checked.
+    checked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
 }
 
 /// The exclusive write lock of a registry, held until dropped.
@@ -83,7 +88,10 @@ struct WriteLock(#[allow(dead_code)] File);
 impl Registry {
     /// The registry at `dir` (created on the first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Registry { dir: dir.into() }
+        Registry {
+            dir: dir.into(),
+            checked: Default::default(),
+        }
     }
 
     /// Its directory.
@@ -276,23 +284,33 @@ impl Registry {
         if record.weight_commitment.is_none() {
             return Ok(());
         }
+        // Plain files under their caps, never a link followed, and no write beside a
+        // registration's check.
+        let _lock = self.lock()?;
         let into = self.commitments();
         std::fs::create_dir_all(&into.dir).map_err(|e| SettlementError::io(&into.dir, e))?;
-        for (from, to) in [
+        for (from, to, cap, what) in [
             (
                 keys.commitment_key_path(&record.vk_id),
                 into.commitment_key_path(&record.vk_id),
+                MAX_COMMITMENT_KEY_BYTES,
+                "commitment key",
             ),
             (
                 keys.opening_path(&record.vk_id),
                 into.opening_path(&record.vk_id),
+                MAX_OPENING_BYTES,
+                "commitment opening",
             ),
             (
                 keys.range_path(&record.vk_id),
                 into.range_path(&record.vk_id),
+                MAX_RANGE_BYTES,
+                "range proof",
             ),
         ] {
-            let bytes = std::fs::read(&from).map_err(|e| SettlementError::io(&from, e))?;
+            let bytes = zkw_verifier::file::read_capped_regular(&from, cap, what)
+                .map_err(|e| SettlementError::io(&from, e))?;
             write_atomic(&to, &bytes, Existing::Replace, Access::Public)
                 .map_err(|e| SettlementError::io(&to, e))?;
         }
@@ -307,45 +325,22 @@ impl Registry {
         if record.weight_commitment.is_none() {
             return Ok(());
         }
-        let files = self.commitments();
         let refuse = |reason: String| {
             SettlementError::Refused(VerificationError::BadOpening(format!(
                 "model {}: {reason}",
                 record.model_id
             )))
         };
-        for path in [
-            files.commitment_key_path(&record.vk_id),
-            files.opening_path(&record.vk_id),
-            files.range_path(&record.vk_id),
-        ] {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("named by a hex id");
-            let listed = registration
-                .key_files
-                .get(name)
-                .ok_or_else(|| refuse(format!("the registration lists no digest of {name}")))?;
-            let file = File::open(&path).map_err(|e| {
-                refuse(format!(
-                    "{}: {e} (copy the keys directory's commitment files in first:                      `zkw model register` does)",
+        self.commitments()
+            .check_commitment(record, Some(&registration.key_files))
+            .map_err(|e| match e {
+                PublishedKeysError::Io { path, error } => refuse(format!(
+                    "{}: {error} (copy the keys directory's commitment files in first: `zkw \
+                     model register` does)",
                     path.display()
-                ))
-            })?;
-            let mut h = blake3::Hasher::new();
-            h.update_reader(file)
-                .map_err(|e| SettlementError::io(&path, e))?;
-            if h.finalize().to_hex().as_str() != listed {
-                return Err(refuse(format!(
-                    "{} is not the file the registration lists",
-                    path.display()
-                )));
-            }
-        }
-        files
-            .check_commitment(record)
-            .map_err(|e| refuse(e.to_string()))
+                )),
+                other => refuse(other.to_string()),
+            })
     }
 
     /// Numbers `registration` after the model's last entry, signs it with `owner`'s key and
@@ -473,12 +468,33 @@ impl Registry {
                 reason: format!("model {model_id} is not registered"),
             });
         };
-        head.registered().map_err(|e| SettlementError::Registry {
+        let registered = head.registered().map_err(|e| SettlementError::Registry {
             path: self
                 .entry_path(model_id, head.predicate.index)
                 .expect("checked id"),
             reason: e.to_string(),
-        })
+        })?;
+        // Committed weights: the commitment is checked again on read, once per record per
+        // handle — an entry written into the directory without `register` gets no pass.
+        if registered.registration.record.weight_commitment.is_some() {
+            let digest = registered.registration.record.digest();
+            let done = self
+                .checked
+                .lock()
+                .map(|c| c.contains(&digest))
+                .unwrap_or(false);
+            if !done {
+                self.check_commitment(&registered.registration)
+                    .map_err(|e| SettlementError::Registry {
+                        path: self.commitments().dir,
+                        reason: e.to_string(),
+                    })?;
+                if let Ok(mut c) = self.checked.lock() {
+                    c.insert(digest);
+                }
+            }
+        }
+        Ok(registered)
     }
 
     /// The ids of every registered model, sorted.

@@ -1184,10 +1184,7 @@ fn a_committed_model_registers_only_with_a_commitment_that_opens() {
         .register(&registration, owner)
         .unwrap_err()
         .to_string();
-    assert!(
-        err.contains("is not the file the registration lists"),
-        "{err}"
-    );
+    assert!(err.contains("not the file the registration lists"), "{err}");
     // …and listed by its digest, it opens nothing of this model's.
     let mut relisted = registration.clone();
     relisted.key_files.insert(
@@ -1230,4 +1227,13 @@ fn a_committed_model_registers_only_with_a_commitment_that_opens() {
         matches!(one(&w, &receipt), Outcome::AlreadySettled { .. }),
         "once"
     );
+
+    // The commitment is checked again when the registry is read: an opening replaced behind
+    // the registry's back (or an entry written without `register`) gets no pass.
+    std::fs::copy(other_published.opening_path(&other.record.vk_id), &opening).unwrap();
+    let err = Registry::new(w.registry.dir())
+        .model(&record.model_id)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not the file the registration lists"), "{err}");
 }

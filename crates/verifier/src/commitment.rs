@@ -61,6 +61,10 @@ impl CommitmentKey {
             return Err(malformed(format!("{} bytes after the key", reader.len())));
         }
         ck.check().map_err(malformed)?;
+        // One key, one spelling: uncompressed points carry flags arkworks reads but ignores.
+        if ck.to_bytes() != bytes {
+            return Err(malformed("not the key's canonical encoding".into()));
+        }
         Ok(ck)
     }
 

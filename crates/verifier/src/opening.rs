@@ -203,6 +203,11 @@ impl Opening {
                 reader.len()
             )));
         }
+        // One opening, one spelling: uncompressed points carry flags arkworks reads but
+        // ignores.
+        if o.to_bytes() != bytes {
+            return Err(malformed("not the opening's canonical encoding".into()));
+        }
         Ok(o)
     }
 

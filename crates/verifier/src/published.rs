@@ -119,16 +119,43 @@ impl PublishedKeys {
     }
 
     /// Checks a committed-weights record's commitment once (condition S1): reads the
-    /// commitment key, which must be the one the record names by digest, and the opening, and
-    /// verifies the opening of the record's `D_reg` for its model, key and owner. Records of
-    /// the other modes have nothing to check.
-    pub fn check_commitment(&self, record: &ModelRecord) -> Result<(), PublishedKeysError> {
+    /// commitment key, which must be the one the record names by digest, the opening and the
+    /// range proof, and verifies the opening of the record's `D_reg` for its model, key and
+    /// owner, linked to the range proof. With `listed` (a registration's key-file digests),
+    /// each file must also be the one listed under its name — compared on the very bytes that
+    /// are then parsed and checked. Records of the other modes have nothing to check.
+    pub fn check_commitment(
+        &self,
+        record: &ModelRecord,
+        listed: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> Result<(), PublishedKeysError> {
         let Some(d_reg) = record.weights().map_err(|e| PublishedKeysError::Bad {
             path: self.record_path(),
             reason: e.to_string(),
         })?
         else {
             return Ok(());
+        };
+        let read = |path: &Path, cap: usize, what: &'static str| {
+            let bytes = read(path, cap, what)?;
+            if let Some(listed) = listed {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                let bad = |reason: String| PublishedKeysError::Bad {
+                    path: path.to_path_buf(),
+                    reason,
+                };
+                match listed.get(name) {
+                    None => return Err(bad("the registration lists no digest of it".into())),
+                    Some(d) if *d != blake3::hash(&bytes).to_hex().as_str() => {
+                        return Err(bad("not the file the registration lists".into()));
+                    }
+                    Some(_) => {}
+                }
+            }
+            Ok::<_, PublishedKeysError>(bytes)
         };
         let ck_path = self.commitment_key_path(&record.vk_id);
         let bytes = read(&ck_path, MAX_COMMITMENT_KEY_BYTES, "commitment key")?;

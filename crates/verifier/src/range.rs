@@ -20,8 +20,8 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate
 use crate::commitment::CommitmentKey;
 use crate::error::VerificationError;
 
-/// The widest value a range class may declare.
-pub const MAX_RANGE_BITS: u32 = 62;
+/// The widest value a range class may declare: a parameter's width (`Width`, 1..=32).
+pub const MAX_RANGE_BITS: u32 = 32;
 
 /// The slices of one width.
 #[derive(Debug, Clone, PartialEq, CanonicalSerialize, CanonicalDeserialize)]
@@ -216,6 +216,9 @@ impl RangeProof {
             .map_err(|e| malformed(e.to_string()))?;
         if !reader.is_empty() {
             return Err(malformed(format!("{} bytes after the proof", reader.len())));
+        }
+        if p.to_bytes() != bytes {
+            return Err(malformed("not the proof's canonical encoding".into()));
         }
         Ok(p)
     }

@@ -60,6 +60,10 @@ pub fn export(a: ExportReceiptArgs) -> Result<()> {
             let keys = PublishedKeys::new(dir);
             let record = keys.read_record()?;
             let key = keys.read_vk(&record)?;
+            // Committed weights: the commitment must open over the setup's key, with its
+            // range proof (a registry checks this at registration; a keys directory is checked
+            // here, once).
+            keys.check_commitment(&record, None)?;
             (record, key)
         }
         _ => bail!("give --registry DIR --model ID, or --keys DIR"),

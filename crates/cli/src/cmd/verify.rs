@@ -200,6 +200,10 @@ pub fn check(a: &VerifyArgs) -> Result<Outcome> {
             let keys = PublishedKeys::new(dir);
             let record = keys.read_record()?;
             let key = keys.read_vk(&record)?;
+            // Committed weights: the commitment must open over the setup's key, with its
+            // range proof (a registry checks this at registration; a keys directory is checked
+            // here, once).
+            keys.check_commitment(&record, None)?;
             (record, key)
         }
         (None, None) => bail!("give --registry DIR or --keys DIR"),
