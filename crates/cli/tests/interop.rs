@@ -57,11 +57,23 @@ fn snarkjs_verify(snarkjs: &Path, dir: &Path) -> (bool, String) {
 
 #[test]
 fn snarkjs_verifies_an_exported_receipt_and_refuses_an_edited_one() {
+    snarkjs_round_trip("private");
+}
+
+/// Committed weights through the whole CLI: import, owner setup (commitment, opening, range
+/// proof), registration (the registry checks the commitment), proof, and an export whose
+/// `IC[0]` carries `D_reg`, which snarkjs verifies as plain Groth16.
+#[test]
+fn snarkjs_verifies_a_committed_weights_receipt() {
+    snarkjs_round_trip("committed");
+}
+
+fn snarkjs_round_trip(mode: &str) {
     let Some(snarkjs) = snarkjs() else { return };
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
     succeeded(zkw(&["keys", "new", "-o", s(&p("owner.key"))]));
-    let (zkm, keys) = owned_digits(dir.path(), "m", "private", &p("owner.key"));
+    let (zkm, keys) = owned_digits(dir.path(), "m", mode, &p("owner.key"));
     let model_id = register(&keys, &p("owner.key"), &p("registry"), &[]);
     succeeded(zkw(&[
         "prove",
