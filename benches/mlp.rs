@@ -12,7 +12,6 @@
 //! proofs) and verify (median of 200). Prints a Markdown table for BENCHMARKS.md.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use zkw_model::input::{quantize_input, read_input_file};
@@ -23,13 +22,18 @@ use zkw_prover::{KeyDir, LocalProver, setup};
 use zkw_verifier::Job;
 use zkw_verifier::{Expected, InputSalt, Receipt, verify};
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+mod common;
+use common::peak_rss_mib;
+
+fn run_child(phase: &str, mode: WeightMode, work: &Path) -> serde_json::Value {
+    common::run_child(
+        &[
+            ("ZKW_BENCH_PHASE", phase.as_ref()),
+            ("ZKW_BENCH_MODE", mode.as_str().as_ref()),
+            ("ZKW_BENCH_WORK", work.as_os_str()),
+        ],
+        "ZKW_BENCH ",
+    )
 }
 
 fn secs(d: Duration) -> f64 {
@@ -114,26 +118,6 @@ fn child(phase: &str, mode: WeightMode, bench: &Path, work: &Path) {
         other => panic!("unknown phase {other}"),
     };
     println!("ZKW_BENCH {out}");
-}
-
-fn run_child(phase: &str, mode: WeightMode, work: &Path) -> serde_json::Value {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("ZKW_BENCH_PHASE", phase)
-        .env("ZKW_BENCH_MODE", mode.as_str())
-        .env("ZKW_BENCH_WORK", work)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("ZKW_BENCH "))
-        .expect("child result");
-    serde_json::from_str(line).unwrap()
 }
 
 fn main() {

@@ -20,13 +20,27 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use zkw_model::ops::{Conv, ConvGeometry, Dense, Relu, Requantize, Reshape};
 use zkw_model::{Model, Op, TensorInfo, WeightMode, load_model};
 use zkw_prover::{LocalProver, save_model, setup};
 use zkw_verifier::{InputSalt, Job};
+
+mod common;
+use common::peak_rss_mib;
+
+fn run_child(phase: &str, name: &str, mode: WeightMode, work: &Path) -> serde_json::Value {
+    common::run_child(
+        &[
+            ("ZKW_SCALE_PHASE", phase.as_ref()),
+            ("ZKW_SCALE_MODEL", name.as_ref()),
+            ("ZKW_SCALE_MODE", mode.as_str().as_ref()),
+            ("ZKW_SCALE_WORK", work.as_os_str()),
+        ],
+        "ZKW_SCALE ",
+    )
+}
 
 /// xorshift64*: a fixed stream of int8 values.
 struct Rng(u64);
@@ -193,15 +207,6 @@ fn macs(model: &Model) -> usize {
         .sum()
 }
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn input(model: &Model) -> Vec<i64> {
     let mut rng = Rng(7);
     rng.values(model.input_info().len())
@@ -265,27 +270,6 @@ fn child(phase: &str, name: &str, mode: WeightMode, work: &Path) {
         other => panic!("unknown phase {other}"),
     };
     println!("ZKW_SCALE {out}");
-}
-
-fn run_child(phase: &str, name: &str, mode: WeightMode, work: &Path) -> serde_json::Value {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("ZKW_SCALE_PHASE", phase)
-        .env("ZKW_SCALE_MODEL", name)
-        .env("ZKW_SCALE_MODE", mode.as_str())
-        .env("ZKW_SCALE_WORK", work)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name} {mode} {phase}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("ZKW_SCALE "))
-        .expect("child result");
-    serde_json::from_str(line).unwrap()
 }
 
 fn main() {

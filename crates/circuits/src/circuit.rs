@@ -22,7 +22,7 @@ use ark_relations::gr1cs::{
 };
 use zkw_model::bounds::{Bounds, analyze};
 use zkw_model::run;
-use zkw_model::{Model, Trace, WeightMode};
+use zkw_model::{Model, Parameter, Trace, WeightMode};
 use zkw_verifier::InputSalt;
 use zkw_verifier::digest::{DOMAIN_OUTPUT, input_digest};
 use zkw_verifier::statement::{
@@ -174,13 +174,7 @@ impl<'a> InferenceCircuit<'a> {
     /// Synthesizes the circuit in setup mode and returns the constraint system (matrices
     /// recorded, linear combinations inlined).
     pub fn synthesize_for_matrices(self) -> Result<ConstraintSystem<Fr>, CircuitError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        self.generate_constraints(cs.clone())?;
-        cs.finalize();
-        cs.into_inner()
-            .ok_or(CircuitError::Synthesis(SynthesisError::MissingCS))
+        setup_system(self)
     }
 }
 
@@ -208,6 +202,19 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
         // Committed mode: every parameter a single witness variable, the first witnesses of the
         // circuit (keygen gives them commitment bases), and public input 0 pinned as in fixed
         // mode.
+        let alloc_all = |alloc: fn(&ConstraintSystemRef<Fr>, &Parameter<'_>) -> _| {
+            model
+                .nodes
+                .iter()
+                .map(|node| {
+                    node.op
+                        .parameters()
+                        .iter()
+                        .map(|p| alloc(&cs, p))
+                        .collect::<Result<Vec<Committed>, SynthesisError>>()
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
         let mut parameters: Vec<Vec<Committed>> = vec![Vec::new(); model.nodes.len()];
         match model.weight_mode {
             WeightMode::Fixed => {
@@ -218,26 +225,12 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit<'_> {
                 if cs.num_witness_variables() != 0 {
                     return Err(SynthesisError::Unsatisfiable);
                 }
-                for (k, node) in model.nodes.iter().enumerate() {
-                    parameters[k] = node
-                        .op
-                        .parameters()
-                        .iter()
-                        .map(|p| alloc_committed(&cs, p))
-                        .collect::<Result<_, _>>()?;
-                }
+                parameters = alloc_all(alloc_committed)?;
                 let pinned = Lin::constant(statement.model_commitment);
                 enforce_equal(&cs, &publics[MODEL_COMMITMENT], &pinned)?;
             }
             WeightMode::Private => {
-                for (k, node) in model.nodes.iter().enumerate() {
-                    parameters[k] = node
-                        .op
-                        .parameters()
-                        .iter()
-                        .map(|p| alloc_parameter(&cs, p))
-                        .collect::<Result<_, _>>()?;
-                }
+                parameters = alloc_all(alloc_parameter)?;
                 mark(&profile, &cs, "weight and bias range checks");
                 let salt = salt(model).map_err(|_| SynthesisError::AssignmentMissing)?;
                 let salt = witness(&cs, salt)?;
@@ -342,4 +335,18 @@ pub fn constraint_breakdown(
             (what, n)
         })
         .collect())
+}
+
+/// The constraint system of any circuit synthesized in setup mode: matrices recorded, linear
+/// combinations inlined.
+pub fn setup_system(
+    circuit: impl ConstraintSynthesizer<Fr>,
+) -> Result<ConstraintSystem<Fr>, CircuitError> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    circuit.generate_constraints(cs.clone())?;
+    cs.finalize();
+    cs.into_inner()
+        .ok_or(CircuitError::Synthesis(SynthesisError::MissingCS))
 }

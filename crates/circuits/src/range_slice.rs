@@ -13,8 +13,7 @@
 //! setup serves every slice of that shape.
 
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError,
-    SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError,
 };
 
 use crate::Fr;
@@ -42,13 +41,7 @@ impl RangeSlice {
 
     /// Synthesizes in setup mode and returns the constraint system.
     pub fn synthesize_for_matrices(self) -> Result<ConstraintSystem<Fr>, CircuitError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        self.generate_constraints(cs.clone())?;
-        cs.finalize();
-        cs.into_inner()
-            .ok_or(CircuitError::Synthesis(SynthesisError::MissingCS))
+        crate::circuit::setup_system(self)
     }
 }
 
@@ -74,6 +67,7 @@ impl ConstraintSynthesizer<Fr> for RangeSlice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_relations::gr1cs::{OptimizationGoal, SynthesisMode};
 
     fn satisfied(values: Vec<i64>, bits: u32) -> bool {
         let cs = ConstraintSystem::<Fr>::new_ref();

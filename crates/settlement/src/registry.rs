@@ -78,8 +78,6 @@ pub const REGISTRY_ID_FILE: &str = "registry-id";
 #[derive(Debug, Clone)]
 pub struct Registry {
     dir: PathBuf,
-    /// Digests of the committed-weights records whose commitment this handle has checked.
-    checked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
 }
 
 /// The exclusive write lock of a registry, held until dropped.
@@ -88,10 +86,7 @@ struct WriteLock(#[allow(dead_code)] File);
 impl Registry {
     /// The registry at `dir` (created on the first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Registry {
-            dir: dir.into(),
-            checked: Default::default(),
-        }
+        Registry { dir: dir.into() }
     }
 
     /// Its directory.
@@ -474,26 +469,6 @@ impl Registry {
                 .expect("checked id"),
             reason: e.to_string(),
         })?;
-        // Committed weights: the commitment is checked again on read, once per record per
-        // handle — an entry written into the directory without `register` gets no pass.
-        if registered.registration.record.weight_commitment.is_some() {
-            let digest = registered.registration.record.digest();
-            let done = self
-                .checked
-                .lock()
-                .map(|c| c.contains(&digest))
-                .unwrap_or(false);
-            if !done {
-                self.check_commitment(&registered.registration)
-                    .map_err(|e| SettlementError::Registry {
-                        path: self.commitments().dir,
-                        reason: e.to_string(),
-                    })?;
-                if let Ok(mut c) = self.checked.lock() {
-                    c.insert(digest);
-                }
-            }
-        }
         Ok(registered)
     }
 

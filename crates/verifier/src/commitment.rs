@@ -41,30 +41,17 @@ impl CommitmentKey {
     /// transcript binds.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new_derive_key("zkworker 2026-12 commitment key");
-        let mut bytes = Vec::with_capacity(self.uncompressed_size());
-        self.serialize_uncompressed(&mut bytes)
-            .expect("writing to a Vec cannot fail");
-        h.update(&bytes);
+        h.update(&canonical_bytes(self));
         *h.finalize().as_bytes()
     }
 
     /// Parses a key's uncompressed bytes, every point checked on the curve; nothing may follow.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerificationError> {
-        let malformed = |reason: String| VerificationError::Malformed {
+        let ck: CommitmentKey = from_canonical_bytes(bytes, "commitment key")?;
+        ck.check().map_err(|reason| VerificationError::Malformed {
             what: "commitment key",
             reason,
-        };
-        let mut reader = bytes;
-        let ck = CommitmentKey::deserialize_with_mode(&mut reader, Compress::No, Validate::Yes)
-            .map_err(|e| malformed(e.to_string()))?;
-        if !reader.is_empty() {
-            return Err(malformed(format!("{} bytes after the key", reader.len())));
-        }
-        ck.check().map_err(malformed)?;
-        // One key, one spelling: uncompressed points carry flags arkworks reads but ignores.
-        if ck.to_bytes() != bytes {
-            return Err(malformed("not the key's canonical encoding".into()));
-        }
+        })?;
         Ok(ck)
     }
 
@@ -86,11 +73,41 @@ impl CommitmentKey {
 
     /// The key's uncompressed bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(self.uncompressed_size());
-        self.serialize_uncompressed(&mut bytes)
-            .expect("writing to a Vec cannot fail");
-        bytes
+        canonical_bytes(self)
     }
+}
+
+/// A value's uncompressed bytes: the one spelling of a published commitment file.
+pub fn canonical_bytes<T: CanonicalSerialize>(value: &T) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(value.uncompressed_size());
+    value
+        .serialize_uncompressed(&mut bytes)
+        .expect("writing to a Vec cannot fail");
+    bytes
+}
+
+/// Parses a published commitment file (`what` names it in errors): uncompressed, every point
+/// checked on its curve, nothing after the value, and only its canonical spelling —
+/// uncompressed points carry flags arkworks reads but ignores, and one value must have one
+/// digest.
+pub fn from_canonical_bytes<T: CanonicalSerialize + CanonicalDeserialize>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, VerificationError> {
+    let malformed = |reason: String| VerificationError::Malformed { what, reason };
+    let mut reader = bytes;
+    let value = T::deserialize_with_mode(&mut reader, Compress::No, Validate::Yes)
+        .map_err(|e| malformed(e.to_string()))?;
+    if !reader.is_empty() {
+        return Err(malformed(format!(
+            "{} bytes after the {what}",
+            reader.len()
+        )));
+    }
+    if canonical_bytes(&value) != bytes {
+        return Err(malformed(format!("not the {what}'s canonical encoding")));
+    }
+    Ok(value)
 }
 
 /// `Σ s_i·p_i` (arkworks' MSM; lengths checked by the callers).

@@ -11,9 +11,9 @@
 use ark_bn254::{Fr, G1Affine};
 use ark_ec::CurveGroup;
 use ark_ff::PrimeField;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
-use crate::commitment::{CommitmentKey, msm, point_to_hex};
+use crate::commitment::{CommitmentKey, canonical_bytes, from_canonical_bytes, msm, point_to_hex};
 use crate::error::VerificationError;
 use crate::range::RangeProof;
 
@@ -190,32 +190,11 @@ impl Opening {
 
     /// Parses an opening's uncompressed bytes (points checked on the curve); nothing may follow.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerificationError> {
-        let malformed = |reason: String| VerificationError::Malformed {
-            what: "commitment opening",
-            reason,
-        };
-        let mut reader = bytes;
-        let o = Opening::deserialize_with_mode(&mut reader, Compress::No, Validate::Yes)
-            .map_err(|e| malformed(e.to_string()))?;
-        if !reader.is_empty() {
-            return Err(malformed(format!(
-                "{} bytes after the opening",
-                reader.len()
-            )));
-        }
-        // One opening, one spelling: uncompressed points carry flags arkworks reads but
-        // ignores.
-        if o.to_bytes() != bytes {
-            return Err(malformed("not the opening's canonical encoding".into()));
-        }
-        Ok(o)
+        from_canonical_bytes(bytes, "commitment opening")
     }
 
     /// The opening's uncompressed bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(self.uncompressed_size());
-        self.serialize_uncompressed(&mut bytes)
-            .expect("writing to a Vec cannot fail");
-        bytes
+        canonical_bytes(self)
     }
 }

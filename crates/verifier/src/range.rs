@@ -15,9 +15,9 @@
 
 use ark_bn254::{Bn254, G1Affine};
 use ark_groth16::{Groth16, Proof, VerifyingKey, prepare_verifying_key};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
-use crate::commitment::CommitmentKey;
+use crate::commitment::{CommitmentKey, canonical_bytes, from_canonical_bytes};
 use crate::error::VerificationError;
 
 /// The widest value a range class may declare: a parameter's width (`Width`, 1..=32).
@@ -198,29 +198,13 @@ impl RangeProof {
 
     /// The proof's uncompressed bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(self.uncompressed_size());
-        self.serialize_uncompressed(&mut bytes)
-            .expect("writing to a Vec cannot fail");
-        bytes
+        canonical_bytes(self)
     }
 
     /// Parses a proof's uncompressed bytes (points checked on their curves); nothing may
     /// follow.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerificationError> {
-        let malformed = |reason: String| VerificationError::Malformed {
-            what: "range proof",
-            reason,
-        };
-        let mut reader = bytes;
-        let p = RangeProof::deserialize_with_mode(&mut reader, Compress::No, Validate::Yes)
-            .map_err(|e| malformed(e.to_string()))?;
-        if !reader.is_empty() {
-            return Err(malformed(format!("{} bytes after the proof", reader.len())));
-        }
-        if p.to_bytes() != bytes {
-            return Err(malformed("not the proof's canonical encoding".into()));
-        }
-        Ok(p)
+        from_canonical_bytes(bytes, "range proof")
     }
 }
 
