@@ -306,6 +306,23 @@ fn a_range_proof_layout_covers_the_wires_class_by_class() {
         7,
         "3 slices, the layout has 4",
     );
+    // A slice longer than all the wires is no slice of them.
+    refused(
+        RangeProof {
+            classes: vec![class(8, 8), class(12, 2)],
+            slices: slices(&[0, 1]),
+            ..good.clone()
+        },
+        7,
+        "class 0 is not a slice",
+    );
+    // The widest width a parameter has, 32 bits, is a width.
+    let widest = RangeProof {
+        runs: vec![(32, 2)],
+        classes: vec![class(32, 2)],
+        slices: slices(&[0]),
+    };
+    assert_eq!(widest.layout(2).unwrap().len(), 1);
     // A slice proof that does not verify is named.
     let err = good.verify_slices().unwrap_err().to_string();
     assert!(
