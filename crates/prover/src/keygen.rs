@@ -81,8 +81,6 @@ pub fn generate(
 
     let (a, b, c, zt) = evaluate_qap(m, &domain, t);
     let n = m.num_variables();
-    let non_zero_a = a.par_iter().filter(|x| !x.is_zero()).count();
-    let non_zero_b = b.par_iter().filter(|x| !x.is_zero()).count();
     let gamma_inverse = gamma.inverse().expect("γ is zero with probability 2^-253");
     let delta_inverse = delta.inverse().expect("δ is zero with probability 2^-253");
     // K_i = β·u_i(τ) + α·v_i(τ) + w_i(τ), over γ (public and committed) or δ (the rest).
@@ -97,14 +95,14 @@ pub fn generate(
         .collect();
     drop(c);
 
-    let g2_table = BatchMulPreprocessing::new(g2, non_zero_b);
+    // A table's size sets its window, which changes the speed and never a point.
+    let g2_table = BatchMulPreprocessing::new(g2, n);
     let b_g2_query = g2_table.batch_mul(&b);
     drop(g2_table);
 
-    // The domain size is what ark-groth16 calls m_raw; the table's size is its count, so that
-    // the window (which changes nothing but speed) is the same.
+    // The domain size is what ark-groth16 calls m_raw.
     let m_raw = domain.size();
-    let g1_table = BatchMulPreprocessing::new(g1, non_zero_a + non_zero_b + (n - 1) + m_raw + 1);
+    let g1_table = BatchMulPreprocessing::new(g1, 3 * n + m_raw);
     let a_query = g1_table.batch_mul(&a);
     drop(a);
     let b_g1_query = g1_table.batch_mul(&b);
@@ -258,5 +256,23 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn every_committed_wire_needs_a_pivot_and_every_witness_may_be_one() {
+        // Toy's third witness, `a`, is only ever a B operand: no pivot.
+        let m = matrices();
+        assert!(generate(&m, 3, &mut StdRng::seed_from_u64(7)).is_err());
+        let mut pinned = m.clone();
+        pinned.pin_committed(3);
+        let keys = generate(&pinned, 3, &mut StdRng::seed_from_u64(7)).unwrap();
+        assert_eq!(keys.committing.unwrap().ck.bases.len(), 3);
+        // All witnesses committed: the L-query is empty.
+        let n = m.num_witness_variables;
+        let mut all = m.clone();
+        all.pin_committed(n);
+        let keys = generate(&all, n, &mut StdRng::seed_from_u64(7)).unwrap();
+        assert!(keys.pk.l_query.is_empty());
+        assert_eq!(keys.committing.unwrap().ck.bases.len(), n);
     }
 }

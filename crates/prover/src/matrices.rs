@@ -143,3 +143,74 @@ impl R1csMatrices {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_relations::gr1cs::{
+        ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, OptimizationGoal,
+        SynthesisError, SynthesisMode, Variable,
+    };
+
+    /// Public `x`; witnesses `w0, w1, w2, w3, p`: `w0·x = p` (w0's pivot), `(w1 + w2)·1 = x`
+    /// (two committed wires in one A row: a pivot of neither), `x·w3 = p` (w3 in B only).
+    struct Pivots;
+    impl ConstraintSynthesizer<Fr> for Pivots {
+        fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+            let x = cs.new_input_variable(|| Ok(Fr::from(6u64)))?;
+            let w: Vec<Variable> = [2u64, 4, 2, 2]
+                .iter()
+                .map(|&v| cs.new_witness_variable(|| Ok(Fr::from(v))))
+                .collect::<Result<_, _>>()?;
+            let p = cs.new_witness_variable(|| Ok(Fr::from(12u64)))?;
+            let lc = |v: Variable| LinearCombination::from(v);
+            cs.enforce_r1cs_constraint(|| lc(w[0]), || lc(x), || lc(p))?;
+            cs.enforce_r1cs_constraint(|| lc(w[1]) + w[2], || lc(Variable::One), || lc(x))?;
+            cs.enforce_r1cs_constraint(|| lc(x), || lc(w[3]), || lc(p))?;
+            Ok(())
+        }
+    }
+
+    fn matrices() -> (R1csMatrices, Vec<Fr>) {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: true,
+            generate_lc_assignments: false,
+        });
+        Pivots.generate_constraints(cs.clone()).unwrap();
+        cs.finalize();
+        let mut z = cs.instance_assignment().unwrap();
+        z.extend(cs.witness_assignment().unwrap());
+        (R1csMatrices::from_cs(&cs.into_inner().unwrap()).unwrap(), z)
+    }
+
+    #[test]
+    fn committed_wires_without_a_pivot_row_get_one_that_every_assignment_satisfies() {
+        let (mut m, z) = matrices();
+        assert_eq!(m.check(&z), Ok(()));
+        // A pivot is a row with no other *committed* wire: with two committed wires, w1 is
+        // alone in its row; with three, w1 and w2 share it; w3 never is in A.
+        assert_eq!(m.unpivoted(0), None);
+        assert_eq!(m.unpivoted(1), None);
+        assert_eq!(m.unpivoted(2), None);
+        assert_eq!(m.unpivoted(3), Some(1));
+        assert_eq!(m.unpivoted(4), Some(1));
+        let rows = m.num_constraints;
+        assert_eq!(m.pin_committed(4), 3);
+        assert_eq!(m.num_constraints, rows + 3);
+        assert_eq!(m.unpivoted(4), None);
+        // Each new row is `w · 0 = 0` for one of w1, w2, w3 (columns 3, 4, 5).
+        for (k, col) in [3, 4, 5].into_iter().enumerate() {
+            assert_eq!(m.abc[0][rows + k], vec![(Fr::one(), col)]);
+            assert!(m.abc[1][rows + k].is_empty() && m.abc[2][rows + k].is_empty());
+        }
+        assert_eq!(m.validate(), Ok(()));
+        // Any values of the committed wires satisfy the new rows.
+        let mut other = z.clone();
+        other[4] += Fr::from(7u64);
+        assert_eq!(m.check(&other).map_err(|row| row < rows), Err(true));
+        // Pinned again: nothing left to add.
+        assert_eq!(m.pin_committed(4), 0);
+    }
+}

@@ -113,6 +113,16 @@ pub fn prove_ranges(
     values: &[(i64, u32)],
     rng: &mut impl Rng,
 ) -> Result<(RangeProof, Vec<SliceSecret>), ProverError> {
+    prove_ranges_within(values, MAX_SLICE_CONSTRAINTS, rng)
+}
+
+/// [`prove_ranges`] with slices of at most `max_constraints` constraints each (at least one
+/// value per slice): smaller slices, and a padded last one, without a model of 58k weights.
+pub fn prove_ranges_within(
+    values: &[(i64, u32)],
+    max_constraints: usize,
+    rng: &mut impl Rng,
+) -> Result<(RangeProof, Vec<SliceSecret>), ProverError> {
     for (i, &(v, bits)) in values.iter().enumerate() {
         let half = 1i128 << (bits.clamp(1, MAX_RANGE_BITS) - 1);
         if bits == 0 || bits > MAX_RANGE_BITS || !(-half..half).contains(&(v as i128)) {
@@ -126,7 +136,7 @@ pub fn prove_ranges(
     let mut slices = Vec::new();
     let mut secrets = Vec::new();
     for (k, (bits, wires)) in classes_of(&runs).into_iter().enumerate() {
-        let max_len = (MAX_SLICE_CONSTRAINTS / (bits as usize + 1)).max(1);
+        let max_len = (max_constraints / (bits as usize + 1)).max(1);
         let len = wires.len().div_ceil(wires.len().div_ceil(max_len));
         let keys = SliceKeys::generate(len, bits, rng)?;
         for slice in slices_of(k, &wires, len) {

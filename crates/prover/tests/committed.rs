@@ -20,7 +20,7 @@ use zkw_prover::groth16::create_proof;
 use zkw_prover::keygen::{self, Keys};
 use zkw_prover::matrices::R1csMatrices;
 use zkw_prover::opening::{SliceSecret, commit_and_open};
-use zkw_prover::range_proof::{SliceKeys, prove_ranges};
+use zkw_prover::range_proof::{SliceKeys, prove_ranges, prove_ranges_within};
 use zkw_prover::receipt::build_receipt;
 use zkw_prover::setup::make_record;
 use zkw_prover::witness::assignment;
@@ -643,4 +643,52 @@ fn a_range_proof_with_the_constant_wire_shifted_is_refused() {
         err.to_string().contains("range slice 0 does not open"),
         "{err}"
     );
+}
+
+/// Slices small enough that a width takes several, the last padded: the padding's responses
+/// are part of the link, and an edited one is refused by its slice.
+#[test]
+fn padded_slices_link_and_a_padding_response_is_bound() {
+    let o = own(committed(), 16);
+    let mut rng = StdRng::seed_from_u64(17);
+    // 70 constraints: at most seven 8-bit values (9 constraints each) per slice, so the 20
+    // 8-bit values take three slices of 7, the last with one padding value.
+    let (range, slices) = prove_ranges_within(&values(&o.model), 70, &mut rng).unwrap();
+    assert!(range.slices.len() > 3, "{} slices", range.slices.len());
+    assert!(slices.iter().any(|s| !s.pads.is_empty()), "a padded slice");
+    let w = o.wires(&o.model);
+    let (d, opening) =
+        commit_and_open(o.ck(), &w, o.v, (&range, &slices), &o.ctx(), &mut rng).unwrap();
+    assert_eq!(d, o.d_reg);
+    opening.verify(o.ck(), &d, &range, &o.ctx()).unwrap();
+    let k = opening
+        .links
+        .iter()
+        .position(|l| !l.z_pad.is_empty())
+        .unwrap();
+    let mut edited = opening.clone();
+    edited.links[k].z_pad[0] += Fr::from(1u64);
+    let err = edited.verify(o.ck(), &d, &range, &o.ctx()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("range slice {k} does not open")),
+        "{err}"
+    );
+}
+
+/// Widths: 32 bits, the widest a parameter has, is proved; 0 and 33 are refused by name.
+#[test]
+fn range_proof_widths_are_those_of_parameters() {
+    let mut rng = StdRng::seed_from_u64(18);
+    let (range, _) = prove_ranges(&[(-(1 << 31), 32), ((1 << 31) - 1, 32)], &mut rng).unwrap();
+    assert_eq!(range.classes[0].bits, 32);
+    for bits in [0, 33] {
+        let err = prove_ranges(&[(0, bits)], &mut rng)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("outside its {bits}-bit width")),
+            "{err}"
+        );
+    }
 }
